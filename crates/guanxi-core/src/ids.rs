@@ -1,0 +1,60 @@
+//! One id type per entity, so that a customer id can never be passed where a user id is meant.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(v: i64) -> Self {
+                Self(v)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organisation (tenant). Every other row belongs to exactly one.
+    OrgId
+);
+id_type!(
+    /// A staff member of an organisation.
+    UserId
+);
+id_type!(
+    /// A customer, person or company.
+    CustomerId
+);
+id_type!(
+    /// One phone number, e-mail, WeChat id or address of a customer.
+    ContactPointId
+);
+id_type!(
+    /// One contact with a customer on any channel.
+    InteractionId
+);
+id_type!(
+    /// A custom field definition.
+    FieldDefId
+);
+id_type!(
+    /// Position of a domain event in the outbox; events are numbered in commit order.
+    EventId
+);
