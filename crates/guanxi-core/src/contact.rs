@@ -118,7 +118,10 @@ impl PhoneNumber {
             _ => PhoneKind::Landline,
         };
         let e164 = n.format().mode(phonenumber::Mode::E164).to_string();
-        let display = n.format().mode(phonenumber::Mode::International).to_string();
+        let display = n
+            .format()
+            .mode(phonenumber::Mode::International)
+            .to_string();
         let national = n.national().to_string();
         Ok(Self {
             e164,
@@ -208,8 +211,7 @@ impl WechatId {
         }
         let ok = (6..=20).contains(&s.len())
             && s.starts_with(|c: char| c.is_ascii_alphabetic())
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if ok {
             Ok(Self(s.to_ascii_lowercase()))
@@ -367,7 +369,13 @@ mod tests {
             WechatId::parse("Zhang_Wei-88").expect("w").as_str(),
             "zhang_wei-88"
         );
-        for bad in ["abc", "1abcdef", "zhang wei", "微信号码很长的", &"a".repeat(21)] {
+        for bad in [
+            "abc",
+            "1abcdef",
+            "zhang wei",
+            "微信号码很长的",
+            &"a".repeat(21),
+        ] {
             assert!(WechatId::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -86,8 +86,8 @@ fn check_one(rule: &FieldRule, value: &Value) -> Result<Value, Reason> {
             let s = value.as_str().ok_or(Reason::WrongType {
                 expected: "string".into(),
             })?;
-            let t = crate::text::body(s, TEXT_VALUE_MAX)
-                .map_err(|e| e.fields()[0].reason.clone())?;
+            let t =
+                crate::text::body(s, TEXT_VALUE_MAX).map_err(|e| e.fields()[0].reason.clone())?;
             if t.is_empty() {
                 return Err(Reason::Empty);
             }

@@ -1,7 +1,5 @@
 //! Customers: persons and companies (a company has contact persons, each a person customer).
 
-
-
 str_enum!(
     /// A customer is a person or a company (B2B).
     CustomerKind { Person = "person", Company = "company" }
@@ -43,7 +41,9 @@ pub fn parse_tags(tags: &[String]) -> Result<Vec<String>, crate::DomainError> {
     let mut errors = Errors::new();
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for (i, t) in tags.iter().enumerate() {
-        if let Some(t) = errors.take(crate::text::line(t, TAG_MAX).map_err(|e| e.nest(&format!("[{i}]")))) {
+        if let Some(t) =
+            errors.take(crate::text::line(t, TAG_MAX).map_err(|e| e.nest(&format!("[{i}]"))))
+        {
             if !out.iter().any(|o| o.to_lowercase() == t.to_lowercase()) {
                 out.push(t);
             }

@@ -83,10 +83,7 @@ impl Reason {
                 "不是有效的电话号码（例如 138 0013 8000 或 010-8888 6666）",
                 "is not a valid phone number (for example 138 0013 8000 or +86 10 8888 6666)",
             ),
-            Reason::InvalidEmail => s(
-                "不是有效的电子邮箱地址",
-                "is not a valid e-mail address",
-            ),
+            Reason::InvalidEmail => s("不是有效的电子邮箱地址", "is not a valid e-mail address"),
             Reason::InvalidWechat => s(
                 "不是有效的微信号（6–20 位，以字母开头，可含字母、数字、下划线和减号）",
                 "is not a valid WeChat ID (6–20 letters, digits, _ or -, starting with a letter)",
@@ -184,7 +181,10 @@ mod tests {
             let zh = r.message(Lang::ZhCn);
             let en = r.message(Lang::En);
             assert_ne!(zh, en);
-            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{zh}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
         }
     }
 }

@@ -1,8 +1,6 @@
 //! Interactions: every contact with a customer, on any channel, is one record on one customer.
 //! The customer timeline is the spine of the product.
 
-
-
 str_enum!(
     /// The channel a contact came through (the trigger centre's inputs).
     Channel {

@@ -33,8 +33,7 @@ pub fn optional_line(value: Option<&str>, max: usize) -> Result<Option<String>, 
 /// Multi-line text: newlines and tabs allowed, other control characters refused.
 pub fn body(value: &str, max: usize) -> Result<String, DomainError> {
     let v = value.trim();
-    if v
-        .chars()
+    if v.chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
     {
         return Err(DomainError::field("", Reason::ControlCharacters));

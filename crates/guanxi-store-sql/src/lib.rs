@@ -1,1 +1,270 @@
+//! The SQL implementation of [`guanxi_store::Store`] for SQLite (the embedded default) and
+//! PostgreSQL (production), chosen by the URL scheme.
+//!
+//! One code path serves both backends through sqlx's `Any` driver: the SQL is written once in
+//! the common dialect (`$1` placeholders, `RETURNING`, partial indexes work on both), times are
+//! UTC microseconds in BIGINT columns, JSON is text. Each backend keeps its own migrations in
+//! `migrations/<backend>/`. Where the backends must differ (write locking, outbox ordering) the
+//! code branches on [`Backend`] in one place.
 
+mod bulk;
+mod codec;
+mod contacts;
+mod customers;
+mod events;
+mod interactions;
+mod orgs;
+mod search;
+mod store;
+pub mod testdb;
+pub mod tokens;
+
+use guanxi_store::StoreError;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Transaction};
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub use codec::{micros_to_time, time_to_micros};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Unavailable(
+                "database URL must start with sqlite: or postgres:".into(),
+            ))
+        }
+    }
+}
+
+/// Pool settings. The defaults suit the embedded database on a small machine.
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// SQLite only: `FULL` makes every commit durable (fsync); `NORMAL` is faster but a power
+    /// cut may lose the last commits (never corrupts).
+    pub sqlite_synchronous_full: bool,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+            sqlite_synchronous_full: true,
+        }
+    }
+}
+
+/// The store. Cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Connect to `url` (`sqlite://path.db` or `postgres://…`). An SQLite file is created when
+    /// missing. Does not migrate; call [`SqlStore::migrate`].
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let sync: &'static str = if settings.sqlite_synchronous_full {
+            "PRAGMA synchronous = FULL"
+        } else {
+            "PRAGMA synchronous = NORMAL"
+        };
+        let mut opts = AnyPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout);
+        if backend == Backend::Sqlite {
+            opts = opts.after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        sync,
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA busy_timeout = 10000",
+                        "PRAGMA cache_size = -16384",
+                        "PRAGMA temp_store = MEMORY",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.connect(&url).await.map_err(db_err)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend_kind(&self) -> Backend {
+        self.backend
+    }
+
+    /// Apply the migrations of this backend that are not applied yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let source = Embedded(match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        });
+        let migrator = Migrator::new(source)
+            .await
+            .map_err(|e| StoreError::Internal(format!("loading migrations: {e}")))?;
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migrating: {e}")))
+    }
+
+    /// Run SQLite's `ANALYZE`-style maintenance after a bulk load so the planner knows the
+    /// index shapes; on PostgreSQL, `ANALYZE`.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => "PRAGMA optimize; ANALYZE;",
+            Backend::Postgres => "ANALYZE",
+        };
+        sqlx::raw_sql(sql)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A write transaction. SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so a
+    /// transaction that reads before it writes cannot fail half-way on a lock upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(db_err)
+    }
+}
+
+/// Map a driver error to the storage error. Unique violations become conflicts; connection
+/// trouble becomes `Unavailable`; the rest is internal (logged, not shown).
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+            field: d.constraint().unwrap_or("").to_owned(),
+            reason: guanxi_core::Reason::Conflict,
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::Database(d) if is_busy(d.code().as_deref()) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+fn is_busy(code: Option<&str>) -> bool {
+    // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes ending in them).
+    // PostgreSQL: 40001 serialization failure, 40P01 deadlock, 57014 query cancelled.
+    matches!(code, Some("5" | "6" | "517" | "40001" | "40P01" | "57014"))
+}
+
+pub(crate) type Row = AnyRow;
+
+// ---------------------------------------------------------------- embedded migrations
+
+type Files = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE_MIGRATIONS: Files = &[(
+    1,
+    "customer spine",
+    include_str!("../migrations/sqlite/0001_customer_spine.sql"),
+)];
+
+const POSTGRES_MIGRATIONS: Files = &[(
+    1,
+    "customer spine",
+    include_str!("../migrations/postgres/0001_customer_spine.sql"),
+)];
+
+/// Migrations compiled into the binary, so that `guanxi` needs no files beside it.
+#[derive(Debug)]
+struct Embedded(Files);
+
+impl<'s> MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, sqlx::error::BoxDynError>> + Send + 's>>
+    {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, desc, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*desc),
+                        MigrationType::Simple,
+                        Cow::Borrowed(*sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_the_same_migration_versions() {
+        let a: Vec<i64> = SQLITE_MIGRATIONS.iter().map(|m| m.0).collect();
+        let b: Vec<i64> = POSTGRES_MIGRATIONS.iter().map(|m| m.0).collect();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(
+            Backend::from_url("sqlite://x.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert!(Backend::from_url("mysql://h/db").is_err());
+    }
+}

@@ -1,1 +1,138 @@
+//! Storage ports of Guanxi.
+//!
+//! The [`Store`] trait is everything the application asks of a database, one method per use
+//! case, each atomic: it either commits the change together with its domain event (the outbox)
+//! or changes nothing. Implementations live in other crates (`guanxi-store-sql`); callers hold
+//! an `Arc<dyn Store>` and never see a driver.
 
+mod error;
+mod model;
+
+pub use error::{StoreError, StoreResult};
+pub use model::*;
+
+use async_trait::async_trait;
+use guanxi_core::{ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId};
+
+/// Who is acting, in which organisation. Every call that touches tenant data takes one; no
+/// query can reach a row of another organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ctx {
+    pub org: OrgId,
+    pub actor: Option<guanxi_core::UserId>,
+}
+
+impl Ctx {
+    pub fn new(org: OrgId) -> Self {
+        Self { org, actor: None }
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend answers: `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// The database answers a trivial query.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Organisations and users.
+    async fn create_org(&self, new: NewOrg) -> StoreResult<Organisation>;
+    async fn get_org(&self, id: OrgId) -> StoreResult<Organisation>;
+    async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
+    async fn create_user(&self, ctx: Ctx, new: NewUser) -> StoreResult<User>;
+    async fn list_users(&self, ctx: Ctx) -> StoreResult<Vec<User>>;
+
+    // Custom field definitions.
+    async fn create_field_def(&self, ctx: Ctx, new: NewFieldDef) -> StoreResult<FieldDef>;
+    async fn list_field_defs(&self, ctx: Ctx) -> StoreResult<Vec<FieldDef>>;
+    async fn delete_field_def(&self, ctx: Ctx, id: FieldDefId) -> StoreResult<()>;
+
+    // Customers.
+    async fn create_customer(&self, ctx: Ctx, new: NewCustomer) -> StoreResult<Customer>;
+    /// A customer; a soft-deleted one only with `include_deleted`.
+    async fn get_customer(
+        &self,
+        ctx: Ctx,
+        id: CustomerId,
+        include_deleted: bool,
+    ) -> StoreResult<Customer>;
+    /// Apply `patch` if the stored version equals `expected_version` (when given).
+    async fn update_customer(
+        &self,
+        ctx: Ctx,
+        id: CustomerId,
+        expected_version: Option<i64>,
+        patch: CustomerPatch,
+    ) -> StoreResult<Customer>;
+    /// Soft delete: the customer disappears from lists and lookups but can be restored.
+    async fn delete_customer(
+        &self,
+        ctx: Ctx,
+        id: CustomerId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Customer>;
+    async fn restore_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Customer>;
+    async fn list_customers(
+        &self,
+        ctx: Ctx,
+        query: CustomerQuery,
+    ) -> StoreResult<Page<CustomerSummary>>;
+    /// Customers (not deleted) holding this contact point, most recently updated first.
+    async fn lookup(&self, ctx: Ctx, key: &ContactLookup) -> StoreResult<Vec<Customer>>;
+    async fn customer_360(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Customer360>;
+
+    // Contact points.
+    async fn add_contact_point(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        new: NewContactPoint,
+    ) -> StoreResult<ContactPoint>;
+    async fn update_contact_point(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        id: ContactPointId,
+        patch: ContactPointPatch,
+    ) -> StoreResult<ContactPoint>;
+    async fn remove_contact_point(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        id: ContactPointId,
+    ) -> StoreResult<()>;
+
+    // Interactions.
+    /// Log an interaction. Without a customer id it is attached to the customer that holds
+    /// its contact point, or to a new potential customer when none does (客户识别).
+    async fn log_interaction(
+        &self,
+        ctx: Ctx,
+        new: NewInteraction,
+    ) -> StoreResult<(Interaction, Recognition)>;
+    async fn get_interaction(&self, ctx: Ctx, id: InteractionId) -> StoreResult<Interaction>;
+    async fn update_interaction(
+        &self,
+        ctx: Ctx,
+        id: InteractionId,
+        expected_version: Option<i64>,
+        patch: InteractionPatch,
+    ) -> StoreResult<Interaction>;
+    async fn delete_interaction(&self, ctx: Ctx, id: InteractionId) -> StoreResult<()>;
+    /// A customer's interactions, newest first.
+    async fn timeline(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        query: TimelineQuery,
+    ) -> StoreResult<Page<Interaction>>;
+
+    // Outbox.
+    /// Domain events of the organisation after `after`, in commit order.
+    async fn events_after(&self, ctx: Ctx, after: EventId, limit: u32) -> StoreResult<Vec<Event>>;
+
+    // Bulk loading (demo data, benchmarks, later imports).
+    /// Insert a batch of already-parsed customers with their contact points and interactions
+    /// in one transaction; writes one `customers.bulk_loaded` event for the batch.
+    async fn bulk_load(&self, ctx: Ctx, batch: BulkBatch) -> StoreResult<BulkStats>;
+}

@@ -1,0 +1,255 @@
+//! Bulk loading: many customers, contact points and interactions per transaction, with
+//! multi-row inserts. Used by `guanxi demo`, the benchmark and (later) imports.
+
+use crate::codec::{date_to_str, now_micros, time_to_micros, to_json};
+use crate::contacts::rkey_of;
+use crate::customers::Arg;
+use crate::events::emit;
+use crate::tokens::name_tokens;
+use crate::{db_err, SqlStore};
+use guanxi_core::customer::CustomerKind;
+use guanxi_core::{CustomerId, UserId};
+use guanxi_store::{BulkBatch, BulkStats, Ctx, StoreError};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+/// Most customers one batch may carry.
+pub const BATCH_MAX: usize = 20_000;
+/// Parameters per statement, under SQLite's limit of 32,766.
+const PARAMS_PER_STATEMENT: usize = 30_000;
+
+/// Insert `rows` (each with the same number of values) into `head` (`INSERT INTO t (a, b)`),
+/// several rows per statement; returns the generated ids in row order when `returning`.
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    head: &str,
+    rows: &[Vec<Arg>],
+    returning: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let Some(width) = rows.first().map(Vec::len) else {
+        return Ok(Vec::new());
+    };
+    let per = (PARAMS_PER_STATEMENT / width.max(1)).max(1);
+    let mut ids = Vec::with_capacity(if returning { rows.len() } else { 0 });
+    for chunk in rows.chunks(per) {
+        let mut sql = String::with_capacity(head.len() + chunk.len() * width * 5);
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        let mut n = 0;
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for j in 0..row.len() {
+                if j > 0 {
+                    sql.push(',');
+                }
+                n += 1;
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            sql.push(')');
+        }
+        if returning {
+            sql.push_str(" RETURNING id");
+        }
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            for a in row {
+                q = match a {
+                    Arg::I(v) => q.bind(*v),
+                    Arg::S(v) => q.bind(v.clone()),
+                    Arg::B(v) => q.bind(*v),
+                    Arg::N => q.bind(None::<i64>),
+                    Arg::NS => q.bind(None::<String>),
+                };
+            }
+        }
+        if returning {
+            let rows = q.fetch_all(&mut *conn).await.map_err(db_err)?;
+            for r in rows {
+                ids.push(crate::codec::i64_of(&r, "id")?);
+            }
+        } else {
+            q.execute(&mut *conn).await.map_err(db_err)?;
+        }
+    }
+    Ok(ids)
+}
+
+fn opt_s(v: &Option<String>) -> Arg {
+    match v {
+        Some(s) => Arg::S(s.clone()),
+        None => Arg::NS,
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn bulk_load_impl(
+        &self,
+        ctx: Ctx,
+        batch: BulkBatch,
+    ) -> Result<BulkStats, StoreError> {
+        if batch.customers.len() > BATCH_MAX {
+            return Err(StoreError::invalid(
+                "customers",
+                guanxi_core::Reason::TooMany { max: BATCH_MAX },
+            ));
+        }
+        let org = ctx.org.get();
+        let mut tx = self.begin_write().await?;
+        let now = now_micros();
+        let head = "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, status, class, vip, \
+                    tags, city, birthday, note, custom, version, created_at, updated_at)";
+        let row_of = |c: &guanxi_store::BulkCustomer,
+                      company: Option<i64>|
+         -> Result<Vec<Arg>, StoreError> {
+            let created = time_to_micros(c.created_at);
+            Ok(vec![
+                Arg::I(org),
+                Arg::S(c.kind.as_str().into()),
+                Arg::S(c.name.clone()),
+                company.map_or(Arg::N, Arg::I),
+                opt_s(&c.title),
+                c.owner_id.map(UserId::get).map_or(Arg::N, Arg::I),
+                Arg::S(c.status.as_str().into()),
+                Arg::S(c.class.as_str().into()),
+                Arg::B(c.vip),
+                Arg::S(to_json(&c.tags)?),
+                opt_s(&c.city),
+                opt_s(&date_to_str(c.birthday)),
+                Arg::NS,
+                Arg::S("{}".into()),
+                Arg::I(1),
+                Arg::I(created),
+                Arg::I(created),
+            ])
+        };
+        // Companies first, so that their persons can refer to them.
+        let mut ids: Vec<i64> = vec![0; batch.customers.len()];
+        let (companies, persons): (Vec<usize>, Vec<usize>) = (0..batch.customers.len())
+            .partition(|i| batch.customers[*i].kind == CustomerKind::Company);
+        for group in [&companies, &persons] {
+            let mut rows = Vec::with_capacity(group.len());
+            for &i in group {
+                let c = &batch.customers[i];
+                let company = match c.company_index {
+                    Some(ci) if ci < ids.len() && ids[ci] != 0 => Some(ids[ci]),
+                    Some(_) => {
+                        return Err(StoreError::invalid(
+                            format!("customers[{i}].company_index"),
+                            guanxi_core::Reason::NotFound,
+                        ))
+                    }
+                    None => None,
+                };
+                rows.push(row_of(c, company)?);
+            }
+            let new_ids = insert_rows(&mut tx, head, &rows, true).await?;
+            for (&i, id) in group.iter().zip(new_ids) {
+                ids[i] = id;
+            }
+        }
+        let mut tags = Vec::new();
+        let mut tokens = Vec::new();
+        let mut cps = Vec::new();
+        for (i, c) in batch.customers.iter().enumerate() {
+            let id = ids[i];
+            for t in &c.tags {
+                tags.push(vec![Arg::I(org), Arg::S(t.clone()), Arg::I(id)]);
+            }
+            for t in name_tokens(&c.name) {
+                tokens.push(vec![Arg::I(org), Arg::S(t), Arg::I(id)]);
+            }
+            for cp in &c.contact_points {
+                cps.push(vec![
+                    Arg::I(org),
+                    Arg::I(id),
+                    Arg::S(cp.value.kind.as_str().into()),
+                    Arg::S(cp.value.display.clone()),
+                    Arg::S(cp.value.key.clone()),
+                    opt_s(&rkey_of(&cp.value)),
+                    opt_s(&cp.label),
+                    Arg::B(cp.primary),
+                    Arg::I(time_to_micros(c.created_at)),
+                ]);
+            }
+        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO customer_tags (org_id, tag, customer_id)",
+            &tags,
+            false,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "INSERT INTO search_tokens (org_id, token, customer_id)",
+            &tokens,
+            false,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            "INSERT INTO contact_points (org_id, customer_id, kind, value, key, rkey, label, is_primary, created_at)",
+            &cps,
+            false,
+        )
+        .await?;
+        let mut its = Vec::with_capacity(batch.interactions.len());
+        for it in &batch.interactions {
+            let Some(&cid) = ids.get(it.customer_index) else {
+                return Err(StoreError::invalid(
+                    "interactions.customer_index",
+                    guanxi_core::Reason::NotFound,
+                ));
+            };
+            let at = time_to_micros(it.occurred_at);
+            its.push(vec![
+                Arg::I(org),
+                Arg::I(cid),
+                Arg::S(it.channel.as_str().into()),
+                Arg::S(it.direction.as_str().into()),
+                Arg::I(at),
+                it.staff_id.map(UserId::get).map_or(Arg::N, Arg::I),
+                opt_s(&it.subject),
+                Arg::S(it.body.clone()),
+                it.duration_seconds.map_or(Arg::N, Arg::I),
+                opt_s(&it.outcome),
+                Arg::S("[]".into()),
+                Arg::I(1),
+                Arg::I(at),
+                Arg::I(at),
+            ]);
+        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO interactions (org_id, customer_id, channel, direction, occurred_at, staff_id, \
+             subject, body, duration_seconds, outcome, links, version, created_at, updated_at)",
+            &its,
+            false,
+        )
+        .await?;
+        let stats = BulkStats {
+            customers: ids.len() as u64,
+            contact_points: cps.len() as u64,
+            interactions: its.len() as u64,
+            first_customer_id: ids.iter().min().copied().map(CustomerId),
+        };
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "customers.bulk_loaded",
+            "customer",
+            stats.first_customer_id.map_or(0, CustomerId::get),
+            &json!({"customers": stats.customers, "contact_points": stats.contact_points,
+                    "interactions": stats.interactions, "first_id": ids.iter().min(),
+                    "last_id": ids.iter().max(), "at": now}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(stats)
+    }
+}

@@ -1,0 +1,84 @@
+//! The outbox: domain events written in the same transaction as the change they describe.
+
+use crate::codec::{i64_of, json_of, now_micros, opt_i64, str_of, time_of};
+use crate::{db_err, Backend, SqlStore};
+use guanxi_core::{EventId, UserId};
+use guanxi_store::{Ctx, Event, StoreError};
+use serde_json::Value;
+use sqlx::{Any, Transaction};
+
+/// Most events one read returns.
+pub const EVENTS_PAGE_MAX: u32 = 1000;
+
+/// Arbitrary, fixed key of the PostgreSQL advisory lock that orders outbox writes.
+const OUTBOX_LOCK: i64 = 0x6775_616e_7869; // "guanxi"
+
+/// Write one domain event. Call it last in a transaction: on PostgreSQL it takes a
+/// transaction-level advisory lock so that event ids are handed out in commit order (a reader
+/// that has seen event N can never later find a committed event below N). SQLite has a single
+/// writer, so its ids are in commit order already.
+pub(crate) async fn emit(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ctx: Ctx,
+    event_type: &str,
+    entity: &str,
+    entity_id: i64,
+    payload: &Value,
+) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(OUTBOX_LOCK)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    sqlx::query(
+        "INSERT INTO events (org_id, event_type, entity, entity_id, actor_id, occurred_at, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(ctx.org.get())
+    .bind(event_type)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(ctx.actor.map(UserId::get))
+    .bind(now_micros())
+    .bind(payload.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+impl SqlStore {
+    pub(crate) async fn events_after_impl(
+        &self,
+        ctx: Ctx,
+        after: EventId,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, event_type, entity, entity_id, actor_id, occurred_at, payload \
+             FROM events WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(ctx.org.get())
+        .bind(after.get())
+        .bind(i64::from(limit.clamp(1, EVENTS_PAGE_MAX)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Event {
+                    id: EventId(i64_of(r, "id")?),
+                    event_type: str_of(r, "event_type")?,
+                    entity: str_of(r, "entity")?,
+                    entity_id: i64_of(r, "entity_id")?,
+                    actor: opt_i64(r, "actor_id")?.map(UserId),
+                    occurred_at: time_of(r, "occurred_at")?,
+                    payload: json_of(r, "payload")?,
+                })
+            })
+            .collect()
+    }
+}

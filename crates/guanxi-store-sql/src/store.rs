@@ -1,0 +1,157 @@
+//! `impl Store for SqlStore`: the trait delegates to the per-entity modules.
+
+use crate::SqlStore;
+use async_trait::async_trait;
+use guanxi_core::{ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId};
+use guanxi_store::*;
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            crate::Backend::Sqlite => "sqlite",
+            crate::Backend::Postgres => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(crate::db_err)?;
+        Ok(())
+    }
+
+    async fn create_org(&self, new: NewOrg) -> StoreResult<Organisation> {
+        self.create_org_impl(new).await
+    }
+    async fn get_org(&self, id: OrgId) -> StoreResult<Organisation> {
+        self.get_org_impl(id).await
+    }
+    async fn list_orgs(&self) -> StoreResult<Vec<Organisation>> {
+        self.list_orgs_impl().await
+    }
+    async fn create_user(&self, ctx: Ctx, new: NewUser) -> StoreResult<User> {
+        self.create_user_impl(ctx, new).await
+    }
+    async fn list_users(&self, ctx: Ctx) -> StoreResult<Vec<User>> {
+        self.list_users_impl(ctx).await
+    }
+    async fn create_field_def(&self, ctx: Ctx, new: NewFieldDef) -> StoreResult<FieldDef> {
+        self.create_field_def_impl(ctx, new).await
+    }
+    async fn list_field_defs(&self, ctx: Ctx) -> StoreResult<Vec<FieldDef>> {
+        self.list_field_defs_impl(ctx).await
+    }
+    async fn delete_field_def(&self, ctx: Ctx, id: FieldDefId) -> StoreResult<()> {
+        self.delete_field_def_impl(ctx, id).await
+    }
+    async fn create_customer(&self, ctx: Ctx, new: NewCustomer) -> StoreResult<Customer> {
+        self.create_customer_impl(ctx, new).await
+    }
+    async fn get_customer(
+        &self,
+        ctx: Ctx,
+        id: CustomerId,
+        include_deleted: bool,
+    ) -> StoreResult<Customer> {
+        self.get_customer_impl(ctx, id, include_deleted).await
+    }
+    async fn update_customer(
+        &self,
+        ctx: Ctx,
+        id: CustomerId,
+        expected_version: Option<i64>,
+        patch: CustomerPatch,
+    ) -> StoreResult<Customer> {
+        self.update_customer_impl(ctx, id, expected_version, patch)
+            .await
+    }
+    async fn delete_customer(
+        &self,
+        ctx: Ctx,
+        id: CustomerId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Customer> {
+        self.delete_customer_impl(ctx, id, expected_version).await
+    }
+    async fn restore_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Customer> {
+        self.restore_customer_impl(ctx, id).await
+    }
+    async fn list_customers(
+        &self,
+        ctx: Ctx,
+        query: CustomerQuery,
+    ) -> StoreResult<Page<CustomerSummary>> {
+        self.list_customers_impl(ctx, query).await
+    }
+    async fn lookup(&self, ctx: Ctx, key: &ContactLookup) -> StoreResult<Vec<Customer>> {
+        self.lookup_impl(ctx, key).await
+    }
+    async fn customer_360(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Customer360> {
+        self.customer_360_impl(ctx, id).await
+    }
+    async fn add_contact_point(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        new: NewContactPoint,
+    ) -> StoreResult<ContactPoint> {
+        self.add_contact_point_impl(ctx, customer, new).await
+    }
+    async fn update_contact_point(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        id: ContactPointId,
+        patch: ContactPointPatch,
+    ) -> StoreResult<ContactPoint> {
+        self.update_contact_point_impl(ctx, customer, id, patch)
+            .await
+    }
+    async fn remove_contact_point(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        id: ContactPointId,
+    ) -> StoreResult<()> {
+        self.remove_contact_point_impl(ctx, customer, id).await
+    }
+    async fn log_interaction(
+        &self,
+        ctx: Ctx,
+        new: NewInteraction,
+    ) -> StoreResult<(Interaction, Recognition)> {
+        self.log_interaction_impl(ctx, new).await
+    }
+    async fn get_interaction(&self, ctx: Ctx, id: InteractionId) -> StoreResult<Interaction> {
+        self.get_interaction_impl(ctx, id).await
+    }
+    async fn update_interaction(
+        &self,
+        ctx: Ctx,
+        id: InteractionId,
+        expected_version: Option<i64>,
+        patch: InteractionPatch,
+    ) -> StoreResult<Interaction> {
+        self.update_interaction_impl(ctx, id, expected_version, patch)
+            .await
+    }
+    async fn delete_interaction(&self, ctx: Ctx, id: InteractionId) -> StoreResult<()> {
+        self.delete_interaction_impl(ctx, id).await
+    }
+    async fn timeline(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        query: TimelineQuery,
+    ) -> StoreResult<Page<Interaction>> {
+        self.timeline_impl(ctx, customer, query).await
+    }
+    async fn events_after(&self, ctx: Ctx, after: EventId, limit: u32) -> StoreResult<Vec<Event>> {
+        self.events_after_impl(ctx, after, limit).await
+    }
+    async fn bulk_load(&self, ctx: Ctx, batch: BulkBatch) -> StoreResult<BulkStats> {
+        self.bulk_load_impl(ctx, batch).await
+    }
+}

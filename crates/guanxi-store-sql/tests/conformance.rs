@@ -1,0 +1,791 @@
+//! Backend conformance: the same stories against SQLite (always) and PostgreSQL (when a server
+//! answers; CI sets GUANXI_TEST_REQUIRE_PG so that a missing server fails the run).
+
+use chrono::{Duration, Utc};
+use guanxi_core::contact::ContactValue;
+use guanxi_core::custom_field::FieldType;
+use guanxi_core::customer::{CustomerClass, CustomerKind, CustomerStatus};
+use guanxi_core::interaction::{Channel, Direction};
+use guanxi_core::{ContactKind, Currency, CustomerId, EventId, Lang, Reason};
+use guanxi_store::*;
+use guanxi_store_sql::testdb::{fresh_postgres, fresh_sqlite};
+use serde_json::json;
+use std::sync::Arc;
+
+type S = Arc<dyn Store>;
+
+macro_rules! stories {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (s, _) = super::fresh_sqlite().await.expect("sqlite");
+                    super::$name(std::sync::Arc::new(s)).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some((s, _)) = super::fresh_postgres().await.expect("postgres") {
+                        super::$name(std::sync::Arc::new(s)).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+stories!(
+    customer_lifecycle_with_versions,
+    phone_email_wechat_lookup_normalises,
+    recognition_matches_or_creates,
+    failed_transaction_leaves_no_row_and_no_event,
+    search_finds_chinese_numbers_and_emails,
+    organisations_never_see_each_other,
+    list_filters_and_cursor_pages,
+    custom_fields_are_checked,
+    timeline_and_360,
+    bulk_load_then_query,
+);
+
+async fn org(s: &S, name: &str) -> Ctx {
+    let o = s
+        .create_org(NewOrg {
+            name: name.into(),
+            locale: Lang::ZhCn,
+            currency: Currency::CNY,
+            time_zone: "Asia/Shanghai".into(),
+        })
+        .await
+        .expect("org");
+    Ctx::new(o.id)
+}
+
+fn cp(kind: ContactKind, v: &str) -> NewContactPoint {
+    NewContactPoint {
+        value: ContactValue::parse(kind, v).expect("contact value"),
+        label: None,
+        primary: false,
+    }
+}
+
+fn person(name: &str, cps: Vec<NewContactPoint>) -> NewCustomer {
+    NewCustomer {
+        kind: CustomerKind::Person,
+        name: name.into(),
+        company_id: None,
+        title: None,
+        owner_id: None,
+        status: CustomerStatus::New,
+        class: CustomerClass::Ordinary,
+        vip: false,
+        tags: vec![],
+        city: None,
+        birthday: None,
+        note: None,
+        custom: Default::default(),
+        contact_points: cps,
+        allow_duplicate: false,
+    }
+}
+
+async fn events(s: &S, ctx: Ctx) -> Vec<Event> {
+    s.events_after(ctx, EventId(0), 1000).await.expect("events")
+}
+
+async fn customer_lifecycle_with_versions(s: S) {
+    let ctx = org(&s, "甲公司").await;
+    let c = s
+        .create_customer(
+            ctx,
+            person("张伟", vec![cp(ContactKind::Mobile, "138 0013 8000")]),
+        )
+        .await
+        .expect("create");
+    assert_eq!(c.version, 1);
+    assert_eq!(c.contact_points[0].key, "+8613800138000");
+    let patch = CustomerPatch {
+        status: Some(CustomerStatus::Loyal),
+        tags: Some(vec!["老客户".into()]),
+        ..Default::default()
+    };
+    let u = s
+        .update_customer(ctx, c.id, Some(1), patch.clone())
+        .await
+        .expect("update");
+    assert_eq!(u.version, 2);
+    assert_eq!(u.status, CustomerStatus::Loyal);
+    // A stale version changes nothing.
+    let stale = s
+        .update_customer(
+            ctx,
+            c.id,
+            Some(1),
+            CustomerPatch {
+                name: Some("李娜".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(
+        stale,
+        Err(StoreError::VersionMismatch {
+            expected: 1,
+            current: 2
+        })
+    ));
+    assert_eq!(
+        s.get_customer(ctx, c.id, false).await.expect("get").name,
+        "张伟"
+    );
+    // Soft delete hides, restore brings back.
+    s.delete_customer(ctx, c.id, Some(2)).await.expect("delete");
+    assert!(matches!(
+        s.get_customer(ctx, c.id, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s
+        .lookup(ctx, &ContactLookup::Phone("+8613800138000".into()))
+        .await
+        .expect("lookup")
+        .is_empty());
+    let r = s.restore_customer(ctx, c.id).await.expect("restore");
+    assert!(r.deleted_at.is_none());
+    let types: Vec<String> = events(&s, ctx)
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "organisation.created",
+            "customer.created",
+            "customer.updated",
+            "customer.deleted",
+            "customer.restored"
+        ]
+    );
+}
+
+async fn phone_email_wechat_lookup_normalises(s: S) {
+    let ctx = org(&s, "乙").await;
+    let c = s
+        .create_customer(
+            ctx,
+            person(
+                "王芳",
+                vec![
+                    cp(ContactKind::Mobile, "+86 138-0013-8000"),
+                    cp(ContactKind::Email, "Wang.Fang@Example.com"),
+                    cp(ContactKind::Wechat, "WangFang_88"),
+                ],
+            ),
+        )
+        .await
+        .expect("create");
+    for form in ["138 0013 8000", "13800138000", "+86 138-0013-8000"] {
+        let v = ContactValue::parse(ContactKind::Mobile, form).expect("phone");
+        let found = s
+            .lookup(ctx, &ContactLookup::from_value(&v).expect("lookup key"))
+            .await
+            .expect("lookup");
+        assert_eq!(
+            found.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [c.id],
+            "{form}"
+        );
+    }
+    let e = s
+        .lookup(ctx, &ContactLookup::Email("wang.fang@example.com".into()))
+        .await
+        .expect("email");
+    assert_eq!(e[0].id, c.id);
+    let w = s
+        .lookup(ctx, &ContactLookup::Wechat("wangfang_88".into()))
+        .await
+        .expect("wechat");
+    assert_eq!(w[0].id, c.id);
+    // The same number on a second customer is refused unless allowed.
+    let dup = s
+        .create_customer(
+            ctx,
+            person("王芳2", vec![cp(ContactKind::Mobile, "13800138000")]),
+        )
+        .await;
+    match dup {
+        Err(StoreError::Conflict { field, reason }) => {
+            assert_eq!(field, "contact_points[0].value");
+            assert_eq!(
+                reason,
+                Reason::Duplicate {
+                    customer_id: c.id.get()
+                }
+            );
+        }
+        other => panic!("expected conflict, got {other:?}"),
+    }
+}
+
+async fn recognition_matches_or_creates(s: S) {
+    let ctx = org(&s, "丙").await;
+    let c = s
+        .create_customer(
+            ctx,
+            person("赵磊", vec![cp(ContactKind::Mobile, "13912345678")]),
+        )
+        .await
+        .expect("create");
+    let call = |v: &str| NewInteraction {
+        customer_id: None,
+        contact: Some(ContactValue::parse(ContactKind::Mobile, v).expect("phone")),
+        contact_name: None,
+        channel: Channel::Phone,
+        direction: Direction::Inbound,
+        occurred_at: Utc::now(),
+        staff_id: None,
+        subject: Some("来电咨询".into()),
+        body: "询问套餐资费".into(),
+        duration_seconds: Some(120),
+        outcome: None,
+        links: vec![],
+    };
+    let (i, r) = s
+        .log_interaction(ctx, call("139 1234 5678"))
+        .await
+        .expect("log");
+    assert_eq!(r, Recognition::Matched);
+    assert_eq!(i.customer_id, c.id);
+    let (i2, r2) = s
+        .log_interaction(ctx, call("13700001111"))
+        .await
+        .expect("log2");
+    assert_eq!(r2, Recognition::Created);
+    let created = s
+        .get_customer(ctx, i2.customer_id, false)
+        .await
+        .expect("new");
+    assert_eq!(created.status, CustomerStatus::Potential);
+    assert_eq!(created.contact_points[0].key, "+8613700001111");
+    // The second call from that number now matches the new customer.
+    let (i3, r3) = s
+        .log_interaction(ctx, call("+8613700001111"))
+        .await
+        .expect("log3");
+    assert_eq!((i3.customer_id, r3), (created.id, Recognition::Matched));
+}
+
+async fn failed_transaction_leaves_no_row_and_no_event(s: S) {
+    let ctx = org(&s, "丁").await;
+    let before = events(&s, ctx).await.len();
+    // The second contact point repeats the first: the customer row is inserted before the
+    // repeat is found, so the whole transaction must roll back.
+    let bad = s
+        .create_customer(
+            ctx,
+            person(
+                "孙丽",
+                vec![
+                    cp(ContactKind::Mobile, "13600001111"),
+                    cp(ContactKind::Mobile, "136 0000 1111"),
+                ],
+            ),
+        )
+        .await;
+    assert!(bad.is_err());
+    let list = s
+        .list_customers(
+            ctx,
+            CustomerQuery {
+                limit: 10,
+                descending: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert!(list.items.is_empty());
+    assert_eq!(events(&s, ctx).await.len(), before);
+    assert!(s
+        .lookup(ctx, &ContactLookup::Phone("+8613600001111".into()))
+        .await
+        .expect("lookup")
+        .is_empty());
+}
+
+async fn search_finds_chinese_numbers_and_emails(s: S) {
+    let ctx = org(&s, "戊").await;
+    let zw = s
+        .create_customer(
+            ctx,
+            person(
+                "张伟",
+                vec![
+                    cp(ContactKind::Mobile, "13800138000"),
+                    cp(ContactKind::Email, "zhang.wei@example.com"),
+                ],
+            ),
+        )
+        .await
+        .expect("zw");
+    let zwm = s
+        .create_customer(
+            ctx,
+            person("张伟明", vec![cp(ContactKind::Mobile, "13900001234")]),
+        )
+        .await
+        .expect("zwm");
+    let ec = s
+        .create_customer(
+            ctx,
+            person("Emily Chen", vec![cp(ContactKind::Email, "emily@corp.cn")]),
+        )
+        .await
+        .expect("ec");
+    let mut co = person("深圳华为技术有限公司", vec![]);
+    co.kind = CustomerKind::Company;
+    let co = s.create_customer(ctx, co).await.expect("co");
+    let find = |q: &str| {
+        let s = s.clone();
+        let q = q.to_owned();
+        async move {
+            s.list_customers(
+                ctx,
+                CustomerQuery {
+                    q: Some(q),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("search")
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<CustomerId>>()
+        }
+    };
+    assert_eq!(find("张").await, [zwm.id, zw.id]);
+    assert_eq!(find("张伟").await, [zwm.id, zw.id]);
+    assert_eq!(find("伟明").await, [zwm.id]);
+    assert_eq!(find("张伟明").await, [zwm.id]);
+    assert_eq!(find("华为").await, [co.id]);
+    assert_eq!(find("13800").await, [zw.id]);
+    assert_eq!(find("1234").await, [zwm.id], "last digits");
+    assert_eq!(find("zhang.wei").await, [zw.id]);
+    assert_eq!(find("example.com").await, [zw.id]);
+    assert_eq!(find("emi").await, [ec.id]);
+    assert_eq!(find("CHEN").await, [ec.id]);
+    assert!(find("李").await.is_empty());
+}
+
+async fn organisations_never_see_each_other(s: S) {
+    let a = org(&s, "A").await;
+    let b = org(&s, "B").await;
+    let ua = s
+        .create_user(
+            a,
+            NewUser {
+                name: "A 的员工".into(),
+                email: "staff@a.example".into(),
+            },
+        )
+        .await
+        .expect("user");
+    let c = s
+        .create_customer(
+            a,
+            person("周杰", vec![cp(ContactKind::Mobile, "13511112222")]),
+        )
+        .await
+        .expect("create");
+    assert!(matches!(
+        s.get_customer(b, c.id, true).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.update_customer(
+            b,
+            c.id,
+            None,
+            CustomerPatch {
+                vip: Some(true),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.delete_customer(b, c.id, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.customer_360(b, c.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s
+        .lookup(b, &ContactLookup::Phone("+8613511112222".into()))
+        .await
+        .expect("lookup")
+        .is_empty());
+    let q = CustomerQuery {
+        q: Some("周".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(s.list_customers(b, q).await.expect("list").items.is_empty());
+    // B may not give its customer an owner from A.
+    let mut bc = person("吴敏", vec![]);
+    bc.owner_id = Some(ua.id);
+    match s.create_customer(b, bc).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.fields()[0].field, "owner_id"),
+        other => panic!("expected invalid owner, got {other:?}"),
+    }
+    // B's recognition of A's number creates B's own potential customer.
+    let (i, r) = s
+        .log_interaction(
+            b,
+            NewInteraction {
+                customer_id: None,
+                contact: Some(ContactValue::parse(ContactKind::Mobile, "13511112222").expect("p")),
+                contact_name: None,
+                channel: Channel::Phone,
+                direction: Direction::Inbound,
+                occurred_at: Utc::now(),
+                staff_id: None,
+                subject: None,
+                body: String::new(),
+                duration_seconds: None,
+                outcome: None,
+                links: vec![],
+            },
+        )
+        .await
+        .expect("log");
+    assert_eq!(r, Recognition::Created);
+    assert_ne!(i.customer_id, c.id);
+    assert!(matches!(
+        s.get_interaction(a, i.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(events(&s, b)
+        .await
+        .iter()
+        .all(|e| e.entity_id != c.id.get() || e.entity != "customer"));
+}
+
+async fn list_filters_and_cursor_pages(s: S) {
+    let ctx = org(&s, "己").await;
+    let names = ["陈一", "陈二", "李三", "王四", "赵五", "钱六", "孙七"];
+    for (i, n) in names.iter().enumerate() {
+        let mut p = person(n, vec![]);
+        p.status = if i % 2 == 0 {
+            CustomerStatus::Current
+        } else {
+            CustomerStatus::Lost
+        };
+        p.tags = if i < 3 { vec!["重点".into()] } else { vec![] };
+        s.create_customer(ctx, p).await.expect("create");
+    }
+    for sort in [
+        CustomerSort::Id,
+        CustomerSort::Name,
+        CustomerSort::CreatedAt,
+    ] {
+        for descending in [false, true] {
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            for _ in 0..10 {
+                let page = s
+                    .list_customers(
+                        ctx,
+                        CustomerQuery {
+                            sort,
+                            descending,
+                            cursor: cursor.clone(),
+                            limit: 3,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .expect("page");
+                seen.extend(page.items.iter().map(|c| c.name.clone()));
+                cursor = page.next_cursor;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(seen.len(), names.len(), "{sort:?} {descending}");
+            if sort == CustomerSort::Name {
+                let mut sorted = seen.clone();
+                sorted.sort();
+                if descending {
+                    sorted.reverse();
+                }
+                assert_eq!(seen, sorted);
+            }
+        }
+    }
+    let lost = s
+        .list_customers(
+            ctx,
+            CustomerQuery {
+                status: Some(CustomerStatus::Lost),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("lost");
+    assert_eq!(lost.items.len(), 3);
+    let tagged = s
+        .list_customers(
+            ctx,
+            CustomerQuery {
+                tag: Some("重点".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("tag");
+    assert_eq!(tagged.items.len(), 3);
+    let none = s
+        .list_customers(
+            ctx,
+            CustomerQuery {
+                created_from: Some(Utc::now() + Duration::days(1)),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("range");
+    assert!(none.items.is_empty());
+    assert!(matches!(
+        s.list_customers(
+            ctx,
+            CustomerQuery {
+                cursor: Some("garbage".into()),
+                limit: 5,
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+async fn custom_fields_are_checked(s: S) {
+    let ctx = org(&s, "庚").await;
+    s.create_field_def(
+        ctx,
+        NewFieldDef {
+            key: "industry".into(),
+            label_zh: "行业".into(),
+            label_en: "Industry".into(),
+            field_type: FieldType::Choice,
+            choices: vec!["金融".into(), "制造".into()],
+            required: false,
+        },
+    )
+    .await
+    .expect("def");
+    let mut p = person("郑华", vec![]);
+    p.custom = json!({"industry": "农业"})
+        .as_object()
+        .cloned()
+        .expect("obj");
+    match s.create_customer(ctx, p).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.fields()[0].field, "custom.industry"),
+        other => panic!("expected invalid custom field, got {other:?}"),
+    }
+    let mut p = person("郑华", vec![]);
+    p.custom = json!({"industry": "金融"})
+        .as_object()
+        .cloned()
+        .expect("obj");
+    let c = s.create_customer(ctx, p).await.expect("create");
+    assert_eq!(c.custom["industry"], json!("金融"));
+    let u = s
+        .update_customer(
+            ctx,
+            c.id,
+            None,
+            CustomerPatch {
+                custom: Some(json!({"industry": null}).as_object().cloned().expect("o")),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("clear");
+    assert!(u.custom.get("industry").is_none());
+}
+
+async fn timeline_and_360(s: S) {
+    let ctx = org(&s, "辛").await;
+    let c = s
+        .create_customer(ctx, person("冯刚", vec![]))
+        .await
+        .expect("c");
+    let t0 = Utc::now() - Duration::days(30);
+    for i in 0..7 {
+        s.log_interaction(
+            ctx,
+            NewInteraction {
+                customer_id: Some(c.id),
+                contact: None,
+                contact_name: None,
+                channel: if i % 3 == 0 {
+                    Channel::Email
+                } else {
+                    Channel::Phone
+                },
+                direction: Direction::Outbound,
+                occurred_at: t0 + Duration::days(i),
+                staff_id: None,
+                subject: Some(format!("第{i}次")),
+                body: "回访".into(),
+                duration_seconds: None,
+                outcome: None,
+                links: vec![],
+            },
+        )
+        .await
+        .expect("log");
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = s
+            .timeline(
+                ctx,
+                c.id,
+                TimelineQuery {
+                    channel: None,
+                    cursor: cursor.clone(),
+                    limit: 3,
+                },
+            )
+            .await
+            .expect("timeline");
+        seen.extend(p.items.iter().map(|i| i.occurred_at));
+        cursor = p.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 7);
+    assert!(seen.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let emails = s
+        .timeline(
+            ctx,
+            c.id,
+            TimelineQuery {
+                channel: Some(Channel::Email),
+                cursor: None,
+                limit: 50,
+            },
+        )
+        .await
+        .expect("emails");
+    assert_eq!(emails.items.len(), 3);
+    let v = s.customer_360(ctx, c.id).await.expect("360");
+    assert_eq!(v.interactions_total, 7);
+    assert_eq!(v.recent_interactions.len(), 7);
+    let phone = v
+        .interaction_counts
+        .iter()
+        .find(|c| c.channel == Channel::Phone)
+        .expect("phone count");
+    assert_eq!(phone.count, 4);
+}
+
+async fn bulk_load_then_query(s: S) {
+    let ctx = org(&s, "壬").await;
+    let now = Utc::now();
+    let mut batch = BulkBatch::default();
+    batch.customers.push(BulkCustomer {
+        kind: CustomerKind::Company,
+        name: "杭州阿里科技有限公司".into(),
+        company_index: None,
+        title: None,
+        owner_id: None,
+        status: CustomerStatus::Current,
+        class: CustomerClass::Key,
+        vip: true,
+        tags: vec!["大客户".into()],
+        city: Some("杭州".into()),
+        birthday: None,
+        created_at: now,
+        contact_points: vec![cp(ContactKind::Landline, "0571-8888 6666")],
+    });
+    for i in 0..30 {
+        batch.customers.push(BulkCustomer {
+            kind: CustomerKind::Person,
+            name: format!("员工{i}"),
+            company_index: Some(0),
+            title: Some("采购".into()),
+            owner_id: None,
+            status: CustomerStatus::New,
+            class: CustomerClass::Ordinary,
+            vip: false,
+            tags: vec![],
+            city: None,
+            birthday: None,
+            created_at: now,
+            contact_points: vec![cp(ContactKind::Mobile, &format!("1370000{i:04}"))],
+        });
+        batch.interactions.push(BulkInteraction {
+            customer_index: i + 1,
+            channel: Channel::Visit,
+            direction: Direction::Outbound,
+            occurred_at: now,
+            staff_id: None,
+            subject: None,
+            body: "拜访".into(),
+            duration_seconds: Some(3600),
+            outcome: None,
+        });
+    }
+    let stats = s.bulk_load(ctx, batch).await.expect("bulk");
+    assert_eq!(
+        (stats.customers, stats.contact_points, stats.interactions),
+        (31, 31, 30)
+    );
+    let found = s
+        .lookup(ctx, &ContactLookup::Phone("+8613700000007".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].company_name.as_deref(),
+        Some("杭州阿里科技有限公司")
+    );
+    let company = s
+        .list_customers(
+            ctx,
+            CustomerQuery {
+                q: Some("阿里".into()),
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+    assert_eq!(company.items.len(), 1);
+    let v = s.customer_360(ctx, company.items[0].id).await.expect("360");
+    assert_eq!(v.contact_persons.len(), 30);
+    assert_eq!(
+        events(&s, ctx)
+            .await
+            .last()
+            .map(|e| e.event_type.clone())
+            .as_deref(),
+        Some("customers.bulk_loaded")
+    );
+}
