@@ -1,1 +1,163 @@
+//! Typed settings for Guanxi: defaults < `guanxi.toml` (or the file given with `--config`) <
+//! `GUANXI_*` environment variables. The database URL may hold a password, so it is kept in a
+//! [`Secret`] whose `Debug` and `Display` never show it.
 
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+/// A value that must never be printed.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+/// A database URL with any password replaced by `***`, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}{path}")
+            } else {
+                format!("{scheme}://{user}@{host}{path}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://guanxi.db` (embedded, the default) or `postgres://user:pass@host/db`.
+    pub database_url: Secret,
+    /// Address the server listens on.
+    pub listen: String,
+    /// Most database connections in the pool.
+    pub max_connections: u32,
+    /// SQLite only: make every commit durable with fsync (`true`) or faster (`false`).
+    pub sqlite_durable: bool,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Log filter (`info`, `guanxi=debug`, …) and format (`text` or `json`).
+    pub log: String,
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: Secret::new("sqlite://guanxi.db"),
+            listen: "127.0.0.1:8080".into(),
+            max_connections: 8,
+            sqlite_durable: true,
+            max_body_bytes: 1024 * 1024,
+            log: "info".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Load settings. `file` is read when given (it must then exist) or, without it,
+    /// `guanxi.toml` in the working directory when present.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(p) if !p.exists() => {
+                return Err(ConfigError(format!("file {} not found", p.display())))
+            }
+            Some(p) => fig = fig.merge(Toml::file(p)),
+            None => fig = fig.merge(Toml::file("guanxi.toml")),
+        }
+        fig = fig.merge(Env::prefixed("GUANXI_").ignore(&["test_pg_url", "test_require_pg"]));
+        let s: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        if s.max_body_bytes == 0 || s.max_connections == 0 {
+            return Err(ConfigError(
+                "max_body_bytes and max_connections must be above zero".into(),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// The settings as TOML, with the database URL's password redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        format!(
+            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\n",
+            redact_url(self.database_url.expose()),
+            self.listen,
+            self.max_connections,
+            self.sqlite_durable,
+            self.max_body_bytes,
+            self.log,
+            self.log_format
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_urls_are_redacted() {
+        let s = Secret::new("postgres://app:hunter2@db/crm");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db:5432/crm"),
+            "postgres://app:***@db:5432/crm"
+        );
+        assert_eq!(redact_url("sqlite://guanxi.db"), "sqlite://guanxi.db");
+        let mut settings = Settings::default();
+        settings.database_url = s;
+        assert!(!settings.to_redacted_toml().contains("hunter2"));
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn layers_defaults_file_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "guanxi.toml",
+                "listen = \"0.0.0.0:9000\"\nmax_connections = 4\n",
+            )?;
+            jail.set_env("GUANXI_MAX_CONNECTIONS", "16");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.listen, "0.0.0.0:9000");
+            assert_eq!(s.max_connections, 16);
+            assert_eq!(s.database_url.expose(), "sqlite://guanxi.db");
+            jail.create_file("bad.toml", "lisen = 1\n")?;
+            assert!(Settings::load(Some(Path::new("bad.toml"))).is_err());
+            assert!(Settings::load(Some(Path::new("missing.toml"))).is_err());
+            Ok(())
+        });
+    }
+}
