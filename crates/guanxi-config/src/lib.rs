@@ -136,13 +136,16 @@ mod tests {
             "postgres://app:***@db:5432/crm"
         );
         assert_eq!(redact_url("sqlite://guanxi.db"), "sqlite://guanxi.db");
-        let mut settings = Settings::default();
-        settings.database_url = s;
+        let settings = Settings {
+            database_url: s,
+            ..Settings::default()
+        };
         assert!(!settings.to_redacted_toml().contains("hunter2"));
         assert!(!format!("{settings:?}").contains("hunter2"));
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the error type
     fn layers_defaults_file_env() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

@@ -244,8 +244,8 @@ mod tests {
     #[test]
     fn ranges_cover_exactly_the_prefix() {
         let (lo, hi) = prefix_range("张");
-        assert!("张伟".to_owned() >= lo && "张伟".to_owned() < hi);
-        assert!("章".to_owned() >= hi || "章".to_owned() < lo);
+        assert!("张伟" >= lo.as_str() && "张伟" < hi.as_str());
+        assert!("章" >= hi.as_str() || "章" < lo.as_str());
         assert_eq!(reversed("abc"), "cba");
     }
 }

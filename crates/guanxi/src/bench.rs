@@ -73,7 +73,10 @@ async fn load(
     let store = crate::server::open_store(settings).await?;
     let started = Instant::now();
     let mut last = Instant::now();
-    let name = format!("基准测试 bench {}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
+    let name = format!(
+        "基准测试 bench {}",
+        chrono::Utc::now().format("%Y%m%d%H%M%S")
+    );
     let ctx = crate::demo::populate(&store, &name, customers, seed, ipc, batch, |c, i| {
         if last.elapsed() > Duration::from_secs(15) {
             last = Instant::now();
@@ -174,7 +177,9 @@ impl PhaseResult {
             percentile(&self.latencies, 0.50),
             percentile(&self.latencies, 0.95),
             percentile(&self.latencies, 0.99),
-            self.latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            self.latencies
+                .last()
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
         );
     }
 }
@@ -308,22 +313,46 @@ async fn http(
 
     let c = client.clone();
     let p = phones.clone();
-    let mut r = phase("GET /customers/lookup?phone=", concurrency, duration, move |i| {
-        let c = c.clone();
-        let phone = p[(i as usize) % p.len()].clone();
-        async move {
-            matches!(c.req(reqwest::Method::GET, "/api/v1/customers/lookup")
+    let mut r = phase(
+        "GET /customers/lookup?phone=",
+        concurrency,
+        duration,
+        move |i| {
+            let c = c.clone();
+            let phone = p[(i as usize) % p.len()].clone();
+            async move {
+                matches!(c.req(reqwest::Method::GET, "/api/v1/customers/lookup")
                 .query(&[("phone", phone)]).send().await, Ok(r) if r.status().is_success())
-        }
-    })
+            }
+        },
+    )
     .await;
     r.print();
 
     let queries: Arc<Vec<String>> = Arc::new(
-        ["张", "王", "李", "刘", "陈伟", "王芳", "张伟", "李娜", "科技", "有限公司", "138", "13912", "8888", "qq.com", "zhang", "emily", "杭州", "深圳华"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        [
+            "张",
+            "王",
+            "李",
+            "刘",
+            "陈伟",
+            "王芳",
+            "张伟",
+            "李娜",
+            "科技",
+            "有限公司",
+            "138",
+            "13912",
+            "8888",
+            "qq.com",
+            "zhang",
+            "emily",
+            "杭州",
+            "深圳华",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
     );
     let c = client.clone();
     let q = queries.clone();

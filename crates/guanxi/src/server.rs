@@ -8,7 +8,9 @@ use std::sync::Arc;
 pub fn init_tracing(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if settings.log_format == "json" {
         builder.json().init();
     } else {
@@ -33,9 +35,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
 }
 
 pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
+    let _ = settings;
     guanxi_api::router(guanxi_api::ApiState {
         store: Arc::new(store),
-        max_body_bytes: settings.max_body_bytes,
     })
 }
 

@@ -1,0 +1,179 @@
+//! Customers: create, read, change, soft-delete and restore, list, look up, the 360° view.
+
+use super::{created, versioned};
+use crate::dto::customers::{
+    CreateCustomer, Customer360View, CustomerPage, CustomerView, GetCustomerQuery,
+    ListCustomersQuery, LookupQuery, LookupResult, UpdateCustomer,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{IdPath, IfMatch, JsonBody, OrgCtx, PathParams, QueryParams};
+use crate::ApiState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use guanxi_core::CustomerId;
+
+/// Create a customer with its contact points.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers",
+    request_body = CreateCustomer,
+    responses(
+        (status = 201, description = "Created", body = CustomerView,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "A contact point belongs to another customer", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<CreateCustomer>,
+) -> Result<Response, ApiError> {
+    let c = s.store.create_customer(ctx, body.parse()?).await?;
+    Ok(created(
+        format!("/api/v1/customers/{}", c.id),
+        Some(c.version),
+        CustomerView::from(c),
+    ))
+}
+
+/// One customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id"), GetCustomerQuery),
+    responses(
+        (status = 200, description = "The customer", body = CustomerView, headers(("ETag" = String))),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn get(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    QueryParams(q): QueryParams<GetCustomerQuery>,
+) -> Result<Response, ApiError> {
+    let include_deleted = q.parse()?;
+    let c = s
+        .store
+        .get_customer(ctx, CustomerId(p.id), include_deleted)
+        .await?;
+    Ok(versioned(StatusCode::OK, c.version, CustomerView::from(c)))
+}
+
+/// Change some fields of a customer.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
+    params(
+        ("id" = i64, Path, description = "Customer id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` last seen, e.g. `\"3\"`"),
+    ),
+    request_body = UpdateCustomer,
+    responses(
+        (status = 200, description = "Updated", body = CustomerView, headers(("ETag" = String))),
+        (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 412, description = "Changed by someone else meanwhile", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(body): JsonBody<UpdateCustomer>,
+) -> Result<Response, ApiError> {
+    let c = s
+        .store
+        .update_customer(ctx, CustomerId(p.id), version, body.parse()?)
+        .await?;
+    Ok(versioned(StatusCode::OK, c.version, CustomerView::from(c)))
+}
+
+/// Soft-delete a customer: it leaves lists and lookups and can be restored. Answers with the
+/// deleted customer (`deleted_at` set).
+#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers",
+    params(
+        ("id" = i64, Path, description = "Customer id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` last seen"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = CustomerView, headers(("ETag" = String))),
+        (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 412, description = "Changed by someone else meanwhile", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, ApiError> {
+    let c = s
+        .store
+        .delete_customer(ctx, CustomerId(p.id), version)
+        .await?;
+    Ok(versioned(StatusCode::OK, c.version, CustomerView::from(c)))
+}
+
+/// Bring back a soft-deleted customer.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/restore", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "Restored", body = CustomerView, headers(("ETag" = String))),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn restore(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Response, ApiError> {
+    let c = s.store.restore_customer(ctx, CustomerId(p.id)).await?;
+    Ok(versioned(StatusCode::OK, c.version, CustomerView::from(c)))
+}
+
+/// List customers: filter, search, sort, page.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+    params(ListCustomersQuery),
+    responses(
+        (status = 200, description = "A page of customers", body = CustomerPage),
+        (status = 400, description = "Invalid parameters", body = ErrorBody),
+        (status = 422, description = "Invalid or expired cursor", body = ErrorBody),
+    ))]
+pub async fn list(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    QueryParams(q): QueryParams<ListCustomersQuery>,
+) -> Result<Json<CustomerPage>, ApiError> {
+    let page = s.store.list_customers(ctx, q.parse()?).await?;
+    Ok(Json(page.into()))
+}
+
+/// Who is this? Find customers by a phone number, e-mail address or WeChat id, written any
+/// way. Always 200; `matches` is empty when nobody holds the contact point.
+#[utoipa::path(get, path = "/api/v1/customers/lookup", tag = "customers",
+    params(LookupQuery),
+    responses(
+        (status = 200, description = "Matching customers, possibly none", body = LookupResult),
+        (status = 400, description = "Not exactly one parameter, or an invalid value", body = ErrorBody),
+    ))]
+pub async fn lookup(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    QueryParams(q): QueryParams<LookupQuery>,
+) -> Result<Json<LookupResult>, ApiError> {
+    let found = s.store.lookup(ctx, &q.parse()?).await?;
+    Ok(Json(LookupResult {
+        matches: found.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// The customer on one screen: profile, contact points, company or contact persons, latest
+/// interactions and counts per channel.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/360", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "The 360° view", body = Customer360View),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn view_360(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<Customer360View>, ApiError> {
+    let v = s.store.customer_360(ctx, CustomerId(p.id)).await?;
+    Ok(Json(v.into()))
+}

@@ -1,0 +1,62 @@
+//! The command line: `guanxi serve | migrate | demo | config | bench`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use crate::{bench, demo, server};
+
+#[derive(Parser)]
+#[command(name = "guanxi", version, about = "Guanxi (关系): an integrated CRM", long_about = None)]
+struct Cli {
+    /// Settings file (TOML). Without it, ./guanxi.toml is read when present.
+    #[arg(long, global = true, env = "GUANXI_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a demo organisation with generated customers and interactions, then serve.
+    Demo(demo::DemoArgs),
+    /// Print the effective settings (secrets redacted).
+    Config,
+    /// Benchmarks: bulk loading, and a load run against a running server.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Parse the command line and run the command.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = guanxi_config::Settings::load(cli.config.as_deref())?;
+    server::init_tracing(&settings);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => {
+                let store = server::open_store(&settings).await?;
+                server::serve(&settings, store).await
+            }
+            Command::Migrate => {
+                server::open_store(&settings).await?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::Demo(args) => demo::run(&settings, args).await,
+            Command::Config => {
+                print!("{}", settings.to_redacted_toml());
+                Ok(())
+            }
+            Command::Bench(cmd) => bench::run(&settings, cmd).await,
+        }
+    })
+}

@@ -1,0 +1,6 @@
+//! The one integration-test binary of `guanxi`: the real server on a random loopback port
+//! against a fresh database (SQLite always, PostgreSQL when reachable), driven over HTTP.
+
+mod api;
+mod cli;
+mod support;
