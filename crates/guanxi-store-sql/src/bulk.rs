@@ -6,7 +6,7 @@ use crate::contacts::rkey_of;
 use crate::customers::Arg;
 use crate::events::emit;
 use crate::tokens::name_tokens;
-use crate::{db_err, SqlStore};
+use crate::{db_err, Backend, SqlStore};
 use guanxi_core::customer::CustomerKind;
 use guanxi_core::{CustomerId, UserId};
 use guanxi_store::{BulkBatch, BulkStats, Ctx, StoreError};
@@ -15,13 +15,15 @@ use sqlx::AnyConnection;
 
 /// Most customers one batch may carry.
 pub const BATCH_MAX: usize = 20_000;
-/// Parameters per statement, under SQLite's limit of 32,766.
-const PARAMS_PER_STATEMENT: usize = 30_000;
+/// Parameters per statement. SQLite allows 32,766, but large statements cost more to parse
+/// than they save; a few thousand is the sweet spot on both backends.
+const PARAMS_PER_STATEMENT: usize = 4_000;
 
 /// Insert `rows` (each with the same number of values) into `head` (`INSERT INTO t (a, b)`),
 /// several rows per statement; returns the generated ids in row order when `returning`.
 async fn insert_rows(
     conn: &mut AnyConnection,
+    backend: Backend,
     head: &str,
     rows: &[Vec<Arg>],
     returning: bool,
@@ -45,9 +47,15 @@ async fn insert_rows(
                 if j > 0 {
                     sql.push(',');
                 }
+                // SQLite resolves `$n` names by a linear search per parameter (quadratic in
+                // a multi-row insert), so it gets anonymous `?`, which bind in order.
                 n += 1;
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if backend == Backend::Sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
         }
@@ -146,7 +154,7 @@ impl SqlStore {
                 };
                 rows.push(row_of(c, company)?);
             }
-            let new_ids = insert_rows(&mut tx, head, &rows, true).await?;
+            let new_ids = insert_rows(&mut tx, self.backend, head, &rows, true).await?;
             for (&i, id) in group.iter().zip(new_ids) {
                 ids[i] = id;
             }
@@ -178,6 +186,7 @@ impl SqlStore {
         }
         insert_rows(
             &mut tx,
+            self.backend,
             "INSERT INTO customer_tags (org_id, tag, customer_id)",
             &tags,
             false,
@@ -185,6 +194,7 @@ impl SqlStore {
         .await?;
         insert_rows(
             &mut tx,
+            self.backend,
             "INSERT INTO search_tokens (org_id, token, customer_id)",
             &tokens,
             false,
@@ -192,6 +202,7 @@ impl SqlStore {
         .await?;
         insert_rows(
             &mut tx,
+            self.backend,
             "INSERT INTO contact_points (org_id, customer_id, kind, value, key, rkey, label, is_primary, created_at)",
             &cps,
             false,
@@ -225,6 +236,7 @@ impl SqlStore {
         }
         insert_rows(
             &mut tx,
+            self.backend,
             "INSERT INTO interactions (org_id, customer_id, channel, direction, occurred_at, staff_id, \
              subject, body, duration_seconds, outcome, links, version, created_at, updated_at)",
             &its,

@@ -20,12 +20,14 @@ pub mod testdb;
 pub mod tokens;
 
 use guanxi_store::StoreError;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::ConnectOptions;
 use sqlx::{Any, AnyPool, Transaction};
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
+use std::str::FromStr;
 use std::time::Duration;
 
 pub use codec::{micros_to_time, time_to_micros};
@@ -123,7 +125,13 @@ impl SqlStore {
                 })
             });
         }
-        let pool = opts.connect(&url).await.map_err(db_err)?;
+        // Statements are logged below `info`: their text is safe (values are bound, never
+        // inlined) but long multi-row inserts would flood the log.
+        let connect = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?
+            .log_statements(log::LevelFilter::Trace)
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_millis(500));
+        let pool = opts.connect_with(connect).await.map_err(db_err)?;
         Ok(Self { pool, backend })
     }
 
