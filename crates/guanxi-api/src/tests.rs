@@ -375,8 +375,23 @@ impl Store for Fake {
         Err(not_in_fake())
     }
 
-    async fn delete_interaction(&self, ctx: Ctx, id: InteractionId) -> StoreResult<()> {
+    async fn delete_interaction(
+        &self,
+        ctx: Ctx,
+        id: InteractionId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
         let mut d = self.lock()?;
+        if let Some(expected) = expected_version {
+            let current = d
+                .interactions
+                .iter()
+                .find(|(o, i)| *o == ctx.org && i.id == id)
+                .map(|(_, i)| i.version);
+            if let Some(current) = current.filter(|c| *c != expected) {
+                return Err(StoreError::VersionMismatch { expected, current });
+            }
+        }
         let before = d.interactions.len();
         d.interactions
             .retain(|(o, i)| !(*o == ctx.org && i.id == id));

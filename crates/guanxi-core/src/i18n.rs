@@ -104,6 +104,18 @@ impl Reason {
                 "不是有效的日期（格式 YYYY-MM-DD）",
                 "is not a valid date (YYYY-MM-DD)",
             ),
+            Reason::NotATime => s(
+                "不是有效的时间（RFC 3339 格式，例如 2024-05-01T09:30:00+08:00）",
+                "is not a valid time (RFC 3339, for example 2024-05-01T09:30:00+08:00)",
+            ),
+            Reason::TooFarInFuture { latest } => match lang {
+                ZhCn => format!("不能晚于 {latest}"),
+                En => format!("must not be later than {latest}"),
+            },
+            Reason::InvalidTimeZone => s(
+                "不是有效的时区名称（例如 Asia/Shanghai）",
+                "is not a valid time zone name (for example Asia/Shanghai)",
+            ),
             Reason::OutOfRange { min, max } => match lang {
                 ZhCn => format!("必须在 {min} 到 {max} 之间"),
                 En => format!("must be between {min} and {max}"),

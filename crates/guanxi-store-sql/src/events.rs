@@ -5,7 +5,7 @@ use crate::{db_err, Backend, SqlStore};
 use guanxi_core::{EventId, UserId};
 use guanxi_store::{Ctx, Event, StoreError};
 use serde_json::Value;
-use sqlx::{Any, Transaction};
+use sqlx::AnyConnection;
 
 /// Most events one read returns.
 pub const EVENTS_PAGE_MAX: u32 = 1000;
@@ -18,7 +18,7 @@ const OUTBOX_LOCK: i64 = 0x6775_616e_7869; // "guanxi"
 /// that has seen event N can never later find a committed event below N). SQLite has a single
 /// writer, so its ids are in commit order already.
 pub(crate) async fn emit(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
     backend: Backend,
     ctx: Ctx,
     event_type: &str,
@@ -29,7 +29,7 @@ pub(crate) async fn emit(
     if backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(OUTBOX_LOCK)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
     }
@@ -44,7 +44,7 @@ pub(crate) async fn emit(
     .bind(ctx.actor.map(UserId::get))
     .bind(now_micros())
     .bind(payload.to_string())
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await
     .map_err(db_err)?;
     Ok(())

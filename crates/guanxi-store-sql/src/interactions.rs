@@ -162,124 +162,141 @@ async fn load(
     from_row(&row)
 }
 
+/// Log one interaction inside the caller's transaction, recognising its customer.
+pub(crate) async fn log_one(
+    tx: &mut AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    new: NewInteraction,
+) -> Result<(Interaction, Recognition), StoreError> {
+    check_staff(&mut *tx, ctx.org, new.staff_id).await?;
+    let now = now_micros();
+    let (customer, recognition) = match (new.customer_id, &new.contact) {
+        (Some(id), _) => {
+            let live: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM customers WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
+            )
+            .bind(ctx.org.get())
+            .bind(id.get())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if live.is_none() {
+                return Err(StoreError::invalid("customer_id", Reason::NotFound));
+            }
+            (id.get(), Recognition::Given)
+        }
+        (None, Some(contact)) => {
+            let found: Option<i64> = sqlx::query_scalar(&format!(
+                "SELECT c.id FROM contact_points cp JOIN customers c ON c.id = cp.customer_id \
+                 WHERE cp.org_id = $1 AND cp.key = $2 AND cp.kind IN {} AND c.deleted_at IS NULL \
+                 ORDER BY c.updated_at DESC, c.id DESC LIMIT 1",
+                family(contact.kind)
+            ))
+            .bind(ctx.org.get())
+            .bind(&contact.key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            match found {
+                Some(id) => (id, Recognition::Matched),
+                None => {
+                    let name = new
+                        .contact_name
+                        .clone()
+                        .unwrap_or_else(|| contact.display.clone());
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO customers (org_id, kind, name, status, class, vip, tags, custom, version, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, '[]', '{}', 1, $7, $7) RETURNING id",
+                    )
+                    .bind(ctx.org.get())
+                    .bind(CustomerKind::Person.as_str())
+                    .bind(&name)
+                    .bind(CustomerStatus::Potential.as_str())
+                    .bind(CustomerClass::Ordinary.as_str())
+                    .bind(false)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    crate::customers::retoken(&mut *tx, ctx.org, id, None, &name).await?;
+                    let cp = NewContactPoint {
+                        value: contact.clone(),
+                        label: None,
+                        primary: true,
+                    };
+                    contacts::insert(&mut *tx, ctx.org, id, &cp, now).await?;
+                    emit(
+                        &mut *tx,
+                        backend,
+                        ctx,
+                        "customer.created",
+                        "customer",
+                        id,
+                        &json!({"kind": "person", "name": name, "status": "potential",
+                                "source": "recognition", "channel": new.channel,
+                                "contact_points": [{"kind": contact.kind, "value": contact.display}]}),
+                    )
+                    .await?;
+                    (id, Recognition::Created)
+                }
+            }
+        }
+        (None, None) => return Err(StoreError::invalid("customer_id", Reason::Required)),
+    };
+    let row = sqlx::query(&format!(
+        "INSERT INTO interactions (org_id, customer_id, channel, direction, occurred_at, staff_id, \
+         subject, body, duration_seconds, outcome, contact, links, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) RETURNING {COLS}"
+    ))
+    .bind(ctx.org.get())
+    .bind(customer)
+    .bind(new.channel.as_str())
+    .bind(new.direction.as_str())
+    .bind(time_to_micros(new.occurred_at))
+    .bind(new.staff_id.map(UserId::get))
+    .bind(new.subject.as_deref())
+    .bind(&new.body)
+    .bind(new.duration_seconds)
+    .bind(new.outcome.as_deref())
+    .bind(new.contact.as_ref().map(|c| c.display.clone()))
+    .bind(links_json(&new.links)?)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let interaction = from_row(&row)?;
+    emit(
+        &mut *tx,
+        backend,
+        ctx,
+        "interaction.logged",
+        "interaction",
+        interaction.id.get(),
+        &json!({"customer_id": customer, "channel": interaction.channel, "direction": interaction.direction,
+                "occurred_at": interaction.occurred_at, "staff_id": interaction.staff_id,
+                "subject": interaction.subject, "recognition": recognition}),
+    )
+    .await?;
+    Ok((interaction, recognition))
+}
+
 impl SqlStore {
     pub(crate) async fn log_interaction_impl(
         &self,
         ctx: Ctx,
         new: NewInteraction,
     ) -> Result<(Interaction, Recognition), StoreError> {
-        let mut tx = self.begin_write().await?;
-        check_staff(&mut tx, ctx.org, new.staff_id).await?;
-        let now = now_micros();
-        let (customer, recognition) = match (new.customer_id, &new.contact) {
-            (Some(id), _) => {
-                let live: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM customers WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
-                )
-                .bind(ctx.org.get())
-                .bind(id.get())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                if live.is_none() {
-                    return Err(StoreError::invalid("customer_id", Reason::NotFound));
-                }
-                (id.get(), Recognition::Given)
+        match &self.writer {
+            // SQLite: hand it to the group-commit writer (see `crate::writer`).
+            Some(w) => w.log_interaction(ctx, new).await,
+            None => {
+                let mut tx = self.begin_write().await?;
+                let out = log_one(&mut tx, self.backend, ctx, new).await?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(out)
             }
-            (None, Some(contact)) => {
-                let found: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT c.id FROM contact_points cp JOIN customers c ON c.id = cp.customer_id \
-                     WHERE cp.org_id = $1 AND cp.key = $2 AND cp.kind IN {} AND c.deleted_at IS NULL \
-                     ORDER BY c.updated_at DESC, c.id DESC LIMIT 1",
-                    family(contact.kind)
-                ))
-                .bind(ctx.org.get())
-                .bind(&contact.key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                match found {
-                    Some(id) => (id, Recognition::Matched),
-                    None => {
-                        let name = new
-                            .contact_name
-                            .clone()
-                            .unwrap_or_else(|| contact.display.clone());
-                        let id: i64 = sqlx::query_scalar(
-                            "INSERT INTO customers (org_id, kind, name, status, class, vip, tags, custom, version, created_at, updated_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, '[]', '{}', 1, $7, $7) RETURNING id",
-                        )
-                        .bind(ctx.org.get())
-                        .bind(CustomerKind::Person.as_str())
-                        .bind(&name)
-                        .bind(CustomerStatus::Potential.as_str())
-                        .bind(CustomerClass::Ordinary.as_str())
-                        .bind(false)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                        crate::customers::retoken(&mut tx, ctx.org, id, None, &name).await?;
-                        let cp = NewContactPoint {
-                            value: contact.clone(),
-                            label: None,
-                            primary: true,
-                        };
-                        contacts::insert(&mut tx, ctx.org, id, &cp, now).await?;
-                        emit(
-                            &mut tx,
-                            self.backend,
-                            ctx,
-                            "customer.created",
-                            "customer",
-                            id,
-                            &json!({"kind": "person", "name": name, "status": "potential",
-                                    "source": "recognition", "channel": new.channel,
-                                    "contact_points": [{"kind": contact.kind, "value": contact.display}]}),
-                        )
-                        .await?;
-                        (id, Recognition::Created)
-                    }
-                }
-            }
-            (None, None) => return Err(StoreError::invalid("customer_id", Reason::Required)),
-        };
-        let row = sqlx::query(&format!(
-            "INSERT INTO interactions (org_id, customer_id, channel, direction, occurred_at, staff_id, \
-             subject, body, duration_seconds, outcome, contact, links, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13) RETURNING {COLS}"
-        ))
-        .bind(ctx.org.get())
-        .bind(customer)
-        .bind(new.channel.as_str())
-        .bind(new.direction.as_str())
-        .bind(time_to_micros(new.occurred_at))
-        .bind(new.staff_id.map(UserId::get))
-        .bind(new.subject.as_deref())
-        .bind(&new.body)
-        .bind(new.duration_seconds)
-        .bind(new.outcome.as_deref())
-        .bind(new.contact.as_ref().map(|c| c.display.clone()))
-        .bind(links_json(&new.links)?)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let interaction = from_row(&row)?;
-        emit(
-            &mut tx,
-            self.backend,
-            ctx,
-            "interaction.logged",
-            "interaction",
-            interaction.id.get(),
-            &json!({"customer_id": customer, "channel": interaction.channel, "direction": interaction.direction,
-                    "occurred_at": interaction.occurred_at, "staff_id": interaction.staff_id,
-                    "subject": interaction.subject, "recognition": recognition}),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok((interaction, recognition))
+        }
     }
 
     pub(crate) async fn get_interaction_impl(
@@ -404,9 +421,16 @@ impl SqlStore {
         &self,
         ctx: Ctx,
         id: InteractionId,
+        expected: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let old = load(&mut tx, ctx.org, id).await?;
+        if let Some(expected) = expected.filter(|e| *e != old.version) {
+            return Err(StoreError::VersionMismatch {
+                expected,
+                current: old.version,
+            });
+        }
         sqlx::query("DELETE FROM interactions WHERE org_id = $1 AND id = $2")
             .bind(ctx.org.get())
             .bind(id.get())

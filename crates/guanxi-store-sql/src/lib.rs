@@ -18,6 +18,7 @@ mod search;
 mod store;
 pub mod testdb;
 pub mod tokens;
+mod writer;
 
 use guanxi_store::StoreError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
@@ -77,6 +78,9 @@ impl Default for PoolSettings {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's group-commit writer for interactions; `None` on PostgreSQL, whose writers
+    /// do not block each other.
+    writer: Option<writer::Writer>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -116,7 +120,7 @@ impl SqlStore {
                         sync,
                         "PRAGMA foreign_keys = ON",
                         "PRAGMA busy_timeout = 10000",
-                        "PRAGMA cache_size = -16384",
+                        "PRAGMA cache_size = -8192",
                         "PRAGMA temp_store = MEMORY",
                     ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
@@ -132,7 +136,13 @@ impl SqlStore {
             .log_statements(log::LevelFilter::Trace)
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_millis(500));
         let pool = opts.connect_with(connect).await.map_err(db_err)?;
-        Ok(Self { pool, backend })
+        let writer =
+            (backend == Backend::Sqlite).then(|| writer::Writer::spawn(pool.clone(), backend));
+        Ok(Self {
+            pool,
+            backend,
+            writer,
+        })
     }
 
     pub fn backend_kind(&self) -> Backend {

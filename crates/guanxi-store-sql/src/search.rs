@@ -79,7 +79,7 @@ pub(crate) async fn search(
             let ids = q.fetch_all(&store.pool).await.map_err(db_err)?;
             let Some(&last) = ids.last() else { break };
             below = last;
-            out.extend(fetch_rows(store, filter, &ids, &verify).await?);
+            out.extend(fetch_rows(store, filter, &ids, &verify, limit + 1 - out.len()).await?);
             if out.len() > limit || (ids.len() as i64) < CHUNK {
                 break;
             }
@@ -100,7 +100,7 @@ pub(crate) async fn search(
             .filter(|id| before.is_none_or(|b| *id < b))
             .collect();
         for chunk in ids.chunks(CHUNK as usize).take(MAX_ROUNDS) {
-            out.extend(fetch_rows(store, filter, chunk, &verify).await?);
+            out.extend(fetch_rows(store, filter, chunk, &verify, limit + 1 - out.len()).await?);
             if out.len() > limit {
                 break;
             }
@@ -119,13 +119,14 @@ pub(crate) async fn search(
     })
 }
 
-/// The rows among `ids` that pass the list filters (and contain every CJK run in `verify`),
-/// newest first.
+/// The newest `want` rows among `ids` that pass the list filters (and contain every CJK run in
+/// `verify`).
 async fn fetch_rows(
     store: &SqlStore,
     filter: &Filter,
     ids: &[i64],
     verify: &[String],
+    want: usize,
 ) -> Result<Vec<CustomerSummary>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -139,7 +140,7 @@ async fn fetch_rows(
         f.cond(format!("c.name LIKE {p}"));
     }
     let sql = format!(
-        "SELECT {SUMMARY_COLS} FROM customers c WHERE {} ORDER BY c.id DESC",
+        "SELECT {SUMMARY_COLS} FROM customers c WHERE {} ORDER BY c.id DESC LIMIT {want}",
         f.where_sql()
     );
     let rows = f

@@ -137,8 +137,14 @@ impl Store for SqlStore {
         self.update_interaction_impl(ctx, id, expected_version, patch)
             .await
     }
-    async fn delete_interaction(&self, ctx: Ctx, id: InteractionId) -> StoreResult<()> {
-        self.delete_interaction_impl(ctx, id).await
+    async fn delete_interaction(
+        &self,
+        ctx: Ctx,
+        id: InteractionId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()> {
+        self.delete_interaction_impl(ctx, id, expected_version)
+            .await
     }
     async fn timeline(
         &self,

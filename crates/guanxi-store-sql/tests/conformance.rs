@@ -49,6 +49,9 @@ stories!(
     custom_fields_are_checked,
     timeline_and_360,
     bulk_load_then_query,
+    interaction_updates_and_versioned_delete,
+    contact_point_changes_keep_lookup_true,
+    concurrent_logging_isolates_failures,
 );
 
 async fn org(s: &S, name: &str) -> Ctx {
@@ -788,4 +791,198 @@ async fn bulk_load_then_query(s: S) {
             .as_deref(),
         Some("customers.bulk_loaded")
     );
+}
+
+async fn interaction_updates_and_versioned_delete(s: S) {
+    let ctx = org(&s, "癸").await;
+    let c = s
+        .create_customer(ctx, person("卫东", vec![]))
+        .await
+        .expect("c");
+    let (i, _) = s
+        .log_interaction(
+            ctx,
+            NewInteraction {
+                customer_id: Some(c.id),
+                contact: None,
+                contact_name: None,
+                channel: Channel::Phone,
+                direction: Direction::Inbound,
+                occurred_at: Utc::now(),
+                staff_id: None,
+                subject: Some("投诉".into()),
+                body: "账单扣费有误".into(),
+                duration_seconds: Some(300),
+                outcome: None,
+                links: vec![],
+            },
+        )
+        .await
+        .expect("log");
+    let u = s
+        .update_interaction(
+            ctx,
+            i.id,
+            Some(1),
+            InteractionPatch {
+                outcome: Some(Some("已解决".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update");
+    assert_eq!((u.version, u.outcome.as_deref()), (2, Some("已解决")));
+    assert!(matches!(
+        s.update_interaction(
+            ctx,
+            i.id,
+            Some(1),
+            InteractionPatch {
+                body: Some("x".into()),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    assert!(matches!(
+        s.delete_interaction(ctx, i.id, Some(1)).await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    assert_eq!(
+        s.get_interaction(ctx, i.id)
+            .await
+            .expect("still there")
+            .body,
+        "账单扣费有误"
+    );
+    s.delete_interaction(ctx, i.id, Some(2))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        s.get_interaction(ctx, i.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let last = events(&s, ctx).await.into_iter().last().expect("event");
+    assert_eq!(last.event_type, "interaction.deleted");
+}
+
+async fn contact_point_changes_keep_lookup_true(s: S) {
+    let ctx = org(&s, "子").await;
+    let c = s
+        .create_customer(
+            ctx,
+            person("褚明", vec![cp(ContactKind::Mobile, "13811112222")]),
+        )
+        .await
+        .expect("c");
+    let cp_id = c.contact_points[0].id;
+    let changed = s
+        .update_contact_point(
+            ctx,
+            c.id,
+            cp_id,
+            ContactPointPatch {
+                value: Some(ContactValue::parse(ContactKind::Mobile, "13833334444").expect("v")),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("change");
+    assert_eq!(changed.key, "+8613833334444");
+    let old = s
+        .lookup(ctx, &ContactLookup::Phone("+8613811112222".into()))
+        .await
+        .expect("old");
+    assert!(old.is_empty());
+    let new = s
+        .lookup(ctx, &ContactLookup::Phone("+8613833334444".into()))
+        .await
+        .expect("new");
+    assert_eq!(new[0].id, c.id);
+    // Suffix search follows the new number too.
+    let found = s
+        .list_customers(
+            ctx,
+            CustomerQuery {
+                q: Some("4444".into()),
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+    assert_eq!(found.items.len(), 1);
+    let added = s
+        .add_contact_point(ctx, c.id, cp(ContactKind::Email, "chu.ming@example.cn"))
+        .await
+        .expect("add");
+    s.remove_contact_point(ctx, c.id, added.id)
+        .await
+        .expect("remove");
+    assert!(s
+        .lookup(ctx, &ContactLookup::Email("chu.ming@example.cn".into()))
+        .await
+        .expect("lookup")
+        .is_empty());
+    assert!(matches!(
+        s.remove_contact_point(ctx, c.id, added.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // The customer's version moved with each change of its contact points.
+    assert_eq!(
+        s.get_customer(ctx, c.id, false).await.expect("c").version,
+        4
+    );
+}
+
+/// Many interactions logged at once (on SQLite they are committed in groups): each succeeds or
+/// fails on its own, and a failed one leaves no row and no event.
+async fn concurrent_logging_isolates_failures(s: S) {
+    let ctx = org(&s, "丑").await;
+    let c = s
+        .create_customer(ctx, person("蒋涛", vec![]))
+        .await
+        .expect("c");
+    let mut tasks = Vec::new();
+    for i in 0..64i64 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let new = NewInteraction {
+                customer_id: Some(c.id),
+                contact: None,
+                contact_name: None,
+                channel: Channel::Chat,
+                direction: Direction::Inbound,
+                occurred_at: Utc::now(),
+                // Every eighth names a staff member who does not exist and must fail alone.
+                staff_id: (i % 8 == 0).then_some(guanxi_core::UserId(999_999)),
+                subject: None,
+                body: format!("消息 {i}"),
+                duration_seconds: None,
+                outcome: None,
+                links: vec![],
+            };
+            (i, s.log_interaction(ctx, new).await)
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (i, r) = t.await.expect("join");
+        if i % 8 == 0 {
+            assert!(matches!(r, Err(StoreError::Invalid(_))), "{i}: {r:?}");
+        } else {
+            r.expect("logged");
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 56);
+    let v = s.customer_360(ctx, c.id).await.expect("360");
+    assert_eq!(v.interactions_total, 56);
+    let logged = events(&s, ctx)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "interaction.logged")
+        .count();
+    assert_eq!(logged, 56);
 }

@@ -118,7 +118,13 @@ pub trait Store: Send + Sync + 'static {
         expected_version: Option<i64>,
         patch: InteractionPatch,
     ) -> StoreResult<Interaction>;
-    async fn delete_interaction(&self, ctx: Ctx, id: InteractionId) -> StoreResult<()>;
+    /// Delete an interaction if its version equals `expected_version` (when given).
+    async fn delete_interaction(
+        &self,
+        ctx: Ctx,
+        id: InteractionId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<()>;
     /// A customer's interactions, newest first.
     async fn timeline(
         &self,

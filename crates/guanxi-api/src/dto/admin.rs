@@ -86,12 +86,7 @@ fn parse_time_zone(s: &str) -> Result<String, DomainError> {
     if ok {
         Ok(tz)
     } else {
-        Err(DomainError::field(
-            "",
-            Reason::Malformed {
-                detail: "Asia/Shanghai".into(),
-            },
-        ))
+        Err(DomainError::field("", Reason::InvalidTimeZone))
     }
 }
 

@@ -165,11 +165,10 @@ fn parse_occurred_at(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Domai
     let t = parse_time(s)?;
     let latest = now + Duration::hours(FUTURE_TOLERANCE_HOURS);
     if t > latest {
-        // The core has no "too far in the future" reason yet; name the latest accepted time.
         return Err(DomainError::field(
             "",
-            Reason::Malformed {
-                detail: format!("≤ {}", latest.format("%Y-%m-%dT%H:%M:%SZ")),
+            Reason::TooFarInFuture {
+                latest: latest.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             },
         ));
     }

@@ -73,14 +73,7 @@ pub fn nullable<T, U>(
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, DomainError> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            DomainError::field(
-                "",
-                Reason::Malformed {
-                    detail: "RFC 3339: 2024-05-01T09:30:00+08:00".into(),
-                },
-            )
-        })
+        .map_err(|_| DomainError::field("", Reason::NotATime))
 }
 
 /// A calendar date, `YYYY-MM-DD`.

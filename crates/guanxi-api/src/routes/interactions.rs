@@ -93,8 +93,7 @@ pub async fn update(
     ))
 }
 
-/// Delete an interaction. With `If-Match`, the current version is compared first (the store
-/// has no versioned delete yet, so this check and the delete are two steps).
+/// Delete an interaction. With `If-Match`, only if it is still at that version.
 #[utoipa::path(delete, path = "/api/v1/interactions/{id}", tag = "interactions",
     params(
         ("id" = i64, Path, description = "Interaction id"),
@@ -111,16 +110,9 @@ pub async fn delete(
     PathParams(p): PathParams<IdPath>,
     IfMatch(version): IfMatch,
 ) -> Result<StatusCode, ApiError> {
-    let id = InteractionId(p.id);
-    if let Some(expected) = version {
-        let current = s.store.get_interaction(ctx, id).await?.version;
-        if current != expected {
-            return Err(ApiError::PreconditionFailed {
-                current: Some(current),
-            });
-        }
-    }
-    s.store.delete_interaction(ctx, id).await?;
+    s.store
+        .delete_interaction(ctx, InteractionId(p.id), version)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
