@@ -113,6 +113,8 @@ const COMPANY_GROUP: f64 = 2.0 / 15.0;
 const ENGLISH_PERSON: f64 = 5.0 / 90.0;
 
 const SECONDS_PER_DAY: i64 = 86_400;
+/// The fixed midnight (2026-01-01 UTC) that generation runs against; see `DemoGenerator::new`.
+const ANCHOR: i64 = 1_767_225_600;
 /// Offset of China Standard Time.
 const CST: i64 = 8 * 3600;
 
@@ -195,6 +197,8 @@ pub struct DemoGenerator {
     pending: Option<Plan>,
     start_ts: i64,
     now_ts: i64,
+    /// Seconds added to every generated time (whole days from [`ANCHOR`] to today).
+    shift: i64,
     mean_interactions: f64,
     mobile_perm: Perm,
     mobile_counter: u64,
@@ -224,7 +228,13 @@ impl DemoGenerator {
             .iter()
             .map(|c| Perm::new(landline_space(c.local_len), &mut rng))
             .collect();
-        let now_ts = config.now.timestamp();
+        // Generate against a fixed midnight and shift every time by whole days to the day of
+        // `now`: the random stream then does not depend on the clock, so a seed gives the same
+        // customers, counts and times of day on any day (only the dates move).
+        let now = config.now.timestamp();
+        let today = now - now.rem_euclid(SECONDS_PER_DAY);
+        let shift = today - ANCHOR;
+        let now_ts = ANCHOR;
         let span = i64::from(config.years) * 365 * SECONDS_PER_DAY;
         let mean = config.interactions_per_customer;
         Self {
@@ -233,6 +243,7 @@ impl DemoGenerator {
             pending: None,
             start_ts: now_ts - span,
             now_ts,
+            shift,
             mean_interactions: if mean.is_finite() && mean > 0.0 {
                 mean
             } else {
@@ -853,7 +864,7 @@ impl DemoGenerator {
     // ------------------------------------------------------------ interactions
 
     fn at(&self, ts: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(ts, 0).unwrap_or(self.config.now)
+        DateTime::from_timestamp(ts + self.shift, 0).unwrap_or(self.config.now)
     }
 
     /// How many interactions a customer gets: the product of two exponentials (mean 1, a

@@ -37,6 +37,36 @@ fn same_seed_same_batches() {
 }
 
 #[test]
+fn the_clock_moves_dates_not_data() {
+    let at = |h: u32, d: u32| {
+        let mut c = config(800, 5);
+        c.now = Utc
+            .with_ymd_and_hms(2025, 6, d, h, 17, 3)
+            .single()
+            .expect("valid time");
+        all_batches(c, 200)
+    };
+    let morning = at(1, 1);
+    let evening = at(23, 1);
+    let next_week = at(9, 8);
+    for ((a, b), c) in morning.iter().zip(&evening).zip(&next_week) {
+        // The same day: identical.
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        // A week later: the same customers and interactions, every time a week later.
+        assert_eq!(a.customers.len(), c.customers.len());
+        assert_eq!(a.interactions.len(), c.interactions.len());
+        for (x, y) in a.customers.iter().zip(&c.customers) {
+            assert_eq!(x.name, y.name);
+            assert_eq!(y.created_at - x.created_at, chrono::Duration::days(7));
+        }
+        for (x, y) in a.interactions.iter().zip(&c.interactions) {
+            assert_eq!(x.body, y.body);
+            assert_eq!(y.occurred_at - x.occurred_at, chrono::Duration::days(7));
+        }
+    }
+}
+
+#[test]
 fn totals_and_mean_interactions() {
     for batch in [1, 2, 3, 7, 500, 10_000] {
         let batches = all_batches(config(5_000, 1), batch);

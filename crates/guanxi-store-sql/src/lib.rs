@@ -164,12 +164,13 @@ impl SqlStore {
             .map_err(|e| StoreError::Internal(format!("migrating: {e}")))
     }
 
-    /// Run SQLite's `ANALYZE`-style maintenance after a bulk load so the planner knows the
-    /// index shapes; on PostgreSQL, `ANALYZE`.
+    /// Maintenance after a bulk load: statistics for the planner (`ANALYZE`) and, on
+    /// PostgreSQL, `VACUUM` so that the visibility map lets searches use index-only scans
+    /// (without it each of thousands of index entries costs a heap visit).
     pub async fn analyze(&self) -> Result<(), StoreError> {
         let sql = match self.backend {
             Backend::Sqlite => "PRAGMA optimize; ANALYZE;",
-            Backend::Postgres => "ANALYZE",
+            Backend::Postgres => "VACUUM ANALYZE",
         };
         sqlx::raw_sql(sql)
             .execute(&self.pool)

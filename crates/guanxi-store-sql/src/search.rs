@@ -84,21 +84,33 @@ pub(crate) async fn search(
                 break;
             }
         }
+    } else if let [term] = terms.as_slice() {
+        // One range term: the database picks the newest matches, a chunk at a time.
+        let mut below = before.unwrap_or(i64::MAX);
+        for _ in 0..MAX_ROUNDS {
+            let ids = term_ids(store, org, term, below, CHUNK).await?;
+            let Some(&last) = ids.last() else { break };
+            below = last;
+            out.extend(fetch_rows(store, filter, &ids, &verify, limit + 1 - out.len()).await?);
+            if out.len() > limit || (ids.len() as i64) < CHUNK {
+                break;
+            }
+        }
     } else {
+        // Several terms: the newest matches of each (at most RANGE_CAP), intersected.
+        let below = before.unwrap_or(i64::MAX);
         let mut set: Option<BTreeSet<i64>> = None;
         for term in &terms {
-            let ids = term_ids(store, org, term).await?;
+            let ids: BTreeSet<i64> = term_ids(store, org, term, below, RANGE_CAP)
+                .await?
+                .into_iter()
+                .collect();
             set = Some(match set {
                 None => ids,
                 Some(s) => s.intersection(&ids).copied().collect(),
             });
         }
-        let ids: Vec<i64> = set
-            .unwrap_or_default()
-            .into_iter()
-            .rev()
-            .filter(|id| before.is_none_or(|b| *id < b))
-            .collect();
+        let ids: Vec<i64> = set.unwrap_or_default().into_iter().rev().collect();
         for chunk in ids.chunks(CHUNK as usize).take(MAX_ROUNDS) {
             out.extend(fetch_rows(store, filter, chunk, &verify, limit + 1 - out.len()).await?);
             if out.len() > limit {
@@ -151,58 +163,92 @@ async fn fetch_rows(
     rows.iter().map(summary_from).collect()
 }
 
-/// Every customer id one term matches (at most [`RANGE_CAP`] per range).
-async fn term_ids(store: &SqlStore, org: OrgId, term: &Term) -> Result<BTreeSet<i64>, StoreError> {
-    let mut out = BTreeSet::new();
-    let mut ranges: Vec<(&str, String, String)> = Vec::new();
+/// The newest customer ids (below `below`, at most `cap`) that one term matches, newest
+/// first. The database does the ordering over its covering indexes; only `cap` ids travel.
+async fn term_ids(
+    store: &SqlStore,
+    org: OrgId,
+    term: &Term,
+    below: i64,
+    cap: i64,
+) -> Result<Vec<i64>, StoreError> {
+    // Each source is a query over `customer_id` with its own range ($lo, $hi), numbered below.
+    let mut sources: Vec<(&str, String, String)> = Vec::new();
+    let mut tokens_sql = None;
     match term {
         Term::Tokens { tokens, .. } => {
             let mut sql = String::from(
-                "SELECT s.customer_id FROM search_tokens s WHERE s.org_id = $1 AND s.token = $2",
+                "SELECT s.customer_id FROM search_tokens s WHERE s.org_id = $1 AND s.customer_id < $2 AND s.token = $3",
             );
             for i in 1..tokens.len() {
                 sql.push_str(&format!(
                     " AND EXISTS (SELECT 1 FROM search_tokens s{i} WHERE s{i}.org_id = $1 AND s{i}.token = ${} AND s{i}.customer_id = s.customer_id)",
-                    i + 2
+                    i + 3
                 ));
             }
-            sql.push_str(&format!(" LIMIT {RANGE_CAP}"));
-            let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(org.get());
-            for t in tokens {
-                q = q.bind(t);
-            }
-            out.extend(q.fetch_all(&store.pool).await.map_err(db_err)?);
-            return Ok(out);
+            sql.push_str(&format!(" ORDER BY s.customer_id DESC LIMIT {cap}"));
+            tokens_sql = Some((sql, tokens));
         }
         Term::WordPrefix(w) => {
             let (lo, hi) = prefix_range(w);
-            ranges.push(("SELECT customer_id FROM search_tokens WHERE org_id = $1 AND token >= $2 AND token < $3", lo.clone(), hi.clone()));
-            ranges.push(("SELECT customer_id FROM contact_points WHERE org_id = $1 AND kind = 'email' AND key >= $2 AND key < $3", lo, hi));
+            sources.push((
+                "search_tokens WHERE org_id = $1 AND token >= {lo} AND token < {hi}",
+                lo.clone(),
+                hi.clone(),
+            ));
+            sources.push(("contact_points WHERE org_id = $1 AND key >= {lo} AND key < {hi} AND kind = 'email'", lo, hi));
         }
         Term::Digits(d) => {
             let (lo, hi) = prefix_range(&format!("+86{d}"));
-            ranges.push(("SELECT customer_id FROM contact_points WHERE org_id = $1 AND key >= $2 AND key < $3", lo, hi));
+            sources.push((
+                "contact_points WHERE org_id = $1 AND key >= {lo} AND key < {hi}",
+                lo,
+                hi,
+            ));
             let (lo, hi) = prefix_range(&format!("+{d}"));
-            ranges.push(("SELECT customer_id FROM contact_points WHERE org_id = $1 AND key >= $2 AND key < $3", lo, hi));
+            sources.push((
+                "contact_points WHERE org_id = $1 AND key >= {lo} AND key < {hi}",
+                lo,
+                hi,
+            ));
             let (lo, hi) = prefix_range(&reversed(d));
-            ranges.push(("SELECT customer_id FROM contact_points WHERE org_id = $1 AND rkey >= $2 AND rkey < $3 AND kind IN ('mobile','landline')", lo, hi));
+            sources.push(("contact_points WHERE org_id = $1 AND rkey >= {lo} AND rkey < {hi} AND kind IN ('mobile','landline')", lo, hi));
         }
         Term::EmailPart(p) => {
             let (lo, hi) = prefix_range(p);
-            ranges.push(("SELECT customer_id FROM contact_points WHERE org_id = $1 AND kind = 'email' AND key >= $2 AND key < $3", lo, hi));
+            sources.push(("contact_points WHERE org_id = $1 AND key >= {lo} AND key < {hi} AND kind = 'email'", lo, hi));
             let (lo, hi) = prefix_range(&reversed(p));
-            ranges.push(("SELECT customer_id FROM contact_points WHERE org_id = $1 AND kind = 'email' AND rkey >= $2 AND rkey < $3", lo, hi));
+            sources.push(("contact_points WHERE org_id = $1 AND rkey >= {lo} AND rkey < {hi} AND kind = 'email'", lo, hi));
         }
     }
-    for (sql, lo, hi) in ranges {
-        let ids: Vec<i64> = sqlx::query_scalar(&format!("{sql} LIMIT {RANGE_CAP}"))
+    if let Some((sql, tokens)) = tokens_sql {
+        let mut q = sqlx::query_scalar::<_, i64>(&sql)
             .bind(org.get())
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(&store.pool)
-            .await
-            .map_err(db_err)?;
-        out.extend(ids);
+            .bind(below);
+        for t in tokens {
+            q = q.bind(t);
+        }
+        return q.fetch_all(&store.pool).await.map_err(db_err);
     }
-    Ok(out)
+    let parts: Vec<String> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, (from, _, _))| {
+            let from = from
+                .replace("{lo}", &format!("${}", 3 + 2 * i))
+                .replace("{hi}", &format!("${}", 4 + 2 * i));
+            format!("SELECT customer_id FROM {from} AND customer_id < $2")
+        })
+        .collect();
+    let sql = format!(
+        "SELECT customer_id FROM ({}) u ORDER BY customer_id DESC LIMIT {cap}",
+        parts.join(" UNION ALL ")
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(&sql)
+        .bind(org.get())
+        .bind(below);
+    for (_, lo, hi) in &sources {
+        q = q.bind(lo.as_str()).bind(hi.as_str());
+    }
+    q.fetch_all(&store.pool).await.map_err(db_err)
 }
