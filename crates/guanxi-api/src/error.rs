@@ -38,7 +38,7 @@ pub enum ApiError {
     OrgRequired { no_org_exists: bool },
     /// The body is not declared as JSON. 415.
     UnsupportedMediaType,
-    /// The body exceeds [`crate::MAX_BODY_BYTES`]. 413.
+    /// The body exceeds the configured limit (default [`crate::MAX_BODY_BYTES`]). 413.
     PayloadTooLarge,
     /// Well-formed JSON whose fields are wrong or refused by a rule. 422.
     Validation(Vec<FieldError>),

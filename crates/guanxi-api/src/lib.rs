@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Largest request body accepted: 1 MiB.
+/// Default largest request body: 1 MiB (`max_body_bytes` in the settings).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A request still running after this is answered `503 timeout`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,20 +40,23 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct ApiState {
     pub store: Arc<dyn Store>,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
 }
 
 /// The whole HTTP surface: `/healthz`, `/readyz`, `/api/v1/...`, `/api/v1/openapi.json` and
 /// the Swagger UI at `/api/docs`, with the middleware every request goes through (request id,
 /// tracing, error rendering in the caller's language, panic catching, timeout, body limit).
 pub fn router(state: ApiState) -> Router {
+    let limit = state.max_body_bytes.max(1);
     let docs = SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi());
     routes::api_routes()
         .with_state(state)
         .merge(docs)
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

@@ -433,6 +433,7 @@ impl App {
         let fake = Arc::new(fake);
         let router = router(ApiState {
             store: fake.clone(),
+            max_body_bytes: MAX_BODY_BYTES,
         });
         Self { router, fake }
     }

@@ -35,9 +35,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
 }
 
 pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
-    let _ = settings;
     guanxi_api::router(guanxi_api::ApiState {
         store: Arc::new(store),
+        max_body_bytes: settings.max_body_bytes,
     })
 }
 
