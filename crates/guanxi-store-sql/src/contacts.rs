@@ -117,15 +117,9 @@ pub(crate) async fn insert(
     .bind(at)
     .fetch_one(conn)
     .await
-    .map_err(|e| match db_err(e) {
-        StoreError::Conflict { .. } => StoreError::Conflict {
-            field: "value".into(),
-            reason: Reason::Duplicate {
+    .map_err(crate::conflict_on("value", Reason::Duplicate {
                 customer_id: customer,
-            },
-        },
-        other => other,
-    })?;
+            }))?;
     cp_from(&row)
 }
 
@@ -250,15 +244,9 @@ impl SqlStore {
         .bind(id.get())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| match db_err(e) {
-            StoreError::Conflict { .. } => StoreError::Conflict {
-                field: "value".into(),
-                reason: Reason::Duplicate {
+        .map_err(crate::conflict_on("value", Reason::Duplicate {
                     customer_id: customer.get(),
-                },
-            },
-            other => other,
-        })?;
+                }))?;
         let cp = cp_from(&row)?;
         emit(
             &mut tx,

@@ -212,6 +212,21 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Like [`db_err`], but a unique violation is reported on `field` with `reason` — for the one
+/// constraint a statement can break.
+pub(crate) fn conflict_on(
+    field: &str,
+    reason: guanxi_core::Reason,
+) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| match db_err(e) {
+        StoreError::Conflict { .. } => StoreError::Conflict {
+            field: field.to_owned(),
+            reason,
+        },
+        other => other,
+    }
+}
+
 fn is_busy(code: Option<&str>) -> bool {
     // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes ending in them).
     // PostgreSQL: 40001 serialization failure, 40P01 deadlock, 57014 query cancelled.

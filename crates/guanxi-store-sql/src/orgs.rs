@@ -116,13 +116,7 @@ impl SqlStore {
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| match db_err(e) {
-            StoreError::Conflict { .. } => StoreError::Conflict {
-                field: "email".into(),
-                reason: Reason::Conflict,
-            },
-            other => other,
-        })?;
+        .map_err(crate::conflict_on("email", Reason::Conflict))?;
         let user = user_from(&row)?;
         emit(
             &mut tx,
@@ -182,13 +176,7 @@ impl SqlStore {
         .bind(now_micros())
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| match db_err(e) {
-            StoreError::Conflict { .. } => StoreError::Conflict {
-                field: "key".into(),
-                reason: Reason::Conflict,
-            },
-            other => other,
-        })?;
+        .map_err(crate::conflict_on("key", Reason::Conflict))?;
         let def = field_def_from(&row)?;
         emit(
             &mut tx,
