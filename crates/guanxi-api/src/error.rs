@@ -32,10 +32,17 @@ pub enum ApiError {
     },
     /// A path segment (an id) is not a number. 400.
     InvalidPath(Vec<FieldError>),
-    /// A request header (`X-Guanxi-Org`, `X-Guanxi-User`, `If-Match`) is malformed. 400.
+    /// A request header (`If-Match`, `X-CSRF-Token`) is malformed. 400.
     InvalidHeader(Vec<FieldError>),
-    /// No `X-Guanxi-Org` header and not exactly one organisation to default to. 400.
-    OrgRequired { no_org_exists: bool },
+    /// No valid credentials: signing in failed, or the session or token is missing, unknown,
+    /// expired or revoked. 401.
+    Unauthenticated(AuthProblem),
+    /// Signed in, but the role may not do this. 403.
+    Forbidden,
+    /// A cookie-authenticated change without the session's CSRF token. 403.
+    CsrfRejected,
+    /// Too many failed sign-ins for this account or from this address. 429.
+    TooManyAttempts { retry_after_secs: u64 },
     /// The body is not declared as JSON. 415.
     UnsupportedMediaType,
     /// The body exceeds the configured limit (default [`crate::MAX_BODY_BYTES`]). 413.
@@ -67,8 +74,10 @@ impl ApiError {
             | Self::InvalidQuery(_)
             | Self::ExactlyOneOf { .. }
             | Self::InvalidPath(_)
-            | Self::InvalidHeader(_)
-            | Self::OrgRequired { .. } => StatusCode::BAD_REQUEST,
+            | Self::InvalidHeader(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -88,7 +97,10 @@ impl ApiError {
             Self::InvalidQuery(_) | Self::ExactlyOneOf { .. } => "invalid_query",
             Self::InvalidPath(_) => "invalid_path",
             Self::InvalidHeader(_) => "invalid_header",
-            Self::OrgRequired { .. } => "org_required",
+            Self::Unauthenticated(p) => p.code(),
+            Self::Forbidden => "forbidden",
+            Self::CsrfRejected => "csrf_failed",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Validation(_) => "validation_failed",
@@ -130,16 +142,25 @@ impl ApiError {
                 "请求头有误，请检查标出的请求头",
                 "A request header is invalid; see the listed header.",
             ),
-            Self::OrgRequired { no_org_exists: true } => s(
-                "还没有任何组织，请先通过 POST /api/v1/organisations 创建一个",
-                "No organisation exists yet; create one with POST /api/v1/organisations first.",
+            Self::Unauthenticated(p) => p.message(lang),
+            Self::Forbidden => s(
+                "您的角色没有执行此操作的权限，如有需要请联系管理员",
+                "Your role does not allow this; ask an administrator if you need it.",
             ),
-            Self::OrgRequired {
-                no_org_exists: false,
-            } => s(
-                "请在请求头 X-Guanxi-Org 中注明组织编号",
-                "Name the organisation in the X-Guanxi-Org header.",
+            Self::CsrfRejected => s(
+                "安全校验失败（缺少或错误的 X-CSRF-Token），请刷新页面后重试",
+                "The security check failed (missing or wrong X-CSRF-Token); reload the page and try again.",
             ),
+            Self::TooManyAttempts { retry_after_secs } => {
+                let minutes = retry_after_secs.div_ceil(60).max(1);
+                match lang {
+                    Lang::ZhCn => format!("登录失败次数过多，请 {minutes} 分钟后再试"),
+                    Lang::En => format!(
+                        "Too many failed sign-ins; try again in {minutes} minute{}.",
+                        if minutes == 1 { "" } else { "s" }
+                    ),
+                }
+            }
             Self::UnsupportedMediaType => s(
                 "请求内容必须是 JSON，请设置 Content-Type: application/json",
                 "The request body must be JSON; send Content-Type: application/json.",
@@ -194,7 +215,10 @@ impl ApiError {
             | Self::Conflict(f) => f,
             Self::ExactlyOneOf { given, .. } => given,
             Self::MalformedJson { .. }
-            | Self::OrgRequired { .. }
+            | Self::Unauthenticated(_)
+            | Self::Forbidden
+            | Self::CsrfRejected
+            | Self::TooManyAttempts { .. }
             | Self::UnsupportedMediaType
             | Self::PayloadTooLarge
             | Self::NotFound { .. }
@@ -245,6 +269,17 @@ impl ApiError {
         {
             h.insert(header::ETAG, crate::extract::etag(*v));
         }
+        if let Self::TooManyAttempts { retry_after_secs } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                h.insert(header::RETRY_AFTER, v);
+            }
+        }
+        if let Self::Unauthenticated(_) = self {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"guanxi\""),
+            );
+        }
         res
     }
 }
@@ -257,9 +292,69 @@ fn not_found_message(entity: &str, lang: Lang) -> String {
         "organisation" => ("找不到该组织", "Organisation not found."),
         "user" => ("找不到该用户", "User not found."),
         "field_def" => ("找不到该自定义字段", "Custom field definition not found."),
+        "team" => ("找不到该团队", "Team not found."),
+        "api_token" => ("找不到该 API 令牌", "API token not found."),
         _ => ("找不到该记录", "Record not found."),
     };
     lang.pick(zh, en).to_owned()
+}
+
+/// Why a request is not signed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthProblem {
+    /// No session cookie and no `Authorization` header.
+    Missing,
+    /// Signing in: unknown e-mail, wrong password or a deactivated account (never told apart).
+    BadCredentials,
+    /// The session cookie is unknown, expired, ended, or was tampered with.
+    SessionInvalid,
+    /// The bearer token is malformed or unknown.
+    TokenInvalid,
+    TokenExpired,
+    TokenRevoked,
+}
+
+impl AuthProblem {
+    pub const ALL: [AuthProblem; 6] = [
+        Self::Missing,
+        Self::BadCredentials,
+        Self::SessionInvalid,
+        Self::TokenInvalid,
+        Self::TokenExpired,
+        Self::TokenRevoked,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "unauthenticated",
+            Self::BadCredentials => "invalid_credentials",
+            Self::SessionInvalid => "session_invalid",
+            Self::TokenInvalid => "token_invalid",
+            Self::TokenExpired => "token_expired",
+            Self::TokenRevoked => "token_revoked",
+        }
+    }
+
+    fn message(self, lang: Lang) -> String {
+        let (zh, en) = match self {
+            Self::Missing => (
+                "请先登录，或在 Authorization 请求头中提供 API 令牌",
+                "Sign in first, or send an API token in the Authorization header.",
+            ),
+            Self::BadCredentials => ("邮箱或密码不正确", "Wrong e-mail address or password."),
+            Self::SessionInvalid => (
+                "登录已失效，请重新登录",
+                "Your session has ended; please sign in again.",
+            ),
+            Self::TokenInvalid => ("API 令牌无效", "The API token is not valid."),
+            Self::TokenExpired => (
+                "API 令牌已过期，请新建一个",
+                "The API token has expired; create a new one.",
+            ),
+            Self::TokenRevoked => ("API 令牌已被撤销", "The API token has been revoked."),
+        };
+        lang.pick(zh, en).to_owned()
+    }
 }
 
 /// The single mapping from the storage layer. No `_ =>`: a new `StoreError` variant must be
@@ -508,11 +603,10 @@ mod tests {
             },
             ApiError::InvalidPath(vec![]),
             ApiError::InvalidHeader(vec![]),
-            ApiError::OrgRequired {
-                no_org_exists: true,
-            },
-            ApiError::OrgRequired {
-                no_org_exists: false,
+            ApiError::Forbidden,
+            ApiError::CsrfRejected,
+            ApiError::TooManyAttempts {
+                retry_after_secs: 61,
             },
             ApiError::UnsupportedMediaType,
             ApiError::PayloadTooLarge,
@@ -527,6 +621,9 @@ mod tests {
             ApiError::Timeout,
             ApiError::Internal,
         ];
+        let all = all
+            .into_iter()
+            .chain(AuthProblem::ALL.into_iter().map(ApiError::Unauthenticated));
         for e in all {
             let zh = e.message(Lang::ZhCn);
             let en = e.message(Lang::En);

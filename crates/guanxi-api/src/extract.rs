@@ -1,25 +1,18 @@
 //! Extractors: how a request's body, query string, path, and headers become typed values, with
 //! every rejection turned into an [`ApiError`] that names the field, parameter or header.
 
+use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ApiState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use guanxi_core::{FieldError, OrgId, Reason, UserId};
+use guanxi_core::{FieldError, Reason};
 use guanxi_store::Ctx;
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
-/// Header naming the organisation (tenant) of the request.
-pub const ORG_HEADER: &str = "x-guanxi-org";
-/// Header naming the acting user; optional.
-pub const USER_HEADER: &str = "x-guanxi-user";
-/// How the headers are named in errors and documentation.
-pub const ORG_HEADER_NAME: &str = "X-Guanxi-Org";
-pub const USER_HEADER_NAME: &str = "X-Guanxi-User";
 /// The root of a JSON body, in field paths.
 pub const ROOT: &str = "$";
 
@@ -296,62 +289,38 @@ pub struct ContactPointPath {
     pub cp_id: i64,
 }
 
-// ---------------------------------------------------------------- tenancy
+// ---------------------------------------------------------------- the signed-in caller
 
-/// The organisation (and optionally the acting user) of a request.
-///
-/// `X-Guanxi-Org: <id>` names the organisation; without it the only organisation is used when
-/// exactly one exists. `X-Guanxi-User: <id>` sets the actor recorded on events; it must be a
-/// user of that organisation. Both are stand-ins until authentication decides them.
+/// The request's organisation, user, address and reach, as decided by
+/// [`crate::auth::authorize`]. Handlers pass it to the store.
 #[derive(Clone, Copy, Debug)]
 pub struct OrgCtx(pub Ctx);
 
-impl FromRequestParts<ApiState> for OrgCtx {
+impl<S: Send + Sync> FromRequestParts<S> for OrgCtx {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let org = match header_id(&parts.headers, ORG_HEADER, ORG_HEADER_NAME)? {
-            Some(id) => state.store.get_org(OrgId(id)).await?.id,
-            None => {
-                let orgs = state.store.list_orgs().await?;
-                match orgs.as_slice() {
-                    [only] => only.id,
-                    _ => {
-                        return Err(ApiError::OrgRequired {
-                            no_org_exists: orgs.is_empty(),
-                        })
-                    }
-                }
-            }
-        };
-        let mut ctx = Ctx::new(org);
-        if let Some(user) = header_id(&parts.headers, USER_HEADER, USER_HEADER_NAME)? {
-            let users = state.store.list_users(ctx).await?;
-            if !users.iter().any(|u| u.id.get() == user) {
-                return Err(ApiError::header(USER_HEADER_NAME, Reason::NotFound));
-            }
-            ctx.actor = Some(UserId(user));
-        }
-        Ok(OrgCtx(ctx))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .copied()
+            .map(OrgCtx)
+            .ok_or_else(|| {
+                tracing::error!("a handler needs a caller but its route is public: a routing bug");
+                ApiError::Internal
+            })
     }
 }
 
-/// A header holding one positive integer id, or nothing.
-fn header_id(headers: &HeaderMap, name: &str, display: &str) -> Result<Option<i64>, ApiError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(v) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(ApiError::header(display, Reason::TooMany { max: 1 }));
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            tracing::error!("a handler needs a caller but its route is public: a routing bug");
+            ApiError::Internal
+        })
     }
-    v.to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|s| s.parse::<i64>().ok())
-        .map(Some)
-        .ok_or_else(|| ApiError::header(display, Reason::NotAnInteger))
 }
 
 // ---------------------------------------------------------------- optimistic concurrency

@@ -7,14 +7,15 @@
 //!
 //! Conventions for clients are in `docs/API.md`.
 
+pub mod auth;
 mod dto;
 mod error;
 mod extract;
 mod openapi;
 mod routes;
 
+pub use dto::admin::CreateOrg;
 pub use error::{ApiError, ErrorBody, ErrorDetail, FieldErrorView};
-pub use extract::{ORG_HEADER_NAME, USER_HEADER_NAME};
 pub use openapi::ApiDoc;
 
 use axum::extract::DefaultBodyLimit;
@@ -42,7 +43,31 @@ pub struct ApiState {
     pub store: Arc<dyn Store>,
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
+    /// Mark the session cookie `Secure` even when the request does not say it came over TLS
+    /// (set it when a TLS-terminating proxy does not send `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    /// Failed sign-ins per account and per address.
+    pub throttle: Arc<auth::Throttle>,
 }
+
+impl ApiState {
+    /// The defaults: 1 MiB bodies, 12-hour sessions, 5 failed sign-ins per account and 50 per
+    /// address in 15 minutes.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            max_body_bytes: MAX_BODY_BYTES,
+            secure_cookies: false,
+            session_ttl: SESSION_TTL,
+            throttle: Arc::new(auth::Throttle::default()),
+        }
+    }
+}
+
+/// Default lifetime of a browser session.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 
 /// The whole HTTP surface: `/healthz`, `/readyz`, `/api/v1/...`, `/api/v1/openapi.json` and
 /// the Swagger UI at `/api/docs`, with the middleware every request goes through (request id,
@@ -51,6 +76,10 @@ pub fn router(state: ApiState) -> Router {
     let limit = state.max_body_bytes.max(1);
     let docs = SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi());
     routes::api_routes()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .with_state(state)
         .merge(docs)
         .fallback(error::route_not_found)
@@ -63,9 +92,49 @@ pub fn router(state: ApiState) -> Router {
         ))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(middleware::from_fn(error::render_errors))
+        .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Headers every response carries: no sniffing, no framing, no referrer leaks, no caching of
+/// API answers (they hold personal data); HTML pages also get a content security policy.
+async fn security_headers(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{self, HeaderValue};
+    let api = req.uri().path().starts_with("/api/v1/");
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if api {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if html {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+            ),
+        );
+    }
+    res
 }
 
 /// The span of one request. The query string is left out: it can hold phone numbers.

@@ -2,10 +2,12 @@
 //! DTOs' `ToSchema` derives. Served at `/api/v1/openapi.json`, browsable at `/api/docs`.
 
 use crate::routes::{
-    contact_points, customers, events, field_defs, health, interactions, orgs, users,
+    audit, auth, contact_points, customers, events, field_defs, health, interactions, orgs, teams,
+    tokens, users,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::Required;
 use utoipa::{Modify, OpenApi};
 
@@ -13,17 +15,30 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(
         title = "Guanxi API",
-        description = "The JSON API of Guanxi (关系), an open-source CRM. Conventions (errors, \
-            ETag/If-Match, cursors, the X-Guanxi-Org header, languages) are described in \
-            docs/API.md.",
+        description = "The JSON API of Guanxi (关系), an open-source CRM. Sign in with \
+            POST /api/v1/auth/sign-in (a session cookie plus X-CSRF-Token on changes) or send a \
+            personal API token as `Authorization: Bearer gxp_…`. Conventions (errors, \
+            ETag/If-Match, cursors, languages) are in docs/API.md; roles in docs/PERMISSIONS.md.",
     ),
     paths(
         health::healthz,
         health::readyz,
-        orgs::create,
-        orgs::list,
+        auth::sign_in,
+        auth::sign_out,
+        auth::me,
+        auth::change_password,
+        tokens::create,
+        tokens::list,
+        tokens::revoke,
+        orgs::current,
         users::create,
         users::list,
+        users::get,
+        users::update,
+        users::reset_password,
+        teams::create,
+        teams::list,
+        audit::list,
         field_defs::create,
         field_defs::list,
         field_defs::delete,
@@ -49,8 +64,10 @@ use utoipa::{Modify, OpenApi};
     modifiers(&RequestHeaders),
     tags(
         (name = "health", description = "Probes"),
-        (name = "organisations", description = "Tenants (open until authentication arrives)"),
-        (name = "users", description = "Staff members"),
+        (name = "auth", description = "Signing in, sessions and personal API tokens"),
+        (name = "organisations", description = "The signed-in user's organisation"),
+        (name = "users", description = "Staff members and teams"),
+        (name = "audit", description = "The audit log (administrators)"),
         (name = "field-definitions", description = "Custom customer fields"),
         (name = "customers", description = "Customers, lookup (客户识别) and the 360° view"),
         (name = "contact-points", description = "Phone numbers, e-mail, WeChat, addresses"),
@@ -60,11 +77,30 @@ use utoipa::{Modify, OpenApi};
 )]
 pub struct ApiDoc;
 
-/// Adds the headers every `/api/v1` operation reads: the tenant, the actor, the language.
+/// Adds what every `/api/v1` operation reads: the credentials (cookie or bearer token) and the
+/// language header.
 struct RequestHeaders;
 
 impl Modify for RequestHeaders {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("gxp_…")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("guanxi_session"))),
+        );
+        openapi.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("token", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("session", Vec::<String>::new()),
+        ]);
         let header = |name: &str, ty: Type, description: &str| {
             ParameterBuilder::new()
                 .name(name)
@@ -79,18 +115,11 @@ impl Modify for RequestHeaders {
                 continue;
             }
             let params = item.parameters.get_or_insert_with(Vec::new);
-            if path != "/api/v1/organisations" {
-                params.push(header(
-                    "X-Guanxi-Org",
-                    Type::Integer,
-                    "Organisation id. May be left out while exactly one organisation exists.",
-                ));
-                params.push(header(
-                    "X-Guanxi-User",
-                    Type::Integer,
-                    "Acting user id (recorded on events); must be a user of the organisation.",
-                ));
-            }
+            params.push(header(
+                "X-CSRF-Token",
+                Type::String,
+                "With a session cookie: the csrf_token from sign-in, on every change.",
+            ));
             params.push(header(
                 "Accept-Language",
                 Type::String,
@@ -112,8 +141,18 @@ mod tests {
         for p in [
             "/healthz",
             "/readyz",
-            "/api/v1/organisations",
+            "/api/v1/auth/sign-in",
+            "/api/v1/auth/sign-out",
+            "/api/v1/auth/me",
+            "/api/v1/auth/password",
+            "/api/v1/tokens",
+            "/api/v1/tokens/{id}",
+            "/api/v1/organisation",
             "/api/v1/users",
+            "/api/v1/users/{id}",
+            "/api/v1/users/{id}/password",
+            "/api/v1/teams",
+            "/api/v1/audit",
             "/api/v1/field-definitions",
             "/api/v1/field-definitions/{id}",
             "/api/v1/customers",
@@ -141,6 +180,28 @@ mod tests {
         ] {
             assert!(schemas.contains_key(s), "schema {s} missing");
         }
+        // Every documented operation has an action in the permission table, and the public
+        // ones are exactly the probes and signing in.
+        let mut public = Vec::new();
+        for (path, item) in paths {
+            for (method, _) in item.as_object().expect("item") {
+                if !["get", "post", "patch", "put", "delete"].contains(&method.as_str()) {
+                    continue;
+                }
+                let m = axum::http::Method::from_bytes(method.to_uppercase().as_bytes())
+                    .expect("method");
+                let action = crate::routes::action_of(&m, path)
+                    .unwrap_or_else(|| panic!("{method} {path} has no action"));
+                if action == guanxi_core::Action::Public {
+                    public.push(format!("{method} {path}"));
+                }
+            }
+        }
+        public.sort();
+        assert_eq!(
+            public,
+            ["get /healthz", "get /readyz", "post /api/v1/auth/sign-in"]
+        );
         assert_eq!(
             json["components"]["schemas"]["CustomerStatus"]["enum"],
             serde_json::json!(["potential", "new", "current", "loyal", "lost"])

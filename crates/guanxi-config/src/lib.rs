@@ -66,6 +66,11 @@ pub struct Settings {
     /// Log filter (`info`, `guanxi=debug`, …) and format (`text` or `json`).
     pub log: String,
     pub log_format: String,
+    /// Mark the session cookie `Secure` on every response (behind a TLS proxy that does not
+    /// send `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+    /// How long a browser session lasts, in hours (1 to 720).
+    pub session_hours: u32,
 }
 
 impl Default for Settings {
@@ -78,6 +83,8 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             log: "info".into(),
             log_format: "text".into(),
+            secure_cookies: false,
+            session_hours: 12,
         }
     }
 }
@@ -98,11 +105,20 @@ impl Settings {
             Some(p) => fig = fig.merge(Toml::file(p)),
             None => fig = fig.merge(Toml::file("guanxi.toml")),
         }
-        fig = fig.merge(Env::prefixed("GUANXI_").ignore(&["test_pg_url", "test_require_pg"]));
+        fig = fig.merge(Env::prefixed("GUANXI_").ignore(&[
+            "test_pg_url",
+            "test_require_pg",
+            "password",
+        ]));
         let s: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         if s.max_body_bytes == 0 || s.max_connections == 0 {
             return Err(ConfigError(
                 "max_body_bytes and max_connections must be above zero".into(),
+            ));
+        }
+        if !(1..=720).contains(&s.session_hours) {
+            return Err(ConfigError(
+                "session_hours must be between 1 and 720".into(),
             ));
         }
         Ok(s)
@@ -111,14 +127,16 @@ impl Settings {
     /// The settings as TOML, with the database URL's password redacted.
     pub fn to_redacted_toml(&self) -> String {
         format!(
-            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\n",
+            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\n",
             redact_url(self.database_url.expose()),
             self.listen,
             self.max_connections,
             self.sqlite_durable,
             self.max_body_bytes,
             self.log,
-            self.log_format
+            self.log_format,
+            self.secure_cookies,
+            self.session_hours
         )
     }
 }

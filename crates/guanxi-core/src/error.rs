@@ -10,34 +10,65 @@ use thiserror::Error;
 pub enum Reason {
     Required,
     Empty,
-    TooLong { max: usize },
-    TooMany { max: usize },
+    TooLong {
+        max: usize,
+    },
+    TooMany {
+        max: usize,
+    },
     InvalidPhone,
     InvalidEmail,
     InvalidWechat,
     InvalidMoney,
     MoneyOverflow,
     InvalidCurrency,
-    NotOneOf { allowed: Vec<String> },
+    NotOneOf {
+        allowed: Vec<String>,
+    },
     NotANumber,
     NotADate,
     NotATime,
-    TooFarInFuture { latest: String },
+    TooFarInFuture {
+        latest: String,
+    },
     InvalidTimeZone,
     NotAnInteger,
-    OutOfRange { min: i64, max: i64 },
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
     UnknownField,
-    WrongType { expected: String },
-    Malformed { detail: String },
+    WrongType {
+        expected: String,
+    },
+    Malformed {
+        detail: String,
+    },
     InvalidCursor,
     InvalidKey,
     NotFound,
-    Duplicate { customer_id: i64 },
+    Duplicate {
+        customer_id: i64,
+    },
     ControlCharacters,
     CompanyOnly,
     PersonOnly,
     SelfReference,
     Conflict,
+    /// Fewer characters than allowed (passwords).
+    TooShort {
+        min: usize,
+    },
+    /// A password everybody tries first.
+    TooCommon,
+    /// A password that contains the user's e-mail name.
+    ContainsEmail,
+    /// The current password given does not match.
+    WrongPassword,
+    /// Outside what the acting user may reach (a customer given to someone outside the team).
+    NotAllowed,
+    /// The last active administrator cannot lose that role or be deactivated.
+    LastAdmin,
 }
 
 /// One refused field: where (a JSON-ish path such as `contact_points[1].value`) and why.

@@ -147,6 +147,24 @@ impl Reason {
             Reason::PersonOnly => s("只适用于个人客户", "applies to person customers only"),
             Reason::SelfReference => s("不能指向自身", "must not refer to itself"),
             Reason::Conflict => s("与现有数据冲突", "conflicts with existing data"),
+            Reason::TooShort { min } => match lang {
+                ZhCn => format!("至少需要 {min} 个字符"),
+                En => format!("must have at least {min} characters"),
+            },
+            Reason::TooCommon => s(
+                "太常见，容易被猜到，请换一个更长、更独特的密码",
+                "is too common and easy to guess; choose a longer, more unusual one",
+            ),
+            Reason::ContainsEmail => s(
+                "不能包含您的邮箱用户名",
+                "must not contain the name part of your e-mail address",
+            ),
+            Reason::WrongPassword => s("当前密码不正确", "is not your current password"),
+            Reason::NotAllowed => s("超出了您的权限范围", "is outside what you are allowed to reach"),
+            Reason::LastAdmin => s(
+                "这是最后一位在用的管理员，不能取消其管理员身份或停用",
+                "belongs to the last active administrator, who cannot lose that role or be deactivated",
+            ),
         }
     }
 }

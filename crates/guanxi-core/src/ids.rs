@@ -58,3 +58,15 @@ id_type!(
     /// Position of a domain event in the outbox; events are numbered in commit order.
     EventId
 );
+id_type!(
+    /// A team of staff members (sales team, service group).
+    TeamId
+);
+id_type!(
+    /// A personal API token of a user.
+    ApiTokenId
+);
+id_type!(
+    /// One record of the audit log.
+    AuditId
+);

@@ -51,6 +51,7 @@ macro_rules! str_enum {
     };
 }
 
+pub mod access;
 pub mod contact;
 pub mod custom_field;
 pub mod customer;
@@ -59,8 +60,11 @@ pub mod i18n;
 pub mod ids;
 pub mod interaction;
 pub mod money;
+pub mod password;
+pub mod secret;
 pub mod text;
 
+pub use access::{Action, Reach, Role, Scope};
 pub use contact::{ContactKind, Email, PhoneNumber, WechatId};
 pub use error::{DomainError, FieldError, Reason};
 pub use i18n::Lang;

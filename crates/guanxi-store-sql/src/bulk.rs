@@ -108,8 +108,8 @@ impl SqlStore {
         let org = ctx.org.get();
         let mut tx = self.begin_write().await?;
         let now = now_micros();
-        let head = "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, status, class, vip, \
-                    tags, city, birthday, note, custom, version, created_at, updated_at)";
+        let head = "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, team_id, status, class, \
+                    vip, tags, city, birthday, note, custom, version, created_at, updated_at)";
         let row_of = |c: &guanxi_store::BulkCustomer,
                       company: Option<i64>|
          -> Result<Vec<Arg>, StoreError> {
@@ -121,6 +121,9 @@ impl SqlStore {
                 company.map_or(Arg::N, Arg::I),
                 opt_s(&c.title),
                 c.owner_id.map(UserId::get).map_or(Arg::N, Arg::I),
+                c.team_id
+                    .map(guanxi_core::TeamId::get)
+                    .map_or(Arg::N, Arg::I),
                 Arg::S(c.status.as_str().into()),
                 Arg::S(c.class.as_str().into()),
                 Arg::B(c.vip),

@@ -150,6 +150,7 @@ impl SqlStore {
         new: NewContactPoint,
     ) -> Result<ContactPoint, StoreError> {
         let mut tx = self.begin_write().await?;
+        crate::customers::within_reach(&mut tx, ctx, customer, false).await?;
         touch_customer(&mut tx, ctx.org, customer).await?;
         let count: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM contact_points WHERE customer_id = $1")
@@ -188,6 +189,7 @@ impl SqlStore {
         patch: ContactPointPatch,
     ) -> Result<ContactPoint, StoreError> {
         let mut tx = self.begin_write().await?;
+        crate::customers::within_reach(&mut tx, ctx, customer, false).await?;
         touch_customer(&mut tx, ctx.org, customer).await?;
         let row = sqlx::query(&format!(
             "SELECT {CP_COLS} FROM contact_points WHERE id = $1 AND customer_id = $2 AND org_id = $3"
@@ -270,6 +272,7 @@ impl SqlStore {
         id: ContactPointId,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        crate::customers::within_reach(&mut tx, ctx, customer, false).await?;
         touch_customer(&mut tx, ctx.org, customer).await?;
         let row = sqlx::query(&format!(
             "DELETE FROM contact_points WHERE id = $1 AND customer_id = $2 AND org_id = $3 RETURNING {CP_COLS}"

@@ -12,7 +12,7 @@ use guanxi_core::custom_field::check_values;
 use guanxi_core::customer::{CustomerClass, CustomerKind, CustomerStatus};
 use guanxi_core::error::Errors;
 use guanxi_core::interaction::Channel;
-use guanxi_core::{CustomerId, DomainError, OrgId, Reason, UserId};
+use guanxi_core::{CustomerId, DomainError, OrgId, Reach, Reason, TeamId, UserId};
 use guanxi_store::{
     ChannelCount, ContactLookup, Ctx, Customer, Customer360, CustomerPatch, CustomerQuery,
     CustomerSort, CustomerSummary, NewCustomer, Page, StoreError,
@@ -23,11 +23,11 @@ use std::collections::BTreeSet;
 
 pub(crate) const CUSTOMER_COLS: &str =
     "c.id, c.kind, c.name, c.company_id, co.name AS company_name, \
-    c.title, c.owner_id, c.status, c.class, c.vip, c.tags, c.city, c.birthday, c.note, c.custom, \
-    c.version, c.created_at, c.updated_at, c.deleted_at";
+    c.title, c.owner_id, c.team_id, c.status, c.class, c.vip, c.tags, c.city, c.birthday, c.note, \
+    c.custom, c.version, c.created_at, c.updated_at, c.deleted_at";
 const CUSTOMER_FROM: &str = "customers c LEFT JOIN customers co ON co.id = c.company_id";
 
-pub(crate) const SUMMARY_COLS: &str = "c.id, c.kind, c.name, c.company_id, c.owner_id, c.status, \
+pub(crate) const SUMMARY_COLS: &str = "c.id, c.kind, c.name, c.company_id, c.owner_id, c.team_id, c.status, \
     c.class, c.vip, c.tags, c.city, c.version, c.created_at, c.updated_at, c.deleted_at, \
     (SELECT cp.value FROM contact_points cp WHERE cp.customer_id = c.id AND cp.kind IN ('mobile','landline') \
        ORDER BY cp.is_primary DESC, cp.id LIMIT 1) AS primary_phone, \
@@ -46,6 +46,7 @@ fn customer_from(r: &crate::Row) -> Result<Customer, StoreError> {
         company_name: opt_str(r, "company_name")?,
         title: opt_str(r, "title")?,
         owner_id: opt_i64(r, "owner_id")?.map(UserId),
+        team_id: opt_i64(r, "team_id")?.map(TeamId),
         status: enum_of(r, "status", CustomerStatus::parse)?,
         class: enum_of(r, "class", CustomerClass::parse)?,
         vip: bool_of(r, "vip")?,
@@ -69,6 +70,7 @@ pub(crate) fn summary_from(r: &crate::Row) -> Result<CustomerSummary, StoreError
         name: str_of(r, "name")?,
         company_id: opt_i64(r, "company_id")?.map(CustomerId),
         owner_id: opt_i64(r, "owner_id")?.map(UserId),
+        team_id: opt_i64(r, "team_id")?.map(TeamId),
         status: enum_of(r, "status", CustomerStatus::parse)?,
         class: enum_of(r, "class", CustomerClass::parse)?,
         vip: bool_of(r, "vip")?,
@@ -83,22 +85,29 @@ pub(crate) fn summary_from(r: &crate::Row) -> Result<CustomerSummary, StoreError
     })
 }
 
-/// Load one customer of `org` with its contact points.
+/// Load one customer of `org` within `reach`, with its contact points. A customer out of reach
+/// is not found, exactly like one of another organisation.
 pub(crate) async fn load(
     conn: &mut AnyConnection,
     org: OrgId,
+    reach: Reach,
     id: CustomerId,
     include_deleted: bool,
 ) -> Result<Customer, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {CUSTOMER_COLS} FROM {CUSTOMER_FROM} WHERE c.org_id = $1 AND c.id = $2"
-    ))
-    .bind(org.get())
-    .bind(id.get())
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .ok_or(StoreError::NotFound { entity: "customer" })?;
+    let mut f = Filter::new(org);
+    let p = f.arg(Arg::I(id.get()));
+    f.cond(format!("c.id = {p}"));
+    f.reach(org, reach);
+    let sql = format!(
+        "SELECT {CUSTOMER_COLS} FROM {CUSTOMER_FROM} WHERE {}",
+        f.where_sql()
+    );
+    let row = f
+        .bind_all(sqlx::query(&sql))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound { entity: "customer" })?;
     let mut c = customer_from(&row)?;
     if c.deleted_at.is_some() && !include_deleted {
         return Err(StoreError::NotFound { entity: "customer" });
@@ -107,29 +116,86 @@ pub(crate) async fn load(
     Ok(c)
 }
 
-/// Check the references a customer makes: the owner is a user of the organisation; the company
-/// is a live company customer of it (and only persons belong to companies).
-async fn check_refs(
+/// Is customer `id` of the request's organisation live (or any, with `include_deleted`) and
+/// within its reach? The check before every read or change of one customer's records.
+pub(crate) async fn within_reach(
     conn: &mut AnyConnection,
-    org: OrgId,
-    kind: CustomerKind,
+    ctx: Ctx,
+    id: CustomerId,
+    include_deleted: bool,
+) -> Result<(), StoreError> {
+    let mut f = Filter::new(ctx.org);
+    let p = f.arg(Arg::I(id.get()));
+    f.cond(format!("c.id = {p}"));
+    if !include_deleted {
+        f.cond("c.deleted_at IS NULL".into());
+    }
+    f.reach(ctx.org, ctx.reach);
+    let sql = format!("SELECT c.id FROM customers c WHERE {}", f.where_sql());
+    let found: Option<crate::Row> = f
+        .bind_all(sqlx::query(&sql))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(StoreError::NotFound { entity: "customer" }),
+    }
+}
+
+/// Whom the actor may give a customer to and share it with: a new owner of the organisation
+/// within [`Reach::may_assign_to`], a team of the organisation within
+/// [`Reach::may_share_with`]. Only what changes is checked.
+async fn check_reach_refs(
+    conn: &mut AnyConnection,
+    ctx: Ctx,
     owner: Option<UserId>,
-    company: Option<CustomerId>,
-    this: Option<CustomerId>,
+    team: Option<TeamId>,
 ) -> Result<(), StoreError> {
     let mut errors = Errors::new();
     if let Some(owner) = owner {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE org_id = $1 AND id = $2")
-                .bind(org.get())
+        let found: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT team_id FROM users WHERE org_id = $1 AND id = $2")
+                .bind(ctx.org.get())
                 .bind(owner.get())
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(db_err)?;
-        if found.is_none() {
-            errors.push("owner_id", Reason::NotFound);
+        match found {
+            None => errors.push("owner_id", Reason::NotFound),
+            Some(t) if !ctx.reach.may_assign_to(owner, t.map(TeamId)) => {
+                errors.push("owner_id", Reason::NotAllowed)
+            }
+            Some(_) => {}
         }
     }
+    if let Some(team) = team {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM teams WHERE org_id = $1 AND id = $2")
+                .bind(ctx.org.get())
+                .bind(team.get())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+        if found.is_none() {
+            errors.push("team_id", Reason::NotFound);
+        } else if !ctx.reach.may_share_with(team) {
+            errors.push("team_id", Reason::NotAllowed);
+        }
+    }
+    errors.finish().map_err(StoreError::Invalid)
+}
+
+/// Check the company a customer belongs to: a live company customer of the organisation (and only
+/// persons belong to companies).
+async fn check_refs(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    kind: CustomerKind,
+    company: Option<CustomerId>,
+    this: Option<CustomerId>,
+) -> Result<(), StoreError> {
+    let mut errors = Errors::new();
     if let Some(company) = company {
         if kind == CustomerKind::Company {
             errors.push("company_id", Reason::PersonOnly);
@@ -221,7 +287,7 @@ async fn set_tags(
 fn snapshot(c: &Customer) -> Value {
     json!({
         "kind": c.kind, "name": c.name, "company_id": c.company_id, "title": c.title,
-        "owner_id": c.owner_id, "status": c.status, "class": c.class, "vip": c.vip,
+        "owner_id": c.owner_id, "team_id": c.team_id, "status": c.status, "class": c.class, "vip": c.vip,
         "tags": c.tags, "city": c.city, "birthday": c.birthday, "note": c.note,
         "custom": c.custom,
         "contact_points": c.contact_points.iter().map(|p| json!({"kind": p.kind, "value": p.value})).collect::<Vec<_>>(),
@@ -235,15 +301,9 @@ impl SqlStore {
         new: NewCustomer,
     ) -> Result<Customer, StoreError> {
         let mut tx = self.begin_write().await?;
-        check_refs(
-            &mut tx,
-            ctx.org,
-            new.kind,
-            new.owner_id,
-            new.company_id,
-            None,
-        )
-        .await?;
+        let owner = new.owner_id.or(ctx.reach.default_owner());
+        check_reach_refs(&mut tx, ctx, owner, new.team_id).await?;
+        check_refs(&mut tx, ctx.org, new.kind, new.company_id, None).await?;
         let rules = crate::orgs::field_rules(&mut tx, ctx.org).await?;
         let custom = check_values(&rules, &new.custom, true)
             .map_err(|e| StoreError::Invalid(e.nest("custom")))?;
@@ -260,16 +320,17 @@ impl SqlStore {
         }
         let now = now_micros();
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, status, class, vip, \
-             tags, city, birthday, note, custom, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
+            "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, team_id, status, class, \
+             vip, tags, city, birthday, note, custom, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) RETURNING id",
         )
         .bind(ctx.org.get())
         .bind(new.kind.as_str())
         .bind(&new.name)
         .bind(new.company_id.map(CustomerId::get))
         .bind(new.title.as_deref())
-        .bind(new.owner_id.map(UserId::get))
+        .bind(owner.map(UserId::get))
+        .bind(new.team_id.map(TeamId::get))
         .bind(new.status.as_str())
         .bind(new.class.as_str())
         .bind(new.vip)
@@ -296,7 +357,7 @@ impl SqlStore {
                 .await
                 .map_err(|e| nest_conflict(e, &format!("contact_points[{i}]")))?;
         }
-        let customer = load(&mut tx, ctx.org, CustomerId(id), false).await?;
+        let customer = load(&mut tx, ctx.org, Reach::Org, CustomerId(id), false).await?;
         emit(
             &mut tx,
             self.backend,
@@ -318,7 +379,7 @@ impl SqlStore {
         include_deleted: bool,
     ) -> Result<Customer, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        load(&mut conn, ctx.org, id, include_deleted).await
+        load(&mut conn, ctx.org, ctx.reach, id, include_deleted).await
     }
 
     pub(crate) async fn update_customer_impl(
@@ -329,7 +390,7 @@ impl SqlStore {
         patch: CustomerPatch,
     ) -> Result<Customer, StoreError> {
         let mut tx = self.begin_write().await?;
-        let old = load(&mut tx, ctx.org, id, false).await?;
+        let old = load(&mut tx, ctx.org, ctx.reach, id, false).await?;
         if let Some(expected) = expected {
             if expected != old.version {
                 return Err(StoreError::VersionMismatch {
@@ -350,6 +411,9 @@ impl SqlStore {
         }
         if let Some(v) = patch.owner_id {
             c.owner_id = v;
+        }
+        if let Some(v) = patch.team_id {
+            c.team_id = v;
         }
         if let Some(v) = patch.status {
             c.status = v;
@@ -384,11 +448,17 @@ impl SqlStore {
                 }
             }
         }
+        check_reach_refs(
+            &mut tx,
+            ctx,
+            c.owner_id.filter(|o| Some(*o) != old.owner_id),
+            c.team_id.filter(|t| Some(*t) != old.team_id),
+        )
+        .await?;
         check_refs(
             &mut tx,
             ctx.org,
             c.kind,
-            c.owner_id.filter(|o| Some(*o) != old.owner_id),
             c.company_id.filter(|o| Some(*o) != old.company_id),
             Some(id),
         )
@@ -401,7 +471,7 @@ impl SqlStore {
         let done = sqlx::query(
             "UPDATE customers SET name = $1, company_id = $2, title = $3, owner_id = $4, status = $5, \
              class = $6, vip = $7, tags = $8, city = $9, birthday = $10, note = $11, custom = $12, \
-             version = version + 1, updated_at = $13 WHERE org_id = $14 AND id = $15 AND version = $16",
+             team_id = $13, version = version + 1, updated_at = $14 WHERE org_id = $15 AND id = $16 AND version = $17",
         )
         .bind(&c.name)
         .bind(c.company_id.map(CustomerId::get))
@@ -415,6 +485,7 @@ impl SqlStore {
         .bind(date_to_str(c.birthday))
         .bind(c.note.as_deref())
         .bind(to_json(&c.custom)?)
+        .bind(c.team_id.map(TeamId::get))
         .bind(now_micros())
         .bind(ctx.org.get())
         .bind(id.get())
@@ -432,7 +503,7 @@ impl SqlStore {
         if c.name != old.name {
             retoken(&mut tx, ctx.org, id.get(), Some(&old.name), &c.name).await?;
         }
-        let customer = load(&mut tx, ctx.org, id, false).await?;
+        let customer = load(&mut tx, ctx.org, Reach::Org, id, false).await?;
         let event = if c.owner_id != old.owner_id {
             "customer.owner_changed"
         } else {
@@ -477,7 +548,7 @@ impl SqlStore {
         delete: bool,
     ) -> Result<Customer, StoreError> {
         let mut tx = self.begin_write().await?;
-        let old = load(&mut tx, ctx.org, id, true).await?;
+        let old = load(&mut tx, ctx.org, ctx.reach, id, true).await?;
         if old.deleted_at.is_some() != delete {
             if let Some(expected) = expected.filter(|e| *e != old.version) {
                 return Err(StoreError::VersionMismatch {
@@ -534,7 +605,7 @@ impl SqlStore {
         } else if delete {
             return Err(StoreError::NotFound { entity: "customer" });
         }
-        let customer = load(&mut tx, ctx.org, id, true).await?;
+        let customer = load(&mut tx, ctx.org, Reach::Org, id, true).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(customer)
     }
@@ -550,19 +621,27 @@ impl SqlStore {
             ContactLookup::Wechat(k) => (k, family(guanxi_core::ContactKind::Wechat)),
         };
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT DISTINCT c.id FROM contact_points cp JOIN customers c ON c.id = cp.customer_id \
-             WHERE cp.org_id = $1 AND cp.key = $2 AND cp.kind IN {fam} AND c.deleted_at IS NULL \
-             ORDER BY c.id DESC LIMIT 20"
-        ))
-        .bind(ctx.org.get())
-        .bind(k)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)?;
+        let mut f = Filter::new(ctx.org);
+        let po = f.arg(Arg::I(ctx.org.get()));
+        let pk = f.arg(Arg::S(k.clone()));
+        f.cond(format!(
+            "c.id IN (SELECT cp.customer_id FROM contact_points cp WHERE cp.org_id = {po} \
+             AND cp.key = {pk} AND cp.kind IN {fam})"
+        ));
+        f.cond("c.deleted_at IS NULL".into());
+        f.reach(ctx.org, ctx.reach);
+        let sql = format!(
+            "SELECT c.id FROM customers c WHERE {} ORDER BY c.id DESC LIMIT 20",
+            f.where_sql()
+        );
+        let ids: Vec<i64> = f
+            .bind_all_scalar(sqlx::query_scalar(&sql))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.push(load(&mut conn, ctx.org, CustomerId(id), false).await?);
+            out.push(load(&mut conn, ctx.org, Reach::Org, CustomerId(id), false).await?);
         }
         out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
         Ok(out)
@@ -574,7 +653,7 @@ impl SqlStore {
         id: CustomerId,
     ) -> Result<Customer360, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let customer = load(&mut conn, ctx.org, id, false).await?;
+        let customer = load(&mut conn, ctx.org, ctx.reach, id, false).await?;
         let company = match customer.company_id {
             Some(co) => sqlx::query(&format!(
                 "SELECT {SUMMARY_COLS} FROM customers c WHERE c.org_id = $1 AND c.id = $2 AND c.deleted_at IS NULL"
@@ -589,18 +668,22 @@ impl SqlStore {
             None => None,
         };
         let contact_persons = if customer.kind == CustomerKind::Company {
-            sqlx::query(&format!(
-                "SELECT {SUMMARY_COLS} FROM customers c WHERE c.company_id = $1 AND c.org_id = $2 \
-                 AND c.deleted_at IS NULL ORDER BY c.id LIMIT 100"
-            ))
-            .bind(id.get())
-            .bind(ctx.org.get())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(summary_from)
-            .collect::<Result<Vec<_>, _>>()?
+            let mut f = Filter::new(ctx.org);
+            let p = f.arg(Arg::I(id.get()));
+            f.cond(format!("c.company_id = {p}"));
+            f.cond("c.deleted_at IS NULL".into());
+            f.reach(ctx.org, ctx.reach);
+            let sql = format!(
+                "SELECT {SUMMARY_COLS} FROM customers c WHERE {} ORDER BY c.id LIMIT 100",
+                f.where_sql()
+            );
+            f.bind_all(sqlx::query(&sql))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(summary_from)
+                .collect::<Result<Vec<_>, _>>()?
         } else {
             Vec::new()
         };
@@ -646,6 +729,7 @@ impl SqlStore {
         let limit = q.limit.clamp(1, PAGE_MAX) as usize;
         let mut f = Filter::new(ctx.org);
         f.apply(&q);
+        f.reach(ctx.org, ctx.reach);
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let before = match &q.cursor {
                 None => None,
@@ -849,6 +933,64 @@ impl Filter {
             let p = self.arg(Arg::I(time_to_micros(v)));
             self.cond(format!("c.created_at < {p}"));
         }
+    }
+
+    /// Keep only the customers within `reach` (the permission table's record-level rule; see
+    /// `guanxi_core::access`). The one place where a reach becomes SQL.
+    pub(crate) fn reach(&mut self, org: OrgId, reach: Reach) {
+        match reach {
+            Reach::Org => {}
+            Reach::Own { user, team } => {
+                let pu = self.arg(Arg::I(user.get()));
+                match team {
+                    Some(t) => {
+                        let pt = self.arg(Arg::I(t.get()));
+                        self.cond(format!("(c.owner_id = {pu} OR c.team_id = {pt})"));
+                    }
+                    None => self.cond(format!("c.owner_id = {pu}")),
+                }
+            }
+            Reach::Team { user, team } => {
+                let pu = self.arg(Arg::I(user.get()));
+                match team {
+                    Some(t) => {
+                        let pt = self.arg(Arg::I(t.get()));
+                        let po = self.arg(Arg::I(org.get()));
+                        let pt2 = self.arg(Arg::I(t.get()));
+                        self.cond(format!(
+                            "(c.owner_id = {pu} OR c.team_id = {pt} OR c.owner_id IN \
+                             (SELECT u.id FROM users u WHERE u.org_id = {po} AND u.team_id = {pt2}))"
+                        ));
+                    }
+                    None => self.cond(format!("c.owner_id = {pu}")),
+                }
+            }
+            Reach::Handled { user } => {
+                let pu = self.arg(Arg::I(user.get()));
+                let po = self.arg(Arg::I(org.get()));
+                let pu2 = self.arg(Arg::I(user.get()));
+                self.cond(format!(
+                    "(c.owner_id = {pu} OR c.id IN (SELECT i.customer_id FROM interactions i \
+                     WHERE i.org_id = {po} AND i.staff_id = {pu2}))"
+                ));
+            }
+        }
+    }
+
+    pub(crate) fn bind_all_scalar<'q, O>(
+        &self,
+        mut query: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        for a in &self.args {
+            query = match a {
+                Arg::I(v) => query.bind(*v),
+                Arg::S(v) => query.bind(v.clone()),
+                Arg::B(v) => query.bind(*v),
+                Arg::N => query.bind(None::<i64>),
+                Arg::NS => query.bind(None::<String>),
+            };
+        }
+        query
     }
 
     pub(crate) fn bind_all<'q>(

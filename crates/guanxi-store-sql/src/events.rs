@@ -2,8 +2,8 @@
 
 use crate::codec::{i64_of, json_of, now_micros, opt_i64, str_of, time_of};
 use crate::{db_err, Backend, SqlStore};
-use guanxi_core::{EventId, UserId};
-use guanxi_store::{Ctx, Event, StoreError};
+use guanxi_core::{ApiTokenId, EventId, OrgId, UserId};
+use guanxi_store::{AuditEntry, Ctx, Event, Outcome, StoreError};
 use serde_json::Value;
 use sqlx::AnyConnection;
 
@@ -44,6 +44,46 @@ pub(crate) async fn emit(
     .bind(ctx.actor.map(UserId::get))
     .bind(now_micros())
     .bind(payload.to_string())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    // The audit record of the same change: who, when, from where, what.
+    append_audit(
+        conn,
+        &AuditEntry {
+            org: Some(ctx.org),
+            actor: ctx.actor,
+            token: ctx.token,
+            ip: ctx.ip,
+            action: event_type.to_owned(),
+            entity: Some(entity.to_owned()),
+            entity_id: Some(entity_id),
+            outcome: Outcome::Ok,
+            detail: payload.clone(),
+        },
+    )
+    .await
+}
+
+/// Append one record to the audit log, inside the caller's transaction when it has one.
+pub(crate) async fn append_audit(
+    conn: &mut AnyConnection,
+    e: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, at, actor_id, token_id, ip, action, entity, entity_id, outcome, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(e.org.map(OrgId::get))
+    .bind(now_micros())
+    .bind(e.actor.map(UserId::get))
+    .bind(e.token.map(ApiTokenId::get))
+    .bind(e.ip.map(|ip| ip.to_string()))
+    .bind(&e.action)
+    .bind(e.entity.as_deref())
+    .bind(e.entity_id)
+    .bind(e.outcome.as_str())
+    .bind(e.detail.to_string())
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;

@@ -162,6 +162,15 @@ async fn load(
     from_row(&row)
 }
 
+/// An interaction is within reach when its customer is; otherwise it is not found.
+async fn reach_of(conn: &mut AnyConnection, ctx: Ctx, i: &Interaction) -> Result<(), StoreError> {
+    crate::customers::within_reach(conn, ctx, i.customer_id, true)
+        .await
+        .map_err(|_| StoreError::NotFound {
+            entity: "interaction",
+        })
+}
+
 /// Log one interaction inside the caller's transaction, recognising its customer.
 pub(crate) async fn log_one(
     tx: &mut AnyConnection,
@@ -169,20 +178,18 @@ pub(crate) async fn log_one(
     ctx: Ctx,
     new: NewInteraction,
 ) -> Result<(Interaction, Recognition), StoreError> {
+    // Who handled it: the acting user unless the request names another staff member.
+    let staff = new.staff_id.or(ctx.actor);
     check_staff(&mut *tx, ctx.org, new.staff_id).await?;
     let now = now_micros();
     let (customer, recognition) = match (new.customer_id, &new.contact) {
         (Some(id), _) => {
-            let live: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM customers WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
-            )
-            .bind(ctx.org.get())
-            .bind(id.get())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if live.is_none() {
-                return Err(StoreError::invalid("customer_id", Reason::NotFound));
+            match crate::customers::within_reach(&mut *tx, ctx, id, false).await {
+                Ok(()) => {}
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(StoreError::invalid("customer_id", Reason::NotFound))
+                }
+                Err(e) => return Err(e),
             }
             (id.get(), Recognition::Given)
         }
@@ -199,15 +206,26 @@ pub(crate) async fn log_one(
             .await
             .map_err(db_err)?;
             match found {
-                Some(id) => (id, Recognition::Matched),
+                Some(id) => {
+                    // The caller is known, but to someone this user may not reach.
+                    match crate::customers::within_reach(&mut *tx, ctx, CustomerId(id), false).await
+                    {
+                        Ok(()) => {}
+                        Err(StoreError::NotFound { .. }) => {
+                            return Err(StoreError::invalid("contact", Reason::NotAllowed))
+                        }
+                        Err(e) => return Err(e),
+                    }
+                    (id, Recognition::Matched)
+                }
                 None => {
                     let name = new
                         .contact_name
                         .clone()
                         .unwrap_or_else(|| contact.display.clone());
                     let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO customers (org_id, kind, name, status, class, vip, tags, custom, version, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, '[]', '{}', 1, $7, $7) RETURNING id",
+                        "INSERT INTO customers (org_id, kind, name, status, class, vip, tags, custom, version, created_at, updated_at, owner_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, '[]', '{}', 1, $7, $7, $8) RETURNING id",
                     )
                     .bind(ctx.org.get())
                     .bind(CustomerKind::Person.as_str())
@@ -216,6 +234,7 @@ pub(crate) async fn log_one(
                     .bind(CustomerClass::Ordinary.as_str())
                     .bind(false)
                     .bind(now)
+                    .bind(ctx.reach.default_owner().map(UserId::get))
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_err)?;
@@ -254,7 +273,7 @@ pub(crate) async fn log_one(
     .bind(new.channel.as_str())
     .bind(new.direction.as_str())
     .bind(time_to_micros(new.occurred_at))
-    .bind(new.staff_id.map(UserId::get))
+    .bind(staff.map(UserId::get))
     .bind(new.subject.as_deref())
     .bind(&new.body)
     .bind(new.duration_seconds)
@@ -305,7 +324,9 @@ impl SqlStore {
         id: InteractionId,
     ) -> Result<Interaction, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        load(&mut conn, ctx.org, id).await
+        let i = load(&mut conn, ctx.org, id).await?;
+        reach_of(&mut conn, ctx, &i).await?;
+        Ok(i)
     }
 
     pub(crate) async fn update_interaction_impl(
@@ -317,6 +338,7 @@ impl SqlStore {
     ) -> Result<Interaction, StoreError> {
         let mut tx = self.begin_write().await?;
         let old = load(&mut tx, ctx.org, id).await?;
+        reach_of(&mut tx, ctx, &old).await?;
         if let Some(expected) = expected.filter(|e| *e != old.version) {
             return Err(StoreError::VersionMismatch {
                 expected,
@@ -425,6 +447,7 @@ impl SqlStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let old = load(&mut tx, ctx.org, id).await?;
+        reach_of(&mut tx, ctx, &old).await?;
         if let Some(expected) = expected.filter(|e| *e != old.version) {
             return Err(StoreError::VersionMismatch {
                 expected,
@@ -458,17 +481,7 @@ impl SqlStore {
         q: TimelineQuery,
     ) -> Result<Page<Interaction>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let exists: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM customers WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL",
-        )
-        .bind(ctx.org.get())
-        .bind(customer.get())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound { entity: "customer" });
-        }
+        crate::customers::within_reach(&mut conn, ctx, customer, false).await?;
         let (items, next_cursor) = recent(
             &mut conn,
             ctx.org,

@@ -18,6 +18,7 @@ mod search;
 mod store;
 pub mod testdb;
 pub mod tokens;
+mod users;
 mod writer;
 
 use guanxi_store::StoreError;
@@ -239,17 +240,31 @@ pub(crate) type Row = AnyRow;
 
 type Files = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE_MIGRATIONS: Files = &[(
-    1,
-    "customer spine",
-    include_str!("../migrations/sqlite/0001_customer_spine.sql"),
-)];
+const SQLITE_MIGRATIONS: Files = &[
+    (
+        1,
+        "customer spine",
+        include_str!("../migrations/sqlite/0001_customer_spine.sql"),
+    ),
+    (
+        2,
+        "access",
+        include_str!("../migrations/sqlite/0002_access.sql"),
+    ),
+];
 
-const POSTGRES_MIGRATIONS: Files = &[(
-    1,
-    "customer spine",
-    include_str!("../migrations/postgres/0001_customer_spine.sql"),
-)];
+const POSTGRES_MIGRATIONS: Files = &[
+    (
+        1,
+        "customer spine",
+        include_str!("../migrations/postgres/0001_customer_spine.sql"),
+    ),
+    (
+        2,
+        "access",
+        include_str!("../migrations/postgres/0002_access.sql"),
+    ),
+];
 
 /// Migrations compiled into the binary, so that `guanxi` needs no files beside it.
 #[derive(Debug)]

@@ -4,8 +4,8 @@ use crate::codec::{bool_of, enum_of, i64_of, json_of, now_micros, str_of, time_o
 use crate::events::emit;
 use crate::{db_err, SqlStore};
 use guanxi_core::custom_field::{FieldRule, FieldType, FIELDS_MAX};
-use guanxi_core::{Currency, FieldDefId, Lang, OrgId, Reason, UserId};
-use guanxi_store::{Ctx, FieldDef, NewFieldDef, NewOrg, NewUser, Organisation, StoreError, User};
+use guanxi_core::{Currency, FieldDefId, Lang, OrgId, Reason};
+use guanxi_store::{Ctx, FieldDef, NewFieldDef, NewOrg, Organisation, StoreError};
 use serde_json::json;
 
 fn org_from(r: &crate::Row) -> Result<Organisation, StoreError> {
@@ -17,15 +17,6 @@ fn org_from(r: &crate::Row) -> Result<Organisation, StoreError> {
         currency: Currency::parse(&str_of(r, "currency")?)
             .map_err(|_| StoreError::Internal("bad currency in organisations".into()))?,
         time_zone: str_of(r, "time_zone")?,
-        created_at: time_of(r, "created_at")?,
-    })
-}
-
-fn user_from(r: &crate::Row) -> Result<User, StoreError> {
-    Ok(User {
-        id: UserId(i64_of(r, "id")?),
-        name: str_of(r, "name")?,
-        email: str_of(r, "email")?,
         created_at: time_of(r, "created_at")?,
     })
 }
@@ -98,49 +89,6 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         rows.iter().map(org_from).collect()
-    }
-
-    pub(crate) async fn create_user_impl(
-        &self,
-        ctx: Ctx,
-        new: NewUser,
-    ) -> Result<User, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "INSERT INTO users (org_id, name, email, created_at) VALUES ($1, $2, $3, $4) \
-             RETURNING id, name, email, created_at",
-        )
-        .bind(ctx.org.get())
-        .bind(&new.name)
-        .bind(&new.email)
-        .bind(now_micros())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(crate::conflict_on("email", Reason::Conflict))?;
-        let user = user_from(&row)?;
-        emit(
-            &mut tx,
-            self.backend,
-            ctx,
-            "user.created",
-            "user",
-            user.id.get(),
-            &json!({"name": user.name}),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(user)
-    }
-
-    pub(crate) async fn list_users_impl(&self, ctx: Ctx) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, email, created_at FROM users WHERE org_id = $1 ORDER BY id LIMIT 10000",
-        )
-        .bind(ctx.org.get())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(user_from).collect()
     }
 
     pub(crate) async fn create_field_def_impl(

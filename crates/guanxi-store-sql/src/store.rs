@@ -2,8 +2,11 @@
 
 use crate::SqlStore;
 use async_trait::async_trait;
-use guanxi_core::{ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId};
+use guanxi_core::{
+    ApiTokenId, ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId, UserId,
+};
 use guanxi_store::*;
+use std::net::IpAddr;
 
 #[async_trait]
 impl Store for SqlStore {
@@ -36,6 +39,61 @@ impl Store for SqlStore {
     }
     async fn list_users(&self, ctx: Ctx) -> StoreResult<Vec<User>> {
         self.list_users_impl(ctx).await
+    }
+    async fn get_user(&self, ctx: Ctx, id: UserId) -> StoreResult<User> {
+        self.get_user_impl(ctx, id).await
+    }
+    async fn update_user(&self, ctx: Ctx, id: UserId, patch: UserPatch) -> StoreResult<User> {
+        self.update_user_impl(ctx, id, patch).await
+    }
+    async fn set_password(
+        &self,
+        ctx: Ctx,
+        id: UserId,
+        password_hash: String,
+        keep_session: Option<i64>,
+    ) -> StoreResult<()> {
+        self.set_password_impl(ctx, id, password_hash, keep_session)
+            .await
+    }
+    async fn password_hash(&self, ctx: Ctx, id: UserId) -> StoreResult<Option<String>> {
+        self.password_hash_impl(ctx, id).await
+    }
+    async fn create_team(&self, ctx: Ctx, new: NewTeam) -> StoreResult<Team> {
+        self.create_team_impl(ctx, new).await
+    }
+    async fn list_teams(&self, ctx: Ctx) -> StoreResult<Vec<Team>> {
+        self.list_teams_impl(ctx).await
+    }
+    async fn find_login(&self, email: &str) -> StoreResult<Option<Login>> {
+        self.find_login_impl(email).await
+    }
+    async fn create_session(&self, ctx: Ctx, new: NewSession) -> StoreResult<i64> {
+        self.create_session_impl(ctx, new).await
+    }
+    async fn session_user(&self, secret_hash: &str) -> StoreResult<Option<Authenticated>> {
+        self.session_user_impl(secret_hash).await
+    }
+    async fn end_session(&self, ctx: Ctx, session: i64) -> StoreResult<()> {
+        self.end_session_impl(ctx, session).await
+    }
+    async fn token_user(&self, secret_hash: &str, ip: Option<IpAddr>) -> StoreResult<TokenCheck> {
+        self.token_user_impl(secret_hash, ip).await
+    }
+    async fn create_token(&self, ctx: Ctx, new: NewApiToken) -> StoreResult<ApiToken> {
+        self.create_token_impl(ctx, new).await
+    }
+    async fn list_tokens(&self, ctx: Ctx) -> StoreResult<Vec<ApiToken>> {
+        self.list_tokens_impl(ctx).await
+    }
+    async fn revoke_token(&self, ctx: Ctx, id: ApiTokenId) -> StoreResult<ApiToken> {
+        self.revoke_token_impl(ctx, id).await
+    }
+    async fn audit(&self, entry: AuditEntry) -> StoreResult<()> {
+        self.audit_impl(entry).await
+    }
+    async fn list_audit(&self, ctx: Ctx, query: AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        self.list_audit_impl(ctx, query).await
     }
     async fn create_field_def(&self, ctx: Ctx, new: NewFieldDef) -> StoreResult<FieldDef> {
         self.create_field_def_impl(ctx, new).await

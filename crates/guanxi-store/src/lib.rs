@@ -5,26 +5,46 @@
 //! or changes nothing. Implementations live in other crates (`guanxi-store-sql`); callers hold
 //! an `Arc<dyn Store>` and never see a driver.
 
+mod access;
 mod error;
 mod model;
 
+pub use access::*;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 
 use async_trait::async_trait;
-use guanxi_core::{ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId};
+use guanxi_core::{
+    ApiTokenId, ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId, Reach,
+    UserId,
+};
+use std::net::IpAddr;
 
-/// Who is acting, in which organisation. Every call that touches tenant data takes one; no
-/// query can reach a row of another organisation.
+/// Who is acting, in which organisation, from where, and over which customers. Every call that
+/// touches tenant data takes one; no query can reach a row of another organisation, and every
+/// query over customers applies `reach`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ctx {
     pub org: OrgId,
-    pub actor: Option<guanxi_core::UserId>,
+    /// The signed-in user; `None` for the system itself (command line, demo data, jobs).
+    pub actor: Option<UserId>,
+    /// The API token the request came with, if any.
+    pub token: Option<ApiTokenId>,
+    pub ip: Option<IpAddr>,
+    /// The customers this request may reach (from the permission table).
+    pub reach: Reach,
 }
 
 impl Ctx {
+    /// The system acting in `org`: reaches every customer.
     pub fn new(org: OrgId) -> Self {
-        Self { org, actor: None }
+        Self {
+            org,
+            actor: None,
+            token: None,
+            ip: None,
+            reach: Reach::Org,
+        }
     }
 }
 
@@ -41,6 +61,46 @@ pub trait Store: Send + Sync + 'static {
     async fn list_orgs(&self) -> StoreResult<Vec<Organisation>>;
     async fn create_user(&self, ctx: Ctx, new: NewUser) -> StoreResult<User>;
     async fn list_users(&self, ctx: Ctx) -> StoreResult<Vec<User>>;
+    async fn get_user(&self, ctx: Ctx, id: UserId) -> StoreResult<User>;
+    /// Change a user; the last active administrator keeps the role and stays active.
+    async fn update_user(&self, ctx: Ctx, id: UserId, patch: UserPatch) -> StoreResult<User>;
+    /// Set a user's password hash and end their sessions (all but `keep_session`).
+    async fn set_password(
+        &self,
+        ctx: Ctx,
+        id: UserId,
+        password_hash: String,
+        keep_session: Option<i64>,
+    ) -> StoreResult<()>;
+    /// The password hash of a user of this organisation (to check the current password).
+    async fn password_hash(&self, ctx: Ctx, id: UserId) -> StoreResult<Option<String>>;
+
+    // Teams.
+    async fn create_team(&self, ctx: Ctx, new: NewTeam) -> StoreResult<Team>;
+    async fn list_teams(&self, ctx: Ctx) -> StoreResult<Vec<Team>>;
+
+    // Signing in. These run before an organisation is known.
+    /// The active or inactive user signing in with this (lower-cased) e-mail, in any
+    /// organisation.
+    async fn find_login(&self, email: &str) -> StoreResult<Option<Login>>;
+    /// Open a session for `new.user`; audited as a sign-in.
+    async fn create_session(&self, ctx: Ctx, new: NewSession) -> StoreResult<i64>;
+    /// The user behind a session cookie's digest: `None` when unknown, expired, revoked or the
+    /// user is deactivated.
+    async fn session_user(&self, secret_hash: &str) -> StoreResult<Option<Authenticated>>;
+    async fn end_session(&self, ctx: Ctx, session: i64) -> StoreResult<()>;
+    /// The user behind an API token's digest; records its use (at most every few minutes).
+    async fn token_user(&self, secret_hash: &str, ip: Option<IpAddr>) -> StoreResult<TokenCheck>;
+
+    // Personal API tokens of the acting user.
+    async fn create_token(&self, ctx: Ctx, new: NewApiToken) -> StoreResult<ApiToken>;
+    async fn list_tokens(&self, ctx: Ctx) -> StoreResult<Vec<ApiToken>>;
+    async fn revoke_token(&self, ctx: Ctx, id: ApiTokenId) -> StoreResult<ApiToken>;
+
+    // The audit log (append-only).
+    async fn audit(&self, entry: AuditEntry) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_audit(&self, ctx: Ctx, query: AuditQuery) -> StoreResult<Vec<AuditRecord>>;
 
     // Custom field definitions.
     async fn create_field_def(&self, ctx: Ctx, new: NewFieldDef) -> StoreResult<FieldDef>;

@@ -7,7 +7,7 @@ use guanxi_core::customer::{CustomerClass, CustomerKind, CustomerStatus};
 use guanxi_core::interaction::{Channel, Direction, LinkKind};
 use guanxi_core::{
     ContactKind, ContactPointId, Currency, CustomerId, EventId, FieldDefId, InteractionId, Lang,
-    OrgId, UserId,
+    OrgId, Role, TeamId, UserId,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -35,8 +35,27 @@ pub struct Organisation {
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub name: String,
-    /// Lower-cased e-mail, unique within the organisation.
+    /// Lower-cased e-mail: the sign-in name, unique across the deployment.
     pub email: String,
+    pub role: Role,
+    pub team_id: Option<TeamId>,
+    /// An argon2id PHC string; `None` for a user who cannot sign in yet.
+    pub password_hash: Option<String>,
+    pub locale: Option<Lang>,
+}
+
+impl NewUser {
+    /// A staff member without a password (demo data, tests).
+    pub fn staff(name: impl Into<String>, email: impl Into<String>, role: Role) -> Self {
+        Self {
+            name: name.into(),
+            email: email.into(),
+            role,
+            team_id: None,
+            password_hash: None,
+            locale: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +63,32 @@ pub struct User {
     pub id: UserId,
     pub name: String,
     pub email: String,
+    pub role: Role,
+    pub team_id: Option<TeamId>,
+    pub active: bool,
+    /// The user's language; `None` follows the organisation and the browser.
+    pub locale: Option<Lang>,
     pub created_at: DateTime<Utc>,
+}
+
+/// An administrator's change to a user. `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub team_id: Option<Option<TeamId>>,
+    pub active: Option<bool>,
+    pub locale: Option<Option<Lang>>,
+}
+
+impl UserPatch {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.role.is_none()
+            && self.team_id.is_none()
+            && self.active.is_none()
+            && self.locale.is_none()
+    }
 }
 
 // ---------------------------------------------------------------- custom field definitions
@@ -107,6 +151,8 @@ pub struct NewCustomer {
     pub company_id: Option<CustomerId>,
     pub title: Option<String>,
     pub owner_id: Option<UserId>,
+    /// The team the customer is shared with: its members see it beside their own.
+    pub team_id: Option<TeamId>,
     pub status: CustomerStatus,
     pub class: CustomerClass,
     pub vip: bool,
@@ -128,6 +174,7 @@ pub struct CustomerPatch {
     pub company_id: Option<Option<CustomerId>>,
     pub title: Option<Option<String>>,
     pub owner_id: Option<Option<UserId>>,
+    pub team_id: Option<Option<TeamId>>,
     pub status: Option<CustomerStatus>,
     pub class: Option<CustomerClass>,
     pub vip: Option<bool>,
@@ -145,6 +192,7 @@ impl CustomerPatch {
             && self.company_id.is_none()
             && self.title.is_none()
             && self.owner_id.is_none()
+            && self.team_id.is_none()
             && self.status.is_none()
             && self.class.is_none()
             && self.vip.is_none()
@@ -165,6 +213,7 @@ pub struct Customer {
     pub company_name: Option<String>,
     pub title: Option<String>,
     pub owner_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
     pub status: CustomerStatus,
     pub class: CustomerClass,
     pub vip: bool,
@@ -188,6 +237,7 @@ pub struct CustomerSummary {
     pub name: String,
     pub company_id: Option<CustomerId>,
     pub owner_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
     pub status: CustomerStatus,
     pub class: CustomerClass,
     pub vip: bool,
@@ -382,6 +432,7 @@ pub struct BulkCustomer {
     pub company_index: Option<usize>,
     pub title: Option<String>,
     pub owner_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
     pub status: CustomerStatus,
     pub class: CustomerClass,
     pub vip: bool,

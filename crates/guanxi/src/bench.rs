@@ -31,9 +31,10 @@ pub enum BenchCommand {
         /// Base URL of the server.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
-        /// Organisation id (sent as X-Guanxi-Org); needed when the server has several.
-        #[arg(long)]
-        org: Option<i64>,
+        /// An API token of an administrator of the organisation to drive (create one with
+        /// `POST /api/v1/tokens`).
+        #[arg(long, env = "GUANXI_TOKEN", hide_env_values = true)]
+        token: String,
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
         /// Seconds per phase.
@@ -55,11 +56,11 @@ pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
         } => load(settings, customers, interactions_per_customer, batch, seed).await,
         BenchCommand::Http {
             url,
-            org,
+            token,
             concurrency,
             seconds,
             pid,
-        } => http(&url, org, concurrency, Duration::from_secs(seconds), pid).await,
+        } => http(&url, token, concurrency, Duration::from_secs(seconds), pid).await,
     }
 }
 
@@ -77,18 +78,19 @@ async fn load(
         "基准测试 bench {}",
         chrono::Utc::now().format("%Y%m%d%H%M%S")
     );
-    let ctx = crate::demo::populate(&store, &name, customers, seed, ipc, batch, |c, i| {
-        if last.elapsed() > Duration::from_secs(15) {
-            last = Instant::now();
-            let secs = started.elapsed().as_secs_f64();
-            eprintln!(
-                "  {c} customers, {i} interactions, {:.0} s, {:.0} customers+interactions/s",
-                secs,
-                (c + i) as f64 / secs
-            );
-        }
-    })
-    .await?;
+    let (ctx, _) =
+        crate::demo::populate(&store, &name, customers, seed, ipc, batch, None, |c, i| {
+            if last.elapsed() > Duration::from_secs(15) {
+                last = Instant::now();
+                let secs = started.elapsed().as_secs_f64();
+                eprintln!(
+                    "  {c} customers, {i} interactions, {:.0} s, {:.0} customers+interactions/s",
+                    secs,
+                    (c + i) as f64 / secs
+                );
+            }
+        })
+        .await?;
     let secs = started.elapsed().as_secs_f64();
     let row = sqlx_counts(&store, ctx).await?;
     println!("| backend | customers | contact points | interactions | rows | seconds | rows/s |");
@@ -136,16 +138,14 @@ async fn sqlx_counts(
 struct Client {
     http: reqwest::Client,
     base: String,
-    org: Option<i64>,
+    token: String,
 }
 
 impl Client {
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let r = self.http.request(method, format!("{}{path}", self.base));
-        match self.org {
-            Some(o) => r.header("X-Guanxi-Org", o.to_string()),
-            None => r,
-        }
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
     }
 }
 
@@ -235,7 +235,7 @@ where
 
 async fn http(
     url: &str,
-    org: Option<i64>,
+    token: String,
     concurrency: usize,
     duration: Duration,
     pid: Option<u32>,
@@ -246,7 +246,7 @@ async fn http(
             .timeout(Duration::from_secs(30))
             .build()?,
         base: url.trim_end_matches('/').to_owned(),
-        org,
+        token,
     });
     // Sample: the newest id bounds the id range; phones come from random customers.
     let first: Value = client

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-use crate::{bench, demo, server};
+use crate::{admin, bench, demo, server};
 
 #[derive(Parser)]
 #[command(name = "guanxi", version, about = "Guanxi (关系): an integrated CRM", long_about = None)]
@@ -26,6 +26,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the effective settings (secrets redacted).
     Config,
+    /// Organisations, users and passwords, for the deployment's operator.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Benchmarks: bulk loading, and a load run against a running server.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -57,6 +60,7 @@ pub fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Bench(cmd) => bench::run(&settings, cmd).await,
+            Command::Admin(cmd) => admin::run(&settings, cmd).await,
         }
     })
 }

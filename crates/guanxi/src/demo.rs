@@ -2,8 +2,9 @@
 
 use anyhow::Context;
 use guanxi_config::Settings;
-use guanxi_core::{Currency, Lang};
-use guanxi_store::{Ctx, NewOrg, NewUser, Store};
+use guanxi_core::password::Password;
+use guanxi_core::{Currency, Lang, Role};
+use guanxi_store::{Ctx, NewOrg, NewTeam, NewUser, Store};
 use guanxi_store_sql::SqlStore;
 use std::time::Instant;
 
@@ -23,9 +24,34 @@ pub struct DemoArgs {
     /// Generate the data and exit instead of serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// The password of every demo user; a random one is generated and printed without it.
+    #[arg(long, env = "GUANXI_DEMO_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+/// The role and team (index into [`DEMO_TEAMS`]) of each demo staff member, in the order of
+/// `guanxi_demo::demo_staff()`: one of every role, and two sales teams.
+const DEMO_ROLES: &[(Role, Option<usize>)] = &[
+    (Role::Admin, None),
+    (Role::Manager, Some(0)),
+    (Role::SalesRep, Some(0)),
+    (Role::SalesRep, Some(1)),
+    (Role::Agent, Some(2)),
+    (Role::Marketer, None),
+    (Role::Analyst, None),
+    (Role::SalesRep, Some(1)),
+];
+const DEMO_TEAMS: &[&str] = &["华东销售组", "华南销售组", "客服中心"];
+
+/// Who can sign in to the demo, for printing.
+pub struct DemoLogin {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
 }
 
 /// Create `name` with its staff and `customers` generated customers; returns the org context.
+#[allow(clippy::too_many_arguments)]
 pub async fn populate(
     store: &SqlStore,
     name: &str,
@@ -33,8 +59,9 @@ pub async fn populate(
     seed: u64,
     interactions_per_customer: f64,
     batch: usize,
+    password: Option<&Password>,
     mut progress: impl FnMut(u64, u64),
-) -> anyhow::Result<Ctx> {
+) -> anyhow::Result<(Ctx, Vec<DemoLogin>)> {
     let org = store
         .create_org(NewOrg {
             name: name.into(),
@@ -44,9 +71,44 @@ pub async fn populate(
         })
         .await?;
     let ctx = Ctx::new(org.id);
+    let mut teams = Vec::new();
+    for t in DEMO_TEAMS {
+        teams.push(
+            store
+                .create_team(ctx, NewTeam { name: (*t).into() })
+                .await?
+                .id,
+        );
+    }
     let mut staff = Vec::new();
-    for (name, email) in guanxi_demo::demo_staff() {
-        staff.push(store.create_user(ctx, NewUser { name, email }).await?.id);
+    let mut logins = Vec::new();
+    for ((name, email), (role, team)) in guanxi_demo::demo_staff().into_iter().zip(DEMO_ROLES) {
+        let password_hash = match password {
+            Some(p) => Some(p.hash().map_err(|e| anyhow::anyhow!(e))?),
+            None => None,
+        };
+        let user = store
+            .create_user(
+                ctx,
+                NewUser {
+                    name: name.clone(),
+                    email: email.clone(),
+                    role: *role,
+                    team_id: team.map(|i| teams[i]),
+                    password_hash,
+                    locale: None,
+                },
+            )
+            .await?;
+        // Customers belong to the people who sell and serve.
+        if matches!(role, Role::Manager | Role::SalesRep | Role::Agent) {
+            staff.push(user.id);
+        }
+        logins.push(DemoLogin {
+            email,
+            name,
+            role: *role,
+        });
     }
     let mut generator = guanxi_demo::DemoGenerator::new(guanxi_demo::DemoConfig {
         customers,
@@ -64,7 +126,7 @@ pub async fn populate(
         progress(done_c, done_i);
     }
     store.analyze().await?;
-    Ok(ctx)
+    Ok((ctx, logins))
 }
 
 pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
@@ -76,7 +138,8 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
         .find(|o| o.name == DEMO_ORG);
     match existing {
         Some(o) => eprintln!(
-            "Demo organisation already present (id {}); keeping its data. Delete the database file to start afresh.",
+            "Demo organisation already present (id {}); keeping its data and passwords. Delete the \
+             database file to start afresh, or set a password with `guanxi admin reset-password`.",
             o.id
         ),
         None => {
@@ -85,13 +148,21 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
                 "Generating {} demo customers (seed {})…",
                 args.customers, args.seed
             );
-            let ctx = populate(
+            let generated = args.password.is_none();
+            let raw = args
+                .password
+                .clone()
+                .unwrap_or_else(crate::admin::generated_password);
+            let password = Password::parse(&raw, "")
+                .map_err(|r| anyhow::anyhow!("--password {}", r.message(Lang::En)))?;
+            let (ctx, logins) = populate(
                 &store,
                 DEMO_ORG,
                 args.customers,
                 args.seed,
                 args.interactions_per_customer,
                 1000,
+                Some(&password),
                 |c, i| {
                     if c % 50_000 == 0 {
                         eprintln!("  {c} customers, {i} interactions");
@@ -105,6 +176,18 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
                 ctx.org,
                 started.elapsed().as_secs_f64()
             );
+            println!(
+                "\nSign in as any of these demo users (password {}):",
+                if generated {
+                    "generated for this run"
+                } else {
+                    "as given"
+                }
+            );
+            for l in &logins {
+                println!("  {:<34} {:<6} {}", l.email, l.name, l.role.label(Lang::En));
+            }
+            println!("  password: {}\n", password.expose());
         }
     }
     if args.no_serve {

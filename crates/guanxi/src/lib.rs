@@ -1,6 +1,7 @@
 //! Guanxi (关系): the binary's library. `main.rs` only calls [`cli::main`]; the pieces are here
 //! so that integration tests can start the real server in-process.
 
+pub mod admin;
 pub mod bench;
 pub mod cli;
 pub mod demo;

@@ -35,10 +35,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
 }
 
 pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
-    guanxi_api::router(guanxi_api::ApiState {
-        store: Arc::new(store),
-        max_body_bytes: settings.max_body_bytes,
-    })
+    let mut state = guanxi_api::ApiState::new(Arc::new(store));
+    state.max_body_bytes = settings.max_body_bytes;
+    state.secure_cookies = settings.secure_cookies;
+    state.session_ttl = std::time::Duration::from_secs(u64::from(settings.session_hours) * 3600);
+    guanxi_api::router(state)
 }
 
 pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {
@@ -48,7 +49,9 @@ pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
     eprintln!("Guanxi is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
-    axum::serve(listener, app(settings, store))
+    // The peer address reaches the audit log and the sign-in throttle.
+    let app = app(settings, store).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
         .context("serving")

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use guanxi_core::custom_field::{parse_key, FieldType, CHOICES_MAX};
 use guanxi_core::error::Errors;
 use guanxi_core::text::{self, LINE_MAX};
-use guanxi_core::{Currency, DomainError, Email, Lang, Reason};
-use guanxi_store::{FieldDef, NewFieldDef, NewOrg, NewUser, Organisation, User};
+use guanxi_core::{Currency, DomainError, Lang, Reason};
+use guanxi_store::{FieldDef, NewFieldDef, NewOrg, Organisation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -112,62 +112,6 @@ impl From<Organisation> for OrgView {
             created_at: o.created_at,
         }
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrgList {
-    pub items: Vec<OrgView>,
-}
-
-// ---------------------------------------------------------------- users
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUser {
-    #[schema(value_type = String, example = "李娜")]
-    pub name: Option<String>,
-    /// Unique within the organisation, case-insensitive.
-    #[schema(value_type = String, example = "li.na@example.com")]
-    pub email: Option<String>,
-}
-
-impl CreateUser {
-    pub fn parse(self) -> Result<NewUser, DomainError> {
-        let mut e = Errors::new();
-        let name = required(&mut e, "name", self.name.as_deref())
-            .and_then(|n| e.take(at(text::line(n, LINE_MAX), "name")))
-            .unwrap_or_default();
-        let email = required(&mut e, "email", self.email.as_deref())
-            .and_then(|m| e.take(at(Email::parse(m), "email")))
-            .map(|m| m.as_str().to_owned())
-            .unwrap_or_default();
-        e.finish()?;
-        Ok(NewUser { name, email })
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: i64,
-    pub name: String,
-    pub email: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        Self {
-            id: u.id.get(),
-            name: u.name,
-            email: u.email,
-            created_at: u.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserList {
-    pub items: Vec<UserView>,
 }
 
 // ---------------------------------------------------------------- custom field definitions
@@ -312,20 +256,6 @@ mod tests {
         .parse()
         .expect_err("invalid");
         assert_eq!(fields(&e), ["name", "locale", "currency", "time_zone"]);
-    }
-
-    #[test]
-    fn users_need_a_valid_email() {
-        let u = parse_json::<CreateUser>(r#"{"name": "李娜", "email": "Li.Na@Example.com"}"#)
-            .expect("shape")
-            .parse()
-            .expect("valid");
-        assert_eq!(u.email, "li.na@example.com");
-        let e = parse_json::<CreateUser>(r#"{"name": "李娜", "email": "li.na@"}"#)
-            .expect("shape")
-            .parse()
-            .expect_err("invalid");
-        assert_eq!(e.fields()[0].reason, Reason::InvalidEmail);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use guanxi_core::customer::{
 use guanxi_core::error::Errors;
 use guanxi_core::interaction::Channel;
 use guanxi_core::text::{self, BODY_MAX, LINE_MAX};
-use guanxi_core::{ContactKind, CustomerId, DomainError, Reason, UserId};
+use guanxi_core::{ContactKind, CustomerId, DomainError, Reason, TeamId, UserId};
 use guanxi_store::{
     ChannelCount, ContactLookup, ContactPoint, ContactPointPatch, Customer, Customer360,
     CustomerPatch, CustomerQuery, CustomerSort, CustomerSummary, NewContactPoint, NewCustomer,
@@ -41,8 +41,11 @@ pub struct CreateCustomer {
     /// For a person: the company customer they belong to.
     pub company_id: Option<i64>,
     pub title: Option<String>,
-    /// The account manager (a user id).
+    /// The account manager (a user id). Defaults to the signed-in user unless they reach the
+    /// whole organisation.
     pub owner_id: Option<i64>,
+    /// Share the customer with a team: its members see it beside their own.
+    pub team_id: Option<i64>,
     /// Default `new`.
     #[schema(value_type = Option<CustomerStatusSchema>)]
     pub status: Option<String>,
@@ -145,6 +148,7 @@ impl CreateCustomer {
             company_id: self.company_id.map(CustomerId),
             title,
             owner_id: self.owner_id.map(UserId),
+            team_id: self.team_id.map(TeamId),
             status,
             class,
             vip: self.vip.unwrap_or(false),
@@ -189,6 +193,10 @@ pub struct UpdateCustomer {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>, nullable)]
     pub owner_id: Option<Option<i64>>,
+    /// The team the customer is shared with; `null` stops sharing.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, nullable)]
+    pub team_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = CustomerStatusSchema)]
     pub status: Option<Option<String>>,
@@ -227,6 +235,7 @@ impl UpdateCustomer {
             at(text::optional_line(Some(&t), LINE_MAX), "title")
         });
         let owner_id = self.owner_id.map(|v| v.map(UserId));
+        let team_id = self.team_id.map(|v| v.map(TeamId));
         let status = not_null(&mut e, "status", self.status)
             .and_then(|s| e.take(at(CustomerStatus::parse(&s), "status")));
         let class = not_null(&mut e, "class", self.class)
@@ -252,6 +261,7 @@ impl UpdateCustomer {
             company_id,
             title,
             owner_id,
+            team_id,
             status,
             class,
             vip,
@@ -635,6 +645,7 @@ pub struct CustomerView {
     pub company_name: Option<String>,
     pub title: Option<String>,
     pub owner_id: Option<i64>,
+    pub team_id: Option<i64>,
     #[schema(value_type = CustomerStatusSchema)]
     pub status: CustomerStatus,
     #[schema(value_type = CustomerClassSchema)]
@@ -663,6 +674,7 @@ impl From<Customer> for CustomerView {
             company_name: c.company_name,
             title: c.title,
             owner_id: c.owner_id.map(UserId::get),
+            team_id: c.team_id.map(TeamId::get),
             status: c.status,
             class: c.class,
             vip: c.vip,
@@ -689,6 +701,7 @@ pub struct CustomerSummaryView {
     pub name: String,
     pub company_id: Option<i64>,
     pub owner_id: Option<i64>,
+    pub team_id: Option<i64>,
     #[schema(value_type = CustomerStatusSchema)]
     pub status: CustomerStatus,
     #[schema(value_type = CustomerClassSchema)]
@@ -712,6 +725,7 @@ impl From<CustomerSummary> for CustomerSummaryView {
             name: c.name,
             company_id: c.company_id.map(CustomerId::get),
             owner_id: c.owner_id.map(UserId::get),
+            team_id: c.team_id.map(TeamId::get),
             status: c.status,
             class: c.class,
             vip: c.vip,

@@ -5,6 +5,7 @@
 //! parsers and collects every field error with its JSON path. Response types are built
 //! `From` the store's read models; the API owns its wire shape.
 
+pub mod access;
 pub mod admin;
 pub mod customers;
 pub mod events;

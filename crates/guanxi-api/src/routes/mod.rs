@@ -1,6 +1,8 @@
 //! One module per resource; each handler extracts typed input, makes one store call and
-//! returns a view. The route table is [`api_routes`].
+//! returns a view. The route table is [`api_routes`]; what each route needs is [`action_of`].
 
+pub mod audit;
+pub mod auth;
 pub mod contact_points;
 pub mod customers;
 pub mod events;
@@ -8,15 +10,18 @@ pub mod field_defs;
 pub mod health;
 pub mod interactions;
 pub mod orgs;
+pub mod teams;
+pub mod tokens;
 pub mod users;
 
 use crate::extract::etag;
 use crate::ApiState;
 use axum::http::header::{self, HeaderValue};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
+use guanxi_core::Action;
 use serde::Serialize;
 
 /// Every route of the service except the documentation.
@@ -24,16 +29,23 @@ pub fn api_routes() -> Router<ApiState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/api/v1/organisations", post(orgs::create).get(orgs::list))
+        .route("/api/v1/auth/sign-in", post(auth::sign_in))
+        .route("/api/v1/auth/sign-out", post(auth::sign_out))
+        .route("/api/v1/auth/me", get(auth::me))
+        .route("/api/v1/auth/password", post(auth::change_password))
+        .route("/api/v1/tokens", post(tokens::create).get(tokens::list))
+        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .route("/api/v1/organisation", get(orgs::current))
         .route("/api/v1/users", post(users::create).get(users::list))
+        .route("/api/v1/users/{id}", get(users::get).patch(users::update))
+        .route("/api/v1/users/{id}/password", post(users::reset_password))
+        .route("/api/v1/teams", post(teams::create).get(teams::list))
+        .route("/api/v1/audit", get(audit::list))
         .route(
             "/api/v1/field-definitions",
             post(field_defs::create).get(field_defs::list),
         )
-        .route(
-            "/api/v1/field-definitions/{id}",
-            axum::routing::delete(field_defs::delete),
-        )
+        .route("/api/v1/field-definitions/{id}", delete(field_defs::delete))
         .route(
             "/api/v1/customers",
             post(customers::create).get(customers::list),
@@ -67,6 +79,59 @@ pub fn api_routes() -> Router<ApiState> {
                 .delete(interactions::delete),
         )
         .route("/api/v1/events", get(events::list))
+}
+
+/// What each route asks to do: the left half of the permission table
+/// (`guanxi_core::access::grant` is the right half). A route missing here is refused with 500
+/// by the authorisation layer, and a unit test checks that every documented route is here.
+pub fn action_of(method: &Method, route: &str) -> Option<Action> {
+    use Action as A;
+    let m = method.as_str();
+    Some(match (m, route) {
+        ("GET" | "HEAD", "/healthz" | "/readyz") => A::Public,
+        ("POST", "/api/v1/auth/sign-in") => A::Public,
+        ("POST", "/api/v1/auth/sign-out" | "/api/v1/auth/password") => A::OwnAccount,
+        ("GET", "/api/v1/auth/me" | "/api/v1/tokens") => A::OwnAccount,
+        ("POST", "/api/v1/tokens") | ("DELETE", "/api/v1/tokens/{id}") => A::OwnAccount,
+        (
+            "GET",
+            "/api/v1/organisation"
+            | "/api/v1/users"
+            | "/api/v1/users/{id}"
+            | "/api/v1/teams"
+            | "/api/v1/field-definitions",
+        ) => A::ReadDirectory,
+        ("POST", "/api/v1/users")
+        | ("PATCH", "/api/v1/users/{id}")
+        | ("POST", "/api/v1/users/{id}/password") => A::ManageUsers,
+        ("POST", "/api/v1/teams") => A::ManageTeams,
+        ("POST", "/api/v1/field-definitions") | ("DELETE", "/api/v1/field-definitions/{id}") => {
+            A::ManageSettings
+        }
+        ("GET", "/api/v1/audit") => A::ReadAudit,
+        ("GET", "/api/v1/events") => A::ReadEvents,
+        ("POST", "/api/v1/customers") => A::CreateCustomers,
+        (
+            "GET",
+            "/api/v1/customers"
+            | "/api/v1/customers/{id}"
+            | "/api/v1/customers/{id}/360"
+            | "/api/v1/customers/{id}/timeline"
+            | "/api/v1/interactions/{id}",
+        ) => A::ReadCustomers,
+        ("GET", "/api/v1/customers/lookup") => A::LookupCustomers,
+        ("PATCH", "/api/v1/customers/{id}")
+        | ("POST", "/api/v1/customers/{id}/contact-points")
+        | ("PATCH" | "DELETE", "/api/v1/customers/{id}/contact-points/{cp_id}") => {
+            A::WriteCustomers
+        }
+        ("DELETE", "/api/v1/customers/{id}") | ("POST", "/api/v1/customers/{id}/restore") => {
+            A::DeleteCustomers
+        }
+        ("POST", "/api/v1/interactions") => A::LogInteractions,
+        ("PATCH" | "DELETE", "/api/v1/interactions/{id}") => A::WriteInteractions,
+        _ => return None,
+    })
 }
 
 /// A JSON body with the record's version as a strong `ETag`.

@@ -1,34 +1,19 @@
-//! Organisations (tenants). Open until authentication arrives: an administrator's convenience.
+//! The signed-in user's organisation. Organisations are created on the command line
+//! (`guanxi admin create-org`): one deployment serves many, and none sees another.
 
-use crate::dto::admin::{CreateOrg, OrgList, OrgView};
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::JsonBody;
+use crate::dto::admin::OrgView;
+use crate::error::ApiError;
+use crate::extract::OrgCtx;
 use crate::ApiState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 
-/// Create an organisation.
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations",
-    request_body = CreateOrg,
-    responses(
-        (status = 201, description = "Created", body = OrgView),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
-    ))]
-pub async fn create(
+/// The organisation of the signed-in user.
+#[utoipa::path(get, path = "/api/v1/organisation", tag = "organisations",
+    responses((status = 200, description = "The organisation", body = OrgView)))]
+pub async fn current(
     State(s): State<ApiState>,
-    JsonBody(body): JsonBody<CreateOrg>,
-) -> Result<(StatusCode, Json<OrgView>), ApiError> {
-    let org = s.store.create_org(body.parse()?).await?;
-    Ok((StatusCode::CREATED, Json(org.into())))
-}
-
-/// All organisations.
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
-    responses((status = 200, description = "All organisations", body = OrgList)))]
-pub async fn list(State(s): State<ApiState>) -> Result<Json<OrgList>, ApiError> {
-    let orgs = s.store.list_orgs().await?;
-    Ok(Json(OrgList {
-        items: orgs.into_iter().map(Into::into).collect(),
-    }))
+    OrgCtx(ctx): OrgCtx,
+) -> Result<Json<OrgView>, ApiError> {
+    Ok(Json(s.store.get_org(ctx.org).await?.into()))
 }

@@ -1,0 +1,450 @@
+//! Who is asking, and may they? The one place where every request is authenticated and
+//! authorised, before any handler runs.
+//!
+//! [`authorize`] is a route layer: it knows the matched route, looks up the route's
+//! [`Action`] in [`crate::routes::action_of`], and then
+//! 1. lets public actions through;
+//! 2. authenticates the request by its bearer token (`Authorization: Bearer gxp_…`) or its
+//!    session cookie (`guanxi_session`), refusing unknown, expired and revoked ones with 401;
+//! 3. for a cookie-authenticated change (any method but GET/HEAD/OPTIONS) requires the
+//!    session's CSRF token in `X-CSRF-Token` (403 otherwise);
+//! 4. asks the permission table ([`guanxi_core::access::grant`]) whether the user's role may
+//!    do the action (403 otherwise), and turns the granted scope into the request's
+//!    [`Reach`], which the store applies to every customer query.
+//!
+//! Every refusal is written to the audit log. The handler receives a [`Ctx`] and a [`Caller`].
+
+use crate::error::{ApiError, AuthProblem};
+use crate::ApiState;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use guanxi_core::access::grant;
+use guanxi_core::{secret, Action, Reach};
+use guanxi_store::{AuditEntry, Authenticated, Ctx, Outcome, TokenCheck, User, Via};
+use serde_json::json;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "guanxi_session";
+/// The header that carries the CSRF token of a cookie session.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Prefixes of the two kinds of bearer secrets, so that a leaked one can be recognised.
+pub const TOKEN_PREFIX: &str = "gxp_";
+pub const SESSION_PREFIX: &str = "gxs_";
+
+/// The signed-in user of a request, for handlers that need more than the [`Ctx`].
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    pub via: Via,
+}
+
+/// The client's address as the server saw it (no proxy headers are trusted).
+pub fn client_ip(req_ext: &axum::http::Extensions) -> Option<IpAddr> {
+    req_ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip())
+}
+
+/// The client's address, as an extractor.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(&parts.extensions)))
+    }
+}
+
+/// The route layer described in the module documentation.
+pub async fn authorize(State(s): State<ApiState>, mut req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let Some(action) = crate::routes::action_of(req.method(), &path) else {
+        // A route without a declared action is a bug; fail closed.
+        tracing::error!(route = %path, "route has no action in the permission table");
+        return ApiError::Internal.into_response();
+    };
+    if action == Action::Public {
+        return next.run(req).await;
+    }
+    let ip = client_ip(req.extensions());
+    let who = match authenticate(&s, req.headers(), ip).await {
+        Ok(who) => who,
+        Err(e) => return e.into_response(),
+    };
+    let method = req.method().clone();
+    let audit_denial = |why: &'static str| AuditEntry {
+        org: Some(who.org),
+        actor: Some(who.user.id),
+        token: match who.via {
+            Via::Token { id } => Some(id),
+            Via::Session { .. } => None,
+        },
+        ip,
+        action: "access.denied".into(),
+        entity: None,
+        entity_id: None,
+        outcome: Outcome::Denied,
+        detail: json!({"why": why, "action": action.as_str(), "method": method.as_str(), "route": path}),
+    };
+    if let Via::Session { csrf_token, .. } = &who.via {
+        if !is_safe(&method) && !csrf_ok(req.headers(), csrf_token) {
+            record(&s, audit_denial("csrf")).await;
+            return ApiError::CsrfRejected.into_response();
+        }
+    }
+    let Some(scope) = grant(who.user.role, action) else {
+        record(&s, audit_denial("role")).await;
+        return ApiError::Forbidden.into_response();
+    };
+    let ctx = Ctx {
+        org: who.org,
+        actor: Some(who.user.id),
+        token: match who.via {
+            Via::Token { id } => Some(id),
+            Via::Session { .. } => None,
+        },
+        ip,
+        reach: Reach::of(scope, who.user.id, who.user.team_id),
+    };
+    req.extensions_mut().insert(ctx);
+    req.extensions_mut().insert(Caller {
+        user: who.user,
+        via: who.via,
+    });
+    next.run(req).await
+}
+
+fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn csrf_ok(headers: &HeaderMap, expected: &str) -> bool {
+    let mut values = headers.get_all(CSRF_HEADER).iter();
+    match (values.next(), values.next()) {
+        (Some(v), None) => v.to_str().is_ok_and(|v| secret::same(v.trim(), expected)),
+        _ => false,
+    }
+}
+
+/// Write an audit record; a failure to do so is logged, never shown to the client.
+pub async fn record(s: &ApiState, entry: AuditEntry) {
+    if let Err(e) = s.store.audit(entry).await {
+        tracing::error!(error = %e, "could not write the audit log");
+    }
+}
+
+/// The user behind the request's bearer token or session cookie.
+async fn authenticate(
+    s: &ApiState,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+) -> Result<Authenticated, ApiError> {
+    let anonymous = |why: &'static str| AuditEntry {
+        org: None,
+        actor: None,
+        token: None,
+        ip,
+        action: "auth.rejected".into(),
+        entity: None,
+        entity_id: None,
+        outcome: Outcome::Denied,
+        detail: json!({ "why": why }),
+    };
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| secret::looks_like(t, TOKEN_PREFIX));
+        let Some(token) = token else {
+            record(s, anonymous("malformed_token")).await;
+            return Err(ApiError::Unauthenticated(AuthProblem::TokenInvalid));
+        };
+        return match s.store.token_user(&secret::digest(token), ip).await? {
+            TokenCheck::Valid(who) => Ok(who),
+            TokenCheck::Refused {
+                org,
+                user,
+                token,
+                why,
+            } => {
+                record(
+                    s,
+                    AuditEntry {
+                        org: Some(org),
+                        actor: Some(user),
+                        token: Some(token),
+                        ip,
+                        action: "auth.token_refused".into(),
+                        entity: Some("api_token".into()),
+                        entity_id: Some(token.get()),
+                        outcome: Outcome::Denied,
+                        detail: json!({ "why": why }),
+                    },
+                )
+                .await;
+                Err(ApiError::Unauthenticated(match why {
+                    "expired" => AuthProblem::TokenExpired,
+                    "revoked" => AuthProblem::TokenRevoked,
+                    _ => AuthProblem::TokenInvalid,
+                }))
+            }
+            TokenCheck::Unknown => {
+                record(s, anonymous("unknown_token")).await;
+                Err(ApiError::Unauthenticated(AuthProblem::TokenInvalid))
+            }
+        };
+    }
+    let Some(cookie) = session_cookie(headers) else {
+        return Err(ApiError::Unauthenticated(AuthProblem::Missing));
+    };
+    if !secret::looks_like(&cookie, SESSION_PREFIX) {
+        record(s, anonymous("malformed_session_cookie")).await;
+        return Err(ApiError::Unauthenticated(AuthProblem::SessionInvalid));
+    }
+    match s.store.session_user(&secret::digest(&cookie)).await? {
+        Some(who) => Ok(who),
+        None => {
+            record(s, anonymous("unknown_or_ended_session")).await;
+            Err(ApiError::Unauthenticated(AuthProblem::SessionInvalid))
+        }
+    }
+}
+
+/// The value of the session cookie, if the request carries exactly one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    let mut found = None;
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(text) = value.to_str() else { continue };
+        for c in cookie::Cookie::split_parse(text).flatten() {
+            if c.name() == SESSION_COOKIE {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(c.value().to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// `Set-Cookie` for a new session: HttpOnly, SameSite=Lax, Path=/, Secure when served over
+/// TLS (or configured so).
+pub fn session_set_cookie(value: &str, max_age: Duration, secure: bool) -> HeaderValue {
+    let c = cookie::Cookie::build((SESSION_COOKIE, value.to_owned()))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+        ))
+        .build();
+    HeaderValue::from_str(&c.to_string()).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn session_clear_cookie(secure: bool) -> HeaderValue {
+    let c = cookie::Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .secure(secure)
+        .max_age(cookie::time::Duration::ZERO)
+        .build();
+    HeaderValue::from_str(&c.to_string()).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// Was the request made over TLS? Only a configured setting or the scheme of the request
+/// line decides; `X-Forwarded-Proto` is honoured when it says `https` (it can only make the
+/// cookie stricter).
+pub fn over_tls(s: &ApiState, headers: &HeaderMap) -> bool {
+    s.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+// ---------------------------------------------------------------- sign-in throttle
+
+/// Failed sign-ins are counted per account and per client address in fixed windows; once a
+/// key reaches its limit, sign-ins for it are refused (even with the right password) until
+/// the window ends. Kept in memory: one process counts its own attempts.
+#[derive(Debug)]
+pub struct Throttle {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    pub per_account: u32,
+    pub per_address: u32,
+    pub window: Duration,
+}
+
+/// Most keys the throttle remembers; the oldest windows are dropped first beyond it.
+const THROTTLE_KEYS_MAX: usize = 100_000;
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self::new(5, 50, Duration::from_secs(15 * 60))
+    }
+}
+
+impl Throttle {
+    pub fn new(per_account: u32, per_address: u32, window: Duration) -> Self {
+        Self {
+            windows: Mutex::new(HashMap::new()),
+            per_account,
+            per_address,
+            window,
+        }
+    }
+
+    fn keys(email: &str, ip: Option<IpAddr>) -> [(String, bool); 2] {
+        [
+            (format!("a:{email}"), true),
+            (
+                format!("i:{}", ip.map(|i| i.to_string()).unwrap_or_default()),
+                false,
+            ),
+        ]
+    }
+
+    /// `Some(seconds)` to wait when the account or the address is locked out at `now`.
+    pub fn blocked(&self, email: &str, ip: Option<IpAddr>, now: Instant) -> Option<u64> {
+        let w = self.windows.lock().ok()?;
+        Self::keys(email, ip)
+            .iter()
+            .filter_map(|(k, account)| {
+                let (start, n) = w.get(k)?;
+                let limit = if *account {
+                    self.per_account
+                } else {
+                    self.per_address
+                };
+                let end = *start + self.window;
+                (*n >= limit && now < end).then(|| (end - now).as_secs().max(1))
+            })
+            .max()
+    }
+
+    /// Count a failed sign-in at `now`.
+    pub fn failed(&self, email: &str, ip: Option<IpAddr>, now: Instant) {
+        let Ok(mut w) = self.windows.lock() else {
+            return;
+        };
+        if w.len() >= THROTTLE_KEYS_MAX {
+            let window = self.window;
+            w.retain(|_, (start, _)| now < *start + window);
+            if w.len() >= THROTTLE_KEYS_MAX {
+                // Still full of live windows: forget the oldest half rather than grow.
+                let mut starts: Vec<Instant> = w.values().map(|(s, _)| *s).collect();
+                starts.sort_unstable();
+                let cut = starts[starts.len() / 2];
+                w.retain(|_, (start, _)| *start > cut);
+            }
+        }
+        for (k, _) in Self::keys(email, ip) {
+            let e = w.entry(k).or_insert((now, 0));
+            if now >= e.0 + self.window {
+                *e = (now, 0);
+            }
+            e.1 += 1;
+        }
+    }
+
+    /// A successful sign-in clears the account's count (not the address's).
+    pub fn succeeded(&self, email: &str) {
+        if let Ok(mut w) = self.windows.lock() {
+            w.remove(&format!("a:{email}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_locks_an_account_and_an_address_for_the_window() {
+        let t = Throttle::new(3, 5, Duration::from_secs(60));
+        let t0 = Instant::now();
+        let ip: Option<IpAddr> = "192.0.2.7".parse().ok();
+        for _ in 0..2 {
+            t.failed("a@x.cn", ip, t0);
+        }
+        assert_eq!(t.blocked("a@x.cn", ip, t0), None);
+        t.failed("a@x.cn", ip, t0);
+        assert_eq!(t.blocked("a@x.cn", ip, t0), Some(60));
+        assert_eq!(
+            t.blocked("a@x.cn", None, t0),
+            Some(60),
+            "the account, from anywhere"
+        );
+        assert_eq!(
+            t.blocked("b@x.cn", ip, t0),
+            None,
+            "another account from the address"
+        );
+        // Two more failures for other accounts lock the address.
+        t.failed("b@x.cn", ip, t0);
+        t.failed("c@x.cn", ip, t0);
+        assert!(t.blocked("d@x.cn", ip, t0).is_some());
+        assert_eq!(t.blocked("d@x.cn", None, t0), None);
+        // The window ends.
+        let later = t0 + Duration::from_secs(61);
+        assert_eq!(t.blocked("a@x.cn", ip, later), None);
+        t.failed("a@x.cn", ip, later);
+        assert_eq!(
+            t.blocked("a@x.cn", ip, later),
+            None,
+            "a new window starts at 1"
+        );
+        t.succeeded("a@x.cn");
+        assert_eq!(t.blocked("a@x.cn", None, later), None);
+    }
+
+    #[test]
+    fn session_cookie_is_found_once() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::COOKIE, HeaderValue::from_str(v).expect("v"));
+            session_cookie(&m)
+        };
+        assert_eq!(
+            h("a=1; guanxi_session=gxs_x; b=2").as_deref(),
+            Some("gxs_x")
+        );
+        assert_eq!(h("a=1"), None);
+        assert_eq!(h("guanxi_session=1; guanxi_session=2"), None);
+        let set = session_set_cookie("gxs_v", Duration::from_secs(60), true);
+        let set = set.to_str().expect("ascii");
+        for part in [
+            "guanxi_session=gxs_v",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=60",
+        ] {
+            assert!(set.contains(part), "{set} lacks {part}");
+        }
+        let plain = session_set_cookie("gxs_v", Duration::from_secs(60), false);
+        assert!(!plain.to_str().expect("ascii").contains("Secure"));
+    }
+}
