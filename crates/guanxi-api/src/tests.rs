@@ -9,11 +9,13 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
 use guanxi_core::{
-    ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, Lang, OrgId, Reason, UserId,
+    secret, ApiTokenId, ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, Lang,
+    OrgId, Reason, Role, UserId,
 };
 use guanxi_store::*;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
@@ -25,6 +27,10 @@ struct Data {
     users: Vec<(OrgId, User)>,
     customers: Vec<(OrgId, Customer)>,
     interactions: Vec<(OrgId, Interaction)>,
+    /// API tokens: the digest of the secret, the organisation and the user.
+    tokens: Vec<(String, OrgId, User)>,
+    /// Everything written to the audit log, oldest first.
+    audit: Vec<AuditEntry>,
 }
 
 #[derive(Default)]
@@ -94,6 +100,10 @@ impl Store for Fake {
             id: UserId(d.users.len() as i64 + 1),
             name: new.name,
             email: new.email,
+            role: new.role,
+            team_id: new.team_id,
+            active: true,
+            locale: new.locale,
             created_at: Utc::now(),
         };
         d.users.push((ctx.org, user.clone()));
@@ -108,6 +118,90 @@ impl Store for Fake {
             .filter(|(o, _)| *o == ctx.org)
             .map(|(_, u)| u.clone())
             .collect())
+    }
+
+    async fn get_user(&self, ctx: Ctx, id: UserId) -> StoreResult<User> {
+        self.lock()?
+            .users
+            .iter()
+            .find(|(o, u)| *o == ctx.org && u.id == id)
+            .map(|(_, u)| u.clone())
+            .ok_or(StoreError::NotFound { entity: "user" })
+    }
+
+    async fn update_user(&self, _: Ctx, _: UserId, _: UserPatch) -> StoreResult<User> {
+        Err(not_in_fake())
+    }
+
+    async fn set_password(&self, _: Ctx, _: UserId, _: String, _: Option<i64>) -> StoreResult<()> {
+        Err(not_in_fake())
+    }
+
+    async fn password_hash(&self, _: Ctx, _: UserId) -> StoreResult<Option<String>> {
+        Err(not_in_fake())
+    }
+
+    async fn create_team(&self, _: Ctx, _: NewTeam) -> StoreResult<Team> {
+        Err(not_in_fake())
+    }
+
+    async fn list_teams(&self, _: Ctx) -> StoreResult<Vec<Team>> {
+        Err(not_in_fake())
+    }
+
+    async fn find_login(&self, _: &str) -> StoreResult<Option<Login>> {
+        Err(not_in_fake())
+    }
+
+    async fn create_session(&self, _: Ctx, _: NewSession) -> StoreResult<i64> {
+        Err(not_in_fake())
+    }
+
+    async fn session_user(&self, _: &str) -> StoreResult<Option<Authenticated>> {
+        // The fake knows no sessions.
+        Ok(None)
+    }
+
+    async fn end_session(&self, _: Ctx, _: i64) -> StoreResult<()> {
+        Err(not_in_fake())
+    }
+
+    async fn token_user(&self, secret_hash: &str, _: Option<IpAddr>) -> StoreResult<TokenCheck> {
+        let d = self.lock()?;
+        Ok(d.tokens
+            .iter()
+            .enumerate()
+            .find(|(_, (hash, _, _))| hash == secret_hash)
+            .map_or(TokenCheck::Unknown, |(i, (_, org, user))| {
+                TokenCheck::Valid(Authenticated {
+                    org: *org,
+                    user: user.clone(),
+                    via: Via::Token {
+                        id: ApiTokenId(i as i64 + 1),
+                    },
+                })
+            }))
+    }
+
+    async fn create_token(&self, _: Ctx, _: NewApiToken) -> StoreResult<ApiToken> {
+        Err(not_in_fake())
+    }
+
+    async fn list_tokens(&self, _: Ctx) -> StoreResult<Vec<ApiToken>> {
+        Err(not_in_fake())
+    }
+
+    async fn revoke_token(&self, _: Ctx, _: ApiTokenId) -> StoreResult<ApiToken> {
+        Err(not_in_fake())
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> StoreResult<()> {
+        self.lock()?.audit.push(entry);
+        Ok(())
+    }
+
+    async fn list_audit(&self, _: Ctx, _: AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        Err(not_in_fake())
     }
 
     async fn create_field_def(&self, _: Ctx, _: NewFieldDef) -> StoreResult<FieldDef> {
@@ -148,6 +242,7 @@ impl Store for Fake {
             company_name: None,
             title: new.title,
             owner_id: new.owner_id,
+            team_id: new.team_id,
             status: new.status,
             class: new.class,
             vip: new.vip,
@@ -247,6 +342,7 @@ impl Store for Fake {
                 name: c.name.clone(),
                 company_id: c.company_id,
                 owner_id: c.owner_id,
+                team_id: c.team_id,
                 status: c.status,
                 class: c.class,
                 vip: c.vip,
@@ -426,23 +522,54 @@ impl Store for Fake {
 struct App {
     router: Router,
     fake: Arc<Fake>,
+    /// The API token [`App::send`] signs every request with, unless it carries its own
+    /// `Authorization` header.
+    token: Option<String>,
 }
 
 impl App {
+    /// An app without organisations; requests go out without credentials.
     fn with(fake: Fake) -> Self {
         let fake = Arc::new(fake);
-        let router = router(ApiState {
-            store: fake.clone(),
-            max_body_bytes: MAX_BODY_BYTES,
-        });
-        Self { router, fake }
+        let router = router(ApiState::new(fake.clone()));
+        Self {
+            router,
+            fake,
+            token: None,
+        }
     }
 
-    /// An app with one organisation.
+    /// An app with one organisation and an administrator, whose token signs every request.
     async fn one_org() -> Self {
-        let app = Self::with(Fake::default());
-        app.add_org("示例公司").await;
+        let mut app = Self::with(Fake::default());
+        let org = app.add_org("示例公司").await;
+        app.token = Some(app.user_with_role(org, Role::Admin).await);
         app
+    }
+
+    /// A new user with `role` in `org`, and an API token of theirs.
+    async fn user_with_role(&self, org: OrgId, role: Role) -> String {
+        let n = self.fake.lock().expect("lock").users.len() + 1;
+        let user = self
+            .fake
+            .create_user(
+                Ctx::new(org),
+                NewUser::staff(format!("员工{n}"), format!("staff{n}@example.com"), role),
+            )
+            .await
+            .expect("user");
+        let token = secret::new_secret(crate::auth::TOKEN_PREFIX);
+        self.fake
+            .lock()
+            .expect("lock")
+            .tokens
+            .push((secret::digest(&token), org, user));
+        token
+    }
+
+    /// The actions written to the audit log so far.
+    fn audited(&self) -> Vec<AuditEntry> {
+        self.fake.lock().expect("lock").audit.clone()
     }
 
     async fn add_org(&self, name: &str) -> OrgId {
@@ -458,7 +585,21 @@ impl App {
             .id
     }
 
-    async fn send(&self, req: Request<Body>) -> Reply {
+    /// Send `req`, signed with the app's token when it has no `Authorization` header.
+    async fn send(&self, mut req: Request<Body>) -> Reply {
+        if let Some(token) = &self.token {
+            if !req.headers().contains_key(header::AUTHORIZATION) {
+                req.headers_mut().insert(
+                    header::AUTHORIZATION,
+                    format!("Bearer {token}").parse().expect("h"),
+                );
+            }
+        }
+        self.send_raw(req).await
+    }
+
+    /// Send `req` exactly as it is.
+    async fn send_raw(&self, req: Request<Body>) -> Reply {
         let res = self.router.clone().oneshot(req).await.expect("infallible");
         let status = res.status();
         let headers = res.headers().clone();
@@ -483,6 +624,28 @@ impl App {
 
     async fn post(&self, uri: &str, body: Value) -> Reply {
         self.send(json_req(Method::POST, uri, &body)).await
+    }
+
+    /// Send `req` with another user's token.
+    async fn send_as(&self, token: &str, mut req: Request<Body>) -> Reply {
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("h"),
+        );
+        self.send(req).await
+    }
+
+    async fn get_as(&self, token: &str, uri: &str) -> Reply {
+        self.send_as(
+            token,
+            req(Method::GET, uri).body(Body::empty()).expect("req"),
+        )
+        .await
+    }
+
+    async fn post_as(&self, token: &str, uri: &str, body: Value) -> Reply {
+        self.send_as(token, json_req(Method::POST, uri, &body))
+            .await
     }
 }
 
@@ -919,67 +1082,194 @@ async fn internal_errors_hide_their_detail() {
     r.assert_error_shape();
 }
 
-// ---------------------------------------------------------------- tenancy
+// ---------------------------------------------------------------- authentication, roles, tenancy
 
 #[tokio::test]
-async fn the_organisation_header() {
-    let app = App::with(Fake::default());
-    let r = app.get("/api/v1/customers").await;
-    assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "org_required")
-    );
-
+async fn requests_without_credentials_are_401() {
+    let app = App::one_org().await;
     let r = app
-        .post("/api/v1/organisations", json!({"name": "甲公司"}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED);
-    assert_eq!(r.body["locale"], json!("zh-CN"));
-    assert_eq!(r.body["currency"], json!("CNY"));
-    // Exactly one organisation: it is the default.
-    assert_eq!(app.get("/api/v1/customers").await.status, StatusCode::OK);
-
-    app.add_org("乙公司").await;
-    let r = app.get("/api/v1/customers").await;
-    assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "org_required")
-    );
-    assert!(r.message().contains("X-Guanxi-Org"));
-
-    let with = |org: &str| {
-        req(Method::GET, "/api/v1/customers")
-            .header("X-Guanxi-Org", org)
-            .body(Body::empty())
-            .expect("req")
-    };
-    assert_eq!(app.send(with("2")).await.status, StatusCode::OK);
-    let r = app.send(with("9")).await;
-    assert_eq!(
-        (r.status, r.message()),
-        (StatusCode::NOT_FOUND, "找不到该组织")
-    );
-    let r = app.send(with("second")).await;
-    assert_eq!(
-        (r.status, r.code()),
-        (StatusCode::BAD_REQUEST, "invalid_header")
-    );
-    assert_eq!(r.field(0).0, "X-Guanxi-Org");
-
-    // The acting user must belong to the organisation.
-    let r = app
-        .send(
-            req(Method::GET, "/api/v1/users")
-                .header("X-Guanxi-Org", "1")
-                .header("X-Guanxi-User", "5")
+        .send_raw(
+            req(Method::GET, "/api/v1/customers")
                 .body(Body::empty())
                 .expect("req"),
         )
         .await;
     assert_eq!(
-        (r.status, r.field(0).0),
-        (StatusCode::BAD_REQUEST, "X-Guanxi-User")
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
     );
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Bearer")),
+        "{:?}",
+        r.header("www-authenticate")
+    );
+    assert!(r.message().contains("Authorization"), "{}", r.message());
+    r.assert_error_shape();
+    // Also for changes, before the body is looked at.
+    let r = app
+        .send_raw(json_req(Method::POST, "/api/v1/customers", &customer()))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(app.fake.lock().expect("lock").customers.is_empty());
+    // The probes need none.
+    let anonymous = |uri: &str| req(Method::GET, uri).body(Body::empty()).expect("req");
+    assert_eq!(
+        app.send_raw(anonymous("/healthz")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send_raw(anonymous("/readyz")).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_unknown_tokens_are_401() {
+    let app = App::one_org().await;
+    let with_auth = |value: &str| {
+        req(Method::GET, "/api/v1/customers")
+            .header(header::AUTHORIZATION, value)
+            .body(Body::empty())
+            .expect("req")
+    };
+    let unknown = secret::new_secret(crate::auth::TOKEN_PREFIX);
+    let malformed = [
+        "Bearer gxp_short".to_owned(),
+        "Bearer not-a-guanxi-token".to_owned(),
+        // A session secret is not an API token.
+        format!("Bearer {}", secret::new_secret(crate::auth::SESSION_PREFIX)),
+        // Only the bearer scheme.
+        format!("Basic {unknown}"),
+    ];
+    for value in &malformed {
+        let r = app.send(with_auth(value)).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNAUTHORIZED, "token_invalid"),
+            "{value}"
+        );
+        assert!(r.header("www-authenticate").is_some());
+        r.assert_error_shape();
+    }
+    // Well formed, but no such token.
+    let r = app.send(with_auth(&format!("Bearer {unknown}"))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "token_invalid")
+    );
+    assert!(r.header("www-authenticate").is_some());
+    // Every refusal is audited, without an organisation.
+    let audited = app.audited();
+    assert_eq!(audited.len(), malformed.len() + 1);
+    assert!(audited
+        .iter()
+        .all(|e| e.action == "auth.rejected" && e.org.is_none() && e.outcome == Outcome::Denied));
+    assert_eq!(
+        audited.last().map(|e| e.detail["why"].clone()),
+        Some(json!("unknown_token"))
+    );
+    // The right token still works.
+    assert_eq!(app.get("/api/v1/customers").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_role_without_the_right_is_403_and_audited() {
+    let app = App::one_org().await;
+    let analyst = app.user_with_role(OrgId(1), Role::Analyst).await;
+    let r = app.post_as(&analyst, "/api/v1/customers", customer()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    r.assert_error_shape();
+    assert!(app.fake.lock().expect("lock").customers.is_empty());
+    let denied: Vec<AuditEntry> = app
+        .audited()
+        .into_iter()
+        .filter(|e| e.action == "access.denied")
+        .collect();
+    assert_eq!(denied.len(), 1);
+    let e = &denied[0];
+    assert_eq!(e.org, Some(OrgId(1)));
+    assert_eq!(e.actor, Some(UserId(2)));
+    assert!(e.token.is_some());
+    assert_eq!(e.outcome, Outcome::Denied);
+    assert_eq!(e.detail["why"], json!("role"));
+    assert_eq!(e.detail["action"], json!("create_customers"));
+    // Reading is allowed to an analyst.
+    assert_eq!(
+        app.get_as(&analyst, "/api/v1/customers").await.status,
+        StatusCode::OK
+    );
+    // So is the directory, but not managing users.
+    let r = app
+        .post_as(
+            &analyst,
+            "/api/v1/users",
+            json!({"name": "李娜", "email": "li.na@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_as(&analyst, "/api/v1/users").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn organisations_do_not_see_each_other() {
+    let app = App::one_org().await;
+    let other = app.add_org("乙公司").await;
+    let theirs = app.user_with_role(other, Role::Admin).await;
+    let r = app.post("/api/v1/customers", customer()).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(app.get("/api/v1/customers/1").await.status, StatusCode::OK);
+
+    let r = app.get_as(&theirs, "/api/v1/customers/1").await;
+    assert_eq!(
+        (r.status, r.message()),
+        (StatusCode::NOT_FOUND, "找不到该客户")
+    );
+    let r = app.get_as(&theirs, "/api/v1/customers").await;
+    assert_eq!((r.status, &r.body["items"]), (StatusCode::OK, &json!([])));
+    let r = app
+        .get_as(&theirs, "/api/v1/customers/lookup?phone=13800138000")
+        .await;
+    assert_eq!(r.body, json!({"matches": []}));
+    // The same contact point is free in the other organisation.
+    let r = app.post_as(&theirs, "/api/v1/customers", customer()).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        app.get_as(&theirs, "/api/v1/users").await.body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn security_headers_are_set() {
+    let app = App::one_org().await;
+    let r = app.get("/api/v1/customers").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    // Errors too, including refusals before any handler.
+    let r = app
+        .send_raw(
+            req(Method::GET, "/api/v1/customers/1")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let r = app.get("/api/v1/nothing-here").await;
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    // Probes are not API answers: no cache rule, but no sniffing either.
+    let r = app.get("/healthz").await;
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_ne!(r.header("cache-control"), Some("no-store"));
 }
 
 #[tokio::test]
@@ -993,16 +1283,27 @@ async fn users_are_created_in_the_organisation() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["email"], json!("li.na@example.com"));
-    let r = app
-        .send(
-            req(Method::GET, "/api/v1/users")
-                .header("X-Guanxi-User", "1")
-                .body(Body::empty())
-                .expect("req"),
-        )
-        .await;
+    assert_eq!(r.body["role"], json!("sales_rep"));
+    assert_eq!(r.body["active"], json!(true));
+    let r = app.get("/api/v1/users").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.body["items"][0]["name"], json!("李娜"));
+    let names: Vec<&str> = r.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(names, ["员工1", "李娜"]);
+    // Not in another organisation.
+    let other = app.add_org("乙公司").await;
+    let theirs = app.user_with_role(other, Role::Admin).await;
+    let r = app.get_as(&theirs, "/api/v1/users").await;
+    assert!(!r.body.to_string().contains("李娜"), "{}", r.body);
+    let r = app.get_as(&theirs, "/api/v1/users/2").await;
+    assert_eq!(
+        (r.status, r.message()),
+        (StatusCode::NOT_FOUND, "找不到该用户")
+    );
 }
 
 // ---------------------------------------------------------------- interactions and events

@@ -6,7 +6,7 @@ use guanxi_core::contact::ContactValue;
 use guanxi_core::custom_field::FieldType;
 use guanxi_core::customer::{CustomerClass, CustomerKind, CustomerStatus};
 use guanxi_core::interaction::{Channel, Direction};
-use guanxi_core::{ContactKind, Currency, CustomerId, EventId, Lang, Reason};
+use guanxi_core::{ContactKind, Currency, CustomerId, EventId, Lang, Reach, Reason, Role};
 use guanxi_store::*;
 use guanxi_store_sql::testdb::{fresh_postgres, fresh_sqlite};
 use serde_json::json;
@@ -52,7 +52,43 @@ stories!(
     interaction_updates_and_versioned_delete,
     contact_point_changes_keep_lookup_true,
     concurrent_logging_isolates_failures,
+    reach_limits_what_each_user_sees,
+    changes_are_audited_with_who_and_what,
 );
+
+#[tokio::test]
+async fn sqlite_audit_log_is_append_only() {
+    let (s, _) = fresh_sqlite().await.expect("sqlite");
+    audit_log_is_append_only(s).await;
+}
+
+#[tokio::test]
+async fn postgres_audit_log_is_append_only() {
+    if let Some((s, _)) = fresh_postgres().await.expect("postgres") {
+        audit_log_is_append_only(s).await;
+    }
+}
+
+async fn audit_log_is_append_only(s: guanxi_store_sql::SqlStore) {
+    let st: S = Arc::new(s.clone());
+    let a = org(&st, "审计").await;
+    st.create_customer(a, person("钱七", vec![])).await.expect("customer");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(s.pool())
+        .await
+        .expect("count");
+    assert!(n >= 2, "org and customer creation are audited");
+    assert!(sqlx::query("UPDATE audit_log SET action = 'x'")
+        .execute(s.pool())
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit_log").execute(s.pool()).await.is_err());
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(s.pool())
+        .await
+        .expect("count");
+    assert_eq!(after, n);
+}
 
 async fn org(s: &S, name: &str) -> Ctx {
     let o = s
@@ -82,6 +118,7 @@ fn person(name: &str, cps: Vec<NewContactPoint>) -> NewCustomer {
         company_id: None,
         title: None,
         owner_id: None,
+        team_id: None,
         status: CustomerStatus::New,
         class: CustomerClass::Ordinary,
         vip: false,
@@ -391,10 +428,7 @@ async fn organisations_never_see_each_other(s: S) {
     let ua = s
         .create_user(
             a,
-            NewUser {
-                name: "A 的员工".into(),
-                email: "staff@a.example".into(),
-            },
+            NewUser::staff("A 的员工", "staff@a.example", Role::SalesRep),
         )
         .await
         .expect("user");
@@ -713,6 +747,7 @@ async fn bulk_load_then_query(s: S) {
     let now = Utc::now();
     let mut batch = BulkBatch::default();
     batch.customers.push(BulkCustomer {
+        team_id: None,
         kind: CustomerKind::Company,
         name: "杭州阿里科技有限公司".into(),
         company_index: None,
@@ -729,6 +764,7 @@ async fn bulk_load_then_query(s: S) {
     });
     for i in 0..30 {
         batch.customers.push(BulkCustomer {
+            team_id: None,
             kind: CustomerKind::Person,
             name: format!("员工{i}"),
             company_index: Some(0),
@@ -985,4 +1021,158 @@ async fn concurrent_logging_isolates_failures(s: S) {
         .filter(|e| e.event_type == "interaction.logged")
         .count();
     assert_eq!(logged, 56);
+}
+
+/// The record-level rules of the permission table, at the store: who sees which customer.
+async fn reach_limits_what_each_user_sees(s: S) {
+    let a = org(&s, "范围").await;
+    let t1 = s.create_team(a, NewTeam { name: "一组".into() }).await.expect("t1").id;
+    let t2 = s.create_team(a, NewTeam { name: "二组".into() }).await.expect("t2").id;
+    let user = |name: &str, email: &str, role: Role, team| {
+        let s = s.clone();
+        let mut n = NewUser::staff(name, email, role);
+        n.team_id = team;
+        async move { s.create_user(a, n).await.expect("user") }
+    };
+    let rep1 = user("甲", "rep1@r.example", Role::SalesRep, Some(t1)).await;
+    let rep2 = user("乙", "rep2@r.example", Role::SalesRep, Some(t1)).await;
+    let rep3 = user("丙", "rep3@r.example", Role::SalesRep, Some(t2)).await;
+    let mgr = user("丁", "mgr@r.example", Role::Manager, Some(t1)).await;
+    let agent = user("戊", "agent@r.example", Role::Agent, None).await;
+    let mk = |name: &str, owner: &User, team| {
+        let s = s.clone();
+        let mut c = person(name, vec![]);
+        c.owner_id = Some(owner.id);
+        c.team_id = team;
+        async move { s.create_customer(a, c).await.expect("customer").id }
+    };
+    let own = mk("自己的", &rep1, None).await;
+    let shared = mk("组内共享", &rep2, Some(t1)).await;
+    let private = mk("组员私有", &rep2, None).await;
+    let other = mk("别组的", &rep3, Some(t2)).await;
+    let as_ = |u: &User, reach: Reach| Ctx {
+        actor: Some(u.id),
+        reach,
+        ..a
+    };
+    let names = |ctx: Ctx| {
+        let s = s.clone();
+        async move {
+            let q = CustomerQuery {
+                limit: 50,
+                ..Default::default()
+            };
+            let mut ids: Vec<CustomerId> = s
+                .list_customers(ctx, q)
+                .await
+                .expect("list")
+                .items
+                .iter()
+                .map(|c| c.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let r1 = as_(&rep1, Reach::Own { user: rep1.id, team: Some(t1) });
+    assert_eq!(names(r1).await, vec![own, shared]);
+    assert!(matches!(
+        s.get_customer(r1, private, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.customer_360(r1, other).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let m = as_(&mgr, Reach::Team { user: mgr.id, team: Some(t1) });
+    assert_eq!(names(m).await, vec![own, shared, private]);
+    let ag = as_(&agent, Reach::Handled { user: agent.id });
+    assert!(names(ag).await.is_empty());
+    // The agent takes a call for the other team's customer: from then on it is theirs to see.
+    let log = NewInteraction {
+        customer_id: Some(other),
+        ..interaction_for(other)
+    };
+    s.log_interaction(Ctx { reach: Reach::Org, ..ag }, log)
+        .await
+        .expect("logged by the agent");
+    assert_eq!(names(ag).await, vec![other]);
+    // Handing over: to a teammate yes, to another team's rep no, to another org's user no.
+    let to = |owner| CustomerPatch {
+        owner_id: Some(Some(owner)),
+        ..Default::default()
+    };
+    let e = s.update_customer(r1, own, None, to(rep3.id)).await.expect_err("other team");
+    assert!(matches!(&e, StoreError::Invalid(d) if d.fields()[0].reason == Reason::NotAllowed), "{e:?}");
+    let b = org(&s, "别的组织").await;
+    let foreign = s
+        .create_user(b, NewUser::staff("外人", "x@b.example", Role::Admin))
+        .await
+        .expect("foreign user");
+    let e = s.update_customer(Ctx::new(a.org), own, None, to(foreign.id)).await.expect_err("foreign");
+    assert!(matches!(&e, StoreError::Invalid(d) if d.fields()[0].reason == Reason::NotFound), "{e:?}");
+    let sharing = CustomerPatch {
+        team_id: Some(Some(t2)),
+        ..Default::default()
+    };
+    assert!(s.update_customer(r1, own, None, sharing).await.is_err(), "share with another team");
+    let moved = s.update_customer(r1, own, None, to(rep2.id)).await.expect("to a teammate");
+    assert_eq!(moved.owner_id, Some(rep2.id));
+    assert!(names(r1).await == vec![shared], "handed over, out of sight");
+    // A rep's new customer is theirs by default.
+    let mine = s.create_customer(r1, person("新客户", vec![])).await.expect("create");
+    assert_eq!(mine.owner_id, Some(rep1.id));
+}
+
+fn interaction_for(c: CustomerId) -> NewInteraction {
+    NewInteraction {
+        customer_id: Some(c),
+        contact: None,
+        contact_name: None,
+        channel: Channel::Phone,
+        direction: Direction::Inbound,
+        occurred_at: Utc::now(),
+        staff_id: None,
+        subject: None,
+        body: "来电咨询".into(),
+        duration_seconds: Some(60),
+        outcome: None,
+        links: vec![],
+    }
+}
+
+/// Every change leaves an audit record with the actor and the field-level before and after.
+async fn changes_are_audited_with_who_and_what(s: S) {
+    let a = org(&s, "审计组织").await;
+    let admin = s
+        .create_user(a, NewUser::staff("管理员", "admin@audit.example", Role::Admin))
+        .await
+        .expect("admin");
+    let ctx = Ctx {
+        actor: Some(admin.id),
+        ip: "192.0.2.1".parse().ok(),
+        ..a
+    };
+    let c = s.create_customer(ctx, person("孙八", vec![])).await.expect("customer");
+    let patch = CustomerPatch {
+        name: Some("孙八妹".into()),
+        ..Default::default()
+    };
+    s.update_customer(ctx, c.id, None, patch).await.expect("update");
+    let q = AuditQuery {
+        entity: Some("customer".into()),
+        entity_id: Some(c.id.get()),
+        limit: 10,
+        ..Default::default()
+    };
+    let recs = s.list_audit(ctx, q.clone()).await.expect("audit");
+    let actions: Vec<&str> = recs.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["customer.updated", "customer.created"]);
+    assert_eq!(recs[0].actor, Some(admin.id));
+    assert_eq!(recs[0].actor_name.as_deref(), Some("管理员"));
+    assert_eq!(recs[0].ip.as_deref(), Some("192.0.2.1"));
+    assert_eq!(recs[0].detail["changes"]["name"], json!(["孙八", "孙八妹"]));
+    // Another organisation reads none of it.
+    let b = org(&s, "其他").await;
+    assert!(s.list_audit(b, q).await.expect("audit b").is_empty());
 }

@@ -1,12 +1,34 @@
+use chrono::Utc;
+use guanxi_core::{secret, OrgId, Role, TeamId, UserId};
+use guanxi_store::{Ctx, NewApiToken, NewOrg, NewUser, Store};
 use guanxi_store_sql::testdb::{fresh_postgres, fresh_sqlite};
 use guanxi_store_sql::SqlStore;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
+    /// The organisation the client currently speaks for.
     pub org: Option<i64>,
+    /// Sent as `Authorization: Bearer …` on every request when set.
+    pub token: Option<String>,
     pub lang: &'static str,
+    pub store: Arc<dyn Store>,
+    admin_tokens: HashMap<i64, String>,
+}
+
+static EMAILS: AtomicU64 = AtomicU64::new(0);
+
+/// An e-mail address no other test uses (sign-in names are unique across the deployment).
+pub fn unique_email(local: &str) -> String {
+    format!(
+        "{local}.{}.{}@test.guanxi.example",
+        std::process::id(),
+        EMAILS.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub struct Resp {
@@ -21,7 +43,9 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let app = guanxi::server::app(&guanxi_config::Settings::default(), store);
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        let app = guanxi::server::app(&guanxi_config::Settings::default(), store)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
@@ -29,8 +53,58 @@ impl TestApp {
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
             org: None,
+            token: None,
             lang: "en",
+            store: shared,
+            admin_tokens: HashMap::new(),
         }
+    }
+
+    /// A user of `org` with `role` (and `team`), and an API token of theirs.
+    pub async fn user_with_token(
+        &self,
+        org: i64,
+        role: Role,
+        team: Option<i64>,
+    ) -> (UserId, String) {
+        let ctx = Ctx::new(OrgId(org));
+        let mut new = NewUser::staff(
+            format!("{} 测试", role.label(guanxi_core::Lang::ZhCn)),
+            unique_email(role.as_str()),
+            role,
+        );
+        new.team_id = team.map(TeamId);
+        let user = self.store.create_user(ctx, new).await.expect("user");
+        let token = self.token_for(org, user.id, 30).await;
+        (user.id, token)
+    }
+
+    /// A token of `user` that expires in `days` (negative: already expired).
+    pub async fn token_for(&self, org: i64, user: UserId, days: i64) -> String {
+        let token = secret::new_secret("gxp_");
+        let ctx = Ctx {
+            actor: Some(user),
+            ..Ctx::new(OrgId(org))
+        };
+        self.store
+            .create_token(
+                ctx,
+                NewApiToken {
+                    name: "test".into(),
+                    hint: token.chars().take(8).collect(),
+                    secret_hash: secret::digest(&token),
+                    expires_at: Utc::now() + chrono::Duration::days(days),
+                },
+            )
+            .await
+            .expect("token");
+        token
+    }
+
+    /// Speak for organisation `org` again, as its administrator.
+    pub fn switch_org(&mut self, org: i64) {
+        self.org = Some(org);
+        self.token = self.admin_tokens.get(&org).cloned();
     }
 
     pub async fn sqlite() -> TestApp {
@@ -54,8 +128,8 @@ impl TestApp {
             .http
             .request(method, format!("{}{path}", self.base))
             .header("Accept-Language", self.lang);
-        if let Some(o) = self.org {
-            r = r.header("X-Guanxi-Org", o.to_string());
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
         }
         for (k, v) in headers {
             r = r.header(*k, *v);
@@ -115,8 +189,8 @@ impl TestApp {
             .header("Accept-Language", self.lang)
             .header("Content-Type", content_type)
             .body(body.to_owned());
-        if let Some(o) = self.org {
-            r = r.header("X-Guanxi-Org", o.to_string());
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
         }
         let resp = r.send().await.expect("request");
         let status = resp.status().as_u16();
@@ -128,15 +202,22 @@ impl TestApp {
         }
     }
 
-    /// Create an organisation and make it the one this client speaks for.
+    /// Create an organisation with an administrator, and speak for it as that administrator.
     pub async fn use_new_org(&mut self, name: &str) -> i64 {
-        let r = self
-            .post("/api/v1/organisations", &serde_json::json!({"name": name}))
-            .await;
-        assert_eq!(r.status, 201, "{:?}", r.body);
-        let id = r.body["id"].as_i64().expect("org id");
-        self.org = Some(id);
-        id
+        let org = self
+            .store
+            .create_org(NewOrg {
+                name: name.into(),
+                locale: guanxi_core::Lang::ZhCn,
+                currency: guanxi_core::Currency::CNY,
+                time_zone: "Asia/Shanghai".into(),
+            })
+            .await
+            .expect("org");
+        let (_, token) = self.user_with_token(org.id.get(), Role::Admin, None).await;
+        self.admin_tokens.insert(org.id.get(), token);
+        self.switch_org(org.id.get());
+        org.id.get()
     }
 }
 
