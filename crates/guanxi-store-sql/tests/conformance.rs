@@ -72,7 +72,9 @@ async fn postgres_audit_log_is_append_only() {
 async fn audit_log_is_append_only(s: guanxi_store_sql::SqlStore) {
     let st: S = Arc::new(s.clone());
     let a = org(&st, "审计").await;
-    st.create_customer(a, person("钱七", vec![])).await.expect("customer");
+    st.create_customer(a, person("钱七", vec![]))
+        .await
+        .expect("customer");
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
         .fetch_one(s.pool())
         .await
@@ -82,7 +84,10 @@ async fn audit_log_is_append_only(s: guanxi_store_sql::SqlStore) {
         .execute(s.pool())
         .await
         .is_err());
-    assert!(sqlx::query("DELETE FROM audit_log").execute(s.pool()).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_log")
+        .execute(s.pool())
+        .await
+        .is_err());
     let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
         .fetch_one(s.pool())
         .await
@@ -1026,8 +1031,26 @@ async fn concurrent_logging_isolates_failures(s: S) {
 /// The record-level rules of the permission table, at the store: who sees which customer.
 async fn reach_limits_what_each_user_sees(s: S) {
     let a = org(&s, "范围").await;
-    let t1 = s.create_team(a, NewTeam { name: "一组".into() }).await.expect("t1").id;
-    let t2 = s.create_team(a, NewTeam { name: "二组".into() }).await.expect("t2").id;
+    let t1 = s
+        .create_team(
+            a,
+            NewTeam {
+                name: "一组".into(),
+            },
+        )
+        .await
+        .expect("t1")
+        .id;
+    let t2 = s
+        .create_team(
+            a,
+            NewTeam {
+                name: "二组".into(),
+            },
+        )
+        .await
+        .expect("t2")
+        .id;
     let user = |name: &str, email: &str, role: Role, team| {
         let s = s.clone();
         let mut n = NewUser::staff(name, email, role);
@@ -1074,7 +1097,13 @@ async fn reach_limits_what_each_user_sees(s: S) {
             ids
         }
     };
-    let r1 = as_(&rep1, Reach::Own { user: rep1.id, team: Some(t1) });
+    let r1 = as_(
+        &rep1,
+        Reach::Own {
+            user: rep1.id,
+            team: Some(t1),
+        },
+    );
     assert_eq!(names(r1).await, vec![own, shared]);
     assert!(matches!(
         s.get_customer(r1, private, false).await,
@@ -1084,7 +1113,13 @@ async fn reach_limits_what_each_user_sees(s: S) {
         s.customer_360(r1, other).await,
         Err(StoreError::NotFound { .. })
     ));
-    let m = as_(&mgr, Reach::Team { user: mgr.id, team: Some(t1) });
+    let m = as_(
+        &mgr,
+        Reach::Team {
+            user: mgr.id,
+            team: Some(t1),
+        },
+    );
     assert_eq!(names(m).await, vec![own, shared, private]);
     let ag = as_(&agent, Reach::Handled { user: agent.id });
     assert!(names(ag).await.is_empty());
@@ -1093,34 +1128,61 @@ async fn reach_limits_what_each_user_sees(s: S) {
         customer_id: Some(other),
         ..interaction_for(other)
     };
-    s.log_interaction(Ctx { reach: Reach::Org, ..ag }, log)
-        .await
-        .expect("logged by the agent");
+    s.log_interaction(
+        Ctx {
+            reach: Reach::Org,
+            ..ag
+        },
+        log,
+    )
+    .await
+    .expect("logged by the agent");
     assert_eq!(names(ag).await, vec![other]);
     // Handing over: to a teammate yes, to another team's rep no, to another org's user no.
     let to = |owner| CustomerPatch {
         owner_id: Some(Some(owner)),
         ..Default::default()
     };
-    let e = s.update_customer(r1, own, None, to(rep3.id)).await.expect_err("other team");
-    assert!(matches!(&e, StoreError::Invalid(d) if d.fields()[0].reason == Reason::NotAllowed), "{e:?}");
+    let e = s
+        .update_customer(r1, own, None, to(rep3.id))
+        .await
+        .expect_err("other team");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].reason == Reason::NotAllowed),
+        "{e:?}"
+    );
     let b = org(&s, "别的组织").await;
     let foreign = s
         .create_user(b, NewUser::staff("外人", "x@b.example", Role::Admin))
         .await
         .expect("foreign user");
-    let e = s.update_customer(Ctx::new(a.org), own, None, to(foreign.id)).await.expect_err("foreign");
-    assert!(matches!(&e, StoreError::Invalid(d) if d.fields()[0].reason == Reason::NotFound), "{e:?}");
+    let e = s
+        .update_customer(Ctx::new(a.org), own, None, to(foreign.id))
+        .await
+        .expect_err("foreign");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].reason == Reason::NotFound),
+        "{e:?}"
+    );
     let sharing = CustomerPatch {
         team_id: Some(Some(t2)),
         ..Default::default()
     };
-    assert!(s.update_customer(r1, own, None, sharing).await.is_err(), "share with another team");
-    let moved = s.update_customer(r1, own, None, to(rep2.id)).await.expect("to a teammate");
+    assert!(
+        s.update_customer(r1, own, None, sharing).await.is_err(),
+        "share with another team"
+    );
+    let moved = s
+        .update_customer(r1, own, None, to(rep2.id))
+        .await
+        .expect("to a teammate");
     assert_eq!(moved.owner_id, Some(rep2.id));
     assert!(names(r1).await == vec![shared], "handed over, out of sight");
     // A rep's new customer is theirs by default.
-    let mine = s.create_customer(r1, person("新客户", vec![])).await.expect("create");
+    let mine = s
+        .create_customer(r1, person("新客户", vec![]))
+        .await
+        .expect("create");
     assert_eq!(mine.owner_id, Some(rep1.id));
 }
 
@@ -1145,7 +1207,10 @@ fn interaction_for(c: CustomerId) -> NewInteraction {
 async fn changes_are_audited_with_who_and_what(s: S) {
     let a = org(&s, "审计组织").await;
     let admin = s
-        .create_user(a, NewUser::staff("管理员", "admin@audit.example", Role::Admin))
+        .create_user(
+            a,
+            NewUser::staff("管理员", "admin@audit.example", Role::Admin),
+        )
         .await
         .expect("admin");
     let ctx = Ctx {
@@ -1153,12 +1218,17 @@ async fn changes_are_audited_with_who_and_what(s: S) {
         ip: "192.0.2.1".parse().ok(),
         ..a
     };
-    let c = s.create_customer(ctx, person("孙八", vec![])).await.expect("customer");
+    let c = s
+        .create_customer(ctx, person("孙八", vec![]))
+        .await
+        .expect("customer");
     let patch = CustomerPatch {
         name: Some("孙八妹".into()),
         ..Default::default()
     };
-    s.update_customer(ctx, c.id, None, patch).await.expect("update");
+    s.update_customer(ctx, c.id, None, patch)
+        .await
+        .expect("update");
     let q = AuditQuery {
         entity: Some("customer".into()),
         entity_id: Some(c.id.get()),

@@ -1,6 +1,7 @@
 //! The one integration-test binary of `guanxi`: the real server on a random loopback port
 //! against a fresh database (SQLite always, PostgreSQL when reachable), driven over HTTP.
 
+mod access;
 mod api;
 mod cli;
 mod support;
