@@ -18,6 +18,8 @@ fn every_subcommand_has_help() {
         vec!["demo", "--help"],
         vec!["bench", "--help"],
         vec!["config", "--help"],
+        vec!["admin", "--help"],
+        vec!["admin", "create-user", "--help"],
     ] {
         let out = guanxi().args(&args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
