@@ -122,12 +122,34 @@ pub async fn authorize(State(s): State<ApiState>, mut req: Request, next: Next) 
         ip,
         reach: Reach::of(scope, who.user.id, who.user.team_id),
     };
+    let uri_path = req.uri().path().to_owned();
     req.extensions_mut().insert(ctx);
     req.extensions_mut().insert(Caller {
         user: who.user,
         via: who.via,
     });
-    next.run(req).await
+    let res = next.run(req).await;
+    if let Some(e) = crate::error::error_of(&res).filter(|e| e.is_reach_refusal()) {
+        // Someone asked for a record they may not reach, or tried to hand one to a user they
+        // may not: worth a line in the audit log (the path holds ids only, never the query).
+        record(
+            &s,
+            AuditEntry {
+                org: Some(ctx.org),
+                actor: ctx.actor,
+                token: ctx.token,
+                ip,
+                action: "request.refused".into(),
+                entity: None,
+                entity_id: None,
+                outcome: Outcome::Denied,
+                detail: json!({"code": e.code(), "status": e.status().as_u16(),
+                               "method": method.as_str(), "route": path, "path": uri_path}),
+            },
+        )
+        .await;
+    }
+    res
 }
 
 fn is_safe(m: &Method) -> bool {

@@ -392,6 +392,26 @@ impl From<DomainError> for ApiError {
 #[derive(Clone)]
 struct Rendered(ApiError);
 
+/// The error a response was rendered from, if it was.
+pub fn error_of(res: &Response) -> Option<&ApiError> {
+    res.extensions().get::<Rendered>().map(|Rendered(e)| e)
+}
+
+impl ApiError {
+    /// Is this a refusal worth auditing: a record out of reach (another organisation's id, a
+    /// customer of another team) or a reference the caller may not make (an owner of another
+    /// organisation or team)? Ordinary typing mistakes are not.
+    pub fn is_reach_refusal(&self) -> bool {
+        match self {
+            Self::NotFound { .. } => true,
+            Self::Validation(fields) => fields
+                .iter()
+                .any(|f| matches!(f.reason, Reason::NotFound | Reason::NotAllowed)),
+            _ => false,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut res = self.render(Lang::default());
