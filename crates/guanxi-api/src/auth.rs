@@ -199,8 +199,16 @@ async fn authenticate(
             record(s, anonymous("malformed_token")).await;
             return Err(ApiError::Unauthenticated(AuthProblem::TokenInvalid));
         };
-        return match s.store.token_user(&secret::digest(token), ip).await? {
-            TokenCheck::Valid(who) => Ok(who),
+        let digest = secret::digest(token);
+        let now = Instant::now();
+        if let Some(who) = s.auth_cache.get(&digest, now) {
+            return Ok(who);
+        }
+        return match s.store.token_user(&digest, ip).await? {
+            TokenCheck::Valid(who) => {
+                s.auth_cache.put(digest, &who, now);
+                Ok(who)
+            }
             TokenCheck::Refused {
                 org,
                 user,
@@ -241,8 +249,16 @@ async fn authenticate(
         record(s, anonymous("malformed_session_cookie")).await;
         return Err(ApiError::Unauthenticated(AuthProblem::SessionInvalid));
     }
-    match s.store.session_user(&secret::digest(&cookie)).await? {
-        Some(who) => Ok(who),
+    let digest = secret::digest(&cookie);
+    let now = Instant::now();
+    if let Some(who) = s.auth_cache.get(&digest, now) {
+        return Ok(who);
+    }
+    match s.store.session_user(&digest).await? {
+        Some(who) => {
+            s.auth_cache.put(digest, &who, now);
+            Ok(who)
+        }
         None => {
             record(s, anonymous("unknown_or_ended_session")).await;
             Err(ApiError::Unauthenticated(AuthProblem::SessionInvalid))
@@ -303,6 +319,57 @@ pub fn over_tls(s: &ApiState, headers: &HeaderMap) -> bool {
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+// ---------------------------------------------------------------- credential cache
+
+/// Recently verified credentials, so that a busy client costs no database read per request.
+///
+/// Keyed by the secret's digest; an entry lives [`AuthCache::TTL`] at most (never past a
+/// session's expiry). Everything that can end a credential in this process — signing out,
+/// revoking a token, changing or resetting a password, changing or deactivating a user — clears
+/// the cache at once; another server process sharing the database sees such a change within the
+/// TTL.
+#[derive(Debug, Default)]
+pub struct AuthCache {
+    entries: Mutex<HashMap<String, (Authenticated, Instant)>>,
+}
+
+/// Most credentials the cache holds; beyond it, it starts afresh.
+const AUTH_CACHE_MAX: usize = 10_000;
+
+impl AuthCache {
+    pub const TTL: Duration = Duration::from_secs(30);
+
+    fn get(&self, digest: &str, now: Instant) -> Option<Authenticated> {
+        let e = self.entries.lock().ok()?;
+        e.get(digest)
+            .filter(|(_, until)| now < *until)
+            .map(|(a, _)| a.clone())
+    }
+
+    fn put(&self, digest: String, who: &Authenticated, now: Instant) {
+        let mut until = now + Self::TTL;
+        if let Via::Session { expires_at, .. } = &who.via {
+            let left = (*expires_at - chrono::Utc::now())
+                .to_std()
+                .unwrap_or_default();
+            until = until.min(now + left);
+        }
+        if let Ok(mut e) = self.entries.lock() {
+            if e.len() >= AUTH_CACHE_MAX {
+                e.clear();
+            }
+            e.insert(digest, (who.clone(), until));
+        }
+    }
+
+    /// Forget every credential: called after any change that can end one.
+    pub fn clear(&self) {
+        if let Ok(mut e) = self.entries.lock() {
+            e.clear();
+        }
+    }
 }
 
 // ---------------------------------------------------------------- sign-in throttle
@@ -439,6 +506,47 @@ mod tests {
         );
         t.succeeded("a@x.cn");
         assert_eq!(t.blocked("a@x.cn", None, later), None);
+    }
+
+    #[test]
+    fn cached_credentials_expire_and_clear() {
+        use guanxi_core::{OrgId, Role, UserId};
+        let who = Authenticated {
+            org: OrgId(1),
+            user: User {
+                id: UserId(2),
+                name: "王芳".into(),
+                email: "w@x.cn".into(),
+                role: Role::SalesRep,
+                team_id: None,
+                active: true,
+                locale: None,
+                created_at: chrono::Utc::now(),
+            },
+            via: Via::Token {
+                id: guanxi_core::ApiTokenId(3),
+            },
+        };
+        let c = AuthCache::default();
+        let t0 = Instant::now();
+        assert!(c.get("d", t0).is_none());
+        c.put("d".into(), &who, t0);
+        assert_eq!(c.get("d", t0).map(|a| a.user.id), Some(UserId(2)));
+        assert!(c.get("d", t0 + AuthCache::TTL).is_none(), "expired");
+        c.clear();
+        assert!(c.get("d", t0).is_none(), "cleared");
+        // A session ending sooner than the TTL is cached only until it ends.
+        let ending = Authenticated {
+            via: Via::Session {
+                id: 1,
+                csrf_token: "c".into(),
+                expires_at: chrono::Utc::now() + chrono::Duration::seconds(5),
+            },
+            ..who
+        };
+        c.put("s".into(), &ending, t0);
+        assert!(c.get("s", t0 + Duration::from_secs(4)).is_some());
+        assert!(c.get("s", t0 + Duration::from_secs(6)).is_none());
     }
 
     #[test]

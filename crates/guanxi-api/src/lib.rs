@@ -50,6 +50,8 @@ pub struct ApiState {
     pub session_ttl: Duration,
     /// Failed sign-ins per account and per address.
     pub throttle: Arc<auth::Throttle>,
+    /// Credentials verified in the last seconds.
+    pub auth_cache: Arc<auth::AuthCache>,
 }
 
 impl ApiState {
@@ -62,6 +64,7 @@ impl ApiState {
             secure_cookies: false,
             session_ttl: SESSION_TTL,
             throttle: Arc::new(auth::Throttle::default()),
+            auth_cache: Arc::new(auth::AuthCache::default()),
         }
     }
 }

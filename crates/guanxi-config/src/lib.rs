@@ -105,10 +105,19 @@ impl Settings {
             Some(p) => fig = fig.merge(Toml::file(p)),
             None => fig = fig.merge(Toml::file("guanxi.toml")),
         }
-        fig = fig.merge(Env::prefixed("GUANXI_").ignore(&[
-            "test_pg_url",
-            "test_require_pg",
-            "password",
+        // Only the settings' own names: other GUANXI_ variables (GUANXI_TOKEN, GUANXI_PASSWORD,
+        // GUANXI_DEMO_PASSWORD, the test switches) belong to commands and must not be read,
+        // let alone refused, here.
+        fig = fig.merge(Env::prefixed("GUANXI_").only(&[
+            "database_url",
+            "listen",
+            "max_connections",
+            "sqlite_durable",
+            "max_body_bytes",
+            "log",
+            "log_format",
+            "secure_cookies",
+            "session_hours",
         ]));
         let s: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         if s.max_body_bytes == 0 || s.max_connections == 0 {
@@ -171,9 +180,12 @@ mod tests {
                 "listen = \"0.0.0.0:9000\"\nmax_connections = 4\n",
             )?;
             jail.set_env("GUANXI_MAX_CONNECTIONS", "16");
+            jail.set_env("GUANXI_TOKEN", "gxp_not_a_setting");
+            jail.set_env("GUANXI_SESSION_HOURS", "8");
             let s = Settings::load(None).map_err(|e| e.to_string())?;
             assert_eq!(s.listen, "0.0.0.0:9000");
             assert_eq!(s.max_connections, 16);
+            assert_eq!(s.session_hours, 8);
             assert_eq!(s.database_url.expose(), "sqlite://guanxi.db");
             jail.create_file("bad.toml", "lisen = 1\n")?;
             assert!(Settings::load(Some(Path::new("bad.toml"))).is_err());

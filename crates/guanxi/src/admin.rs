@@ -46,6 +46,17 @@ pub enum AdminCommand {
         #[arg(long, env = "GUANXI_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Create a personal API token for a user (found by e-mail) and print it once: for
+    /// scripts, integrations and `guanxi bench http`.
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "command line")]
+        name: String,
+        /// 1 to 365.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// List the organisations of this deployment.
     ListOrgs,
 }
@@ -136,6 +147,39 @@ pub async fn run(settings: &Settings, cmd: AdminCommand) -> anyhow::Result<()> {
             if generated {
                 println!("password (shown once): {}", pw.expose());
             }
+        }
+        AdminCommand::CreateToken { email, name, days } => {
+            if !(1..=365).contains(&days) {
+                bail!("--days must be between 1 and 365");
+            }
+            let email = email.trim().to_lowercase();
+            let Some(login) = store.find_login(&email).await? else {
+                bail!("no user signs in as {email}");
+            };
+            let token = secret::new_secret(guanxi_api::auth::TOKEN_PREFIX);
+            let ctx = Ctx {
+                actor: Some(login.user.id),
+                ..Ctx::new(login.org)
+            };
+            let made = store
+                .create_token(
+                    ctx,
+                    guanxi_store::NewApiToken {
+                        name,
+                        hint: token
+                            .chars()
+                            .take(guanxi_api::auth::TOKEN_PREFIX.len() + 4)
+                            .collect(),
+                        secret_hash: secret::digest(&token),
+                        expires_at: chrono::Utc::now() + chrono::Duration::days(days),
+                    },
+                )
+                .await?;
+            eprintln!(
+                "token {} of {email}, expires {}; shown once:",
+                made.id, made.expires_at
+            );
+            println!("{token}");
         }
         AdminCommand::ListOrgs => {
             for o in store.list_orgs().await? {

@@ -152,6 +152,7 @@ pub async fn sign_out(
 ) -> Result<Response, ApiError> {
     if let Via::Session { id, .. } = caller.via {
         s.store.end_session(ctx, id).await?;
+        s.auth_cache.clear();
     }
     let mut res = axum::http::StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
@@ -214,5 +215,6 @@ pub async fn change_password(
     s.store
         .set_password(ctx, caller.user.id, hashed, keep)
         .await?;
+    s.auth_cache.clear();
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

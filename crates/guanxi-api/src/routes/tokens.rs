@@ -75,5 +75,6 @@ pub async fn revoke(
     PathParams(p): PathParams<IdPath>,
 ) -> Result<Json<TokenView>, ApiError> {
     let t = s.store.revoke_token(ctx, ApiTokenId(p.id)).await?;
+    s.auth_cache.clear();
     Ok(Json(t.into()))
 }

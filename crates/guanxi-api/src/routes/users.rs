@@ -80,6 +80,8 @@ pub async fn update(
         .store
         .update_user(ctx, UserId(p.id), body.parse()?)
         .await?;
+    // A new role, team or deactivation applies to the user's next request.
+    s.auth_cache.clear();
     Ok(Json(u.into()))
 }
 
@@ -102,5 +104,6 @@ pub async fn reset_password(
     let password = body.parse(&user.email)?;
     let hashed = hash(password).await?;
     s.store.set_password(ctx, user.id, hashed, None).await?;
+    s.auth_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }
