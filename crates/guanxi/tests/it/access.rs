@@ -131,6 +131,28 @@ const MATRIX: &[Row] = &[
             [403, 403, 403, 403, 403],
         ],
     },
+    Row {
+        endpoint: "GET /interactions/{id}",
+        expect: [
+            [200, 200, 200, 200, 404],
+            [200, 200, 200, 404, 404],
+            [200, 200, 404, 404, 404],
+            [200, 404, 404, 404, 404],
+            [200, 200, 200, 200, 404],
+            [200, 200, 200, 200, 404],
+        ],
+    },
+    Row {
+        endpoint: "PATCH /interactions/{id}",
+        expect: [
+            [200, 200, 200, 200, 404],
+            [200, 200, 200, 404, 404],
+            [200, 200, 404, 404, 404],
+            [200, 404, 404, 404, 404],
+            [403, 403, 403, 403, 403],
+            [403, 403, 403, 403, 403],
+        ],
+    },
     // Last: an agent's logged call makes the customer one they handled.
     Row {
         endpoint: "POST /interactions",
@@ -147,6 +169,8 @@ const MATRIX: &[Row] = &[
 
 struct Target {
     id: i64,
+    /// An interaction of the customer, logged by the system (no staff member).
+    interaction: i64,
     name: String,
     phone: String,
     org: i64,
@@ -189,8 +213,30 @@ async fn customer(
         .create_customer(Ctx::new(OrgId(org)), c)
         .await
         .expect("customer");
+    let (logged, _) = app
+        .store
+        .log_interaction(
+            Ctx::new(OrgId(org)),
+            guanxi_store::NewInteraction {
+                customer_id: Some(made.id),
+                contact: None,
+                contact_name: None,
+                channel: guanxi_core::interaction::Channel::Visit,
+                direction: guanxi_core::interaction::Direction::Outbound,
+                occurred_at: chrono::Utc::now(),
+                staff_id: None,
+                subject: None,
+                body: "上门拜访".into(),
+                duration_seconds: None,
+                outcome: None,
+                links: vec![],
+            },
+        )
+        .await
+        .expect("interaction");
     Target {
         id: made.id.get(),
+        interaction: logged.id.get(),
         name: name.into(),
         phone: phone.into(),
         org,
@@ -527,6 +573,20 @@ async fn call(app: &TestApp, endpoint: &str, t: &Target, serial: usize) -> u16 {
             app.post(
                 &format!("/api/v1/customers/{id}/contact-points"),
                 &json!({"kind": "email", "value": format!("m{serial}@matrix.example")}),
+            )
+            .await
+            .status
+        }
+        "GET /interactions/{id}" => {
+            app.get(&format!("/api/v1/interactions/{}", t.interaction))
+                .await
+                .status
+        }
+        "PATCH /interactions/{id}" => {
+            app.patch(
+                &format!("/api/v1/interactions/{}", t.interaction),
+                &json!({"subject": format!("主题{serial}")}),
+                None,
             )
             .await
             .status
