@@ -23,7 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use guanxi_core::access::grant;
 use guanxi_core::{secret, Action, Reach};
-use guanxi_store::{AuditEntry, Authenticated, Ctx, Outcome, TokenCheck, User, Via};
+use guanxi_store::{AuditEntry, Authenticated, Ctx, NewSession, Outcome, TokenCheck, User, Via};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -67,17 +67,50 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     }
 }
 
-/// The route layer described in the module documentation.
-pub async fn authorize(State(s): State<ApiState>, mut req: Request, next: Next) -> Response {
+/// What differs between the surfaces that share [`authorize`]: which action each route needs,
+/// and how a refusal is shown (JSON for the API, a page or a redirect for the web UI).
+pub trait Gate: Clone + Send + Sync + 'static {
+    /// The action of a matched route; `None` for a route missing from the table (refused).
+    fn action_of(&self, method: &Method, route: &str) -> Option<Action>;
+    /// The response for a refusal of the request at `path`.
+    fn refuse(&self, e: ApiError, path: &str, headers: &HeaderMap) -> Response;
+}
+
+/// The JSON API's gate: [`crate::routes::action_of`], errors as JSON.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiGate;
+
+impl Gate for ApiGate {
+    fn action_of(&self, method: &Method, route: &str) -> Option<Action> {
+        crate::routes::action_of(method, route)
+    }
+
+    fn refuse(&self, e: ApiError, _path: &str, _headers: &HeaderMap) -> Response {
+        e.into_response()
+    }
+}
+
+/// The route layer of the JSON API (see [`authorize_with`]).
+pub async fn authorize(State(s): State<ApiState>, req: Request, next: Next) -> Response {
+    authorize_with(State((s, ApiGate)), req, next).await
+}
+
+/// The route layer described in the module documentation, for any [`Gate`].
+pub async fn authorize_with<G: Gate>(
+    State((s, gate)): State<(ApiState, G)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    let Some(action) = crate::routes::action_of(req.method(), &path) else {
+    let uri_path = req.uri().path().to_owned();
+    let Some(action) = gate.action_of(req.method(), &path) else {
         // A route without a declared action is a bug; fail closed.
         tracing::error!(route = %path, "route has no action in the permission table");
-        return ApiError::Internal.into_response();
+        return gate.refuse(ApiError::Internal, &uri_path, req.headers());
     };
     if action == Action::Public {
         return next.run(req).await;
@@ -85,7 +118,7 @@ pub async fn authorize(State(s): State<ApiState>, mut req: Request, next: Next) 
     let ip = client_ip(req.extensions());
     let who = match authenticate(&s, req.headers(), ip).await {
         Ok(who) => who,
-        Err(e) => return e.into_response(),
+        Err(e) => return gate.refuse(e, &uri_path, req.headers()),
     };
     let method = req.method().clone();
     let audit_denial = |why: &'static str| AuditEntry {
@@ -105,12 +138,12 @@ pub async fn authorize(State(s): State<ApiState>, mut req: Request, next: Next) 
     if let Via::Session { csrf_token, .. } = &who.via {
         if !is_safe(&method) && !csrf_ok(req.headers(), csrf_token) {
             record(&s, audit_denial("csrf")).await;
-            return ApiError::CsrfRejected.into_response();
+            return gate.refuse(ApiError::CsrfRejected, &uri_path, req.headers());
         }
     }
     let Some(scope) = grant(who.user.role, action) else {
         record(&s, audit_denial("role")).await;
-        return ApiError::Forbidden.into_response();
+        return gate.refuse(ApiError::Forbidden, &uri_path, req.headers());
     };
     let ctx = Ctx {
         org: who.org,
@@ -122,7 +155,6 @@ pub async fn authorize(State(s): State<ApiState>, mut req: Request, next: Next) 
         ip,
         reach: Reach::of(scope, who.user.id, who.user.team_id),
     };
-    let uri_path = req.uri().path().to_owned();
     req.extensions_mut().insert(ctx);
     req.extensions_mut().insert(Caller {
         user: who.user,
@@ -319,6 +351,120 @@ pub fn over_tls(s: &ApiState, headers: &HeaderMap) -> bool {
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+// ---------------------------------------------------------------- signing in
+
+/// A new session: the cookie's secret (to set), its CSRF token, who signed in.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub org: guanxi_store::Organisation,
+    pub cookie: String,
+    pub csrf_token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Check a password off the async workers: argon2 takes tens of milliseconds by design.
+pub(crate) async fn verify(raw: String, hash: String) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || guanxi_core::password::verify_password(&raw, &hash))
+        .await
+        .map_err(|_| ApiError::Internal)
+}
+
+/// Sign in with a lower-cased e-mail and a password: the throttle, the password check (against
+/// a dummy hash for unknown addresses), the audit records, the new session. Shared by the JSON
+/// API and the web UI.
+pub async fn sign_in_flow(
+    s: &ApiState,
+    ip: Option<IpAddr>,
+    email: &str,
+    password: String,
+) -> Result<SignedIn, ApiError> {
+    let email = email.to_owned();
+    if let Some(wait) = s.throttle.blocked(&email, ip, Instant::now()) {
+        let login = s.store.find_login(&email).await?;
+        record(
+            s,
+            AuditEntry {
+                org: login.as_ref().map(|l| l.org),
+                actor: login.as_ref().map(|l| l.user.id),
+                token: None,
+                ip,
+                action: "auth.sign_in_throttled".into(),
+                entity: login.as_ref().map(|_| "user".to_owned()),
+                entity_id: login.as_ref().map(|l| l.user.id.get()),
+                outcome: Outcome::Denied,
+                detail: json!({ "retry_after_secs": wait }),
+            },
+        )
+        .await;
+        return Err(ApiError::TooManyAttempts {
+            retry_after_secs: wait,
+        });
+    }
+    let login = s.store.find_login(&email).await?;
+    let stored = login
+        .as_ref()
+        .and_then(|l| l.password_hash.clone())
+        .unwrap_or_else(|| guanxi_core::password::unknown_user_hash().to_owned());
+    // Verified even for unknown addresses, so that both take the same time.
+    let matches = verify(password, stored).await?;
+    let login = match login {
+        Some(l) if matches && l.user.active && l.password_hash.is_some() => l,
+        other => {
+            s.throttle.failed(&email, ip, Instant::now());
+            let why = match &other {
+                None => "unknown_email",
+                Some(l) if !l.user.active => "inactive",
+                Some(l) if l.password_hash.is_none() => "no_password",
+                Some(_) => "wrong_password",
+            };
+            record(
+                s,
+                AuditEntry {
+                    org: other.as_ref().map(|l| l.org),
+                    actor: other.as_ref().map(|l| l.user.id),
+                    token: None,
+                    ip,
+                    action: "auth.sign_in_failed".into(),
+                    entity: other.as_ref().map(|_| "user".to_owned()),
+                    entity_id: other.as_ref().map(|l| l.user.id.get()),
+                    outcome: Outcome::Failed,
+                    detail: json!({ "why": why }),
+                },
+            )
+            .await;
+            return Err(ApiError::Unauthenticated(AuthProblem::BadCredentials));
+        }
+    };
+    s.throttle.succeeded(&email);
+    let cookie = secret::new_secret(SESSION_PREFIX);
+    let csrf = secret::new_secret("");
+    let ttl = chrono::Duration::from_std(s.session_ttl).map_err(|_| ApiError::Internal)?;
+    let expires_at = chrono::Utc::now() + ttl;
+    let mut ctx = Ctx::new(login.org);
+    ctx.actor = Some(login.user.id);
+    ctx.ip = ip;
+    s.store
+        .create_session(
+            ctx,
+            NewSession {
+                user: login.user.id,
+                secret_hash: secret::digest(&cookie),
+                csrf_token: csrf.clone(),
+                expires_at,
+            },
+        )
+        .await?;
+    let org = s.store.get_org(login.org).await?;
+    Ok(SignedIn {
+        user: login.user,
+        org,
+        cookie,
+        csrf_token: csrf,
+        expires_at,
+    })
 }
 
 // ---------------------------------------------------------------- credential cache

@@ -1,29 +1,18 @@
 //! Signing in and out, who am I, changing one's password.
 
-use crate::auth::{
-    over_tls, record, session_clear_cookie, session_set_cookie, Caller, ClientIp, SESSION_PREFIX,
-};
+use crate::auth::verify;
+use crate::auth::{over_tls, session_clear_cookie, session_set_cookie, Caller, ClientIp};
 use crate::dto::access::{ChangePassword, MeView, SignIn};
-use crate::error::{ApiError, AuthProblem, ErrorBody};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OrgCtx};
 use crate::ApiState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
-use guanxi_core::password::{unknown_user_hash, verify_password, Password};
-use guanxi_core::{secret, Reason};
-use guanxi_store::{AuditEntry, Ctx, NewSession, Outcome, StoreError, Via};
-use serde_json::json;
-use std::time::Instant;
-
-/// Check a password off the async workers: argon2 takes tens of milliseconds by design.
-async fn verify(raw: String, hash: String) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || verify_password(&raw, &hash))
-        .await
-        .map_err(|_| ApiError::Internal)
-}
+use guanxi_core::password::{unknown_user_hash, Password};
+use guanxi_core::Reason;
+use guanxi_store::{StoreError, Via};
 
 /// Hash a new password off the async workers.
 pub async fn hash(p: Password) -> Result<String, ApiError> {
@@ -57,86 +46,17 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     let secure = over_tls(&s, &headers);
     let (email, password) = body.parse()?;
-    if let Some(wait) = s.throttle.blocked(&email, ip, Instant::now()) {
-        let login = s.store.find_login(&email).await?;
-        record(
-            &s,
-            AuditEntry {
-                org: login.as_ref().map(|l| l.org),
-                actor: login.as_ref().map(|l| l.user.id),
-                token: None,
-                ip,
-                action: "auth.sign_in_throttled".into(),
-                entity: login.as_ref().map(|_| "user".to_owned()),
-                entity_id: login.as_ref().map(|l| l.user.id.get()),
-                outcome: Outcome::Denied,
-                detail: json!({ "retry_after_secs": wait }),
-            },
-        )
-        .await;
-        return Err(ApiError::TooManyAttempts {
-            retry_after_secs: wait,
-        });
-    }
-    let login = s.store.find_login(&email).await?;
-    let stored = login
-        .as_ref()
-        .and_then(|l| l.password_hash.clone())
-        .unwrap_or_else(|| unknown_user_hash().to_owned());
-    // Verified even for unknown addresses, so that both take the same time.
-    let matches = verify(password, stored).await?;
-    let login = match login {
-        Some(l) if matches && l.user.active && l.password_hash.is_some() => l,
-        other => {
-            s.throttle.failed(&email, ip, Instant::now());
-            let why = match &other {
-                None => "unknown_email",
-                Some(l) if !l.user.active => "inactive",
-                Some(l) if l.password_hash.is_none() => "no_password",
-                Some(_) => "wrong_password",
-            };
-            record(
-                &s,
-                AuditEntry {
-                    org: other.as_ref().map(|l| l.org),
-                    actor: other.as_ref().map(|l| l.user.id),
-                    token: None,
-                    ip,
-                    action: "auth.sign_in_failed".into(),
-                    entity: other.as_ref().map(|_| "user".to_owned()),
-                    entity_id: other.as_ref().map(|l| l.user.id.get()),
-                    outcome: Outcome::Failed,
-                    detail: json!({ "why": why }),
-                },
-            )
-            .await;
-            return Err(ApiError::Unauthenticated(AuthProblem::BadCredentials));
-        }
-    };
-    s.throttle.succeeded(&email);
-    let cookie = secret::new_secret(SESSION_PREFIX);
-    let csrf = secret::new_secret("");
-    let ttl = chrono::Duration::from_std(s.session_ttl).map_err(|_| ApiError::Internal)?;
-    let expires_at = Utc::now() + ttl;
-    let mut ctx = Ctx::new(login.org);
-    ctx.actor = Some(login.user.id);
-    ctx.ip = ip;
-    s.store
-        .create_session(
-            ctx,
-            NewSession {
-                user: login.user.id,
-                secret_hash: secret::digest(&cookie),
-                csrf_token: csrf.clone(),
-                expires_at,
-            },
-        )
-        .await?;
-    let org = s.store.get_org(login.org).await?;
-    let mut res = Json(MeView::new(login.user, org, Some(csrf), Some(expires_at))).into_response();
+    let done = crate::auth::sign_in_flow(&s, ip, &email, password).await?;
+    let mut res = Json(MeView::new(
+        done.user,
+        done.org,
+        Some(done.csrf_token),
+        Some(done.expires_at),
+    ))
+    .into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        session_set_cookie(&cookie, s.session_ttl, secure),
+        session_set_cookie(&done.cookie, s.session_ttl, secure),
     );
     Ok(res)
 }
