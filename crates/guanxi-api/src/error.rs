@@ -459,7 +459,13 @@ fn bare_error(res: &Response) -> Option<ApiError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_json || is_page {
+        // Our own answers: JSON errors, and the web UI's pages.
         return None;
     }
     match res.status() {

@@ -8,8 +8,8 @@
 //! Conventions for clients are in `docs/API.md`.
 
 pub mod auth;
-mod dto;
-mod error;
+pub mod dto;
+pub mod error;
 mod extract;
 mod openapi;
 mod routes;
@@ -76,6 +76,11 @@ pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// the Swagger UI at `/api/docs`, with the middleware every request goes through (request id,
 /// tracing, error rendering in the caller's language, panic catching, timeout, body limit).
 pub fn router(state: ApiState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The API together with `pages` (the web UI), behind the same middleware.
+pub fn router_with(state: ApiState, pages: Router) -> Router {
     let limit = state.max_body_bytes.max(1);
     let docs = SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi());
     routes::api_routes()
@@ -85,6 +90,7 @@ pub fn router(state: ApiState) -> Router {
         ))
         .with_state(state)
         .merge(docs)
+        .merge(pages)
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))

@@ -39,7 +39,8 @@ pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
     state.max_body_bytes = settings.max_body_bytes;
     state.secure_cookies = settings.secure_cookies;
     state.session_ttl = std::time::Duration::from_secs(u64::from(settings.session_hours) * 3600);
-    guanxi_api::router(state)
+    let pages = guanxi_web::router(state.clone());
+    guanxi_api::router_with(state, pages)
 }
 
 pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {

@@ -3,5 +3,6 @@
 
 mod access;
 mod api;
+mod browser;
 mod cli;
 mod support;

@@ -1,0 +1,155 @@
+//! Every string of the web UI in zh-CN and English. A string is a variant of [`Msg`], so a
+//! screen cannot show a key that has no translation, and no screen mixes the two languages.
+
+use guanxi_core::Lang;
+
+macro_rules! messages {
+    ($($name:ident => $zh:literal, $en:literal;)+) => {
+        /// One string of the UI.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Msg { $($name),+ }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$name),+];
+
+            /// The string in `lang`.
+            pub fn t(self, lang: Lang) -> &'static str {
+                match self { $(Msg::$name => lang.pick($zh, $en)),+ }
+            }
+        }
+    };
+}
+
+messages! {
+    AppName => "关系 CRM", "Guanxi CRM";
+    SignIn => "登录", "Sign in";
+    SignOut => "退出", "Sign out";
+    SignInTitle => "登录关系 CRM", "Sign in to Guanxi";
+    Email => "邮箱", "E-mail";
+    Password => "密码", "Password";
+    WrongCredentials => "邮箱或密码不正确", "Wrong e-mail address or password.";
+    Customers => "客户", "Customers";
+    NewCustomer => "新建客户", "New customer";
+    Lookup => "查找客户", "Find a customer";
+    LookupHint => "输入电话、邮箱或姓名", "Phone, e-mail or name";
+    Go => "查找", "Go";
+    Search => "搜索", "Search";
+    SearchHint => "姓名、电话或邮箱的一部分", "Part of a name, number or e-mail";
+    AnyStatus => "全部状态", "Any status";
+    AnyClass => "全部级别", "Any class";
+    Sort => "排序", "Sort";
+    SortNewest => "最新创建", "Newest first";
+    SortOldest => "最早创建", "Oldest first";
+    SortName => "按姓名", "By name";
+    SortUpdated => "最近更新", "Recently updated";
+    Filter => "筛选", "Filter";
+    Name => "姓名 / 名称", "Name";
+    Phone => "电话", "Phone";
+    Status => "状态", "Status";
+    Class => "级别", "Class";
+    Owner => "客户经理", "Account manager";
+    Tags => "标签", "Tags";
+    TagsHint => "用逗号分隔", "Separate with commas";
+    City => "城市", "City";
+    Note => "备注", "Note";
+    Kind => "类型", "Kind";
+    Person => "个人", "Person";
+    Company => "公司", "Company";
+    Created => "创建时间", "Created";
+    NextPage => "下一页", "Next page";
+    FirstPage => "回到第一页", "Back to the first page";
+    NoCustomers => "还没有符合条件的客户。可以换个搜索词，或点击“新建客户”添加第一位客户。", "No customers match. Try another search, or add your first customer with “New customer”.";
+    Save => "保存", "Save";
+    Cancel => "取消", "Cancel";
+    FixErrors => "请修改标出的内容后再保存", "Please correct the marked fields and save again.";
+    Duplicate => "该联系方式已属于另一位客户：", "This contact point already belongs to another customer:";
+    OpenExisting => "查看已有客户", "Open the existing customer";
+    SaveAnyway => "仍然新建", "Create anyway";
+    ContactPoints => "联系方式", "Contact points";
+    Profile => "基本信息", "Profile";
+    Timeline => "互动记录", "Timeline";
+    AllChannels => "全部渠道", "All channels";
+    NoInteractions => "还没有互动记录。在上方记录第一次电话、拜访或邮件。", "No interactions yet. Log the first call, visit or e-mail above.";
+    LogInteraction => "记录互动", "Log an interaction";
+    Channel => "渠道", "Channel";
+    Direction => "方向", "Direction";
+    Inbound => "呼入 / 来访", "Inbound";
+    Outbound => "呼出 / 拜访", "Outbound";
+    Subject => "主题", "Subject";
+    Content => "内容", "Content";
+    Log => "记录", "Log";
+    Interactions => "互动", "Interactions";
+    Counts => "各渠道互动次数", "Interactions per channel";
+    ContactPersons => "联系人", "Contact persons";
+    CompanyOf => "所属公司", "Company";
+    Vip => "VIP", "VIP";
+    Unassigned => "未分配", "Unassigned";
+    Forbidden => "您的角色没有访问此页面的权限。", "Your role does not allow this page.";
+    NotFound => "找不到该页面或记录。", "This page or record does not exist.";
+    SomethingWrong => "出错了，请稍后重试。", "Something went wrong; please try again later.";
+    Back => "返回", "Back";
+    Language => "语言", "Language";
+    SessionExpired => "登录已失效，请重新登录。", "Your session has ended; please sign in again.";
+    TooManyAttempts => "登录失败次数过多，请稍后再试。", "Too many failed sign-ins; please try again later.";
+    NoMatch => "没有找到对应的客户，下面是搜索结果。", "No customer holds that; here are the search results.";
+    Required => "必填", "required";
+    Mobile => "手机", "Mobile";
+    CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
+}
+
+/// A status, class or channel value in the UI's words.
+pub fn value(lang: Lang, v: &str) -> &'static str {
+    let (zh, en) = match v {
+        "potential" => ("潜在", "Potential"),
+        "new" => ("新客户", "New"),
+        "current" => ("现有", "Current"),
+        "loyal" => ("忠诚", "Loyal"),
+        "lost" => ("流失", "Lost"),
+        "key" => ("关键客户", "Key"),
+        "ordinary" => ("普通客户", "Ordinary"),
+        "small" => ("小客户", "Small"),
+        "phone" => ("电话", "Phone"),
+        "email" => ("邮件", "E-mail"),
+        "chat" => ("在线咨询", "Chat"),
+        "wechat" => ("微信", "WeChat"),
+        "sms" => ("短信", "SMS"),
+        "visit" => ("拜访", "Visit"),
+        "letter" => ("信函", "Letter"),
+        "fax" => ("传真", "Fax"),
+        "web" => ("网站", "Web"),
+        "self_service" => ("自助服务", "Self-service"),
+        "face_to_face" => ("面谈", "Face to face"),
+        "inbound" => ("呼入", "Inbound"),
+        "outbound" => ("呼出", "Outbound"),
+        "internal" => ("内部", "Internal"),
+        "mobile" => ("手机", "Mobile"),
+        "landline" => ("座机", "Landline"),
+        "address" => ("地址", "Address"),
+        "person" => ("个人", "Person"),
+        "company" => ("公司", "Company"),
+        _ => ("—", "—"),
+    };
+    lang.pick(zh, en)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_cjk(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    #[test]
+    fn every_string_is_in_both_languages() {
+        for m in Msg::ALL {
+            let (zh, en) = (m.t(Lang::ZhCn), m.t(Lang::En));
+            assert!(!zh.is_empty() && !en.is_empty(), "{m:?}");
+            if *m != Msg::Vip {
+                assert!(has_cjk(zh), "{m:?} zh: {zh}");
+                assert_ne!(zh, en, "{m:?}");
+            }
+            assert!(!has_cjk(en), "{m:?} en: {en}");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The page shell: head, the navigation bar with the lookup box and the language switch, and
+//! the problem page.
+
+use crate::i18n::Msg;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use guanxi_core::Lang;
+use maud::{html, Markup, DOCTYPE};
+
+/// Who is looking, for the shell.
+pub struct Shell<'a> {
+    pub lang: Lang,
+    pub user_name: &'a str,
+    pub org_name: &'a str,
+    pub csrf: Option<&'a str>,
+}
+
+fn head(lang: Lang, title: &str, csrf: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            @if let Some(c) = csrf { meta name="csrf-token" content=(c); }
+            title { (title) " · " (Msg::AppName.t(lang)) }
+            link rel="stylesheet" href="/assets/app.css";
+            script src="/assets/htmx.min.js" defer {}
+            script src="/assets/app.js" defer {}
+        }
+    }
+}
+
+/// A full page for a signed-in user.
+pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
+    let l = shell.lang;
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(l.tag()) {
+            (head(l, title, shell.csrf))
+            body {
+                a.sr-only href="#main" { (Msg::Customers.t(l)) }
+                header.top {
+                    a.brand href="/customers" { (Msg::AppName.t(l)) }
+                    nav aria-label=(Msg::AppName.t(l)) {
+                        a href="/customers" { (Msg::Customers.t(l)) }
+                        a href="/customers/new" { (Msg::NewCustomer.t(l)) }
+                    }
+                    form.lookup method="get" action="/lookup" role="search" {
+                        label.sr-only for="lookup-q" { (Msg::Lookup.t(l)) }
+                        input #lookup-q type="search" name="q" accesskey="k"
+                            placeholder=(Msg::LookupHint.t(l)) required;
+                        button type="submit" { (Msg::Go.t(l)) }
+                    }
+                    div.me {
+                        span.org { (shell.org_name) " · " (shell.user_name) }
+                        form hx-post="/lang" method="post" action="/lang" {
+                            label.sr-only for="lang" { (Msg::Language.t(l)) }
+                            select #lang name="lang" onchange="this.form.requestSubmit()" {
+                                option value="zh-CN" selected[l == Lang::ZhCn] { "中文" }
+                                option value="en" selected[l == Lang::En] { "English" }
+                            }
+                            noscript { button type="submit" { (Msg::Language.t(l)) } }
+                        }
+                        form hx-post="/logout" method="post" action="/logout" {
+                            button.plain #sign-out type="submit" { (Msg::SignOut.t(l)) }
+                        }
+                    }
+                }
+                main #main { (content) }
+            }
+        }
+    };
+    markup.into_response()
+}
+
+/// A page for someone not signed in (the sign-in form).
+pub fn bare(lang: Lang, title: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            (head(lang, title, None))
+            body { main #main { (content) } }
+        }
+    }
+}
+
+/// A short page saying what went wrong, with the right status.
+pub fn problem(lang: Lang, status: StatusCode, msg: Msg) -> Response {
+    let body = bare(
+        lang,
+        msg.t(lang),
+        html! {
+            div.card.login {
+                h1 { (msg.t(lang)) }
+                p { a href="/customers" { (Msg::Back.t(lang)) } }
+            }
+        },
+    );
+    (status, body).into_response()
+}

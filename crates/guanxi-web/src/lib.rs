@@ -1,0 +1,158 @@
+//! The web UI of Guanxi (关系): server-rendered HTML in zh-CN and English.
+//!
+//! Pages are rendered by [maud] (compile-time templates, escaped by default) and enhanced with
+//! htmx (search as you type, forms that answer with their errors in place); everything works
+//! for reading without JavaScript. Assets are compiled into the binary. The same session cookie
+//! and the same permission table as the JSON API apply: [`router`] puts every page behind
+//! [`guanxi_api::auth::authorize_with`] with the web's own [`WebGate`], whose refusals are pages
+//! and redirects to the sign-in form rather than JSON.
+
+mod i18n;
+mod layout;
+mod pages;
+
+pub use i18n::Msg;
+
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use guanxi_api::auth::{authorize_with, Gate};
+use guanxi_api::{ApiError, ApiState};
+use guanxi_core::{Action, Lang};
+
+/// Every page of the UI and its assets.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/lang", post(pages::login::set_language))
+        .route("/customers", get(pages::customers::list))
+        .route(
+            "/customers/new",
+            get(pages::customers::new_form).post(pages::customers::create),
+        )
+        .route("/customers/{id}", get(pages::customers::show))
+        .route(
+            "/customers/{id}/interactions",
+            post(pages::customers::log_interaction),
+        )
+        .route("/lookup", get(pages::customers::lookup))
+        .route_layer(middleware::from_fn_with_state(
+            (state.clone(), WebGate),
+            authorize_with::<WebGate>,
+        ))
+        .route("/assets/{name}", get(asset))
+        .with_state(state)
+}
+
+/// What each page needs: the web half of the permission table.
+pub fn action_of(method: &Method, route: &str) -> Option<Action> {
+    use Action as A;
+    Some(match (method.as_str(), route) {
+        ("GET" | "POST", "/login") => A::Public,
+        ("GET", "/") | ("POST", "/logout" | "/lang") => A::OwnAccount,
+        ("GET", "/customers" | "/customers/{id}") => A::ReadCustomers,
+        ("GET" | "POST", "/customers/new") => A::CreateCustomers,
+        ("POST", "/customers/{id}/interactions") => A::LogInteractions,
+        ("GET", "/lookup") => A::LookupCustomers,
+        _ => return None,
+    })
+}
+
+/// The web's gate: the page table above; refusals as pages, and the sign-in form for anyone
+/// not signed in.
+#[derive(Clone, Copy, Debug)]
+pub struct WebGate;
+
+impl Gate for WebGate {
+    fn action_of(&self, method: &Method, route: &str) -> Option<Action> {
+        action_of(method, route)
+    }
+
+    fn refuse(&self, e: ApiError, path: &str, headers: &HeaderMap) -> Response {
+        let lang = guanxi_api::error::request_lang(headers);
+        match e {
+            ApiError::Unauthenticated(_) => to_login(path, headers),
+            ApiError::Forbidden => layout::problem(lang, StatusCode::FORBIDDEN, Msg::Forbidden),
+            ApiError::CsrfRejected => layout::problem(lang, StatusCode::FORBIDDEN, Msg::CsrfFailed),
+            other => page_error(lang, other),
+        }
+    }
+}
+
+/// Send the browser to the sign-in form, coming back to `path` afterwards. An htmx request
+/// is told with `HX-Redirect`, so that the whole page changes, not a fragment.
+fn to_login(path: &str, headers: &HeaderMap) -> Response {
+    let next = if path.starts_with('/') && !path.starts_with("//") && path != "/logout" {
+        path
+    } else {
+        "/customers"
+    };
+    let target = format!("/login?next={}", encode(next));
+    if headers.contains_key("hx-request") {
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&target) {
+            res.headers_mut().insert("hx-redirect", v);
+        }
+        return res;
+    }
+    Redirect::to(&target).into_response()
+}
+
+/// An error of a page handler, as a page in the user's language.
+pub(crate) fn page_error(lang: Lang, e: ApiError) -> Response {
+    let (status, msg) = match e {
+        ApiError::NotFound { .. } | ApiError::RouteNotFound | ApiError::InvalidPath(_) => {
+            (StatusCode::NOT_FOUND, Msg::NotFound)
+        }
+        ApiError::Forbidden => (StatusCode::FORBIDDEN, Msg::Forbidden),
+        ApiError::CsrfRejected => (StatusCode::FORBIDDEN, Msg::CsrfFailed),
+        other => (other.status(), Msg::SomethingWrong),
+    };
+    layout::problem(lang, status, msg)
+}
+
+/// Percent-encode a query value.
+pub(crate) fn encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// Was this request made by htmx (and so wants a fragment)?
+pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+/// The embedded assets, cached for a day (their names do not change with their content yet).
+async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    let (body, kind): (&'static [u8], &'static str) = match name.as_str() {
+        "htmx.min.js" => (
+            include_bytes!("../assets/htmx.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "app.js" => (
+            include_bytes!("../assets/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "app.css" => (
+            include_bytes!("../assets/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests;

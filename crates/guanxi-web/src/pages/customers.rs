@@ -1,0 +1,641 @@
+//! Customers: the list with search as you type, the new-customer form, the customer page
+//! (客户360视图) with its timeline and the log-an-interaction form, and the quick lookup.
+
+use super::login::go;
+use super::Viewer;
+use crate::i18n::{value, Msg};
+use crate::layout;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use chrono::{DateTime, Utc};
+use guanxi_api::dto::customers::{CreateContactPoint, CreateCustomer, ListCustomersQuery};
+use guanxi_api::dto::interactions::CreateInteraction;
+use guanxi_api::{ApiError, ApiState};
+use guanxi_core::interaction::Channel;
+use guanxi_core::{ContactKind, CustomerId, FieldError, Lang, Reason};
+use guanxi_store::{ContactLookup, CustomerSummary, TimelineQuery};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+const STATUSES: [&str; 5] = ["potential", "new", "current", "loyal", "lost"];
+const CLASSES: [&str; 3] = ["key", "ordinary", "small"];
+const SORTS: [(&str, Msg); 4] = [
+    ("-created_at", Msg::SortNewest),
+    ("created_at", Msg::SortOldest),
+    ("name", Msg::SortName),
+    ("-updated_at", Msg::SortUpdated),
+];
+/// Channels offered when logging by hand, the commonest first.
+const LOG_CHANNELS: [&str; 6] = ["phone", "visit", "email", "wechat", "sms", "letter"];
+
+/// China Standard Time, in which times are shown for now (the organisation's own zone is
+/// not applied yet).
+const CHINA_SECONDS_EAST: i32 = 8 * 3600;
+
+/// A time as people write it, in UTC+8.
+fn when(lang: Lang, t: DateTime<Utc>) -> String {
+    let local = match chrono::FixedOffset::east_opt(CHINA_SECONDS_EAST) {
+        Some(z) => t.with_timezone(&z).naive_local(),
+        None => t.naive_utc(),
+    };
+    match lang {
+        Lang::ZhCn => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
+        Lang::En => local.format("%-d %b %Y, %H:%M").to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- the list
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    q: Option<String>,
+    status: Option<String>,
+    class: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+}
+
+fn rows(lang: Lang, items: &[CustomerSummary], next: Option<&str>, p: &ListParams) -> Markup {
+    html! {
+        tbody #rows {
+            @if items.is_empty() {
+                tr { td.empty colspan="6" { (Msg::NoCustomers.t(lang)) } }
+            }
+            @for c in items {
+                tr {
+                    td { a href={"/customers/" (c.id)} { (c.name) } @if c.vip { " " span.pill { (Msg::Vip.t(lang)) } } }
+                    td { (c.primary_phone.as_deref().unwrap_or("")) }
+                    td.wide { (c.primary_email.as_deref().unwrap_or("")) }
+                    td { (value(lang, c.status.as_str())) }
+                    td.wide { (value(lang, c.class.as_str())) }
+                    td.wide { @for t in &c.tags { span.pill { (t) } } }
+                }
+            }
+            @if let Some(n) = next {
+                tr { td colspan="6" {
+                    a #next-page href={"/customers?" (query(p, Some(n)))} { (Msg::NextPage.t(lang)) " →" }
+                } }
+            }
+        }
+    }
+}
+
+fn query(p: &ListParams, cursor: Option<&str>) -> String {
+    let pairs: Vec<(&str, &str)> = [
+        ("q", p.q.as_deref()),
+        ("status", p.status.as_deref()),
+        ("class", p.class.as_deref()),
+        ("sort", p.sort.as_deref()),
+        ("cursor", cursor),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
+    .collect();
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// The customer list: search as you type, filters, sort, cursor pages. An htmx request gets
+/// only the table body.
+pub async fn list(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> Response {
+    let l = v.lang;
+    let sort = p
+        .sort
+        .clone()
+        .filter(|x| SORTS.iter().any(|(k, _)| k == x))
+        .unwrap_or_else(|| "-created_at".into());
+    let q = ListCustomersQuery {
+        q: p.q.clone().filter(|q| !q.trim().is_empty()),
+        status: p.status.clone().filter(|x| STATUSES.contains(&x.as_str())),
+        class: p.class.clone().filter(|x| CLASSES.contains(&x.as_str())),
+        sort: Some(sort.clone()),
+        cursor: p.cursor.clone().filter(|c| !c.is_empty()),
+        limit: Some("50".into()),
+        ..Default::default()
+    };
+    let page = match q.parse() {
+        Ok(q) => s
+            .store
+            .list_customers(v.ctx, q)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    let page = match page {
+        Ok(p) => p,
+        // A stale cursor starts again from the first page.
+        Err(ApiError::Validation(_)) | Err(ApiError::InvalidQuery(_)) => guanxi_store::Page {
+            items: vec![],
+            next_cursor: None,
+        },
+        Err(e) => return crate::page_error(l, e),
+    };
+    let body = rows(l, &page.items, page.next_cursor.as_deref(), &p);
+    if crate::is_htmx(&headers) {
+        return body.into_response();
+    }
+    let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
+    let content = html! {
+        h1 { (Msg::Customers.t(l)) }
+        form.toolbar method="get" action="/customers"
+            hx-get="/customers" hx-target="#rows" hx-swap="outerHTML"
+            hx-trigger="input changed delay:300ms from:#q, change from:select, submit" hx-push-url="true" {
+            label { (Msg::Search.t(l))
+                input #q type="search" name="q" value=(p.q.as_deref().unwrap_or("")) placeholder=(Msg::SearchHint.t(l)) autocomplete="off";
+            }
+            label { (Msg::Status.t(l))
+                select name="status" {
+                    option value="" { (Msg::AnyStatus.t(l)) }
+                    @for st in STATUSES { option value=(st) selected[selected(&p.status, st)] { (value(l, st)) } }
+                }
+            }
+            label { (Msg::Class.t(l))
+                select name="class" {
+                    option value="" { (Msg::AnyClass.t(l)) }
+                    @for c in CLASSES { option value=(c) selected[selected(&p.class, c)] { (value(l, c)) } }
+                }
+            }
+            label { (Msg::Sort.t(l))
+                select name="sort" {
+                    @for (k, m) in SORTS { option value=(k) selected[sort == k] { (m.t(l)) } }
+                }
+            }
+            button type="submit" { (Msg::Filter.t(l)) }
+            a.button href="/customers/new" { (Msg::NewCustomer.t(l)) }
+        }
+        table.list {
+            thead { tr {
+                th scope="col" { (Msg::Name.t(l)) }
+                th scope="col" { (Msg::Phone.t(l)) }
+                th.wide scope="col" { (Msg::Email.t(l)) }
+                th scope="col" { (Msg::Status.t(l)) }
+                th.wide scope="col" { (Msg::Class.t(l)) }
+                th.wide scope="col" { (Msg::Tags.t(l)) }
+            } }
+            (body)
+        }
+        @if p.cursor.is_some() { p { a href="/customers" { (Msg::FirstPage.t(l)) } } }
+    };
+    layout::page(&v.shell(), Msg::Customers.t(l), content)
+}
+
+// ---------------------------------------------------------------- new customer
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NewCustomerForm {
+    kind: Option<String>,
+    name: Option<String>,
+    mobile: Option<String>,
+    email: Option<String>,
+    status: Option<String>,
+    class: Option<String>,
+    city: Option<String>,
+    tags: Option<String>,
+    note: Option<String>,
+    allow_duplicate: Option<String>,
+}
+
+/// Which form field a field path of the API points at.
+fn form_field(path: &str, f: &NewCustomerForm) -> &'static str {
+    if let Some(rest) = path.strip_prefix("contact_points[") {
+        let first_is_mobile = f.mobile.as_deref().is_some_and(|m| !m.trim().is_empty());
+        return match (rest.starts_with('0'), first_is_mobile) {
+            (true, true) => "mobile",
+            _ => "email",
+        };
+    }
+    match path.split(['.', '[']).next().unwrap_or("") {
+        "kind" => "kind",
+        "name" => "name",
+        "status" => "status",
+        "class" => "class",
+        "city" => "city",
+        "tags" => "tags",
+        "note" => "note",
+        _ => "name",
+    }
+}
+
+fn field_error<'a>(errors: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|(f, _)| *f == name)
+        .map(|(_, m)| m.as_str())
+}
+
+fn customer_form(
+    l: Lang,
+    f: &NewCustomerForm,
+    errors: &[(&'static str, String)],
+    duplicate: Option<i64>,
+) -> Markup {
+    let input = |name: &'static str, label: Msg, kind: &str, val: Option<&str>, required: bool| {
+        let err = field_error(errors, name);
+        html! {
+            div.field.invalid[err.is_some()] {
+                label for=(name) { (label.t(l)) @if required { " (" (Msg::Required.t(l)) ")" } }
+                input id=(name) name=(name) type=(kind) value=(val.unwrap_or(""))
+                    required[required] aria-invalid=[err.map(|_| "true")]
+                    aria-describedby=[err.map(|_| format!("{name}-error"))];
+                @if let Some(e) = err { span.error id={(name) "-error"} role="alert" { (e) } }
+            }
+        }
+    };
+    let pick = |name: &'static str, label: Msg, options: &[&str], val: Option<&str>| {
+        html! {
+            div.field {
+                label for=(name) { (label.t(l)) }
+                select id=(name) name=(name) {
+                    @for o in options { option value=(o) selected[val == Some(*o)] { (value(l, o)) } }
+                }
+            }
+        }
+    };
+    html! {
+        form #customer-form.card hx-post="/customers/new" hx-target="#customer-form" hx-swap="outerHTML"
+            method="post" action="/customers/new" novalidate {
+            @if !errors.is_empty() { p.alert.bad role="alert" { (Msg::FixErrors.t(l)) } }
+            @if let Some(id) = duplicate {
+                p.alert.bad role="alert" #duplicate {
+                    (Msg::Duplicate.t(l)) " "
+                    a href={"/customers/" (id)} { (Msg::OpenExisting.t(l)) " #" (id) }
+                }
+                input type="hidden" name="allow_duplicate" value="true";
+            }
+            div.form-grid {
+                (pick("kind", Msg::Kind, &["person", "company"], f.kind.as_deref()))
+                (input("name", Msg::Name, "text", f.name.as_deref(), true))
+                (input("mobile", Msg::Mobile, "tel", f.mobile.as_deref(), false))
+                (input("email", Msg::Email, "email", f.email.as_deref(), false))
+                (pick("status", Msg::Status, &STATUSES, f.status.as_deref().or(Some("new"))))
+                (pick("class", Msg::Class, &CLASSES, f.class.as_deref().or(Some("ordinary"))))
+                (input("city", Msg::City, "text", f.city.as_deref(), false))
+                (input("tags", Msg::Tags, "text", f.tags.as_deref(), false))
+            }
+            div.field {
+                label for="note" { (Msg::Note.t(l)) }
+                textarea #note name="note" rows="3" { (f.note.as_deref().unwrap_or("")) }
+            }
+            p {
+                button #save type="submit" { @if duplicate.is_some() { (Msg::SaveAnyway.t(l)) } @else { (Msg::Save.t(l)) } }
+                " " a href="/customers" { (Msg::Cancel.t(l)) }
+            }
+        }
+    }
+}
+
+/// The new-customer form.
+pub async fn new_form(v: Viewer) -> Response {
+    let l = v.lang;
+    let content = html! {
+        h1 { (Msg::NewCustomer.t(l)) }
+        (customer_form(l, &NewCustomerForm::default(), &[], None))
+    };
+    layout::page(&v.shell(), Msg::NewCustomer.t(l), content)
+}
+
+fn opt(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+}
+
+/// Create the customer through the API's own parsing, so that the same rules give the same
+/// reasons; errors come back on the fields, a taken number as a duplicate warning.
+pub async fn create(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Form(f): Form<NewCustomerForm>,
+) -> Response {
+    let l = v.lang;
+    let mut cps = Vec::new();
+    if let Some(m) = opt(&f.mobile) {
+        cps.push(CreateContactPoint {
+            kind: Some("mobile".into()),
+            value: Some(m),
+            ..Default::default()
+        });
+    }
+    if let Some(e) = opt(&f.email) {
+        cps.push(CreateContactPoint {
+            kind: Some("email".into()),
+            value: Some(e),
+            ..Default::default()
+        });
+    }
+    let dto = CreateCustomer {
+        kind: opt(&f.kind),
+        name: f.name.clone(),
+        status: opt(&f.status),
+        class: opt(&f.class),
+        city: opt(&f.city),
+        note: opt(&f.note),
+        tags: opt(&f.tags).map(|t| {
+            t.split([',', '，', '、'])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }),
+        contact_points: Some(cps),
+        allow_duplicate: Some(f.allow_duplicate.as_deref() == Some("true")),
+        ..Default::default()
+    };
+    let result = match dto.parse() {
+        Ok(new) => s
+            .store
+            .create_customer(v.ctx, new)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    let reasons = |fields: &[FieldError]| -> Vec<(&'static str, String)> {
+        fields
+            .iter()
+            .map(|e| (form_field(&e.field, &f), e.reason.message(l)))
+            .collect()
+    };
+    let (errors, duplicate) = match result {
+        Ok(c) => return go(&headers, &format!("/customers/{}", c.id)),
+        Err(ApiError::Validation(fields)) => (reasons(&fields), None),
+        Err(ApiError::Conflict(fields)) => {
+            let dup = fields.iter().find_map(|e| match e.reason {
+                Reason::Duplicate { customer_id } => Some(customer_id),
+                _ => None,
+            });
+            (
+                if dup.is_some() {
+                    vec![]
+                } else {
+                    reasons(&fields)
+                },
+                dup,
+            )
+        }
+        Err(e) => return crate::page_error(l, e),
+    };
+    let form = customer_form(l, &f, &errors, duplicate);
+    let status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    if crate::is_htmx(&headers) {
+        // htmx swaps 4xx answers only when told to; the form is the answer either way.
+        return ([("hx-reswap", "outerHTML")], form).into_response();
+    }
+    let content = html! { h1 { (Msg::NewCustomer.t(l)) } (form) };
+    (
+        status,
+        layout::page(&v.shell(), Msg::NewCustomer.t(l), content),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- the customer page
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ShowParams {
+    channel: Option<String>,
+}
+
+/// The customer on one page: profile, contact points, counts per channel, the timeline with a
+/// channel filter, and a form to log a call or visit in a few keystrokes.
+pub async fn show(
+    State(s): State<ApiState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(p): Query<ShowParams>,
+) -> Response {
+    let l = v.lang;
+    let Ok(id) = id.parse::<i64>() else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let id = CustomerId(id);
+    let view = match s.store.customer_360(v.ctx, id).await {
+        Ok(x) => x,
+        Err(e) => return crate::page_error(l, e.into()),
+    };
+    let channel = p.channel.as_deref().and_then(|c| Channel::parse(c).ok());
+    let timeline = match s
+        .store
+        .timeline(
+            v.ctx,
+            id,
+            TimelineQuery {
+                channel,
+                cursor: None,
+                limit: 50,
+            },
+        )
+        .await
+    {
+        Ok(t) => t.items,
+        Err(e) => return crate::page_error(l, e.into()),
+    };
+    let c = &view.customer;
+    let owner = match c.owner_id {
+        Some(o) => s
+            .store
+            .get_user(v.ctx, o)
+            .await
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        None => Msg::Unassigned.t(l).to_owned(),
+    };
+    let content = html! {
+        h1 { (c.name) @if c.vip { " " span.pill { (Msg::Vip.t(l)) } } }
+        div.cols {
+            div {
+                section.card aria-labelledby="profile-h" {
+                    h2 #profile-h { (Msg::Profile.t(l)) }
+                    dl.props {
+                        dt { (Msg::Kind.t(l)) } dd { (value(l, c.kind.as_str())) }
+                        dt { (Msg::Status.t(l)) } dd #status { (value(l, c.status.as_str())) }
+                        dt { (Msg::Class.t(l)) } dd { (value(l, c.class.as_str())) }
+                        dt { (Msg::Owner.t(l)) } dd { (owner) }
+                        @if let Some(co) = &view.company {
+                            dt { (Msg::CompanyOf.t(l)) } dd { a href={"/customers/" (co.id)} { (co.name) } }
+                        }
+                        @if let Some(city) = &c.city { dt { (Msg::City.t(l)) } dd { (city) } }
+                        dt { (Msg::Tags.t(l)) } dd { @for t in &c.tags { span.pill { (t) } } }
+                        dt { (Msg::Created.t(l)) } dd { (when(l, c.created_at)) }
+                        @for (k, val) in &c.custom { dt { (k) } dd { (val.to_string().trim_matches('"')) } }
+                        @if let Some(n) = &c.note { dt { (Msg::Note.t(l)) } dd { (n) } }
+                    }
+                }
+                section.card aria-labelledby="cp-h" {
+                    h2 #cp-h { (Msg::ContactPoints.t(l)) }
+                    ul #contact-points {
+                        @for cp in &c.contact_points {
+                            li { span.muted { (value(l, cp.kind.as_str())) } " " (cp.value) }
+                        }
+                    }
+                }
+                @if !view.contact_persons.is_empty() {
+                    section.card {
+                        h2 { (Msg::ContactPersons.t(l)) }
+                        ul { @for p in &view.contact_persons { li { a href={"/customers/" (p.id)} { (p.name) } } } }
+                    }
+                }
+                section.card aria-labelledby="counts-h" {
+                    h2 #counts-h { (Msg::Counts.t(l)) }
+                    ul #counts {
+                        @for n in &view.interaction_counts {
+                            li { (value(l, n.channel.as_str())) " " strong { (n.count) } }
+                        }
+                    }
+                }
+            }
+            div {
+                section.card aria-labelledby="log-h" {
+                    h2 #log-h { (Msg::LogInteraction.t(l)) }
+                    (log_form(l, id, &[]))
+                }
+                section.card aria-labelledby="tl-h" {
+                    h2 #tl-h { (Msg::Timeline.t(l)) " (" (view.interactions_total) ")" }
+                    nav.channels aria-label=(Msg::Channel.t(l)) {
+                        a href={"/customers/" (id)} aria-current=[channel.is_none().then_some("true")] { (Msg::AllChannels.t(l)) }
+                        @for n in &view.interaction_counts {
+                            a href={"/customers/" (id) "?channel=" (n.channel.as_str())}
+                                aria-current=[(channel == Some(n.channel)).then_some("true")] {
+                                (value(l, n.channel.as_str()))
+                            }
+                        }
+                    }
+                    @if timeline.is_empty() { p.empty { (Msg::NoInteractions.t(l)) } }
+                    ol.timeline #timeline {
+                        @for i in &timeline {
+                            li {
+                                div.when { (when(l, i.occurred_at)) " · " (value(l, i.channel.as_str())) " · " (value(l, i.direction.as_str())) }
+                                @if let Some(sub) = &i.subject { strong { (sub) } br; }
+                                span { (i.body) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout::page(&v.shell(), &c.name, content)
+}
+
+fn log_form(l: Lang, id: CustomerId, errors: &[(String, String)]) -> Markup {
+    html! {
+        form #log-form hx-post={"/customers/" (id) "/interactions"} hx-target="#log-form" hx-swap="outerHTML"
+            method="post" action={"/customers/" (id) "/interactions"} {
+            @for (f, e) in errors { p.alert.bad role="alert" { (f) ": " (e) } }
+            div.toolbar {
+                label { (Msg::Channel.t(l))
+                    select #log-channel name="channel" { @for c in LOG_CHANNELS { option value=(c) { (value(l, c)) } } }
+                }
+                label { (Msg::Direction.t(l))
+                    select name="direction" {
+                        option value="inbound" { (Msg::Inbound.t(l)) }
+                        option value="outbound" { (Msg::Outbound.t(l)) }
+                    }
+                }
+                label { (Msg::Subject.t(l)) input name="subject" type="text"; }
+            }
+            div.field {
+                label for="log-body" { (Msg::Content.t(l)) }
+                textarea #log-body name="body" rows="2" required {}
+            }
+            p { button #log-save type="submit" { (Msg::Log.t(l)) } }
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LogForm {
+    channel: Option<String>,
+    direction: Option<String>,
+    subject: Option<String>,
+    body: Option<String>,
+}
+
+/// Log a call, visit or e-mail from the customer page; the page reloads with it on top.
+pub async fn log_interaction(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<LogForm>,
+) -> Response {
+    let l = v.lang;
+    let Ok(id) = id.parse::<i64>() else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let dto = CreateInteraction {
+        customer_id: Some(id),
+        channel: f.channel,
+        direction: f.direction,
+        subject: opt(&f.subject),
+        body: f.body,
+        ..Default::default()
+    };
+    let result = match dto.parse(Utc::now()) {
+        Ok(new) => s
+            .store
+            .log_interaction(v.ctx, new)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    match result {
+        Ok(_) => go(&headers, &format!("/customers/{id}")),
+        Err(ApiError::Validation(fields)) => {
+            let errors: Vec<(String, String)> = fields
+                .iter()
+                .map(|e| (e.field.clone(), e.reason.message(l)))
+                .collect();
+            let form = log_form(l, CustomerId(id), &errors);
+            (axum::http::StatusCode::OK, form).into_response()
+        }
+        Err(e) => crate::page_error(l, e),
+    }
+}
+
+// ---------------------------------------------------------------- quick lookup
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LookupParams {
+    q: Option<String>,
+}
+
+/// The lookup box: a phone number or e-mail held by one customer lands on that customer (the
+/// screen-pop path); anything else becomes a search of the list.
+pub async fn lookup(
+    State(s): State<ApiState>,
+    v: Viewer,
+    Query(p): Query<LookupParams>,
+) -> Response {
+    let q = p.q.unwrap_or_default().trim().to_owned();
+    let key = if q.contains('@') {
+        guanxi_core::contact::ContactValue::parse(ContactKind::Email, &q)
+            .ok()
+            .map(|c| ContactLookup::Email(c.key))
+    } else if q.chars().filter(char::is_ascii_digit).count() >= 5 {
+        guanxi_core::contact::ContactValue::parse(ContactKind::Mobile, &q)
+            .or_else(|_| guanxi_core::contact::ContactValue::parse(ContactKind::Landline, &q))
+            .ok()
+            .map(|c| ContactLookup::Phone(c.key))
+    } else {
+        None
+    };
+    if let Some(key) = key {
+        match s.store.lookup(v.ctx, &key).await {
+            Ok(found) if found.len() == 1 => {
+                return axum::response::Redirect::to(&format!("/customers/{}", found[0].id))
+                    .into_response()
+            }
+            Ok(_) => {}
+            Err(e) => return crate::page_error(v.lang, e.into()),
+        }
+    }
+    axum::response::Redirect::to(&format!("/customers?q={}", crate::encode(&q))).into_response()
+}

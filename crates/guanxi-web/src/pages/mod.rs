@@ -1,0 +1,85 @@
+//! The pages. Each handler takes a [`Viewer`] (who is looking, in which language), makes its
+//! store calls with the viewer's `Ctx` (so the permission table's reach applies exactly as in
+//! the API) and renders with the shell in `layout`.
+
+pub mod customers;
+pub mod login;
+
+use crate::layout::Shell;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use guanxi_api::auth::Caller;
+use guanxi_api::ApiState;
+use guanxi_core::Lang;
+use guanxi_store::{Ctx, Organisation, User, Via};
+
+/// The signed-in user looking at a page.
+pub struct Viewer {
+    pub ctx: Ctx,
+    pub user: User,
+    pub org: Organisation,
+    pub lang: Lang,
+    pub csrf: Option<String>,
+    /// The browser session, when the page was asked for with the cookie.
+    pub session: Option<i64>,
+}
+
+impl Viewer {
+    pub fn shell(&self) -> Shell<'_> {
+        Shell {
+            lang: self.lang,
+            user_name: &self.user.name,
+            org_name: &self.org.name,
+            csrf: self.csrf.as_deref(),
+        }
+    }
+}
+
+/// The UI's language: the user's choice, else the browser's, else the organisation's.
+pub fn ui_lang(user: &User, headers: &axum::http::HeaderMap, org: &Organisation) -> Lang {
+    user.locale
+        .or_else(|| {
+            headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(org.locale)
+}
+
+impl FromRequestParts<ApiState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &ApiState) -> Result<Self, Response> {
+        let lang = guanxi_api::error::request_lang(&parts.headers);
+        let (Some(ctx), Some(caller)) = (
+            parts.extensions.get::<Ctx>().copied(),
+            parts.extensions.get::<Caller>().cloned(),
+        ) else {
+            return Err(crate::page_error(lang, guanxi_api::ApiError::Internal));
+        };
+        let org = s
+            .store
+            .get_org(ctx.org)
+            .await
+            .map_err(|e| crate::page_error(lang, e.into()))?;
+        let (csrf, session) = match &caller.via {
+            Via::Session { csrf_token, id, .. } => (Some(csrf_token.clone()), Some(*id)),
+            Via::Token { .. } => (None, None),
+        };
+        Ok(Viewer {
+            lang: ui_lang(&caller.user, &parts.headers, &org),
+            ctx,
+            user: caller.user,
+            org,
+            csrf,
+            session,
+        })
+    }
+}
+
+/// `/`: the customer list.
+pub async fn home() -> Response {
+    Redirect::to("/customers").into_response()
+}

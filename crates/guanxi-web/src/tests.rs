@@ -1,0 +1,47 @@
+//! The page table and the pieces of the shell; whole pages are tested in a real browser
+//! (`crates/guanxi/tests/it/browser.rs`) and over HTTP against both databases.
+
+use super::*;
+
+#[test]
+fn only_the_sign_in_form_is_public() {
+    let routes = [
+        ("GET", "/"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("POST", "/lang"),
+        ("GET", "/customers"),
+        ("GET", "/customers/new"),
+        ("POST", "/customers/new"),
+        ("GET", "/customers/{id}"),
+        ("POST", "/customers/{id}/interactions"),
+        ("GET", "/lookup"),
+    ];
+    for (m, r) in routes {
+        let m = Method::from_bytes(m.as_bytes()).expect("method");
+        let a = action_of(&m, r).unwrap_or_else(|| panic!("{m} {r} has no action"));
+        assert_eq!(a == Action::Public, r == "/login", "{m} {r}");
+    }
+    assert_eq!(action_of(&Method::DELETE, "/customers/{id}"), None);
+}
+
+#[test]
+fn the_sign_in_redirect_stays_on_this_site() {
+    let h = HeaderMap::new();
+    let loc = |p: &str| {
+        to_login(p, &h)
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    assert_eq!(loc("/customers/7"), "/login?next=%2Fcustomers%2F7");
+    assert_eq!(loc("//evil.example/x"), "/login?next=%2Fcustomers");
+    let mut hx = HeaderMap::new();
+    hx.insert("hx-request", HeaderValue::from_static("true"));
+    let r = to_login("/customers", &hx);
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(r.headers().contains_key("hx-redirect"));
+}

@@ -1,0 +1,151 @@
+// The web UI end to end in Debian's headless Chromium: sign in, switch language, create a
+// customer with a bad phone number and see the error, fix it, log an interaction, find the
+// customer by phone from the lookup box, see the duplicate warning, sign out.
+//
+// Run by crates/guanxi/tests/it/browser.rs against a real server:
+//   BASE=http://127.0.0.1:PORT EMAIL=… PASSWORD=… UI_LANG=zh-CN|en [SHOTS=dir] node ui.mjs
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+
+const { BASE, EMAIL, PASSWORD } = process.env;
+const LANG = process.env.UI_LANG || "zh-CN";
+const SHOTS = process.env.SHOTS || "";
+const zh = LANG === "zh-CN";
+const T = {
+  signInTitle: zh ? "登录关系 CRM" : "Sign in to Guanxi",
+  customers: zh ? "客户" : "Customers",
+  otherCustomers: zh ? "Customers" : "客户",
+  newCustomer: zh ? "新建客户" : "New customer",
+  phoneError: zh ? "不是有效的电话号码" : "is not a valid phone number",
+  duplicate: zh ? "该联系方式已属于另一位客户" : "already belongs to another customer",
+  noInteractions: zh ? "还没有互动记录" : "No interactions yet",
+  wrongPassword: zh ? "邮箱或密码不正确" : "Wrong e-mail address or password",
+};
+const tag = zh ? "zh" : "en";
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const step = async (name, fn) => {
+  try { await fn(); } catch (e) { console.error(`step failed: ${name}`); throw e; }
+};
+const shot = async (page, name) => {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}-${tag}.png`, fullPage: false });
+};
+try {
+  const context = await browser.newContext({ locale: LANG, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  const h1 = () => page.locator("h1").first().innerText();
+
+  await step("unauthenticated pages lead to the sign-in form", async () => {
+    await page.goto(`${BASE}/customers`);
+    assert.match(page.url(), /\/login\?next=/);
+    assert.equal(await h1(), T.signInTitle);
+  });
+  await step("a wrong password is refused", async () => {
+    await page.fill("#email", EMAIL);
+    await page.fill("#password", "not-the-password");
+    await page.click("#sign-in");
+    await page.getByText(T.wrongPassword).waitFor();
+  });
+  await shot(page, "sign-in");
+  await step("sign in", async () => {
+    await page.fill("#password", PASSWORD);
+    await page.click("#sign-in");
+    await page.waitForURL(/\/customers$/);
+    // The language is remembered per user: an earlier run may have left the other one.
+    if ((await page.locator("html").getAttribute("lang")) !== LANG) {
+      await page.selectOption("#lang", LANG);
+      await page.waitForFunction((want) => document.documentElement.lang === want, LANG);
+    }
+    assert.equal(await h1(), T.customers);
+  });
+  await shot(page, "customers");
+  await step("search as you type", async () => {
+    await page.fill("#q", "zzzz-nobody");
+    await page.locator("td.empty").waitFor();
+    await page.fill("#q", "");
+    await page.locator("#rows a").first().waitFor();
+  });
+  await step("switch language and back", async () => {
+    await page.selectOption("#lang", zh ? "en" : "zh-CN");
+    await page.waitForFunction((want) => document.querySelector("h1")?.innerText === want, T.otherCustomers);
+    await page.selectOption("#lang", LANG);
+    await page.waitForFunction((want) => document.querySelector("h1")?.innerText === want, T.customers);
+  });
+  const suffix = String(Date.now()).slice(-8);
+  const name = (zh ? "浏览器测试客户" : "Browser Test ") + suffix;
+  const mobile = "139" + suffix;
+  let customerUrl = "";
+  await step("a bad phone number is named on its field", async () => {
+    await page.click(`header a[href="/customers/new"]`);
+    assert.equal(await h1(), T.newCustomer);
+    await page.fill("#name", name);
+    await page.fill("#mobile", "12345");
+    await page.click("#save");
+    await page.locator("#mobile-error").waitFor();
+    assert.match(await page.locator("#mobile-error").innerText(), new RegExp(T.phoneError));
+    assert.equal(await page.locator("#mobile").getAttribute("aria-invalid"), "true");
+  });
+  await shot(page, "customer-form-error");
+  await step("fixing it creates the customer", async () => {
+    await page.fill("#mobile", mobile);
+    await page.click("#save");
+    await page.waitForURL(/\/customers\/\d+$/);
+    customerUrl = page.url();
+    assert.equal(await h1(), name);
+    await page.getByText(T.noInteractions).waitFor();
+  });
+  await step("log an interaction", async () => {
+    await page.selectOption("#log-channel", "phone");
+    await page.fill("#log-body", zh ? "首次电话沟通，客户想了解会员积分" : "First call: asked about loyalty points");
+    await page.click("#log-save");
+    await page.locator("#timeline li").first().waitFor();
+    assert.match(await page.locator("#timeline").innerText(), zh ? /首次电话沟通/ : /First call/);
+  });
+  await shot(page, "customer-360");
+  await step("the lookup box finds the customer by phone, written any way", async () => {
+    await page.goto(`${BASE}/customers`);
+    const spaced = `+86 ${mobile.slice(0, 3)} ${mobile.slice(3, 7)} ${mobile.slice(7)}`;
+    await page.fill("#lookup-q", spaced);
+    await page.press("#lookup-q", "Enter");
+    await page.waitForURL(customerUrl);
+    assert.equal(await h1(), name);
+  });
+  await step("a second customer with the same number gets a duplicate warning", async () => {
+    await page.goto(`${BASE}/customers/new`);
+    await page.fill("#name", name + "B");
+    await page.fill("#mobile", mobile);
+    await page.click("#save");
+    await page.locator("#duplicate").waitFor();
+    assert.match(await page.locator("#duplicate").innerText(), new RegExp(T.duplicate));
+    const href = await page.locator("#duplicate a").getAttribute("href");
+    assert.equal(`${BASE}${href}`, customerUrl);
+  });
+  await step("keyboard: the lookup box is reachable and focus is visible", async () => {
+    await page.goto(`${BASE}/customers`);
+    await page.focus("#lookup-q");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "lookup-q");
+  });
+  await step("phone-width screen", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(customerUrl);
+    assert.equal(await h1(), name);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow}px wider than a phone`);
+    await shot(page, "customer-360-phone");
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+  await step("sign out", async () => {
+    await page.click("#sign-out");
+    await page.waitForURL(/\/login/);
+    await page.goto(`${BASE}/customers`);
+    assert.match(page.url(), /\/login\?next=/);
+  });
+  console.log(`browser: ${LANG}: all steps passed`);
+} finally {
+  await browser.close();
+}
