@@ -95,6 +95,15 @@ messages! {
     Required => "必填", "required";
     Mobile => "手机", "Mobile";
     CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
+    Edit => "编辑", "Edit";
+    EditCustomer => "编辑客户", "Edit customer";
+    ChangedMeanwhile => "该客户已被他人修改，请查看最新内容后再保存。", "Someone else changed this customer meanwhile; check the latest version and save again.";
+    History => "变更记录", "History";
+    NoHistory => "还没有变更记录。", "No changes recorded yet.";
+    By => "操作人", "By";
+    System => "系统", "System";
+    Yes => "是", "Yes";
+    No => "否", "No";
 }
 
 /// A status, class or channel value in the UI's words.

@@ -36,6 +36,10 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/customers/{id}", get(pages::customers::show))
         .route(
+            "/customers/{id}/edit",
+            get(pages::customers::edit).post(pages::customers::update),
+        )
+        .route(
             "/customers/{id}/interactions",
             post(pages::customers::log_interaction),
         )
@@ -55,6 +59,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         ("GET" | "POST", "/login") => A::Public,
         ("GET", "/") | ("POST", "/logout" | "/lang") => A::OwnAccount,
         ("GET", "/customers" | "/customers/{id}") => A::ReadCustomers,
+        ("GET" | "POST", "/customers/{id}/edit") => A::WriteCustomers,
         ("GET" | "POST", "/customers/new") => A::CreateCustomers,
         ("POST", "/customers/{id}/interactions") => A::LogInteractions,
         ("GET", "/lookup") => A::LookupCustomers,

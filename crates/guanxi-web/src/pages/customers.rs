@@ -447,8 +447,25 @@ pub async fn show(
             .unwrap_or_default(),
         None => Msg::Unassigned.t(l).to_owned(),
     };
+    let history =
+        if guanxi_core::access::grant(v.user.role, guanxi_core::Action::ReadAudit).is_some() {
+            let q = guanxi_store::AuditQuery {
+                entity: Some("customer".into()),
+                entity_id: Some(id.get()),
+                limit: 20,
+                ..Default::default()
+            };
+            s.store.list_audit(v.ctx, q).await.ok()
+        } else {
+            None
+        };
+    let may_edit =
+        guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteCustomers).is_some();
     let content = html! {
-        h1 { (c.name) @if c.vip { " " span.pill { (Msg::Vip.t(l)) } } }
+        div.titlebar {
+            h1 { (c.name) @if c.vip { " " span.pill { (Msg::Vip.t(l)) } } }
+            @if may_edit { a.button #edit href={"/customers/" (id) "/edit"} { (Msg::Edit.t(l)) } }
+        }
         div.cols {
             div {
                 section.card aria-labelledby="profile-h" {
@@ -496,6 +513,26 @@ pub async fn show(
                     h2 #log-h { (Msg::LogInteraction.t(l)) }
                     (log_form(l, id, &[]))
                 }
+                @if let Some(h) = &history {
+                    section.card aria-labelledby="history-h" {
+                        h2 #history-h { (Msg::History.t(l)) }
+                        @if h.is_empty() { p.empty { (Msg::NoHistory.t(l)) } }
+                        ol.timeline #history {
+                            @for a in h {
+                                li {
+                                    div.when { (when(l, a.at)) " · " (Msg::By.t(l)) " "
+                                        (a.actor_name.as_deref().unwrap_or(Msg::System.t(l))) }
+                                    code { (a.action) }
+                                    @if let Some(ch) = a.detail.get("changes").and_then(|c| c.as_object()) {
+                                        ul { @for (k, pair) in ch {
+                                            li { (k) ": " (short(&pair[0])) " → " (short(&pair[1])) }
+                                        } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
                 section.card aria-labelledby="tl-h" {
                     h2 #tl-h { (Msg::Timeline.t(l)) " (" (view.interactions_total) ")" }
                     nav.channels aria-label=(Msg::Channel.t(l)) {
@@ -522,6 +559,20 @@ pub async fn show(
         }
     };
     layout::page(&v.shell(), &c.name, content)
+}
+
+/// A value of a change, short enough for a line.
+fn short(v: &serde_json::Value) -> String {
+    let s = match v {
+        serde_json::Value::Null => "∅".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 60 {
+        s.chars().take(60).chain(['…']).collect()
+    } else {
+        s
+    }
 }
 
 fn log_form(l: Lang, id: CustomerId, errors: &[(String, String)]) -> Markup {
@@ -638,4 +689,226 @@ pub async fn lookup(
         }
     }
     axum::response::Redirect::to(&format!("/customers?q={}", crate::encode(&q))).into_response()
+}
+
+// ---------------------------------------------------------------- editing
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EditForm {
+    name: Option<String>,
+    status: Option<String>,
+    class: Option<String>,
+    vip: Option<String>,
+    owner_id: Option<String>,
+    city: Option<String>,
+    tags: Option<String>,
+    note: Option<String>,
+    version: Option<i64>,
+}
+
+impl EditForm {
+    fn of(c: &guanxi_store::Customer) -> Self {
+        Self {
+            name: Some(c.name.clone()),
+            status: Some(c.status.as_str().into()),
+            class: Some(c.class.as_str().into()),
+            vip: c.vip.then(|| "true".into()),
+            owner_id: c.owner_id.map(|o| o.to_string()),
+            city: c.city.clone(),
+            tags: Some(c.tags.join(", ")),
+            note: c.note.clone(),
+            version: Some(c.version),
+        }
+    }
+}
+
+fn edit_form(
+    l: Lang,
+    id: CustomerId,
+    f: &EditForm,
+    users: &[guanxi_store::User],
+    errors: &[(String, String)],
+    stale: bool,
+) -> Markup {
+    let err = |name: &str| {
+        errors
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, m)| m.clone())
+    };
+    let text = |name: &'static str, label: Msg, val: Option<&str>| {
+        let e = err(name);
+        html! {
+            div.field.invalid[e.is_some()] {
+                label for=(name) { (label.t(l)) }
+                input id=(name) name=(name) type="text" value=(val.unwrap_or(""))
+                    aria-invalid=[e.as_ref().map(|_| "true")]
+                    aria-describedby=[e.as_ref().map(|_| format!("{name}-error"))];
+                @if let Some(e) = e { span.error id={(name) "-error"} role="alert" { (e) } }
+            }
+        }
+    };
+    let owner_err = err("owner_id");
+    html! {
+        form #edit-form.card hx-post={"/customers/" (id) "/edit"} hx-target="#edit-form" hx-swap="outerHTML"
+            method="post" action={"/customers/" (id) "/edit"} {
+            @if stale { p.alert.bad role="alert" #stale { (Msg::ChangedMeanwhile.t(l)) } }
+            @else if !errors.is_empty() { p.alert.bad role="alert" { (Msg::FixErrors.t(l)) } }
+            input type="hidden" name="version" value=(f.version.unwrap_or(0));
+            div.form-grid {
+                (text("name", Msg::Name, f.name.as_deref()))
+                div.field {
+                    label for="status" { (Msg::Status.t(l)) }
+                    select #status name="status" {
+                        @for o in STATUSES { option value=(o) selected[f.status.as_deref() == Some(o)] { (value(l, o)) } }
+                    }
+                }
+                div.field {
+                    label for="class" { (Msg::Class.t(l)) }
+                    select #class name="class" {
+                        @for o in CLASSES { option value=(o) selected[f.class.as_deref() == Some(o)] { (value(l, o)) } }
+                    }
+                }
+                div.field.invalid[owner_err.is_some()] {
+                    label for="owner_id" { (Msg::Owner.t(l)) }
+                    select #owner_id name="owner_id" {
+                        option value="" { (Msg::Unassigned.t(l)) }
+                        @for u in users.iter().filter(|u| u.active) {
+                            option value=(u.id) selected[f.owner_id.as_deref() == Some(u.id.to_string().as_str())] { (u.name) }
+                        }
+                    }
+                    @if let Some(e) = owner_err { span.error #owner_id-error role="alert" { (e) } }
+                }
+                (text("city", Msg::City, f.city.as_deref()))
+                (text("tags", Msg::Tags, f.tags.as_deref()))
+                div.field {
+                    label for="vip" { (Msg::Vip.t(l)) }
+                    select #vip name="vip" {
+                        option value="false" selected[f.vip.is_none()] { (Msg::No.t(l)) }
+                        option value="true" selected[f.vip.is_some()] { (Msg::Yes.t(l)) }
+                    }
+                }
+            }
+            div.field {
+                label for="note" { (Msg::Note.t(l)) }
+                textarea #note name="note" rows="3" { (f.note.as_deref().unwrap_or("")) }
+            }
+            p {
+                button #save type="submit" { (Msg::Save.t(l)) }
+                " " a href={"/customers/" (id)} { (Msg::Cancel.t(l)) }
+            }
+        }
+    }
+}
+
+fn parse_id(raw: &str, l: Lang) -> Result<CustomerId, Response> {
+    raw.parse::<i64>()
+        .map(CustomerId)
+        .map_err(|_| crate::page_error(l, ApiError::RouteNotFound))
+}
+
+/// The edit form, filled with the customer as stored (its version rides along).
+pub async fn edit(State(s): State<ApiState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let l = v.lang;
+    let id = match parse_id(&id, l) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let c = match s.store.get_customer(v.ctx, id, false).await {
+        Ok(c) => c,
+        Err(e) => return crate::page_error(l, e.into()),
+    };
+    let users = s.store.list_users(v.ctx).await.unwrap_or_default();
+    let content = html! {
+        h1 { (Msg::EditCustomer.t(l)) ": " (c.name) }
+        (edit_form(l, id, &EditForm::of(&c), &users, &[], false))
+    };
+    layout::page(&v.shell(), Msg::EditCustomer.t(l), content)
+}
+
+/// Save the edit through the API's own patch parsing, with the version the form was made
+/// from: a change made by someone else meanwhile is reported, not overwritten.
+pub async fn update(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let l = v.lang;
+    let id = match parse_id(&id, l) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let owner = match opt(&f.owner_id) {
+        None => Some(None),
+        Some(o) => match o.parse::<i64>() {
+            Ok(o) => Some(Some(o)),
+            Err(_) => Some(None),
+        },
+    };
+    let dto = guanxi_api::dto::customers::UpdateCustomer {
+        name: Some(f.name.clone()),
+        status: Some(opt(&f.status)),
+        class: Some(opt(&f.class)),
+        vip: Some(Some(f.vip.as_deref() == Some("true"))),
+        owner_id: owner,
+        city: Some(opt(&f.city)),
+        note: Some(opt(&f.note)),
+        tags: Some(Some(
+            f.tags
+                .as_deref()
+                .unwrap_or("")
+                .split([',', '，', '、'])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )),
+        ..Default::default()
+    };
+    let result = match dto.parse() {
+        Ok(patch) => s
+            .store
+            .update_customer(v.ctx, id, f.version, patch)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    let (errors, stale) = match result {
+        Ok(c) => return go(&headers, &format!("/customers/{}", c.id)),
+        Err(ApiError::Validation(fields)) | Err(ApiError::Conflict(fields)) => (
+            fields
+                .iter()
+                .map(|e| {
+                    (
+                        e.field.split(['.', '[']).next().unwrap_or("").to_owned(),
+                        e.reason.message(l),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            false,
+        ),
+        Err(ApiError::PreconditionFailed { .. }) => (vec![], true),
+        Err(e) => return crate::page_error(l, e),
+    };
+    let users = s.store.list_users(v.ctx).await.unwrap_or_default();
+    let form = if stale {
+        // Show what is stored now, so that the user can redo the change on top of it.
+        match s.store.get_customer(v.ctx, id, false).await {
+            Ok(c) => edit_form(l, id, &EditForm::of(&c), &users, &[], true),
+            Err(e) => return crate::page_error(l, e.into()),
+        }
+    } else {
+        edit_form(l, id, &f, &users, &errors, false)
+    };
+    if crate::is_htmx(&headers) {
+        return form.into_response();
+    }
+    let content = html! { h1 { (Msg::EditCustomer.t(l)) } (form) };
+    (
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        layout::page(&v.shell(), Msg::EditCustomer.t(l), content),
+    )
+        .into_response()
 }

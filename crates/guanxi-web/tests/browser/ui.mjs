@@ -106,6 +106,30 @@ try {
     await page.locator("#timeline li").first().waitFor();
     assert.match(await page.locator("#timeline").innerText(), zh ? /首次电话沟通/ : /First call/);
   });
+  await step("edit the customer; the change shows in its history", async () => {
+    await page.goto(customerUrl);
+    await page.click("#edit");
+    await page.selectOption("#status", "loyal");
+    await page.fill("#tags", zh ? "重要, 回头客" : "important, repeat");
+    await page.click("#save");
+    await page.waitForURL(customerUrl);
+    assert.equal(await page.locator("#status").innerText(), zh ? "忠诚" : "Loyal");
+    assert.match(await page.locator("#history").innerText(), /customer\.updated/);
+  });
+  await step("an edit made meanwhile by someone else is not overwritten", async () => {
+    const other = await context.newPage();
+    await page.goto(`${customerUrl}/edit`);
+    await other.goto(`${customerUrl}/edit`);
+    await other.fill("#city", zh ? "杭州" : "Hangzhou");
+    await other.click("#save");
+    await other.waitForURL(customerUrl);
+    await other.close();
+    await page.fill("#city", zh ? "苏州" : "Suzhou");
+    await page.click("#save");
+    await page.locator("#stale").waitFor();
+    assert.equal(await page.locator("#city").inputValue(), zh ? "杭州" : "Hangzhou");
+  });
+  await page.goto(customerUrl);
   await shot(page, "customer-360");
   await step("the lookup box finds the customer by phone, written any way", async () => {
     await page.goto(`${BASE}/customers`);
