@@ -801,18 +801,15 @@ fn edit_form(
     }
 }
 
-fn parse_id(raw: &str, l: Lang) -> Result<CustomerId, Response> {
-    raw.parse::<i64>()
-        .map(CustomerId)
-        .map_err(|_| crate::page_error(l, ApiError::RouteNotFound))
+fn parse_id(raw: &str) -> Option<CustomerId> {
+    raw.parse::<i64>().ok().map(CustomerId)
 }
 
 /// The edit form, filled with the customer as stored (its version rides along).
 pub async fn edit(State(s): State<ApiState>, v: Viewer, Path(id): Path<String>) -> Response {
     let l = v.lang;
-    let id = match parse_id(&id, l) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
     };
     let c = match s.store.get_customer(v.ctx, id, false).await {
         Ok(c) => c,
@@ -836,9 +833,8 @@ pub async fn update(
     Form(f): Form<EditForm>,
 ) -> Response {
     let l = v.lang;
-    let id = match parse_id(&id, l) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
     };
     let owner = match opt(&f.owner_id) {
         None => Some(None),
