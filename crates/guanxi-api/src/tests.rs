@@ -324,6 +324,14 @@ impl Store for Fake {
     async fn restore_customer(&self, _: Ctx, _: CustomerId) -> StoreResult<Customer> {
         Err(not_in_fake())
     }
+    async fn merge_customers(
+        &self,
+        _: Ctx,
+        _: CustomerId,
+        _: CustomerId,
+    ) -> StoreResult<(Customer, MergeStats)> {
+        Err(not_in_fake())
+    }
 
     async fn list_customers(
         &self,

@@ -15,7 +15,7 @@ use guanxi_core::interaction::Channel;
 use guanxi_core::{CustomerId, DomainError, OrgId, Reach, Reason, TeamId, UserId};
 use guanxi_store::{
     ChannelCount, ContactLookup, Ctx, Customer, Customer360, CustomerPatch, CustomerQuery,
-    CustomerSort, CustomerSummary, NewCustomer, Page, StoreError,
+    CustomerSort, CustomerSummary, MergeStats, NewCustomer, Page, StoreError,
 };
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
@@ -557,6 +557,21 @@ impl SqlStore {
                 });
             }
             if !delete {
+                let merged: Option<i64> = sqlx::query_scalar(
+                    "SELECT merged_into FROM customers WHERE org_id = $1 AND id = $2",
+                )
+                .bind(ctx.org.get())
+                .bind(id.get())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if let Some(into) = merged {
+                    // Its history lives on in the customer it was merged into.
+                    return Err(StoreError::Conflict {
+                        field: "id".into(),
+                        reason: Reason::Duplicate { customer_id: into },
+                    });
+                }
                 // Restoring must not bring back a contact point another customer took since.
                 for cp in &old.contact_points {
                     let value = guanxi_core::contact::ContactValue {
@@ -608,6 +623,161 @@ impl SqlStore {
         let customer = load(&mut tx, ctx.org, Reach::Org, id, true).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(customer)
+    }
+
+    pub(crate) async fn merge_customers_impl(
+        &self,
+        ctx: Ctx,
+        keep: CustomerId,
+        merge: CustomerId,
+    ) -> Result<(Customer, MergeStats), StoreError> {
+        if keep == merge {
+            return Err(StoreError::invalid("merge_id", Reason::SelfReference));
+        }
+        let mut tx = self.begin_write().await?;
+        let kept = load(&mut tx, ctx.org, ctx.reach, keep, false).await?;
+        let gone = match load(&mut tx, ctx.org, ctx.reach, merge, false).await {
+            Ok(c) => c,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(StoreError::invalid("merge_id", Reason::NotFound))
+            }
+            Err(e) => return Err(e),
+        };
+        if kept.kind != gone.kind {
+            let reason = match kept.kind {
+                CustomerKind::Company => Reason::CompanyOnly,
+                CustomerKind::Person => Reason::PersonOnly,
+            };
+            return Err(StoreError::invalid("merge_id", reason));
+        }
+        let (org, k, m) = (ctx.org.get(), keep.get(), merge.get());
+        let now = now_micros();
+        let mut stats = MergeStats::default();
+        stats.interactions = sqlx::query(
+            "UPDATE interactions SET customer_id = $1, updated_at = $2 WHERE org_id = $3 AND customer_id = $4",
+        )
+        .bind(k)
+        .bind(now)
+        .bind(org)
+        .bind(m)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        let held: BTreeSet<&str> = kept.contact_points.iter().map(|c| c.key.as_str()).collect();
+        for cp in &gone.contact_points {
+            if held.contains(cp.key.as_str()) {
+                sqlx::query("DELETE FROM contact_points WHERE org_id = $1 AND id = $2")
+                    .bind(org)
+                    .bind(cp.id.get())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            } else {
+                sqlx::query(
+                    "UPDATE contact_points SET customer_id = $1, is_primary = $2 WHERE org_id = $3 AND id = $4",
+                )
+                .bind(k)
+                .bind(false)
+                .bind(org)
+                .bind(cp.id.get())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                stats.contact_points += 1;
+            }
+        }
+        stats.contact_persons = sqlx::query(
+            "UPDATE customers SET company_id = $1 WHERE org_id = $2 AND company_id = $3",
+        )
+        .bind(k)
+        .bind(org)
+        .bind(m)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        // Fill what the kept customer lacks; what it has wins.
+        let mut c = kept.clone();
+        c.title = c.title.or(gone.title.clone());
+        c.owner_id = c.owner_id.or(gone.owner_id);
+        c.team_id = c.team_id.or(gone.team_id);
+        c.company_id = c
+            .company_id
+            .or(gone.company_id)
+            .filter(|co| *co != keep && *co != merge);
+        c.city = c.city.or(gone.city.clone());
+        c.birthday = c.birthday.or(gone.birthday);
+        c.note = match (&kept.note, &gone.note) {
+            (Some(a), Some(b)) if a != b => Some(format!("{a}\n{b}")),
+            (a, b) => a.clone().or(b.clone()),
+        };
+        c.vip = kept.vip || gone.vip;
+        for t in &gone.tags {
+            if !c.tags.contains(t) && c.tags.len() < guanxi_core::customer::TAGS_MAX {
+                c.tags.push(t.clone());
+            }
+        }
+        for (key, val) in &gone.custom {
+            c.custom.entry(key.clone()).or_insert_with(|| val.clone());
+        }
+        sqlx::query(
+            "UPDATE customers SET company_id = $1, title = $2, owner_id = $3, team_id = $4, city = $5, \
+             birthday = $6, note = $7, vip = $8, tags = $9, custom = $10, version = version + 1, updated_at = $11 \
+             WHERE org_id = $12 AND id = $13",
+        )
+        .bind(c.company_id.map(CustomerId::get))
+        .bind(c.title.as_deref())
+        .bind(c.owner_id.map(UserId::get))
+        .bind(c.team_id.map(TeamId::get))
+        .bind(c.city.as_deref())
+        .bind(date_to_str(c.birthday))
+        .bind(c.note.as_deref())
+        .bind(c.vip)
+        .bind(to_json(&c.tags)?)
+        .bind(to_json(&c.custom)?)
+        .bind(now)
+        .bind(org)
+        .bind(k)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        set_tags(&mut tx, ctx.org, k, &kept.tags, &c.tags).await?;
+        sqlx::query(
+            "UPDATE customers SET deleted_at = $1, merged_into = $2, version = version + 1, updated_at = $1 \
+             WHERE org_id = $3 AND id = $4",
+        )
+        .bind(now)
+        .bind(k)
+        .bind(org)
+        .bind(m)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let customer = load(&mut tx, ctx.org, Reach::Org, keep, false).await?;
+        let changes = diff(&snapshot(&kept), &snapshot(&customer));
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "customer.merged_away",
+            "customer",
+            m,
+            &json!({"into": k, "name": gone.name}),
+        )
+        .await?;
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "customer.merged",
+            "customer",
+            k,
+            &json!({"merged": m, "name": gone.name, "moved": stats, "changes": changes}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok((customer, stats))
     }
 
     pub(crate) async fn lookup_impl(

@@ -251,6 +251,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "access",
         include_str!("../migrations/sqlite/0002_access.sql"),
     ),
+    (
+        3,
+        "merge",
+        include_str!("../migrations/sqlite/0003_merge.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -263,6 +268,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         2,
         "access",
         include_str!("../migrations/postgres/0002_access.sql"),
+    ),
+    (
+        3,
+        "merge",
+        include_str!("../migrations/postgres/0003_merge.sql"),
     ),
 ];
 

@@ -136,6 +136,14 @@ impl Store for SqlStore {
     async fn restore_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Customer> {
         self.restore_customer_impl(ctx, id).await
     }
+    async fn merge_customers(
+        &self,
+        ctx: Ctx,
+        keep: CustomerId,
+        merge: CustomerId,
+    ) -> StoreResult<(Customer, MergeStats)> {
+        self.merge_customers_impl(ctx, keep, merge).await
+    }
     async fn list_customers(
         &self,
         ctx: Ctx,

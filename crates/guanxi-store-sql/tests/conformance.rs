@@ -54,6 +54,7 @@ stories!(
     concurrent_logging_isolates_failures,
     reach_limits_what_each_user_sees,
     changes_are_audited_with_who_and_what,
+    merging_keeps_all_history,
 );
 
 #[tokio::test]
@@ -1245,4 +1246,92 @@ async fn changes_are_audited_with_who_and_what(s: S) {
     // Another organisation reads none of it.
     let b = org(&s, "其他").await;
     assert!(s.list_audit(b, q).await.expect("audit b").is_empty());
+}
+
+/// Merging a duplicate moves its history onto the customer kept and leaves a pointer behind.
+async fn merging_keeps_all_history(s: S) {
+    let a = org(&s, "合并").await;
+    let mut keep = person("周星", vec![cp(ContactKind::Mobile, "13612345678")]);
+    keep.tags = vec!["老客户".into()];
+    let keep = s.create_customer(a, keep).await.expect("keep");
+    let mut dup = person(
+        "周星",
+        vec![
+            cp(ContactKind::Mobile, "136 1234 5678"),
+            cp(ContactKind::Email, "zhou.xing@example.com"),
+        ],
+    );
+    dup.allow_duplicate = true;
+    dup.tags = vec!["微信群".into(), "老客户".into()];
+    dup.city = Some("宁波".into());
+    let dup = s.create_customer(a, dup).await.expect("dup");
+    for _ in 0..3 {
+        s.log_interaction(a, interaction_for(dup.id))
+            .await
+            .expect("log");
+    }
+    s.log_interaction(a, interaction_for(keep.id))
+        .await
+        .expect("log");
+    let (kept, stats) = s.merge_customers(a, keep.id, dup.id).await.expect("merge");
+    assert_eq!(stats.interactions, 3);
+    assert_eq!(stats.contact_points, 1, "the shared number is not doubled");
+    assert_eq!(kept.contact_points.len(), 2);
+    assert_eq!(kept.tags, vec!["老客户".to_owned(), "微信群".to_owned()]);
+    assert_eq!(kept.city.as_deref(), Some("宁波"));
+    let tl = s
+        .timeline(
+            a,
+            keep.id,
+            TimelineQuery {
+                channel: None,
+                cursor: None,
+                limit: 50,
+            },
+        )
+        .await
+        .expect("timeline");
+    assert_eq!(tl.items.len(), 4);
+    assert!(matches!(
+        s.get_customer(a, dup.id, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let found = s
+        .lookup(a, &ContactLookup::Email("zhou.xing@example.com".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(
+        found.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![keep.id]
+    );
+    // A merged customer cannot come back, and nothing merges with itself or a deleted one.
+    assert!(matches!(
+        s.restore_customer(a, dup.id).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(s.merge_customers(a, keep.id, keep.id).await.is_err());
+    assert!(s.merge_customers(a, keep.id, dup.id).await.is_err());
+    // Both sides say so in the audit log.
+    let q = |id: CustomerId| AuditQuery {
+        entity: Some("customer".into()),
+        entity_id: Some(id.get()),
+        limit: 5,
+        ..Default::default()
+    };
+    let kept_log = s.list_audit(a, q(keep.id)).await.expect("audit");
+    assert_eq!(kept_log[0].action, "customer.merged");
+    assert_eq!(kept_log[0].detail["merged"], json!(dup.id.get()));
+    let gone_log = s.list_audit(a, q(dup.id)).await.expect("audit");
+    assert_eq!(gone_log[0].action, "customer.merged_away");
+    // Another organisation cannot merge into or from this one.
+    let b = org(&s, "别人").await;
+    let other = s
+        .create_customer(b, person("外人", vec![]))
+        .await
+        .expect("other");
+    assert!(s.merge_customers(b, other.id, keep.id).await.is_err());
+    assert!(matches!(
+        s.merge_customers(b, keep.id, other.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

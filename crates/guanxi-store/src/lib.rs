@@ -132,6 +132,15 @@ pub trait Store: Send + Sync + 'static {
         expected_version: Option<i64>,
     ) -> StoreResult<Customer>;
     async fn restore_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Customer>;
+    /// Merge customer `merge` into `keep`: its interactions, contact points (those `keep` lacks),
+    /// contact persons and tags move over, empty fields of `keep` are filled from it, and it is
+    /// soft-deleted with a pointer to `keep` (it cannot be restored). Audited on both.
+    async fn merge_customers(
+        &self,
+        ctx: Ctx,
+        keep: CustomerId,
+        merge: CustomerId,
+    ) -> StoreResult<(Customer, MergeStats)>;
     async fn list_customers(
         &self,
         ctx: Ctx,

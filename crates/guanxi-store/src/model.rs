@@ -229,6 +229,14 @@ pub struct Customer {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
+/// What a merge moved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MergeStats {
+    pub interactions: u64,
+    pub contact_points: u64,
+    pub contact_persons: u64,
+}
+
 /// A row of the customer list: enough to show and sort, without the custom fields.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CustomerSummary {

@@ -96,6 +96,11 @@ messages! {
     Mobile => "手机", "Mobile";
     CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
     Edit => "编辑", "Edit";
+    PossibleDuplicates => "可能重复的客户", "Possible duplicates";
+    NoDuplicates => "没有发现同名或同号码的客户。", "No other customer has this name or number.";
+    MergeHere => "合并到当前客户", "Merge into this customer";
+    MergeConfirm => "合并后，对方的互动记录、联系方式和标签将转到当前客户，对方记录将被删除且无法恢复。确定合并吗？", "Its interactions, contact points and tags move to this customer and it is removed for good. Merge?";
+    Merged => "已合并，历史记录已转入当前客户。", "Merged; its history now belongs to this customer.";
     EditCustomer => "编辑客户", "Edit customer";
     ChangedMeanwhile => "该客户已被他人修改，请查看最新内容后再保存。", "Someone else changed this customer meanwhile; check the latest version and save again.";
     History => "变更记录", "History";

@@ -43,6 +43,11 @@ pub fn router(state: ApiState) -> Router {
             "/customers/{id}/interactions",
             post(pages::customers::log_interaction),
         )
+        .route(
+            "/customers/{id}/duplicates",
+            get(pages::customers::duplicates),
+        )
+        .route("/customers/{id}/merge", post(pages::customers::merge))
         .route("/lookup", get(pages::customers::lookup))
         .route_layer(middleware::from_fn_with_state(
             (state.clone(), WebGate),
@@ -62,6 +67,9 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         ("GET" | "POST", "/customers/{id}/edit") => A::WriteCustomers,
         ("GET" | "POST", "/customers/new") => A::CreateCustomers,
         ("POST", "/customers/{id}/interactions") => A::LogInteractions,
+        ("GET", "/customers/{id}/duplicates") | ("POST", "/customers/{id}/merge") => {
+            A::DeleteCustomers
+        }
         ("GET", "/lookup") => A::LookupCustomers,
         _ => return None,
     })

@@ -19,6 +19,8 @@ fn only_the_sign_in_form_is_public() {
         ("POST", "/customers/{id}/edit"),
         ("POST", "/customers/{id}/interactions"),
         ("GET", "/lookup"),
+        ("GET", "/customers/{id}/duplicates"),
+        ("POST", "/customers/{id}/merge"),
     ];
     for (m, r) in routes {
         let m = Method::from_bytes(m.as_bytes()).expect("method");

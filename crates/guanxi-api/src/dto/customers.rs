@@ -1001,3 +1001,36 @@ mod tests {
         assert_eq!(e.fields()[0].reason, Reason::InvalidPhone);
     }
 }
+
+// ---------------------------------------------------------------- merging
+
+/// Merge a duplicate into this customer.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeCustomers {
+    /// The duplicate: its history moves here and it is removed.
+    #[schema(value_type = i64)]
+    pub merge_id: Option<i64>,
+}
+
+impl MergeCustomers {
+    pub fn parse(self) -> Result<CustomerId, DomainError> {
+        match self.merge_id {
+            Some(id) => Ok(CustomerId(id)),
+            None => Err(DomainError::field("merge_id", Reason::Required)),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovedView {
+    pub interactions: u64,
+    pub contact_points: u64,
+    pub contact_persons: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MergedView {
+    pub customer: CustomerView,
+    pub moved: MovedView,
+}

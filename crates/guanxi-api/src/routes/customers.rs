@@ -3,7 +3,8 @@
 use super::{created, versioned};
 use crate::dto::customers::{
     CreateCustomer, Customer360View, CustomerPage, CustomerView, GetCustomerQuery,
-    ListCustomersQuery, LookupQuery, LookupResult, UpdateCustomer,
+    ListCustomersQuery, LookupQuery, LookupResult, MergeCustomers, MergedView, MovedView,
+    UpdateCustomer,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IdPath, IfMatch, JsonBody, OrgCtx, PathParams, QueryParams};
@@ -176,4 +177,40 @@ pub async fn view_360(
 ) -> Result<Json<Customer360View>, ApiError> {
     let v = s.store.customer_360(ctx, CustomerId(p.id)).await?;
     Ok(Json(v.into()))
+}
+
+/// Merge a duplicate (`merge_id`) into this customer: its interactions, contact points, contact
+/// persons and tags move here, empty fields are filled from it, and it is removed for good
+/// (it cannot be restored). Needs the right to delete customers.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers",
+    params(("id" = i64, Path, description = "The customer kept")),
+    request_body = MergeCustomers,
+    responses(
+        (status = 200, description = "Merged", body = MergedView, headers(("ETag" = String))),
+        (status = 404, description = "No such customer", body = ErrorBody),
+        (status = 422, description = "The duplicate is missing, the same, or of another kind", body = ErrorBody),
+    ))]
+pub async fn merge(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    JsonBody(body): JsonBody<MergeCustomers>,
+) -> Result<Response, ApiError> {
+    let other = body.parse()?;
+    let (c, moved) = s
+        .store
+        .merge_customers(ctx, CustomerId(p.id), other)
+        .await?;
+    Ok(versioned(
+        StatusCode::OK,
+        c.version,
+        MergedView {
+            customer: c.into(),
+            moved: MovedView {
+                interactions: moved.interactions,
+                contact_points: moved.contact_points,
+                contact_persons: moved.contact_persons,
+            },
+        },
+    ))
 }

@@ -58,6 +58,7 @@ pub fn api_routes() -> Router<ApiState> {
                 .delete(customers::delete),
         )
         .route("/api/v1/customers/{id}/restore", post(customers::restore))
+        .route("/api/v1/customers/{id}/merge", post(customers::merge))
         .route("/api/v1/customers/{id}/360", get(customers::view_360))
         .route(
             "/api/v1/customers/{id}/timeline",
@@ -125,7 +126,8 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         | ("PATCH" | "DELETE", "/api/v1/customers/{id}/contact-points/{cp_id}") => {
             A::WriteCustomers
         }
-        ("DELETE", "/api/v1/customers/{id}") | ("POST", "/api/v1/customers/{id}/restore") => {
+        ("DELETE", "/api/v1/customers/{id}")
+        | ("POST", "/api/v1/customers/{id}/restore" | "/api/v1/customers/{id}/merge") => {
             A::DeleteCustomers
         }
         ("POST", "/api/v1/interactions") => A::LogInteractions,

@@ -401,6 +401,7 @@ pub async fn create(
 #[derive(Debug, Default, Deserialize)]
 pub struct ShowParams {
     channel: Option<String>,
+    merged: Option<i64>,
 }
 
 /// The customer on one page: profile, contact points, counts per channel, the timeline with a
@@ -461,7 +462,10 @@ pub async fn show(
         };
     let may_edit =
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteCustomers).is_some();
+    let may_merge =
+        guanxi_core::access::grant(v.user.role, guanxi_core::Action::DeleteCustomers).is_some();
     let content = html! {
+        @if p.merged.is_some() { p.alert role="status" #merged { (Msg::Merged.t(l)) } }
         div.titlebar {
             h1 { (c.name) @if c.vip { " " span.pill { (Msg::Vip.t(l)) } } }
             @if may_edit { a.button #edit href={"/customers/" (id) "/edit"} { (Msg::Edit.t(l)) } }
@@ -512,6 +516,14 @@ pub async fn show(
                 section.card aria-labelledby="log-h" {
                     h2 #log-h { (Msg::LogInteraction.t(l)) }
                     (log_form(l, id, &[]))
+                }
+                @if may_merge {
+                    section.card aria-labelledby="dup-h" {
+                        h2 #dup-h { (Msg::PossibleDuplicates.t(l)) }
+                        div #duplicates hx-get={"/customers/" (id) "/duplicates"} hx-trigger="load" {
+                            noscript { a href={"/customers/" (id) "/duplicates"} { (Msg::PossibleDuplicates.t(l)) } }
+                        }
+                    }
                 }
                 @if let Some(h) = &history {
                     section.card aria-labelledby="history-h" {
@@ -907,4 +919,89 @@ pub async fn update(
         layout::page(&v.shell(), Msg::EditCustomer.t(l), content),
     )
         .into_response()
+}
+
+// ---------------------------------------------------------------- duplicates and merging
+
+/// Customers that look like this one: the same name, or holding one of its numbers or
+/// addresses. Loaded after the page, so that the customer page stays fast.
+pub async fn duplicates(State(s): State<ApiState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let l = v.lang;
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let c = match s.store.get_customer(v.ctx, id, false).await {
+        Ok(c) => c,
+        Err(e) => return crate::page_error(l, e.into()),
+    };
+    let mut found: Vec<(CustomerId, String)> = Vec::new();
+    for cp in &c.contact_points {
+        let key = match cp.kind {
+            ContactKind::Mobile | ContactKind::Landline => {
+                Some(ContactLookup::Phone(cp.key.clone()))
+            }
+            ContactKind::Email => Some(ContactLookup::Email(cp.key.clone())),
+            ContactKind::Wechat => Some(ContactLookup::Wechat(cp.key.clone())),
+            _ => None,
+        };
+        if let Some(key) = key {
+            if let Ok(hits) = s.store.lookup(v.ctx, &key).await {
+                found.extend(hits.into_iter().map(|h| (h.id, h.name)));
+            }
+        }
+    }
+    let q = ListCustomersQuery {
+        q: Some(c.name.clone()),
+        limit: Some("6".into()),
+        ..Default::default()
+    };
+    if let Ok(q) = q.parse() {
+        if let Ok(page) = s.store.list_customers(v.ctx, q).await {
+            found.extend(page.items.into_iter().map(|h| (h.id, h.name)));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    found.retain(|(other, _)| *other != id && seen.insert(*other));
+    html! {
+        @if found.is_empty() { p.muted { (Msg::NoDuplicates.t(l)) } }
+        ul #duplicate-list {
+            @for (other, name) in &found {
+                li {
+                    a href={"/customers/" (other)} { (name) " #" (other) } " "
+                    form.inline hx-post={"/customers/" (id) "/merge"} hx-confirm=(Msg::MergeConfirm.t(l))
+                        method="post" action={"/customers/" (id) "/merge"} {
+                        input type="hidden" name="merge_id" value=(other);
+                        button.merge type="submit" { (Msg::MergeHere.t(l)) }
+                    }
+                }
+            }
+        }
+    }
+    .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MergeForm {
+    merge_id: Option<i64>,
+}
+
+/// Merge a duplicate into this customer, then show this customer again.
+pub async fn merge(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<MergeForm>,
+) -> Response {
+    let l = v.lang;
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let Some(other) = f.merge_id else {
+        return crate::page_error(l, ApiError::Validation(vec![]));
+    };
+    match s.store.merge_customers(v.ctx, id, CustomerId(other)).await {
+        Ok(_) => go(&headers, &format!("/customers/{id}?merged={other}")),
+        Err(e) => crate::page_error(l, e.into()),
+    }
 }

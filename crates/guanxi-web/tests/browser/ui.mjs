@@ -149,6 +149,22 @@ try {
     const href = await page.locator("#duplicate a").getAttribute("href");
     assert.equal(`${BASE}${href}`, customerUrl);
   });
+  let duplicateUrl = "";
+  await step("create it anyway, then merge the duplicate from the customer page", async () => {
+    await page.click("#save");
+    await page.waitForURL(/\/customers\/\d+$/);
+    duplicateUrl = page.url();
+    assert.notEqual(duplicateUrl, customerUrl);
+    await page.goto(customerUrl);
+    const entry = page.locator("#duplicate-list li", { hasText: name + "B" });
+    await entry.waitFor();
+    page.once("dialog", (d) => d.accept());
+    await entry.locator("button.merge").click();
+    await page.locator("#merged").waitFor();
+    assert.match(page.url(), /merged=/);
+    const res = await page.goto(duplicateUrl);
+    assert.equal(res.status(), 404);
+  });
   await step("keyboard: the lookup box is reachable and focus is visible", async () => {
     await page.goto(`${BASE}/customers`);
     await page.focus("#lookup-q");
