@@ -652,8 +652,7 @@ impl SqlStore {
         }
         let (org, k, m) = (ctx.org.get(), keep.get(), merge.get());
         let now = now_micros();
-        let mut stats = MergeStats::default();
-        stats.interactions = sqlx::query(
+        let interactions = sqlx::query(
             "UPDATE interactions SET customer_id = $1, updated_at = $2 WHERE org_id = $3 AND customer_id = $4",
         )
         .bind(k)
@@ -664,6 +663,10 @@ impl SqlStore {
         .await
         .map_err(db_err)?
         .rows_affected();
+        let mut stats = MergeStats {
+            interactions,
+            ..MergeStats::default()
+        };
         let held: BTreeSet<&str> = kept.contact_points.iter().map(|c| c.key.as_str()).collect();
         for cp in &gone.contact_points {
             if held.contains(cp.key.as_str()) {
