@@ -372,6 +372,17 @@ pub(crate) async fn verify(raw: String, hash: String) -> Result<bool, ApiError> 
         .map_err(|_| ApiError::Internal)
 }
 
+/// Hash a new password off the async workers.
+pub async fn hash_password(p: guanxi_core::password::Password) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || p.hash())
+        .await
+        .map_err(|_| ApiError::Internal)?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            ApiError::Internal
+        })
+}
+
 /// Sign in with a lower-cased e-mail and a password: the throttle, the password check (against
 /// a dummy hash for unknown addresses), the audit records, the new session. Shared by the JSON
 /// API and the web UI.

@@ -13,6 +13,7 @@ pub struct Shell<'a> {
     pub user_name: &'a str,
     pub org_name: &'a str,
     pub csrf: Option<&'a str>,
+    pub is_admin: bool,
 }
 
 fn head(lang: Lang, title: &str, csrf: Option<&str>) -> Markup {
@@ -43,6 +44,8 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                     nav aria-label=(Msg::AppName.t(l)) {
                         a href="/customers" { (Msg::Customers.t(l)) }
                         a href="/customers/new" { (Msg::NewCustomer.t(l)) }
+                        @if shell.is_admin { a href="/admin/users" { (Msg::Admin.t(l)) } }
+                        a href="/account/tokens" { (Msg::ApiTokens.t(l)) }
                     }
                     form.lookup method="get" action="/lookup" role="search" {
                         label.sr-only for="lookup-q" { (Msg::Lookup.t(l)) }

@@ -49,6 +49,35 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/customers/{id}/merge", post(pages::customers::merge))
         .route("/lookup", get(pages::customers::lookup))
+        .route(
+            "/admin/users",
+            get(pages::admin::users).post(pages::admin::create_user),
+        )
+        .route("/admin/users/{id}", post(pages::admin::update_user))
+        .route(
+            "/admin/users/{id}/password",
+            post(pages::admin::reset_password),
+        )
+        .route(
+            "/admin/teams",
+            get(pages::admin::teams).post(pages::admin::create_team),
+        )
+        .route(
+            "/admin/fields",
+            get(pages::admin::fields).post(pages::admin::create_field),
+        )
+        .route(
+            "/admin/fields/{id}/delete",
+            post(pages::admin::delete_field),
+        )
+        .route(
+            "/account/tokens",
+            get(pages::admin::tokens).post(pages::admin::create_token),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(pages::admin::revoke_token),
+        )
         .route_layer(middleware::from_fn_with_state(
             (state.clone(), WebGate),
             authorize_with::<WebGate>,
@@ -71,6 +100,15 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             A::DeleteCustomers
         }
         ("GET", "/lookup") => A::LookupCustomers,
+        ("GET" | "POST", "/admin/users")
+        | ("POST", "/admin/users/{id}" | "/admin/users/{id}/password") => A::ManageUsers,
+        ("GET" | "POST", "/admin/teams") => A::ManageTeams,
+        ("GET" | "POST", "/admin/fields") | ("POST", "/admin/fields/{id}/delete") => {
+            A::ManageSettings
+        }
+        ("GET" | "POST", "/account/tokens") | ("POST", "/account/tokens/{id}/revoke") => {
+            A::OwnAccount
+        }
         _ => return None,
     })
 }

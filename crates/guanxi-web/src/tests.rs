@@ -21,6 +21,18 @@ fn only_the_sign_in_form_is_public() {
         ("GET", "/lookup"),
         ("GET", "/customers/{id}/duplicates"),
         ("POST", "/customers/{id}/merge"),
+        ("GET", "/admin/users"),
+        ("POST", "/admin/users"),
+        ("POST", "/admin/users/{id}"),
+        ("POST", "/admin/users/{id}/password"),
+        ("GET", "/admin/teams"),
+        ("POST", "/admin/teams"),
+        ("GET", "/admin/fields"),
+        ("POST", "/admin/fields"),
+        ("POST", "/admin/fields/{id}/delete"),
+        ("GET", "/account/tokens"),
+        ("POST", "/account/tokens"),
+        ("POST", "/account/tokens/{id}/revoke"),
     ];
     for (m, r) in routes {
         let m = Method::from_bytes(m.as_bytes()).expect("method");

@@ -10,20 +10,11 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use guanxi_core::password::{unknown_user_hash, Password};
+use guanxi_core::password::unknown_user_hash;
 use guanxi_core::Reason;
 use guanxi_store::{StoreError, Via};
 
-/// Hash a new password off the async workers.
-pub async fn hash(p: Password) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || p.hash())
-        .await
-        .map_err(|_| ApiError::Internal)?
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            ApiError::Internal
-        })
-}
+pub use crate::auth::hash_password as hash;
 
 /// Sign in with e-mail and password. Sets the `guanxi_session` cookie (HttpOnly, SameSite=Lax)
 /// and returns the CSRF token to send in `X-CSRF-Token` with every change. Five failed attempts

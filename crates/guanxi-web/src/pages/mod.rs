@@ -2,6 +2,7 @@
 //! store calls with the viewer's `Ctx` (so the permission table's reach applies exactly as in
 //! the API) and renders with the shell in `layout`.
 
+pub mod admin;
 pub mod customers;
 pub mod login;
 
@@ -32,6 +33,7 @@ impl Viewer {
             user_name: &self.user.name,
             org_name: &self.org.name,
             csrf: self.csrf.as_deref(),
+            is_admin: self.user.role == guanxi_core::Role::Admin,
         }
     }
 }
