@@ -324,6 +324,15 @@ impl Store for Fake {
     async fn restore_customer(&self, _: Ctx, _: CustomerId) -> StoreResult<Customer> {
         Err(not_in_fake())
     }
+    async fn list_views(&self, _: Ctx) -> StoreResult<Vec<SavedView>> {
+        Err(not_in_fake())
+    }
+    async fn save_view(&self, _: Ctx, _: String, _: String) -> StoreResult<SavedView> {
+        Err(not_in_fake())
+    }
+    async fn delete_view(&self, _: Ctx, _: i64) -> StoreResult<()> {
+        Err(not_in_fake())
+    }
     async fn merge_customers(
         &self,
         _: Ctx,

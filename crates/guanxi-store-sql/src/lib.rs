@@ -256,6 +256,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "merge",
         include_str!("../migrations/sqlite/0003_merge.sql"),
     ),
+    (
+        4,
+        "saved views",
+        include_str!("../migrations/sqlite/0004_saved_views.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -273,6 +278,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         3,
         "merge",
         include_str!("../migrations/postgres/0003_merge.sql"),
+    ),
+    (
+        4,
+        "saved views",
+        include_str!("../migrations/postgres/0004_saved_views.sql"),
     ),
 ];
 

@@ -89,6 +89,15 @@ impl Store for SqlStore {
     async fn revoke_token(&self, ctx: Ctx, id: ApiTokenId) -> StoreResult<ApiToken> {
         self.revoke_token_impl(ctx, id).await
     }
+    async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>> {
+        self.list_views_impl(ctx).await
+    }
+    async fn save_view(&self, ctx: Ctx, name: String, query: String) -> StoreResult<SavedView> {
+        self.save_view_impl(ctx, name, query).await
+    }
+    async fn delete_view(&self, ctx: Ctx, id: i64) -> StoreResult<()> {
+        self.delete_view_impl(ctx, id).await
+    }
     async fn audit(&self, entry: AuditEntry) -> StoreResult<()> {
         self.audit_impl(entry).await
     }

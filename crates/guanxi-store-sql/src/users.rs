@@ -9,7 +9,8 @@ use crate::{conflict_on, db_err, SqlStore};
 use guanxi_core::{ApiTokenId, AuditId, Lang, OrgId, Reason, Role, TeamId, UserId};
 use guanxi_store::{
     ApiToken, AuditEntry, AuditQuery, AuditRecord, Authenticated, Ctx, Login, NewApiToken,
-    NewSession, NewTeam, NewUser, Outcome, StoreError, Team, TokenCheck, User, UserPatch, Via,
+    NewSession, NewTeam, NewUser, Outcome, SavedView, StoreError, Team, TokenCheck, User,
+    UserPatch, Via,
 };
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -696,6 +697,122 @@ impl SqlStore {
                 })
             })
             .collect()
+    }
+}
+
+/// Most saved views one user may keep.
+pub const VIEWS_PER_USER: i64 = 50;
+
+fn view_from(r: &crate::Row) -> Result<SavedView, StoreError> {
+    Ok(SavedView {
+        id: i64_of(r, "id")?,
+        name: str_of(r, "name")?,
+        query: str_of(r, "query")?,
+        created_at: time_of(r, "created_at")?,
+    })
+}
+
+impl SqlStore {
+    pub(crate) async fn list_views_impl(&self, ctx: Ctx) -> Result<Vec<SavedView>, StoreError> {
+        let user = actor_is(ctx)?;
+        let rows = sqlx::query(
+            "SELECT id, name, query, created_at FROM saved_views WHERE org_id = $1 AND user_id = $2 \
+             ORDER BY name LIMIT 100",
+        )
+        .bind(ctx.org.get())
+        .bind(user.get())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(view_from).collect()
+    }
+
+    pub(crate) async fn save_view_impl(
+        &self,
+        ctx: Ctx,
+        name: String,
+        query: String,
+    ) -> Result<SavedView, StoreError> {
+        let user = actor_is(ctx)?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM saved_views WHERE org_id = $1 AND user_id = $2 AND name = $3")
+            .bind(ctx.org.get())
+            .bind(user.get())
+            .bind(&name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM saved_views WHERE org_id = $1 AND user_id = $2",
+        )
+        .bind(ctx.org.get())
+        .bind(user.get())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if count >= VIEWS_PER_USER {
+            return Err(StoreError::invalid(
+                "name",
+                Reason::TooMany {
+                    max: VIEWS_PER_USER as usize,
+                },
+            ));
+        }
+        let row = sqlx::query(
+            "INSERT INTO saved_views (org_id, user_id, name, query, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, name, query, created_at",
+        )
+        .bind(ctx.org.get())
+        .bind(user.get())
+        .bind(&name)
+        .bind(&query)
+        .bind(now_micros())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let view = view_from(&row)?;
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "view.saved",
+            "saved_view",
+            view.id,
+            &json!({"name": view.name, "query": view.query}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(view)
+    }
+
+    pub(crate) async fn delete_view_impl(&self, ctx: Ctx, id: i64) -> Result<(), StoreError> {
+        let user = actor_is(ctx)?;
+        let mut tx = self.begin_write().await?;
+        let done =
+            sqlx::query("DELETE FROM saved_views WHERE org_id = $1 AND user_id = $2 AND id = $3")
+                .bind(ctx.org.get())
+                .bind(user.get())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                entity: "saved_view",
+            });
+        }
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "view.deleted",
+            "saved_view",
+            id,
+            &json!({}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
     }
 }
 

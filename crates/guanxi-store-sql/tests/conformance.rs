@@ -55,6 +55,7 @@ stories!(
     reach_limits_what_each_user_sees,
     changes_are_audited_with_who_and_what,
     merging_keeps_all_history,
+    saved_views_belong_to_their_user,
 );
 
 #[tokio::test]
@@ -1334,4 +1335,41 @@ async fn merging_keeps_all_history(s: S) {
         s.merge_customers(b, keep.id, other.id).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+async fn saved_views_belong_to_their_user(s: S) {
+    let a = org(&s, "视图").await;
+    let me = s
+        .create_user(a, NewUser::staff("甲", "views1@v.example", Role::SalesRep))
+        .await
+        .expect("me");
+    let other = s
+        .create_user(a, NewUser::staff("乙", "views2@v.example", Role::SalesRep))
+        .await
+        .expect("other");
+    let as_ = |u: &User| Ctx {
+        actor: Some(u.id),
+        ..a
+    };
+    let v1 = s
+        .save_view(as_(&me), "忠诚客户".into(), "status=loyal".into())
+        .await
+        .expect("save");
+    s.save_view(as_(&me), "忠诚客户".into(), "status=loyal&sort=name".into())
+        .await
+        .expect("replace by name");
+    let mine = s.list_views(as_(&me)).await.expect("list");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].query, "status=loyal&sort=name");
+    assert!(s.list_views(as_(&other)).await.expect("list").is_empty());
+    assert!(matches!(
+        s.delete_view(as_(&other), mine[0].id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(
+        s.delete_view(as_(&me), v1.id).await.is_err(),
+        "replaced, gone"
+    );
+    s.delete_view(as_(&me), mine[0].id).await.expect("delete");
+    assert!(s.list_views(as_(&me)).await.expect("list").is_empty());
 }

@@ -155,3 +155,13 @@ pub struct AuditQuery {
     pub before: Option<AuditId>,
     pub limit: u32,
 }
+
+/// A saved view of the customer list: a name and the list's query string.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedView {
+    pub id: i64,
+    pub name: String,
+    /// The query string of the list (`status=loyal&sort=-updated_at`), without `?`.
+    pub query: String,
+    pub created_at: DateTime<Utc>,
+}

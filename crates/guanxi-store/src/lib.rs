@@ -97,6 +97,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tokens(&self, ctx: Ctx) -> StoreResult<Vec<ApiToken>>;
     async fn revoke_token(&self, ctx: Ctx, id: ApiTokenId) -> StoreResult<ApiToken>;
 
+    // Saved views of the customer list, the acting user's own.
+    async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>>;
+    /// Save (or replace, by name) a view; at most 50 per user.
+    async fn save_view(&self, ctx: Ctx, name: String, query: String) -> StoreResult<SavedView>;
+    async fn delete_view(&self, ctx: Ctx, id: i64) -> StoreResult<()>;
+
     // The audit log (append-only).
     async fn audit(&self, entry: AuditEntry) -> StoreResult<()>;
     /// Newest first.

@@ -96,6 +96,12 @@ messages! {
     Mobile => "手机", "Mobile";
     CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
     Edit => "编辑", "Edit";
+    AnyOwner => "全部客户经理", "Any account manager";
+    Tag => "标签", "Tag";
+    SavedViews => "我的视图", "My views";
+    SaveView => "保存为视图", "Save as a view";
+    ViewName => "视图名称", "View name";
+    NoViews => "还没有保存的视图。设置好筛选条件后，可以保存为视图，下次一键打开。", "No saved views yet. Set the filters, then save them as a view to open them in one click.";
     Admin => "管理", "Administration";
     Users => "用户", "Users";
     Teams => "团队", "Teams";

@@ -34,6 +34,11 @@ pub fn router(state: ApiState) -> Router {
             "/customers/new",
             get(pages::customers::new_form).post(pages::customers::create),
         )
+        .route("/customers/views", post(pages::customers::save_view))
+        .route(
+            "/customers/views/{id}/delete",
+            post(pages::customers::delete_view),
+        )
         .route("/customers/{id}", get(pages::customers::show))
         .route(
             "/customers/{id}/edit",
@@ -93,6 +98,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         ("GET" | "POST", "/login") => A::Public,
         ("GET", "/") | ("POST", "/logout" | "/lang") => A::OwnAccount,
         ("GET", "/customers" | "/customers/{id}") => A::ReadCustomers,
+        ("POST", "/customers/views" | "/customers/views/{id}/delete") => A::ReadCustomers,
         ("GET" | "POST", "/customers/{id}/edit") => A::WriteCustomers,
         ("GET" | "POST", "/customers/new") => A::CreateCustomers,
         ("POST", "/customers/{id}/interactions") => A::LogInteractions,

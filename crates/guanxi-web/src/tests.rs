@@ -15,6 +15,8 @@ fn only_the_sign_in_form_is_public() {
         ("GET", "/customers/new"),
         ("POST", "/customers/new"),
         ("GET", "/customers/{id}"),
+        ("POST", "/customers/views"),
+        ("POST", "/customers/views/{id}/delete"),
         ("GET", "/customers/{id}/edit"),
         ("POST", "/customers/{id}/edit"),
         ("POST", "/customers/{id}/interactions"),

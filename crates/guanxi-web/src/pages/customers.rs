@@ -53,6 +53,8 @@ pub struct ListParams {
     q: Option<String>,
     status: Option<String>,
     class: Option<String>,
+    owner_id: Option<String>,
+    tag: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
 }
@@ -61,7 +63,7 @@ fn rows(lang: Lang, items: &[CustomerSummary], next: Option<&str>, p: &ListParam
     html! {
         tbody #rows {
             @if items.is_empty() {
-                tr { td.empty colspan="6" { (Msg::NoCustomers.t(lang)) } }
+                tr { td.empty colspan="7" { (Msg::NoCustomers.t(lang)) } }
             }
             @for c in items {
                 tr {
@@ -71,10 +73,11 @@ fn rows(lang: Lang, items: &[CustomerSummary], next: Option<&str>, p: &ListParam
                     td { (value(lang, c.status.as_str())) }
                     td.wide { (value(lang, c.class.as_str())) }
                     td.wide { @for t in &c.tags { span.pill { (t) } } }
+                    td.wide { (when(lang, c.created_at)) }
                 }
             }
             @if let Some(n) = next {
-                tr { td colspan="6" {
+                tr { td colspan="7" {
                     a #next-page href={"/customers?" (query(p, Some(n)))} { (Msg::NextPage.t(lang)) " →" }
                 } }
             }
@@ -87,6 +90,8 @@ fn query(p: &ListParams, cursor: Option<&str>) -> String {
         ("q", p.q.as_deref()),
         ("status", p.status.as_deref()),
         ("class", p.class.as_deref()),
+        ("owner_id", p.owner_id.as_deref()),
+        ("tag", p.tag.as_deref()),
         ("sort", p.sort.as_deref()),
         ("cursor", cursor),
     ]
@@ -114,6 +119,12 @@ pub async fn list(
         q: p.q.clone().filter(|q| !q.trim().is_empty()),
         status: p.status.clone().filter(|x| STATUSES.contains(&x.as_str())),
         class: p.class.clone().filter(|x| CLASSES.contains(&x.as_str())),
+        owner_id: p.owner_id.clone().filter(|x| x.parse::<i64>().is_ok()),
+        tag: p
+            .tag
+            .clone()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty()),
         sort: Some(sort.clone()),
         cursor: p.cursor.clone().filter(|c| !c.is_empty()),
         limit: Some("50".into()),
@@ -141,8 +152,53 @@ pub async fn list(
         return body.into_response();
     }
     let selected = |a: &Option<String>, b: &str| a.as_deref() == Some(b);
+    let users = s.store.list_users(v.ctx).await.unwrap_or_default();
+    let views = s.store.list_views(v.ctx).await.unwrap_or_default();
+    let here = query(&p, None);
+    // Column headers sort: a second click reverses.
+    let sort_link = |key: &str| {
+        let next = if sort == key {
+            key.strip_prefix('-')
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("-{key}"))
+        } else {
+            key.to_owned()
+        };
+        let q = ListParams {
+            sort: Some(next),
+            cursor: None,
+            q: p.q.clone(),
+            status: p.status.clone(),
+            class: p.class.clone(),
+            owner_id: p.owner_id.clone(),
+            tag: p.tag.clone(),
+        };
+        format!("/customers?{}", query(&q, None))
+    };
+    let arrow = |key: &str| {
+        let base = key.trim_start_matches('-');
+        if sort == base {
+            " ↑"
+        } else if sort == format!("-{base}") {
+            " ↓"
+        } else {
+            ""
+        }
+    };
     let content = html! {
         h1 { (Msg::Customers.t(l)) }
+        nav.channels #views aria-label=(Msg::SavedViews.t(l)) {
+            strong { (Msg::SavedViews.t(l)) ": " }
+            @if views.is_empty() { span.muted { (Msg::NoViews.t(l)) } }
+            @for view in &views {
+                span.pill {
+                    a href={"/customers?" (view.query)} aria-current=[(view.query == here).then_some("true")] { (view.name) }
+                    form.inline method="post" action={"/customers/views/" (view.id) "/delete"} hx-post={"/customers/views/" (view.id) "/delete"} {
+                        button.plain type="submit" aria-label={(Msg::Delete.t(l)) " " (view.name)} { "×" }
+                    }
+                }
+            }
+        }
         form.toolbar method="get" action="/customers"
             hx-get="/customers" hx-target="#rows" hx-swap="outerHTML"
             hx-trigger="input changed delay:300ms from:#q, change from:select, submit" hx-push-url="true" {
@@ -161,6 +217,15 @@ pub async fn list(
                     @for c in CLASSES { option value=(c) selected[selected(&p.class, c)] { (value(l, c)) } }
                 }
             }
+            label { (Msg::Owner.t(l))
+                select name="owner_id" {
+                    option value="" { (Msg::AnyOwner.t(l)) }
+                    @for u in &users { option value=(u.id) selected[selected(&p.owner_id, &u.id.to_string())] { (u.name) } }
+                }
+            }
+            label { (Msg::Tag.t(l))
+                input name="tag" type="text" size="8" value=(p.tag.as_deref().unwrap_or(""));
+            }
             label { (Msg::Sort.t(l))
                 select name="sort" {
                     @for (k, m) in SORTS { option value=(k) selected[sort == k] { (m.t(l)) } }
@@ -171,16 +236,22 @@ pub async fn list(
         }
         table.list {
             thead { tr {
-                th scope="col" { (Msg::Name.t(l)) }
+                th scope="col" { a href=(sort_link("name")) { (Msg::Name.t(l)) (arrow("name")) } }
                 th scope="col" { (Msg::Phone.t(l)) }
                 th.wide scope="col" { (Msg::Email.t(l)) }
                 th scope="col" { (Msg::Status.t(l)) }
                 th.wide scope="col" { (Msg::Class.t(l)) }
                 th.wide scope="col" { (Msg::Tags.t(l)) }
+                th.wide scope="col" { a href=(sort_link("-created_at")) { (Msg::Created.t(l)) (arrow("created_at")) } }
             } }
             (body)
         }
         @if p.cursor.is_some() { p { a href="/customers" { (Msg::FirstPage.t(l)) } } }
+        form.toolbar #save-view method="post" action="/customers/views" hx-post="/customers/views" {
+            input type="hidden" name="query" value=(here);
+            label { (Msg::ViewName.t(l)) input #view-name name="name" type="text" required; }
+            button type="submit" { (Msg::SaveView.t(l)) }
+        }
     };
     layout::page(&v.shell(), Msg::Customers.t(l), content)
 }
@@ -1003,5 +1074,47 @@ pub async fn merge(
     match s.store.merge_customers(v.ctx, id, CustomerId(other)).await {
         Ok(_) => go(&headers, &format!("/customers/{id}?merged={other}")),
         Err(e) => crate::page_error(l, e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- saved views
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ViewForm {
+    name: Option<String>,
+    query: Option<String>,
+}
+
+/// Save the list's current filters under a name (the same name replaces the view).
+pub async fn save_view(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Form(f): Form<ViewForm>,
+) -> Response {
+    let l = v.lang;
+    let name = match guanxi_core::text::line(f.name.as_deref().unwrap_or(""), 60) {
+        Ok(n) => n,
+        Err(e) => return crate::page_error(l, e.nest("name").into()),
+    };
+    // Keep only the list's own parameters, so that a view is always a valid list.
+    let p: ListParams =
+        serde_urlencoded::from_str(f.query.as_deref().unwrap_or("")).unwrap_or_default();
+    let q = query(&p, None);
+    match s.store.save_view(v.ctx, name, q.clone()).await {
+        Ok(_) => go(&headers, &format!("/customers?{q}")),
+        Err(e) => crate::page_error(l, e.into()),
+    }
+}
+
+pub async fn delete_view(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    match s.store.delete_view(v.ctx, id).await {
+        Ok(()) => go(&headers, "/customers"),
+        Err(e) => crate::page_error(v.lang, e.into()),
     }
 }

@@ -70,6 +70,17 @@ try {
     await page.fill("#q", "");
     await page.locator("#rows a").first().waitFor();
   });
+  await step("save the filters as a view and open it again", async () => {
+    await page.goto(`${BASE}/customers?status=loyal&sort=name`);
+    const viewName = (zh ? "忠诚客户" : "Loyal customers") + String(Date.now()).slice(-4);
+    await page.fill("#view-name", viewName);
+    await page.click("#save-view button");
+    await page.locator("#views a", { hasText: viewName }).waitFor();
+    await page.goto(`${BASE}/customers`);
+    await page.click(`#views a:has-text("${viewName}")`);
+    await page.waitForURL(/status=loyal/);
+    assert.equal(await page.locator('select[name="status"]').inputValue(), "loyal");
+  });
   await step("switch language and back", async () => {
     await page.selectOption("#lang", zh ? "en" : "zh-CN");
     await page.waitForFunction((want) => document.querySelector("h1")?.innerText === want, T.otherCustomers);
