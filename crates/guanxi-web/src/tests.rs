@@ -63,3 +63,14 @@ fn the_sign_in_redirect_stays_on_this_site() {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(r.headers().contains_key("hx-redirect"));
 }
+
+#[test]
+fn numbers_are_grouped_by_thousands() {
+    use crate::pages::group_digits;
+    assert_eq!(group_digits(0), "0");
+    assert_eq!(group_digits(999), "999");
+    assert_eq!(group_digits(1000), "1,000");
+    assert_eq!(group_digits(1234567), "1,234,567");
+    assert_eq!(group_digits(-12345), "-12,345");
+    assert_eq!(group_digits(i64::MIN), "-9,223,372,036,854,775,808");
+}

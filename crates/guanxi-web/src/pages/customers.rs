@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use guanxi_api::dto::customers::{CreateContactPoint, CreateCustomer, ListCustomersQuery};
 use guanxi_api::dto::interactions::CreateInteraction;
 use guanxi_api::{ApiError, ApiState};
@@ -30,22 +30,6 @@ const SORTS: [(&str, Msg); 4] = [
 /// Channels offered when logging by hand, the commonest first.
 const LOG_CHANNELS: [&str; 6] = ["phone", "visit", "email", "wechat", "sms", "letter"];
 
-/// China Standard Time, in which times are shown for now (the organisation's own zone is
-/// not applied yet).
-const CHINA_SECONDS_EAST: i32 = 8 * 3600;
-
-/// A time as people write it, in UTC+8.
-fn when(lang: Lang, t: DateTime<Utc>) -> String {
-    let local = match chrono::FixedOffset::east_opt(CHINA_SECONDS_EAST) {
-        Some(z) => t.with_timezone(&z).naive_local(),
-        None => t.naive_utc(),
-    };
-    match lang {
-        Lang::ZhCn => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
-        Lang::En => local.format("%-d %b %Y, %H:%M").to_string(),
-    }
-}
-
 // ---------------------------------------------------------------- the list
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,7 +43,8 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-fn rows(lang: Lang, items: &[CustomerSummary], next: Option<&str>, p: &ListParams) -> Markup {
+fn rows(v: &Viewer, items: &[CustomerSummary], next: Option<&str>, p: &ListParams) -> Markup {
+    let lang = v.lang;
     html! {
         tbody #rows {
             @if items.is_empty() {
@@ -73,7 +58,7 @@ fn rows(lang: Lang, items: &[CustomerSummary], next: Option<&str>, p: &ListParam
                     td { (value(lang, c.status.as_str())) }
                     td.wide { (value(lang, c.class.as_str())) }
                     td.wide { @for t in &c.tags { span.pill { (t) } } }
-                    td.wide { (when(lang, c.created_at)) }
+                    td.wide { (v.when(c.created_at)) }
                 }
             }
             @if let Some(n) = next {
@@ -147,7 +132,7 @@ pub async fn list(
         },
         Err(e) => return crate::page_error(l, e),
     };
-    let body = rows(l, &page.items, page.next_cursor.as_deref(), &p);
+    let body = rows(&v, &page.items, page.next_cursor.as_deref(), &p);
     if crate::is_htmx(&headers) {
         return body.into_response();
     }
@@ -531,6 +516,11 @@ pub async fn show(
         } else {
             None
         };
+    let field_labels = if c.custom.is_empty() {
+        Vec::new()
+    } else {
+        s.store.list_field_defs(v.ctx).await.unwrap_or_default()
+    };
     let may_edit =
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteCustomers).is_some();
     let may_merge =
@@ -555,8 +545,11 @@ pub async fn show(
                         }
                         @if let Some(city) = &c.city { dt { (Msg::City.t(l)) } dd { (city) } }
                         dt { (Msg::Tags.t(l)) } dd { @for t in &c.tags { span.pill { (t) } } }
-                        dt { (Msg::Created.t(l)) } dd { (when(l, c.created_at)) }
-                        @for (k, val) in &c.custom { dt { (k) } dd { (val.to_string().trim_matches('"')) } }
+                        dt { (Msg::Created.t(l)) } dd { (v.when(c.created_at)) }
+                        @for (k, val) in &c.custom {
+                            dt { (field_labels.iter().find(|d| &d.key == k).map(|d| l.pick(&d.label_zh, &d.label_en).to_owned()).unwrap_or_else(|| k.clone())) }
+                            dd { (val.as_str().map(str::to_owned).unwrap_or_else(|| val.to_string())) }
+                        }
                         @if let Some(n) = &c.note { dt { (Msg::Note.t(l)) } dd { (n) } }
                     }
                 }
@@ -578,7 +571,7 @@ pub async fn show(
                     h2 #counts-h { (Msg::Counts.t(l)) }
                     ul #counts {
                         @for n in &view.interaction_counts {
-                            li { (value(l, n.channel.as_str())) " " strong { (n.count) } }
+                            li { (value(l, n.channel.as_str())) " " strong { (v.number(n.count)) } }
                         }
                     }
                 }
@@ -603,7 +596,7 @@ pub async fn show(
                         ol.timeline #history {
                             @for a in h {
                                 li {
-                                    div.when { (when(l, a.at)) " · " (Msg::By.t(l)) " "
+                                    div.when { (v.when(a.at)) " · " (Msg::By.t(l)) " "
                                         (a.actor_name.as_deref().unwrap_or(Msg::System.t(l))) }
                                     code { (a.action) }
                                     @if let Some(ch) = a.detail.get("changes").and_then(|c| c.as_object()) {
@@ -617,7 +610,7 @@ pub async fn show(
                     }
                 }
                 section.card aria-labelledby="tl-h" {
-                    h2 #tl-h { (Msg::Timeline.t(l)) " (" (view.interactions_total) ")" }
+                    h2 #tl-h { (Msg::Timeline.t(l)) " (" (v.number(view.interactions_total)) ")" }
                     nav.channels aria-label=(Msg::Channel.t(l)) {
                         a href={"/customers/" (id)} aria-current=[channel.is_none().then_some("true")] { (Msg::AllChannels.t(l)) }
                         @for n in &view.interaction_counts {
@@ -631,7 +624,7 @@ pub async fn show(
                     ol.timeline #timeline {
                         @for i in &timeline {
                             li {
-                                div.when { (when(l, i.occurred_at)) " · " (value(l, i.channel.as_str())) " · " (value(l, i.direction.as_str())) }
+                                div.when { (v.when(i.occurred_at)) " · " (value(l, i.channel.as_str())) " · " (value(l, i.direction.as_str())) }
                                 @if let Some(sub) = &i.subject { strong { (sub) } br; }
                                 span { (i.body) }
                             }

@@ -81,6 +81,45 @@ impl FromRequestParts<ApiState> for Viewer {
     }
 }
 
+impl Viewer {
+    /// A time as people write it, in the organisation's time zone.
+    pub fn when(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        let tz: chrono_tz::Tz = self
+            .org
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Shanghai);
+        let local = t.with_timezone(&tz);
+        match self.lang {
+            Lang::ZhCn => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
+            Lang::En => local.format("%-d %b %Y, %H:%M").to_string(),
+        }
+    }
+
+    /// A whole number with the grouping people expect.
+    pub fn number(&self, n: i64) -> String {
+        group_digits(n)
+    }
+}
+
+/// A whole number grouped by thousands, as both zh-CN and English write it: 12,345.
+pub fn group_digits(n: i64) -> String {
+    {
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
 /// `/`: the customer list.
 pub async fn home() -> Response {
     Redirect::to("/customers").into_response()
