@@ -43,6 +43,10 @@ pub enum BenchCommand {
         /// Process id of the server, to report its resident memory.
         #[arg(long)]
         pid: Option<u32>,
+        /// Time the web UI's pages (list, filtered list, search, customer page) instead of the
+        /// JSON API.
+        #[arg(long)]
+        pages: bool,
     },
 }
 
@@ -60,7 +64,11 @@ pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
             concurrency,
             seconds,
             pid,
-        } => http(&url, token, concurrency, Duration::from_secs(seconds), pid).await,
+            pages,
+        } => {
+            let d = Duration::from_secs(seconds);
+            http(&url, token, concurrency, d, pid, pages).await
+        }
     }
 }
 
@@ -133,6 +141,72 @@ async fn sqlx_counts(
             .await?;
     }
     Ok(totals)
+}
+
+/// The web UI's pages, timed like the API phases: the customer list (first page, newest
+/// first), a filtered and sorted list, a search, and the customer page.
+async fn page_phases(
+    client: Arc<Client>,
+    min_id: i64,
+    span: u64,
+    concurrency: usize,
+    duration: Duration,
+    pid: Option<u32>,
+) -> anyhow::Result<()> {
+    let ok = |r: Result<reqwest::Response, reqwest::Error>| async move {
+        match r {
+            Ok(r) if r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND => {
+                // Read the whole page: rendering is part of the time.
+                r.bytes().await.is_ok()
+            }
+            _ => false,
+        }
+    };
+    for (name, path) in [
+        ("GET /customers (list page)", "/customers"),
+        (
+            "GET /customers?status=loyal&sort=name",
+            "/customers?status=loyal&sort=name",
+        ),
+        (
+            "GET /customers?q=王 (search page)",
+            "/customers?q=%E7%8E%8B",
+        ),
+    ] {
+        let c = client.clone();
+        let mut r = phase(name, concurrency, duration, move |_| {
+            let c = c.clone();
+            async move { ok(c.req(reqwest::Method::GET, path).send().await).await }
+        })
+        .await;
+        r.print();
+    }
+    let c = client.clone();
+    let mut r = phase(
+        "GET /customers/{id} (customer page)",
+        concurrency,
+        duration,
+        move |i| {
+            let c = c.clone();
+            let id = min_id + (i.wrapping_mul(2_654_435_761) % span) as i64;
+            async move {
+                ok(c.req(reqwest::Method::GET, &format!("/customers/{id}"))
+                    .send()
+                    .await)
+                .await
+            }
+        },
+    )
+    .await;
+    r.print();
+    if let Some(pid) = pid {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .with_context(|| format!("reading /proc/{pid}/status"))?;
+        for line in status.lines().filter(|l| l.starts_with("VmHWM")) {
+            println!("server {line}");
+        }
+    }
+    Ok(())
 }
 
 struct Client {
@@ -239,6 +313,7 @@ async fn http(
     concurrency: usize,
     duration: Duration,
     pid: Option<u32>,
+    pages: bool,
 ) -> anyhow::Result<()> {
     let client = Arc::new(Client {
         http: reqwest::Client::builder()
@@ -299,6 +374,9 @@ async fn http(
     println!("|---|---|---|---|---|---|---|---|");
 
     let span = (max_id - min_id + 1) as u64;
+    if pages {
+        return page_phases(client, min_id, span, concurrency, duration, pid).await;
+    }
     let c = client.clone();
     let mut r = phase("GET /customers/{id}/360", concurrency, duration, move |i| {
         let c = c.clone();
