@@ -103,6 +103,13 @@ messages! {
     ViewName => "视图名称", "View name";
     NoViews => "还没有保存的视图。设置好筛选条件后，可以保存为视图，下次一键打开。", "No saved views yet. Set the filters, then save them as a view to open them in one click.";
     Admin => "管理", "Administration";
+    Roles => "角色与权限", "Roles and permissions";
+    RolesIntro => "每位用户有一个角色。下表是权限表：“全部”指本组织的全部客户，“本组”指本组成员的和共享给本组的客户，“本人”指自己负责的和共享给本组的客户，“经手”指自己负责的和自己处理过互动的客户。", "Every user has one role. This is the permission table: “all” is every customer of the organisation, “team” the team members' customers and those shared with the team, “own” one's own and those shared with the team, “handled” one's own and those whose interactions one handled.";
+    Action => "操作", "Action";
+    ScopeOrg => "全部", "all";
+    ScopeTeam => "本组", "team";
+    ScopeOwn => "本人", "own";
+    ScopeHandled => "经手", "handled";
     Users => "用户", "Users";
     Teams => "团队", "Teams";
     CustomFields => "自定义字段", "Custom fields";
@@ -195,6 +202,26 @@ pub fn value(lang: Lang, v: &str) -> &'static str {
         "agent" => ("坐席", "Service agent"),
         "marketer" => ("市场专员", "Marketer"),
         "analyst" => ("分析师", "Analyst"),
+        "own_account" => ("自己的账号与令牌", "Own account and tokens"),
+        "read_directory" => (
+            "查看组织、用户、团队",
+            "Read the organisation, users, teams",
+        ),
+        "read_customers" => ("查看客户", "Read customers"),
+        "lookup_customers" => (
+            "按电话、邮箱识别客户",
+            "Look up customers by phone or e-mail",
+        ),
+        "create_customers" => ("新建客户", "Create customers"),
+        "write_customers" => ("修改客户", "Change customers"),
+        "delete_customers" => ("删除、恢复、合并客户", "Delete, restore, merge customers"),
+        "log_interactions" => ("记录互动", "Log interactions"),
+        "write_interactions" => ("修改互动", "Change interactions"),
+        "manage_users" => ("管理用户", "Manage users"),
+        "manage_teams" => ("管理团队", "Manage teams"),
+        "manage_settings" => ("管理自定义字段", "Manage custom fields"),
+        "read_events" => ("读取事件流", "Read the event feed"),
+        "read_audit" => ("查看审计日志", "Read the audit log"),
         "text" => ("文本", "Text"),
         "number" => ("数字", "Number"),
         "date" => ("日期", "Date"),

@@ -59,6 +59,7 @@ pub fn router(state: ApiState) -> Router {
             get(pages::admin::users).post(pages::admin::create_user),
         )
         .route("/admin/users/{id}", post(pages::admin::update_user))
+        .route("/admin/roles", get(pages::admin::roles))
         .route(
             "/admin/users/{id}/password",
             post(pages::admin::reset_password),
@@ -107,7 +108,8 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         }
         ("GET", "/lookup") => A::LookupCustomers,
         ("GET" | "POST", "/admin/users")
-        | ("POST", "/admin/users/{id}" | "/admin/users/{id}/password") => A::ManageUsers,
+        | ("POST", "/admin/users/{id}" | "/admin/users/{id}/password")
+        | ("GET", "/admin/roles") => A::ManageUsers,
         ("GET" | "POST", "/admin/teams") => A::ManageTeams,
         ("GET" | "POST", "/admin/fields") | ("POST", "/admin/fields/{id}/delete") => {
             A::ManageSettings

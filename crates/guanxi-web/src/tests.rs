@@ -24,6 +24,7 @@ fn only_the_sign_in_form_is_public() {
         ("GET", "/customers/{id}/duplicates"),
         ("POST", "/customers/{id}/merge"),
         ("GET", "/admin/users"),
+        ("GET", "/admin/roles"),
         ("POST", "/admin/users"),
         ("POST", "/admin/users/{id}"),
         ("POST", "/admin/users/{id}/password"),
@@ -73,4 +74,16 @@ fn numbers_are_grouped_by_thousands() {
     assert_eq!(group_digits(1234567), "1,234,567");
     assert_eq!(group_digits(-12345), "-12,345");
     assert_eq!(group_digits(i64::MIN), "-9,223,372,036,854,775,808");
+}
+
+#[test]
+fn every_action_has_a_name_in_both_languages() {
+    for a in Action::ALL {
+        if *a == Action::Public {
+            continue;
+        }
+        for l in [Lang::ZhCn, Lang::En] {
+            assert_ne!(crate::i18n::value(l, a.as_str()), "—", "{a} in {l:?}");
+        }
+    }
 }

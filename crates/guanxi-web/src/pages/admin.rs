@@ -46,6 +46,7 @@ fn admin_nav(l: Lang, here: &str) -> Markup {
     html! {
         nav.channels aria-label=(Msg::Admin.t(l)) {
             (item("/admin/users", Msg::Users))
+            (item("/admin/roles", Msg::Roles))
             (item("/admin/teams", Msg::Teams))
             (item("/admin/fields", Msg::CustomFields))
             (item("/account/tokens", Msg::ApiTokens))
@@ -544,4 +545,39 @@ pub async fn revoke_token(
         Ok(_) => go(&headers, "/account/tokens"),
         Err(e) => tokens_page(&s, &v, Some(problems(v.lang, &e.into()))).await,
     }
+}
+
+// ---------------------------------------------------------------- roles
+
+/// The permission table, as the code has it (`guanxi_core::access::grant`).
+pub async fn roles(v: Viewer) -> Response {
+    use guanxi_core::{Action, Scope};
+    let l = v.lang;
+    let scope = |s: Option<Scope>| match s {
+        None => "—",
+        Some(Scope::Org) => Msg::ScopeOrg.t(l),
+        Some(Scope::Team) => Msg::ScopeTeam.t(l),
+        Some(Scope::Own) => Msg::ScopeOwn.t(l),
+        Some(Scope::Handled) => Msg::ScopeHandled.t(l),
+    };
+    let content = html! {
+        h1 { (Msg::Admin.t(l)) }
+        (admin_nav(l, "/admin/roles"))
+        p.muted { (Msg::RolesIntro.t(l)) }
+        table.list #roles {
+            thead { tr {
+                th scope="col" { (Msg::Action.t(l)) }
+                @for r in Role::ALL { th scope="col" { (value(l, r.as_str())) } }
+            } }
+            tbody {
+                @for a in Action::ALL.iter().filter(|a| **a != Action::Public) {
+                    tr {
+                        th scope="row" { (value(l, a.as_str())) }
+                        @for r in Role::ALL { td { (scope(guanxi_core::access::grant(*r, *a))) } }
+                    }
+                }
+            }
+        }
+    };
+    layout::page(&v.shell(), Msg::Roles.t(l), content)
 }

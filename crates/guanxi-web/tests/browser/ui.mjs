@@ -206,6 +206,8 @@ try {
     await page.click("#add-user button");
     await page.locator("#users", { hasText: email }).waitFor();
     await shot(page, "admin-users");
+    await page.goto(`${BASE}/admin/roles`);
+    assert.match(await page.locator("#roles").innerText(), zh ? /客户经理/ : /Sales rep/);
     await page.goto(`${BASE}/admin/fields`);
     await page.fill("#key", `industry_${suffix}`);
     await page.fill("#label_zh", "行业");
