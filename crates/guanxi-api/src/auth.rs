@@ -372,6 +372,19 @@ pub(crate) async fn verify(raw: String, hash: String) -> Result<bool, ApiError> 
         .map_err(|_| ApiError::Internal)
 }
 
+/// A new personal API token: the secret to show once, and what the store keeps (its digest,
+/// a hint of its first characters, the expiry in `days`).
+pub fn new_api_token(name: String, days: i64) -> (String, guanxi_store::NewApiToken) {
+    let token = secret::new_secret(TOKEN_PREFIX);
+    let new = guanxi_store::NewApiToken {
+        name,
+        hint: token.chars().take(TOKEN_PREFIX.len() + 4).collect(),
+        secret_hash: secret::digest(&token),
+        expires_at: chrono::Utc::now() + chrono::Duration::days(days),
+    };
+    (token, new)
+}
+
 /// Hash a new password off the async workers.
 pub async fn hash_password(p: guanxi_core::password::Password) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || p.hash())

@@ -181,6 +181,15 @@ pub(crate) fn encode(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A list typed in one field: commas, Chinese commas or enumeration commas separate items.
+pub(crate) fn split_list(s: &str) -> Vec<String> {
+    s.split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Was this request made by htmx (and so wants a fragment)?
 pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")

@@ -87,3 +87,12 @@ fn every_action_has_a_name_in_both_languages() {
         }
     }
 }
+
+#[test]
+fn lists_split_on_any_comma() {
+    assert_eq!(
+        split_list("重要, 回头客，VIP、 ,线上"),
+        ["重要", "回头客", "VIP", "线上"]
+    );
+    assert!(split_list(" , ").is_empty());
+}

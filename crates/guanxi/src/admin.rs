@@ -156,25 +156,12 @@ pub async fn run(settings: &Settings, cmd: AdminCommand) -> anyhow::Result<()> {
             let Some(login) = store.find_login(&email).await? else {
                 bail!("no user signs in as {email}");
             };
-            let token = secret::new_secret(guanxi_api::auth::TOKEN_PREFIX);
             let ctx = Ctx {
                 actor: Some(login.user.id),
                 ..Ctx::new(login.org)
             };
-            let made = store
-                .create_token(
-                    ctx,
-                    guanxi_store::NewApiToken {
-                        name,
-                        hint: token
-                            .chars()
-                            .take(guanxi_api::auth::TOKEN_PREFIX.len() + 4)
-                            .collect(),
-                        secret_hash: secret::digest(&token),
-                        expires_at: chrono::Utc::now() + chrono::Duration::days(days),
-                    },
-                )
-                .await?;
+            let (token, new) = guanxi_api::auth::new_api_token(name, days);
+            let made = store.create_token(ctx, new).await?;
             eprintln!(
                 "token {} of {email}, expires {}; shown once:",
                 made.id, made.expires_at

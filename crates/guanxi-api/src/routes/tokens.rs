@@ -1,6 +1,5 @@
 //! Personal API tokens of the signed-in user.
 
-use crate::auth::TOKEN_PREFIX;
 use crate::dto::access::{CreateToken, CreatedToken, TokenList, TokenView};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IdPath, JsonBody, OrgCtx, PathParams};
@@ -8,9 +7,7 @@ use crate::ApiState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
-use guanxi_core::{secret, ApiTokenId};
-use guanxi_store::NewApiToken;
+use guanxi_core::ApiTokenId;
 
 /// Create a token for the JSON API (`Authorization: Bearer …`). The token is in this answer
 /// only: Guanxi keeps its SHA-256 digest.
@@ -26,20 +23,8 @@ pub async fn create(
     JsonBody(body): JsonBody<CreateToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let (name, days) = body.parse()?;
-    let token = secret::new_secret(TOKEN_PREFIX);
-    let hint: String = token.chars().take(TOKEN_PREFIX.len() + 4).collect();
-    let created = s
-        .store
-        .create_token(
-            ctx,
-            NewApiToken {
-                name,
-                hint,
-                secret_hash: secret::digest(&token),
-                expires_at: Utc::now() + chrono::Duration::days(days),
-            },
-        )
-        .await?;
+    let (token, new) = crate::auth::new_api_token(name, days);
+    let created = s.store.create_token(ctx, new).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {

@@ -14,8 +14,7 @@ use chrono::{DateTime, Utc};
 use guanxi_api::dto::access::{CreateTeam, CreateToken, CreateUser, ResetPassword, UpdateUser};
 use guanxi_api::dto::admin::CreateFieldDef;
 use guanxi_api::{ApiError, ApiState};
-use guanxi_core::{secret, ApiTokenId, FieldDefId, Lang, Role, UserId};
-use guanxi_store::NewApiToken;
+use guanxi_core::{ApiTokenId, FieldDefId, Lang, Role, UserId};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -390,15 +389,7 @@ pub async fn create_field(
     headers: HeaderMap,
     Form(f): Form<FieldForm>,
 ) -> Response {
-    let choices: Vec<String> = f
-        .choices
-        .as_deref()
-        .unwrap_or("")
-        .split([',', '，', '、'])
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let choices = crate::split_list(f.choices.as_deref().unwrap_or(""));
     let dto = CreateFieldDef {
         key: f.key,
         label_zh: f.label_zh,
@@ -503,21 +494,8 @@ pub async fn create_token(
             expires_in_days: days,
         }
         .parse()?;
-        let token = secret::new_secret(guanxi_api::auth::TOKEN_PREFIX);
-        s.store
-            .create_token(
-                v.ctx,
-                NewApiToken {
-                    name,
-                    hint: token
-                        .chars()
-                        .take(guanxi_api::auth::TOKEN_PREFIX.len() + 4)
-                        .collect(),
-                    secret_hash: secret::digest(&token),
-                    expires_at: Utc::now() + chrono::Duration::days(days),
-                },
-            )
-            .await?;
+        let (token, new) = guanxi_api::auth::new_api_token(name, days);
+        s.store.create_token(v.ctx, new).await?;
         Ok::<String, ApiError>(token)
     }
     .await;

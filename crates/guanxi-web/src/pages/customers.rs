@@ -394,13 +394,7 @@ pub async fn create(
         class: opt(&f.class),
         city: opt(&f.city),
         note: opt(&f.note),
-        tags: opt(&f.tags).map(|t| {
-            t.split([',', '，', '、'])
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(str::to_owned)
-                .collect()
-        }),
+        tags: opt(&f.tags).map(|t| crate::split_list(&t)),
         contact_points: Some(cps),
         allow_duplicate: Some(f.allow_duplicate.as_deref() == Some("true")),
         ..Default::default()
@@ -469,10 +463,9 @@ pub async fn show(
     Query(p): Query<ShowParams>,
 ) -> Response {
     let l = v.lang;
-    let Ok(id) = id.parse::<i64>() else {
+    let Some(id) = parse_id(&id) else {
         return crate::page_error(l, ApiError::RouteNotFound);
     };
-    let id = CustomerId(id);
     let view = match s.store.customer_360(v.ctx, id).await {
         Ok(x) => x,
         Err(e) => return crate::page_error(l, e.into()),
@@ -927,16 +920,7 @@ pub async fn update(
         owner_id: owner,
         city: Some(opt(&f.city)),
         note: Some(opt(&f.note)),
-        tags: Some(Some(
-            f.tags
-                .as_deref()
-                .unwrap_or("")
-                .split([',', '，', '、'])
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )),
+        tags: Some(Some(crate::split_list(f.tags.as_deref().unwrap_or("")))),
         ..Default::default()
     };
     let result = match dto.parse() {
