@@ -96,6 +96,7 @@ messages! {
     Mobile => "手机", "Mobile";
     CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
     Edit => "编辑", "Edit";
+    Older => "更早的互动", "Older interactions";
     AnyOwner => "全部客户经理", "Any account manager";
     Tag => "标签", "Tag";
     SavedViews => "我的视图", "My views";

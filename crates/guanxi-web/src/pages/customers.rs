@@ -452,6 +452,8 @@ pub async fn create(
 pub struct ShowParams {
     channel: Option<String>,
     merged: Option<i64>,
+    /// The timeline's cursor: older interactions.
+    before: Option<String>,
 }
 
 /// The customer on one page: profile, contact points, counts per channel, the timeline with a
@@ -478,13 +480,16 @@ pub async fn show(
             id,
             TimelineQuery {
                 channel,
-                cursor: None,
+                cursor: p
+                    .before
+                    .clone()
+                    .filter(|c| !c.is_empty() && c.len() <= 1024),
                 limit: 50,
             },
         )
         .await
     {
-        Ok(t) => t.items,
+        Ok(t) => t,
         Err(e) => return crate::page_error(l, e.into()),
     };
     let c = &view.customer;
@@ -613,9 +618,9 @@ pub async fn show(
                             }
                         }
                     }
-                    @if timeline.is_empty() { p.empty { (Msg::NoInteractions.t(l)) } }
+                    @if timeline.items.is_empty() { p.empty { (Msg::NoInteractions.t(l)) } }
                     ol.timeline #timeline {
-                        @for i in &timeline {
+                        @for i in &timeline.items {
                             li {
                                 div.when { (v.when(i.occurred_at)) " · " (value(l, i.channel.as_str())) " · " (value(l, i.direction.as_str())) }
                                 @if let Some(sub) = &i.subject { strong { (sub) } br; }
@@ -623,11 +628,22 @@ pub async fn show(
                             }
                         }
                     }
+                    @if let Some(next) = &timeline.next_cursor {
+                        p { a #older href={"/customers/" (id) "?" (older_query(channel, next))} { (Msg::Older.t(l)) " →" } }
+                    }
                 }
             }
         }
     };
     layout::page(&v.shell(), &c.name, content)
+}
+
+fn older_query(channel: Option<Channel>, cursor: &str) -> String {
+    let mut pairs = vec![("before", cursor)];
+    if let Some(c) = channel {
+        pairs.push(("channel", c.as_str()));
+    }
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
 /// A value of a change, short enough for a line.
