@@ -324,6 +324,38 @@ impl Store for Fake {
     async fn restore_customer(&self, _: Ctx, _: CustomerId) -> StoreResult<Customer> {
         Err(not_in_fake())
     }
+    async fn create_product(&self, _: Ctx, _: NewProduct) -> StoreResult<Product> {
+        Err(not_in_fake())
+    }
+    async fn list_products(&self, _: Ctx, _: bool) -> StoreResult<Vec<Product>> {
+        Err(not_in_fake())
+    }
+    async fn update_product(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ProductId,
+        _: ProductPatch,
+    ) -> StoreResult<Product> {
+        Err(not_in_fake())
+    }
+    async fn create_order(&self, _: Ctx, _: NewOrder) -> StoreResult<(Order, bool)> {
+        Err(not_in_fake())
+    }
+    async fn get_order(&self, _: Ctx, _: guanxi_core::OrderId) -> StoreResult<Order> {
+        Err(not_in_fake())
+    }
+    async fn customer_orders(&self, _: Ctx, _: CustomerId, _: u32) -> StoreResult<Vec<Order>> {
+        Err(not_in_fake())
+    }
+    async fn set_order_status(
+        &self,
+        _: Ctx,
+        _: guanxi_core::OrderId,
+        _: Option<i64>,
+        _: guanxi_core::order::OrderStatus,
+    ) -> StoreResult<Order> {
+        Err(not_in_fake())
+    }
     async fn list_views(&self, _: Ctx) -> StoreResult<Vec<SavedView>> {
         Err(not_in_fake())
     }

@@ -69,6 +69,19 @@ pub enum Reason {
     NotAllowed,
     /// The last active administrator cannot lose that role or be deactivated.
     LastAdmin,
+    /// The lines add up to another total (minor units).
+    TotalMismatch {
+        computed: i64,
+    },
+    /// A product priced in another currency than the order.
+    CurrencyMismatch {
+        expected: String,
+    },
+    /// A status that cannot follow the current one.
+    BadTransition {
+        from: String,
+        to: String,
+    },
 }
 
 /// One refused field: where (a JSON-ish path such as `contact_points[1].value`) and why.

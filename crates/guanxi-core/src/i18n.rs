@@ -161,6 +161,18 @@ impl Reason {
             ),
             Reason::WrongPassword => s("当前密码不正确", "is not your current password"),
             Reason::NotAllowed => s("超出了您的权限范围", "is outside what you are allowed to reach"),
+            Reason::TotalMismatch { computed } => match lang {
+                ZhCn => format!("与明细合计不符（明细合计为 {computed} 分）"),
+                En => format!("does not match the lines, which add up to {computed} minor units"),
+            },
+            Reason::CurrencyMismatch { expected } => match lang {
+                ZhCn => format!("币种与订单不一致（订单币种为 {expected}）"),
+                En => format!("is priced in another currency than the order ({expected})"),
+            },
+            Reason::BadTransition { from, to } => match lang {
+                ZhCn => format!("订单不能从“{}”改为“{}”", status_zh(from), status_zh(to)),
+                En => format!("an order cannot go from {from} to {to}"),
+            },
             Reason::LastAdmin => s(
                 "这是最后一位在用的管理员，不能取消其管理员身份或停用",
                 "belongs to the last active administrator, who cannot lose that role or be deactivated",
@@ -176,6 +188,19 @@ fn type_zh(expected: &str) -> &str {
         "boolean" => "布尔值（true/false）",
         "object" => "对象",
         "array" => "数组",
+        other => other,
+    }
+}
+
+/// An order status as Chinese users call it.
+fn status_zh(code: &str) -> &str {
+    match code {
+        "placed" => "已下单",
+        "paid" => "已付款",
+        "shipped" => "已发货",
+        "completed" => "已完成",
+        "cancelled" => "已取消",
+        "refunded" => "已退款",
         other => other,
     }
 }

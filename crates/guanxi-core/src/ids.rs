@@ -70,3 +70,11 @@ id_type!(
     /// One record of the audit log.
     AuditId
 );
+id_type!(
+    /// A product of the catalogue.
+    ProductId
+);
+id_type!(
+    /// An order (behavioural data: what a customer bought).
+    OrderId
+);

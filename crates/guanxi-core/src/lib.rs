@@ -60,6 +60,7 @@ pub mod i18n;
 pub mod ids;
 pub mod interaction;
 pub mod money;
+pub mod order;
 pub mod password;
 pub mod secret;
 pub mod text;

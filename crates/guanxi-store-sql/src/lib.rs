@@ -14,6 +14,7 @@ mod customers;
 mod events;
 mod interactions;
 mod orgs;
+mod sales;
 mod search;
 mod store;
 pub mod testdb;
@@ -261,6 +262,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "saved views",
         include_str!("../migrations/sqlite/0004_saved_views.sql"),
     ),
+    (
+        5,
+        "orders",
+        include_str!("../migrations/sqlite/0005_orders.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -283,6 +289,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         4,
         "saved views",
         include_str!("../migrations/postgres/0004_saved_views.sql"),
+    ),
+    (
+        5,
+        "orders",
+        include_str!("../migrations/postgres/0005_orders.sql"),
     ),
 ];
 

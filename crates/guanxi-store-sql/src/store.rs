@@ -89,6 +89,44 @@ impl Store for SqlStore {
     async fn revoke_token(&self, ctx: Ctx, id: ApiTokenId) -> StoreResult<ApiToken> {
         self.revoke_token_impl(ctx, id).await
     }
+    async fn create_product(&self, ctx: Ctx, new: NewProduct) -> StoreResult<Product> {
+        self.create_product_impl(ctx, new).await
+    }
+    async fn list_products(&self, ctx: Ctx, include_inactive: bool) -> StoreResult<Vec<Product>> {
+        self.list_products_impl(ctx, include_inactive).await
+    }
+    async fn update_product(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ProductId,
+        patch: ProductPatch,
+    ) -> StoreResult<Product> {
+        self.update_product_impl(ctx, id, patch).await
+    }
+    async fn create_order(&self, ctx: Ctx, new: NewOrder) -> StoreResult<(Order, bool)> {
+        self.create_order_impl(ctx, new).await
+    }
+    async fn get_order(&self, ctx: Ctx, id: guanxi_core::OrderId) -> StoreResult<Order> {
+        self.get_order_impl(ctx, id).await
+    }
+    async fn customer_orders(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        limit: u32,
+    ) -> StoreResult<Vec<Order>> {
+        self.customer_orders_impl(ctx, customer, limit).await
+    }
+    async fn set_order_status(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::OrderId,
+        expected_version: Option<i64>,
+        to: guanxi_core::order::OrderStatus,
+    ) -> StoreResult<Order> {
+        self.set_order_status_impl(ctx, id, expected_version, to)
+            .await
+    }
     async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>> {
         self.list_views_impl(ctx).await
     }

@@ -56,6 +56,7 @@ stories!(
     changes_are_audited_with_who_and_what,
     merging_keeps_all_history,
     saved_views_belong_to_their_user,
+    orders_are_priced_checked_and_idempotent,
 );
 
 #[tokio::test]
@@ -1372,4 +1373,182 @@ async fn saved_views_belong_to_their_user(s: S) {
     );
     s.delete_view(as_(&me), mine[0].id).await.expect("delete");
     assert!(s.list_views(as_(&me)).await.expect("list").is_empty());
+}
+
+fn line(
+    product: Option<guanxi_core::ProductId>,
+    qty: i64,
+    price: Option<i64>,
+    discount: i64,
+) -> NewOrderLine {
+    NewOrderLine {
+        product_id: product,
+        description: None,
+        quantity: qty,
+        unit_price: price,
+        discount,
+    }
+}
+
+fn order_for(c: CustomerId, lines: Vec<NewOrderLine>) -> NewOrder {
+    NewOrder {
+        customer_id: c,
+        external_id: None,
+        currency: Currency::CNY,
+        status: guanxi_core::order::OrderStatus::Placed,
+        placed_at: Utc::now(),
+        paid_at: None,
+        owner_id: None,
+        note: None,
+        lines,
+        expected_total: None,
+    }
+}
+
+/// Orders: lines priced from the catalogue, totals checked, nothing half-written, an external
+/// id posted twice is one order, statuses move forward only.
+async fn orders_are_priced_checked_and_idempotent(s: S) {
+    use guanxi_core::order::OrderStatus;
+    let a = org(&s, "订单").await;
+    let c = s
+        .create_customer(a, person("买家", vec![]))
+        .await
+        .expect("customer");
+    let tea = s
+        .create_product(
+            a,
+            NewProduct {
+                sku: "TEA-01".into(),
+                name: "龙井茶 250g".into(),
+                unit_price: 12_800,
+                currency: Currency::CNY,
+            },
+        )
+        .await
+        .expect("product");
+    let dup = s
+        .create_product(
+            a,
+            NewProduct {
+                sku: "TEA-01".into(),
+                name: "again".into(),
+                unit_price: 1,
+                currency: Currency::CNY,
+            },
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict { .. })));
+    let mut o = order_for(
+        c.id,
+        vec![
+            line(Some(tea.id), 2, None, 1_000),
+            NewOrderLine {
+                description: Some("礼盒包装".into()),
+                ..line(None, 1, Some(500), 0)
+            },
+        ],
+    );
+    o.expected_total = Some(25_100);
+    o.external_id = Some("shop-1001".into());
+    let (order, created) = s.create_order(a, o.clone()).await.expect("order");
+    assert!(created);
+    assert_eq!(order.total, 2 * 12_800 - 1_000 + 500);
+    assert_eq!(order.lines[0].description, "龙井茶 250g");
+    assert_eq!(order.lines.len(), 2);
+    // The same external id again: the same order, nothing new.
+    let (again, created) = s.create_order(a, o.clone()).await.expect("again");
+    assert!(!created);
+    assert_eq!(again.id, order.id);
+    assert_eq!(
+        s.customer_orders(a, c.id, 50).await.expect("orders").len(),
+        1
+    );
+    // Refusals write nothing.
+    let before = events(&s, a).await.len();
+    let mut wrong_total = order_for(c.id, vec![line(Some(tea.id), 1, None, 0)]);
+    wrong_total.expected_total = Some(1);
+    let e = s.create_order(a, wrong_total).await.expect_err("total");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].reason == Reason::TotalMismatch { computed: 12_800 }),
+        "{e:?}"
+    );
+    let b = org(&s, "别家").await;
+    let foreign = s
+        .create_product(
+            b,
+            NewProduct {
+                sku: "X".into(),
+                name: "别家的货".into(),
+                unit_price: 100,
+                currency: Currency::CNY,
+            },
+        )
+        .await
+        .expect("foreign product");
+    let e = s
+        .create_order(
+            a,
+            order_for(
+                c.id,
+                vec![
+                    line(Some(tea.id), 1, None, 0),
+                    line(Some(foreign.id), 1, None, 0),
+                ],
+            ),
+        )
+        .await
+        .expect_err("foreign product");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].field == "lines[1].product_id"),
+        "{e:?}"
+    );
+    for bad in [
+        line(None, 1, Some(-5), 0),
+        line(None, 0, Some(5), 0),
+        line(None, 2, Some(5), 11),
+        line(None, 1_000_000, Some(i64::MAX / 100), 0),
+    ] {
+        let mut l = bad;
+        l.description = Some("x".into());
+        assert!(s.create_order(a, order_for(c.id, vec![l])).await.is_err());
+    }
+    let other_customer = s
+        .create_customer(b, person("外人", vec![]))
+        .await
+        .expect("other");
+    assert!(s
+        .create_order(
+            a,
+            order_for(other_customer.id, vec![line(Some(tea.id), 1, None, 0)])
+        )
+        .await
+        .is_err());
+    assert_eq!(
+        events(&s, a).await.len(),
+        before,
+        "no refusal wrote anything"
+    );
+    // Statuses: forward only, with versions.
+    let paid = s
+        .set_order_status(a, order.id, Some(order.version), OrderStatus::Paid)
+        .await
+        .expect("paid");
+    assert!(paid.paid_at.is_some());
+    assert!(matches!(
+        s.set_order_status(a, order.id, Some(order.version), OrderStatus::Shipped)
+            .await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    s.set_order_status(a, order.id, None, OrderStatus::Shipped)
+        .await
+        .expect("shipped");
+    let e = s
+        .set_order_status(a, order.id, None, OrderStatus::Cancelled)
+        .await
+        .expect_err("cancel after shipping");
+    assert!(matches!(&e, StoreError::Invalid(d) if d.fields()[0].field == "status"));
+    assert!(matches!(
+        s.get_order(b, order.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

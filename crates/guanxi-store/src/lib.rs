@@ -8,10 +8,12 @@
 mod access;
 mod error;
 mod model;
+mod sales;
 
 pub use access::*;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use sales::*;
 
 use async_trait::async_trait;
 use guanxi_core::{
@@ -96,6 +98,35 @@ pub trait Store: Send + Sync + 'static {
     async fn create_token(&self, ctx: Ctx, new: NewApiToken) -> StoreResult<ApiToken>;
     async fn list_tokens(&self, ctx: Ctx) -> StoreResult<Vec<ApiToken>>;
     async fn revoke_token(&self, ctx: Ctx, id: ApiTokenId) -> StoreResult<ApiToken>;
+
+    // Sales: the catalogue and orders.
+    async fn create_product(&self, ctx: Ctx, new: NewProduct) -> StoreResult<Product>;
+    async fn list_products(&self, ctx: Ctx, include_inactive: bool) -> StoreResult<Vec<Product>>;
+    async fn update_product(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ProductId,
+        patch: ProductPatch,
+    ) -> StoreResult<Product>;
+    /// Create an order for a customer within reach; `false` when an order with the same
+    /// `external_id` existed already and is returned instead (nothing is written then).
+    async fn create_order(&self, ctx: Ctx, new: NewOrder) -> StoreResult<(Order, bool)>;
+    async fn get_order(&self, ctx: Ctx, id: guanxi_core::OrderId) -> StoreResult<Order>;
+    /// A customer's orders, newest first.
+    async fn customer_orders(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        limit: u32,
+    ) -> StoreResult<Vec<Order>>;
+    /// Move an order to `to` (see `OrderStatus::may_become`), if its version is `expected`.
+    async fn set_order_status(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::OrderId,
+        expected_version: Option<i64>,
+        to: guanxi_core::order::OrderStatus,
+    ) -> StoreResult<Order>;
 
     // Saved views of the customer list, the acting user's own.
     async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>>;
