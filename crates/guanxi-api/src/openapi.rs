@@ -2,8 +2,8 @@
 //! DTOs' `ToSchema` derives. Served at `/api/v1/openapi.json`, browsable at `/api/docs`.
 
 use crate::routes::{
-    audit, auth, contact_points, customers, events, field_defs, health, interactions, orgs, teams,
-    tokens, users,
+    audit, auth, contact_points, customers, events, field_defs, health, interactions, orgs, sales,
+    teams, tokens, users,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -60,6 +60,13 @@ use utoipa::{Modify, OpenApi};
         interactions::delete,
         interactions::timeline,
         events::list,
+        sales::create_product,
+        sales::list_products,
+        sales::update_product,
+        sales::create_order,
+        sales::get_order,
+        sales::customer_orders,
+        sales::change_status,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&RequestHeaders),
@@ -74,6 +81,7 @@ use utoipa::{Modify, OpenApi};
         (name = "contact-points", description = "Phone numbers, e-mail, WeChat, addresses"),
         (name = "interactions", description = "Every contact on every channel; the timeline"),
         (name = "events", description = "Domain events (outbox) in commit order"),
+        (name = "sales", description = "Products and orders (behavioural data)"),
     )
 )]
 pub struct ApiDoc;
@@ -168,6 +176,12 @@ mod tests {
             "/api/v1/interactions",
             "/api/v1/interactions/{id}",
             "/api/v1/events",
+            "/api/v1/products",
+            "/api/v1/products/{id}",
+            "/api/v1/orders",
+            "/api/v1/orders/{id}",
+            "/api/v1/orders/{id}/status",
+            "/api/v1/customers/{id}/orders",
         ] {
             assert!(paths.contains_key(p), "{p} is not documented");
         }

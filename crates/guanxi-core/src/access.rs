@@ -58,6 +58,10 @@ str_enum!(
         ManageSettings = "manage_settings",
         ReadEvents = "read_events",
         ReadAudit = "read_audit",
+        // The product catalogue: add and change products.
+        ManageProducts = "manage_products",
+        // Create orders and move them along (for customers within reach).
+        WriteOrders = "write_orders",
     }
 );
 
@@ -120,6 +124,14 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
 
         (A::ReadEvents, R::Admin | R::Analyst) => Some(Org),
         (A::ReadEvents, _) => None,
+
+        (A::ManageProducts, R::Admin | R::Manager) => Some(Org),
+        (A::ManageProducts, _) => None,
+
+        (A::WriteOrders, R::Admin) => Some(Org),
+        (A::WriteOrders, R::Manager) => Some(Team),
+        (A::WriteOrders, R::SalesRep) => Some(Own),
+        (A::WriteOrders, R::Agent | R::Marketer | R::Analyst) => None,
     }
 }
 

@@ -223,6 +223,8 @@ pub fn value(lang: Lang, v: &str) -> &'static str {
         "manage_settings" => ("管理自定义字段", "Manage custom fields"),
         "read_events" => ("读取事件流", "Read the event feed"),
         "read_audit" => ("查看审计日志", "Read the audit log"),
+        "manage_products" => ("管理产品目录", "Manage the product catalogue"),
+        "write_orders" => ("创建和处理订单", "Create and process orders"),
         "text" => ("文本", "Text"),
         "number" => ("数字", "Number"),
         "date" => ("日期", "Date"),

@@ -10,6 +10,7 @@ pub mod field_defs;
 pub mod health;
 pub mod interactions;
 pub mod orgs;
+pub mod sales;
 pub mod teams;
 pub mod tokens;
 pub mod users;
@@ -80,6 +81,15 @@ pub fn api_routes() -> Router<ApiState> {
                 .delete(interactions::delete),
         )
         .route("/api/v1/events", get(events::list))
+        .route(
+            "/api/v1/products",
+            post(sales::create_product).get(sales::list_products),
+        )
+        .route("/api/v1/products/{id}", patch(sales::update_product))
+        .route("/api/v1/orders", post(sales::create_order))
+        .route("/api/v1/orders/{id}", get(sales::get_order))
+        .route("/api/v1/orders/{id}/status", post(sales::change_status))
+        .route("/api/v1/customers/{id}/orders", get(sales::customer_orders))
 }
 
 /// What each route asks to do: the left half of the permission table
@@ -100,8 +110,12 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/users"
             | "/api/v1/users/{id}"
             | "/api/v1/teams"
-            | "/api/v1/field-definitions",
+            | "/api/v1/field-definitions"
+            | "/api/v1/products",
         ) => A::ReadDirectory,
+        ("POST", "/api/v1/products") | ("PATCH", "/api/v1/products/{id}") => A::ManageProducts,
+        ("POST", "/api/v1/orders" | "/api/v1/orders/{id}/status") => A::WriteOrders,
+        ("GET", "/api/v1/orders/{id}" | "/api/v1/customers/{id}/orders") => A::ReadCustomers,
         ("POST", "/api/v1/users")
         | ("PATCH", "/api/v1/users/{id}")
         | ("POST", "/api/v1/users/{id}/password") => A::ManageUsers,

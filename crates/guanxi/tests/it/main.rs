@@ -5,5 +5,6 @@ mod access;
 mod api;
 mod browser;
 mod cli;
+mod sales;
 mod support;
 mod web;

@@ -1,0 +1,176 @@
+//! Products and orders. Orders can be posted by an external shop system idempotently: the same
+//! `external_id` twice gives one order.
+
+use super::{created, versioned};
+use crate::dto::sales::{
+    ChangeOrderStatus, CreateOrder, CreateProduct, OrderList, OrderView, ProductList, ProductView,
+    UpdateProduct,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{IdPath, IfMatch, JsonBody, OrgCtx, PathParams, QueryParams};
+use crate::ApiState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use guanxi_core::{CustomerId, OrderId, ProductId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// Add a product to the catalogue (administrators and managers).
+#[utoipa::path(post, path = "/api/v1/products", tag = "sales",
+    request_body = CreateProduct,
+    responses(
+        (status = 201, description = "Created", body = ProductView),
+        (status = 409, description = "The SKU is taken", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
+pub async fn create_product(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<CreateProduct>,
+) -> Result<Response, ApiError> {
+    let p = s.store.create_product(ctx, body.parse()?).await?;
+    Ok(created(
+        format!("/api/v1/products/{}", p.id),
+        None,
+        ProductView::from(p),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProductsQuery {
+    /// `true` to include products taken off sale.
+    pub all: Option<String>,
+}
+
+/// The catalogue, by SKU.
+#[utoipa::path(get, path = "/api/v1/products", tag = "sales", params(ProductsQuery),
+    responses((status = 200, description = "Products", body = ProductList)))]
+pub async fn list_products(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    QueryParams(q): QueryParams<ProductsQuery>,
+) -> Result<Json<ProductList>, ApiError> {
+    let all = match q.all.as_deref() {
+        None => false,
+        Some(v) => crate::dto::parse_bool(v).map_err(|e| ApiError::query(e.nest("all")))?,
+    };
+    let items = s.store.list_products(ctx, all).await?;
+    Ok(Json(ProductList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Change a product's name or price, or take it off sale.
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "sales",
+    params(("id" = i64, Path, description = "Product id")),
+    request_body = UpdateProduct,
+    responses(
+        (status = 200, description = "Changed", body = ProductView),
+        (status = 404, description = "No such product", body = ErrorBody),
+    ))]
+pub async fn update_product(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    JsonBody(body): JsonBody<UpdateProduct>,
+) -> Result<Json<ProductView>, ApiError> {
+    let org = s.store.get_org(ctx.org).await?;
+    let patch = body.parse(org.currency)?;
+    let product = s.store.update_product(ctx, ProductId(p.id), patch).await?;
+    Ok(Json(product.into()))
+}
+
+/// Create an order for a customer: 201 with the new order, or 200 with the existing one when
+/// its `external_id` was posted before.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "sales",
+    request_body = CreateOrder,
+    responses(
+        (status = 201, description = "Created", body = OrderView, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "This external_id exists: the order as it is", body = OrderView),
+        (status = 422, description = "Invalid fields, a product of another organisation, a total that does not match its lines", body = ErrorBody),
+    ))]
+pub async fn create_order(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<CreateOrder>,
+) -> Result<Response, ApiError> {
+    let (order, new) = s
+        .store
+        .create_order(ctx, body.parse(chrono::Utc::now())?)
+        .await?;
+    let version = order.version;
+    if new {
+        Ok(created(
+            format!("/api/v1/orders/{}", order.id),
+            Some(version),
+            OrderView::from(order),
+        ))
+    } else {
+        Ok(versioned(StatusCode::OK, version, OrderView::from(order)))
+    }
+}
+
+/// One order with its lines.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "sales",
+    params(("id" = i64, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView, headers(("ETag" = String))),
+        (status = 404, description = "No such order", body = ErrorBody),
+    ))]
+pub async fn get_order(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Response, ApiError> {
+    let o = s.store.get_order(ctx, OrderId(p.id)).await?;
+    Ok(versioned(StatusCode::OK, o.version, OrderView::from(o)))
+}
+
+/// A customer's orders, newest first (at most 200).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/orders", tag = "sales",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "Orders", body = OrderList),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn customer_orders(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<OrderList>, ApiError> {
+    let items = s.store.customer_orders(ctx, CustomerId(p.id), 200).await?;
+    Ok(Json(OrderList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Move an order along: placed → paid → shipped → completed; cancelled before shipping;
+/// refunded after payment.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/status", tag = "sales",
+    params(
+        ("id" = i64, Path, description = "Order id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` last seen"),
+    ),
+    request_body = ChangeOrderStatus,
+    responses(
+        (status = 200, description = "Moved", body = OrderView, headers(("ETag" = String))),
+        (status = 412, description = "Changed by someone else meanwhile", body = ErrorBody),
+        (status = 422, description = "Not a status this order can move to", body = ErrorBody),
+    ))]
+pub async fn change_status(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(body): JsonBody<ChangeOrderStatus>,
+) -> Result<Response, ApiError> {
+    let o = s
+        .store
+        .set_order_status(ctx, OrderId(p.id), version, body.parse()?)
+        .await?;
+    Ok(versioned(StatusCode::OK, o.version, OrderView::from(o)))
+}

@@ -1,0 +1,193 @@
+//! Products and orders over HTTP on both databases: idempotent external orders, totals checked,
+//! bad amounts refused with the field named, statuses forward only, roles respected.
+
+use crate::support::{error_fields, TestApp};
+use guanxi_core::Role;
+use reqwest::Method;
+use serde_json::json;
+
+crate::on_both!(orders_over_http);
+
+async fn orders_over_http(mut app: TestApp) {
+    let org = app.use_new_org("商店").await;
+    let admin = app.token.clone();
+    let p = app
+        .post(
+            "/api/v1/products",
+            &json!({"sku": "TEA-01", "name": "龙井茶 250g", "unit_price": "128.00"}),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{:?}", p.body);
+    assert_eq!(p.body["unit_price_minor"], 12_800);
+    let pid = p.body["id"].as_i64().expect("pid");
+    let c = app
+        .post("/api/v1/customers", &json!({"name": "网店买家"}))
+        .await;
+    let cid = c.body["id"].as_i64().expect("cid");
+    let order = json!({
+        "customer_id": cid, "external_id": "shop-1001", "total": "251.00",
+        "lines": [
+            {"product_id": pid, "quantity": 2, "discount": "10.00"},
+            {"description": "礼盒包装", "unit_price": "5.00"}
+        ]
+    });
+    let first = app.post("/api/v1/orders", &order).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    assert_eq!(first.body["total"], "251.00");
+    assert_eq!(first.body["lines"][0]["description"], "龙井茶 250g");
+    let again = app.post("/api/v1/orders", &order).await;
+    assert_eq!(again.status, 200, "posted twice, one order");
+    assert_eq!(again.body["id"], first.body["id"]);
+    let listed = app.get(&format!("/api/v1/customers/{cid}/orders")).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    // Bad amounts name their field; nothing is written.
+    for (body, field) in [
+        (
+            json!({"customer_id": cid, "total": "1.00", "lines": [{"product_id": pid}]}),
+            "total",
+        ),
+        (
+            json!({"customer_id": cid, "lines": [{"description": "x", "unit_price": "-1.00"}]}),
+            "lines[0].unit_price",
+        ),
+        (
+            json!({"customer_id": cid, "lines": [{"description": "x", "unit_price": "1.005"}]}),
+            "lines[0].unit_price",
+        ),
+        (
+            json!({"customer_id": cid, "lines": [{"description": "x", "unit_price": "99999999999999999999"}]}),
+            "lines[0].unit_price",
+        ),
+        (
+            json!({"customer_id": cid, "lines": [{"description": "x", "unit_price": "90000000000000000", "quantity": 1000}]}),
+            "lines[0].unit_price",
+        ),
+        (json!({"customer_id": cid, "lines": []}), "lines"),
+        (
+            json!({"customer_id": cid, "lines": [{"product_id": pid, "discount": "200.00"}]}),
+            "lines[0].discount",
+        ),
+    ] {
+        let r = app.post("/api/v1/orders", &body).await;
+        assert_eq!(r.status, 422, "{body} → {:?}", r.body);
+        assert_eq!(error_fields(&r.body), [field], "{body}");
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{cid}/orders"))
+            .await
+            .body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // A product of another organisation cannot be ordered here.
+    let other = app.use_new_org("别的商店").await;
+    let foreign = app
+        .post(
+            "/api/v1/products",
+            &json!({"sku": "X", "name": "别家的货", "unit_price": "1.00"}),
+        )
+        .await;
+    let fid = foreign.body["id"].as_i64().expect("fid");
+    app.switch_org(org);
+    let r = app
+        .post(
+            "/api/v1/orders",
+            &json!({"customer_id": cid, "lines": [{"product_id": fid}]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_fields(&r.body)),
+        (422, vec!["lines[0].product_id".to_owned()])
+    );
+    let _ = other;
+    // Statuses move forward only, with If-Match.
+    let oid = first.body["id"].as_i64().expect("oid");
+    let etag = first.etag.clone().expect("etag");
+    let paid = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/orders/{oid}/status"),
+            Some(&json!({"status": "paid"})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(paid.status, 200, "{:?}", paid.body);
+    let stale = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/orders/{oid}/status"),
+            Some(&json!({"status": "shipped"})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    app.post(
+        &format!("/api/v1/orders/{oid}/status"),
+        &json!({"status": "shipped"}),
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/api/v1/orders/{oid}/status"),
+            &json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_fields(&r.body)),
+        (422, vec!["status".to_owned()])
+    );
+    // Roles: a rep neither edits the catalogue nor orders for a customer out of reach; an
+    // analyst reads orders but creates none.
+    let (_, rep) = app.user_with_token(org, Role::SalesRep, None).await;
+    app.token = Some(rep);
+    assert_eq!(
+        app.post(
+            "/api/v1/products",
+            &json!({"sku": "Y", "name": "y", "unit_price": "1.00"})
+        )
+        .await
+        .status,
+        403
+    );
+    let r = app
+        .post(
+            "/api/v1/orders",
+            &json!({"customer_id": cid, "lines": [{"product_id": pid}]}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_fields(&r.body)),
+        (422, vec!["customer_id".to_owned()])
+    );
+    assert_eq!(app.get(&format!("/api/v1/orders/{oid}")).await.status, 404);
+    let (_, analyst) = app.user_with_token(org, Role::Analyst, None).await;
+    app.token = Some(analyst);
+    assert_eq!(app.get(&format!("/api/v1/orders/{oid}")).await.status, 200);
+    assert_eq!(
+        app.post(
+            "/api/v1/orders",
+            &json!({"customer_id": cid, "lines": [{"product_id": pid}]})
+        )
+        .await
+        .status,
+        403
+    );
+    app.token = admin;
+    let events = app.get("/api/v1/events?after=0&limit=1000").await;
+    let types: Vec<&str> = events.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .filter(|t| t.starts_with("order."))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "order.created",
+            "order.status_changed",
+            "order.status_changed"
+        ]
+    );
+}
