@@ -459,6 +459,36 @@ async fn http(
     .await;
     r.print();
 
+    // Orders from an external shop: one product, two lines, a unique external id each.
+    let run = chrono::Utc::now().timestamp_millis();
+    let product: Value = client
+        .req(reqwest::Method::POST, "/api/v1/products")
+        .json(
+            &json!({"sku": format!("BENCH-{run}"), "name": "基准测试商品", "unit_price": "99.00"}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+    let product_id = product["id"]
+        .as_i64()
+        .context("creating the benchmark product")?;
+    let c = client.clone();
+    let mut r = phase("POST /orders (durable)", concurrency, duration, move |i| {
+        let c = c.clone();
+        let id = min_id + (i.wrapping_mul(2_654_435_761) % span) as i64;
+        async move {
+            let body = json!({"customer_id": id, "external_id": format!("bench-{run}-{i}"),
+                              "status": "paid", "lines": [
+                                  {"product_id": product_id, "quantity": 2},
+                                  {"description": "运费", "unit_price": "8.00"}]});
+            matches!(c.req(reqwest::Method::POST, "/api/v1/orders").json(&body).send().await,
+                Ok(r) if r.status().is_success() || r.status() == 422)
+        }
+    })
+    .await;
+    r.print();
+
     if let Some(pid) = pid {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .with_context(|| format!("reading /proc/{pid}/status"))?;
