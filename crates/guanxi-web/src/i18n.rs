@@ -96,6 +96,11 @@ messages! {
     Mobile => "手机", "Mobile";
     CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
     Edit => "编辑", "Edit";
+    Orders => "订单", "Orders";
+    NoOrders => "还没有订单。通过接口或商城对接下的订单会显示在这里。", "No orders yet. Orders placed through the API or a connected shop appear here.";
+    PlacedAt => "下单时间", "Placed";
+    Total => "金额", "Total";
+    Items => "商品", "Items";
     Older => "更早的互动", "Older interactions";
     AnyOwner => "全部客户经理", "Any account manager";
     Tag => "标签", "Tag";
@@ -225,6 +230,12 @@ pub fn value(lang: Lang, v: &str) -> &'static str {
         "read_audit" => ("查看审计日志", "Read the audit log"),
         "manage_products" => ("管理产品目录", "Manage the product catalogue"),
         "write_orders" => ("创建和处理订单", "Create and process orders"),
+        "placed" => ("已下单", "Placed"),
+        "paid" => ("已付款", "Paid"),
+        "shipped" => ("已发货", "Shipped"),
+        "completed" => ("已完成", "Completed"),
+        "cancelled" => ("已取消", "Cancelled"),
+        "refunded" => ("已退款", "Refunded"),
         "text" => ("文本", "Text"),
         "number" => ("数字", "Number"),
         "date" => ("日期", "Date"),

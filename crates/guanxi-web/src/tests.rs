@@ -96,3 +96,14 @@ fn lists_split_on_any_comma() {
     );
     assert!(split_list(" , ").is_empty());
 }
+
+#[test]
+fn money_reads_as_people_write_it() {
+    use crate::pages::money_text;
+    let cny = guanxi_core::Currency::CNY;
+    assert_eq!(money_text(25_100, cny), "¥251.00");
+    assert_eq!(money_text(123_456_789, cny), "¥1,234,567.89");
+    assert_eq!(money_text(-5, cny), "-¥0.05");
+    let usd = guanxi_core::Currency::parse("USD").expect("usd");
+    assert_eq!(money_text(1_200, usd), "USD 12.00");
+}

@@ -514,6 +514,11 @@ pub async fn show(
         } else {
             None
         };
+    let orders = s
+        .store
+        .customer_orders(v.ctx, id, 10)
+        .await
+        .unwrap_or_default();
     let field_labels = if c.custom.is_empty() {
         Vec::new()
     } else {
@@ -575,6 +580,26 @@ pub async fn show(
                 }
             }
             div {
+                section.card aria-labelledby="orders-h" {
+                    h2 #orders-h { (Msg::Orders.t(l)) }
+                    @if orders.is_empty() { p.empty { (Msg::NoOrders.t(l)) } }
+                    @else {
+                        table.list #orders {
+                            thead { tr {
+                                th scope="col" { (Msg::PlacedAt.t(l)) }
+                                th scope="col" { (Msg::Status.t(l)) }
+                                th scope="col" { (Msg::Items.t(l)) }
+                                th scope="col" { (Msg::Total.t(l)) }
+                            } }
+                            tbody { @for o in &orders { tr {
+                                td { (v.when(o.placed_at)) }
+                                td { (value(l, o.status.as_str())) }
+                                td { (o.lines.iter().map(|x| x.description.as_str()).collect::<Vec<_>>().join("、")) }
+                                td.money { (v.money(o.total, o.currency)) }
+                            } } }
+                        }
+                    }
+                }
                 section.card aria-labelledby="log-h" {
                     h2 #log-h { (Msg::LogInteraction.t(l)) }
                     (log_form(l, id, &[]))

@@ -96,9 +96,36 @@ impl Viewer {
         }
     }
 
+    /// An amount of money: `¥1,234.50` for yuan, `USD 12.00` for others.
+    pub fn money(&self, minor: i64, currency: guanxi_core::Currency) -> String {
+        money_text(minor, currency)
+    }
+
     /// A whole number with the grouping people expect.
     pub fn number(&self, n: i64) -> String {
         group_digits(n)
+    }
+}
+
+/// An amount as people read it: the currency's sign or code, grouped digits, its decimals.
+pub fn money_text(minor: i64, currency: guanxi_core::Currency) -> String {
+    let decimal = guanxi_core::Money::new(minor, currency).decimal();
+    let (sign, digits) = match decimal.strip_prefix('-') {
+        Some(rest) => ("-", rest.to_owned()),
+        None => ("", decimal),
+    };
+    let (whole, frac) = match digits.split_once('.') {
+        Some((w, f)) => (w.to_owned(), Some(f.to_owned())),
+        None => (digits, None),
+    };
+    let grouped = group_digits(whole.parse::<i64>().unwrap_or(0));
+    let number = match frac {
+        Some(f) => format!("{grouped}.{f}"),
+        None => grouped,
+    };
+    match currency.as_str() {
+        "CNY" => format!("{sign}¥{number}"),
+        code => format!("{sign}{code} {number}"),
     }
 }
 
