@@ -739,3 +739,20 @@ pub const STAFF: &[(&str, &str)] = &[
 ];
 
 pub const STAFF_DOMAIN: &str = "demo.guanxi.example";
+
+/// The demo catalogue (a telecom operator's shop, as in the course's cases): SKU, name, price
+/// in fen, and how often it is bought relative to the others.
+pub const PRODUCTS: &[(&str, &str, i64, u32)] = &[
+    ("CARD-100", "话费充值卡 100 元", 10_000, 30),
+    ("DATA-10G", "10GB 流量包", 3_000, 25),
+    ("PLAN-59", "59 元畅享套餐（月）", 5_900, 20),
+    ("PLAN-129", "129 元畅享套餐（月）", 12_900, 10),
+    ("REPAIR", "上门维修服务", 8_000, 5),
+    ("BB-100M", "100M 宽带包年", 98_000, 4),
+    ("TV-BOX", "IPTV 机顶盒", 29_900, 3),
+    ("VIP-YEAR", "VIP 会员年费", 19_900, 3),
+    ("GIFT-TEA", "龙井茶礼盒", 32_800, 3),
+    ("BB-500M", "500M 宽带包年", 158_000, 2),
+    ("PHONE-A", "华为 nova 手机", 259_900, 1),
+    ("PHONE-B", "小米 14 手机", 399_900, 1),
+];

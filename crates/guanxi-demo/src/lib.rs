@@ -23,6 +23,8 @@ use guanxi_core::interaction::{Channel, Direction};
 use guanxi_core::{ContactKind, UserId};
 use guanxi_store::{BulkBatch, BulkCustomer, BulkInteraction, NewContactPoint};
 use hash::{fnv, Fx};
+
+mod orders;
 use perm::Perm;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -44,6 +46,24 @@ pub struct DemoConfig {
     pub years: u32,
     /// Mean number of interactions per customer (default 5.0).
     pub interactions_per_customer: f64,
+    /// The catalogue to order from; empty: no orders.
+    pub products: Vec<DemoProduct>,
+}
+
+/// A product of the catalogue as the generator needs it.
+#[derive(Clone, Debug)]
+pub struct DemoProduct {
+    pub id: guanxi_core::ProductId,
+    pub name: String,
+    /// Fen.
+    pub price: i64,
+    /// Relative frequency among purchases.
+    pub weight: u32,
+}
+
+/// The demo catalogue: (SKU, name, price in fen, weight), to create before generating.
+pub fn demo_products() -> &'static [(&'static str, &'static str, i64, u32)] {
+    data::PRODUCTS
 }
 
 impl DemoConfig {
@@ -56,6 +76,7 @@ impl DemoConfig {
             now,
             years: 3,
             interactions_per_customer: 5.0,
+            products: Vec::new(),
         }
     }
 }
@@ -193,6 +214,9 @@ struct PersonName {
 pub struct DemoGenerator {
     config: DemoConfig,
     rng: ChaCha8Rng,
+    /// Orders draw from their own stream, so that customers and interactions stay the same
+    /// for a seed whether or not orders are generated.
+    order_rng: ChaCha8Rng,
     produced: usize,
     pending: Option<Plan>,
     start_ts: i64,
@@ -238,6 +262,7 @@ impl DemoGenerator {
         let span = i64::from(config.years) * 365 * SECONDS_PER_DAY;
         let mean = config.interactions_per_customer;
         Self {
+            order_rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0x6f72_6465_7273),
             rng,
             produced: 0,
             pending: None,
@@ -282,6 +307,7 @@ impl DemoGenerator {
         let mut batch = BulkBatch {
             customers: Vec::with_capacity(max.min(total - self.produced).min(100_000)),
             interactions: Vec::new(),
+            orders: Vec::new(),
         };
         while batch.customers.len() < max && self.produced < total {
             let left = total - self.produced;
@@ -305,6 +331,12 @@ impl DemoGenerator {
             }
             self.generate(plan, &mut batch);
         }
+        orders::generate(
+            &mut self.order_rng,
+            &self.config.products,
+            &mut batch,
+            self.config.now,
+        );
         Some(batch)
     }
 

@@ -366,3 +366,83 @@ fn derived_phone_values_equal_parsed_ones() {
     assert!(phones.get(ContactKind::Mobile, "12000000000").is_none());
     assert!(phones.get(ContactKind::Mobile, "12000000001").is_none());
 }
+
+fn with_products(mut c: DemoConfig) -> DemoConfig {
+    c.products = demo_products()
+        .iter()
+        .enumerate()
+        .map(|(i, (_, name, price, weight))| DemoProduct {
+            id: guanxi_core::ProductId(i as i64 + 1),
+            name: (*name).to_owned(),
+            price: *price,
+            weight: *weight,
+        })
+        .collect();
+    c
+}
+
+#[test]
+fn orders_look_like_repeat_buying() {
+    let batches = all_batches(with_products(config(3_000, 7)), 500);
+    let mut per_customer: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut buyers_possible = 0;
+    for (b, batch) in batches.iter().enumerate() {
+        buyers_possible += batch
+            .customers
+            .iter()
+            .filter(|c| c.status != CustomerStatus::Potential)
+            .count();
+        for o in &batch.orders {
+            let c = &batch.customers[o.customer_index];
+            assert_ne!(
+                c.status,
+                CustomerStatus::Potential,
+                "potential customers buy nothing"
+            );
+            assert!(
+                o.placed_at >= c.created_at && o.placed_at < now(),
+                "orders fall in the history"
+            );
+            assert!(!o.lines.is_empty() && o.lines.len() <= 3);
+            for l in &o.lines {
+                assert!(
+                    guanxi_core::order::line_total(l.quantity, l.unit_price, l.discount).is_ok()
+                );
+            }
+            assert_eq!(
+                o.paid_at.is_none(),
+                o.status == guanxi_core::order::OrderStatus::Cancelled
+            );
+            *per_customer.entry((b, o.customer_index)).or_default() += 1;
+        }
+    }
+    let buyers = per_customer.len();
+    let once = per_customer.values().filter(|n| **n == 1).count();
+    let often = per_customer.values().filter(|n| **n >= 5).count();
+    // Every customer who bought made a first purchase; many stop after one, some come back
+    // often: the shape the lifetime-value models need.
+    eprintln!("buyers {buyers} of {buyers_possible}, once {once}, five or more {often}");
+    assert!(
+        buyers * 100 >= buyers_possible * 90,
+        "nearly every non-potential customer bought (the newest may not have yet): {buyers} of {buyers_possible}"
+    );
+    assert!(once * 4 > buyers, "many buy once: {once} of {buyers}");
+    assert!(often * 20 > buyers, "some buy often: {often} of {buyers}");
+    assert!(often < once, "repeat buyers are fewer than one-off buyers");
+}
+
+#[test]
+fn orders_do_not_change_customers_or_interactions() {
+    let plain = all_batches(config(800, 9), 200);
+    let with = all_batches(with_products(config(800, 9)), 200);
+    assert_eq!(plain.len(), with.len());
+    for (a, b) in plain.iter().zip(&with) {
+        assert!(a.orders.is_empty());
+        assert!(!b.orders.is_empty());
+        assert_eq!(format!("{:?}", a.customers), format!("{:?}", b.customers));
+        assert_eq!(
+            format!("{:?}", a.interactions),
+            format!("{:?}", b.interactions)
+        );
+    }
+}

@@ -246,10 +246,82 @@ impl SqlStore {
             false,
         )
         .await?;
+        // Orders, then their lines (the order ids come back in the order of the rows).
+        let mut order_rows = Vec::with_capacity(batch.orders.len());
+        for (i, o) in batch.orders.iter().enumerate() {
+            let Some(&cid) = ids.get(o.customer_index) else {
+                return Err(StoreError::invalid(
+                    format!("orders[{i}].customer_index"),
+                    guanxi_core::Reason::NotFound,
+                ));
+            };
+            let mut total: i64 = 0;
+            for (j, l) in o.lines.iter().enumerate() {
+                let t = guanxi_core::order::line_total(l.quantity, l.unit_price, l.discount)
+                    .map_err(|(f, r)| {
+                        StoreError::invalid(format!("orders[{i}].lines[{j}].{f}"), r)
+                    })?;
+                total = total.checked_add(t).ok_or_else(|| {
+                    StoreError::invalid(format!("orders[{i}]"), guanxi_core::Reason::MoneyOverflow)
+                })?;
+            }
+            let at = time_to_micros(o.placed_at);
+            order_rows.push(vec![
+                Arg::I(org),
+                Arg::I(cid),
+                Arg::S(o.status.as_str().into()),
+                Arg::S(o.currency.as_str().into()),
+                Arg::I(total),
+                Arg::I(at),
+                o.paid_at.map(time_to_micros).map_or(Arg::N, Arg::I),
+                o.owner_id.map(UserId::get).map_or(Arg::N, Arg::I),
+                Arg::I(1),
+                Arg::I(at),
+                Arg::I(at),
+            ]);
+        }
+        let order_ids = insert_rows(
+            &mut tx,
+            self.backend,
+            "INSERT INTO orders (org_id, customer_id, status, currency, total, placed_at, paid_at, \
+             owner_id, version, created_at, updated_at)",
+            &order_rows,
+            true,
+        )
+        .await?;
+        let mut line_rows = Vec::new();
+        for (o, oid) in batch.orders.iter().zip(&order_ids) {
+            for (pos, l) in o.lines.iter().enumerate() {
+                let t = l.quantity * l.unit_price - l.discount;
+                line_rows.push(vec![
+                    Arg::I(org),
+                    Arg::I(*oid),
+                    Arg::I(pos as i64),
+                    l.product_id
+                        .map(guanxi_core::ProductId::get)
+                        .map_or(Arg::N, Arg::I),
+                    Arg::S(l.description.clone()),
+                    Arg::I(l.quantity),
+                    Arg::I(l.unit_price),
+                    Arg::I(l.discount),
+                    Arg::I(t),
+                ]);
+            }
+        }
+        insert_rows(
+            &mut tx,
+            self.backend,
+            "INSERT INTO order_lines (org_id, order_id, position, product_id, description, quantity, \
+             unit_price, discount, line_total)",
+            &line_rows,
+            false,
+        )
+        .await?;
         let stats = BulkStats {
             customers: ids.len() as u64,
             contact_points: cps.len() as u64,
             interactions: its.len() as u64,
+            orders: order_ids.len() as u64,
             first_customer_id: ids.iter().min().copied().map(CustomerId),
         };
         emit(
@@ -260,7 +332,7 @@ impl SqlStore {
             "customer",
             stats.first_customer_id.map_or(0, CustomerId::get),
             &json!({"customers": stats.customers, "contact_points": stats.contact_points,
-                    "interactions": stats.interactions, "first_id": ids.iter().min(),
+                    "interactions": stats.interactions, "orders": stats.orders, "first_id": ids.iter().min(),
                     "last_id": ids.iter().max(), "at": now}),
         )
         .await?;

@@ -465,10 +465,33 @@ pub struct BulkInteraction {
     pub outcome: Option<String>,
 }
 
+/// An order of a bulk batch, already priced (the generator and imports compute the lines).
+#[derive(Clone, Debug)]
+pub struct BulkOrder {
+    /// Index into the batch's customers.
+    pub customer_index: usize,
+    pub placed_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub status: guanxi_core::order::OrderStatus,
+    pub currency: Currency,
+    pub owner_id: Option<UserId>,
+    pub lines: Vec<BulkOrderLine>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BulkOrderLine {
+    pub product_id: Option<guanxi_core::ProductId>,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub discount: i64,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct BulkBatch {
     pub customers: Vec<BulkCustomer>,
     pub interactions: Vec<BulkInteraction>,
+    pub orders: Vec<BulkOrder>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -476,5 +499,6 @@ pub struct BulkStats {
     pub customers: u64,
     pub contact_points: u64,
     pub interactions: u64,
+    pub orders: u64,
     pub first_customer_id: Option<CustomerId>,
 }

@@ -25,6 +25,10 @@ pub enum BenchCommand {
         batch: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Also create the demo catalogue and years of orders (repeat buying); they are not
+        /// counted in rows/s.
+        #[arg(long)]
+        orders: bool,
     },
     /// Drive a running server with concurrent clients and report latency percentiles.
     Http {
@@ -57,7 +61,11 @@ pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
             interactions_per_customer,
             batch,
             seed,
-        } => load(settings, customers, interactions_per_customer, batch, seed).await,
+            orders,
+        } => {
+            let ipc = interactions_per_customer;
+            load(settings, customers, ipc, batch, seed, orders).await
+        }
         BenchCommand::Http {
             url,
             token,
@@ -78,6 +86,7 @@ async fn load(
     ipc: f64,
     batch: usize,
     seed: u64,
+    orders: bool,
 ) -> anyhow::Result<()> {
     let store = crate::server::open_store(settings).await?;
     let started = Instant::now();
@@ -86,8 +95,18 @@ async fn load(
         "基准测试 bench {}",
         chrono::Utc::now().format("%Y%m%d%H%M%S")
     );
-    let (ctx, _) =
-        crate::demo::populate(&store, &name, customers, seed, ipc, batch, None, |c, i| {
+    let (ctx, _) = crate::demo::populate(
+        &store,
+        &name,
+        crate::demo::Populate {
+            customers,
+            seed,
+            interactions_per_customer: ipc,
+            batch,
+            password: None,
+            orders,
+        },
+        |c, i| {
             if last.elapsed() > Duration::from_secs(15) {
                 last = Instant::now();
                 let secs = started.elapsed().as_secs_f64();
@@ -97,8 +116,9 @@ async fn load(
                     (c + i) as f64 / secs
                 );
             }
-        })
-        .await?;
+        },
+    )
+    .await?;
     let secs = started.elapsed().as_secs_f64();
     let row = sqlx_counts(&store, ctx).await?;
     println!("| backend | customers | contact points | interactions | rows | seconds | rows/s |");

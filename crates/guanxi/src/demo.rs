@@ -4,7 +4,7 @@ use anyhow::Context;
 use guanxi_config::Settings;
 use guanxi_core::password::Password;
 use guanxi_core::{Currency, Lang, Role};
-use guanxi_store::{Ctx, NewOrg, NewTeam, NewUser, Store};
+use guanxi_store::{Ctx, NewOrg, NewProduct, NewTeam, NewUser, Store};
 use guanxi_store_sql::SqlStore;
 use std::time::Instant;
 
@@ -51,17 +51,35 @@ pub struct DemoLogin {
 }
 
 /// Create `name` with its staff and `customers` generated customers; returns the org context.
-#[allow(clippy::too_many_arguments)]
+/// What to generate.
+pub struct Populate<'a> {
+    pub customers: usize,
+    pub seed: u64,
+    pub interactions_per_customer: f64,
+    /// Customers per bulk transaction.
+    pub batch: usize,
+    /// The demo users' password; without one they cannot sign in.
+    pub password: Option<&'a Password>,
+    /// Create the demo catalogue and years of orders (repeat buying).
+    pub orders: bool,
+}
+
+/// Create organisation `name` with its teams, staff of every role, catalogue and generated
+/// customers, interactions and orders; `progress` hears (customers, interactions) so far.
 pub async fn populate(
     store: &SqlStore,
     name: &str,
-    customers: usize,
-    seed: u64,
-    interactions_per_customer: f64,
-    batch: usize,
-    password: Option<&Password>,
+    opts: Populate<'_>,
     mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<(Ctx, Vec<DemoLogin>)> {
+    let Populate {
+        customers,
+        seed,
+        interactions_per_customer,
+        batch,
+        password,
+        orders,
+    } = opts;
     let org = store
         .create_org(NewOrg {
             name: name.into(),
@@ -110,6 +128,28 @@ pub async fn populate(
             role: *role,
         });
     }
+    let mut products = Vec::new();
+    if orders {
+        for (sku, name, price, weight) in guanxi_demo::demo_products() {
+            let p = store
+                .create_product(
+                    ctx,
+                    NewProduct {
+                        sku: (*sku).into(),
+                        name: (*name).into(),
+                        unit_price: *price,
+                        currency: Currency::CNY,
+                    },
+                )
+                .await?;
+            products.push(guanxi_demo::DemoProduct {
+                id: p.id,
+                name: p.name,
+                price: p.unit_price,
+                weight: *weight,
+            });
+        }
+    }
     let mut generator = guanxi_demo::DemoGenerator::new(guanxi_demo::DemoConfig {
         customers,
         seed,
@@ -117,6 +157,7 @@ pub async fn populate(
         now: chrono::Utc::now(),
         years: 3,
         interactions_per_customer,
+        products,
     });
     let (mut done_c, mut done_i) = (0u64, 0u64);
     while let Some(b) = generator.next_batch(batch) {
@@ -158,11 +199,14 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
             let (ctx, logins) = populate(
                 &store,
                 DEMO_ORG,
-                args.customers,
-                args.seed,
-                args.interactions_per_customer,
-                1000,
-                Some(&password),
+                Populate {
+                    customers: args.customers,
+                    seed: args.seed,
+                    interactions_per_customer: args.interactions_per_customer,
+                    batch: 1000,
+                    password: Some(&password),
+                    orders: true,
+                },
                 |c, i| {
                     if c % 50_000 == 0 {
                         eprintln!("  {c} customers, {i} interactions");

@@ -48,18 +48,17 @@ async fn the_web_ui_in_both_languages() {
         .await
         .expect("sqlite");
     let password = Password::parse(DEMO_PASSWORD, "").expect("policy");
-    guanxi::demo::populate(
-        &store,
-        guanxi::demo::DEMO_ORG,
-        300,
-        1,
-        3.0,
-        300,
-        Some(&password),
-        |_, _| {},
-    )
-    .await
-    .expect("demo data");
+    let opts = guanxi::demo::Populate {
+        customers: 300,
+        seed: 1,
+        interactions_per_customer: 3.0,
+        batch: 300,
+        password: Some(&password),
+        orders: true,
+    };
+    guanxi::demo::populate(&store, guanxi::demo::DEMO_ORG, opts, |_, _| {})
+        .await
+        .expect("demo data");
     let app = TestApp::start(store).await;
     let shots = std::env::var("GUANXI_SCREENSHOTS").ok().map(|d| {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
