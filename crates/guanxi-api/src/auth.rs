@@ -137,8 +137,13 @@ pub async fn authorize_with<G: Gate>(
     };
     if let Via::Session { csrf_token, .. } = &who.via {
         if !is_safe(&method) && !csrf_ok(req.headers(), csrf_token) {
-            record(&s, audit_denial("csrf")).await;
-            return gate.refuse(ApiError::CsrfRejected, &uri_path, req.headers());
+            // A plain HTML form (no JavaScript) carries the token in a `_csrf` field instead.
+            let (ok, rebuilt) = csrf_in_form(req, csrf_token).await;
+            req = rebuilt;
+            if !ok {
+                record(&s, audit_denial("csrf")).await;
+                return gate.refuse(ApiError::CsrfRejected, &uri_path, req.headers());
+            }
         }
     }
     let Some(scope) = grant(who.user.role, action) else {
@@ -194,6 +199,37 @@ fn csrf_ok(headers: &HeaderMap, expected: &str) -> bool {
         (Some(v), None) => v.to_str().is_ok_and(|v| secret::same(v.trim(), expected)),
         _ => false,
     }
+}
+
+/// Largest form body searched for a `_csrf` field; larger forms must send the header.
+const CSRF_FORM_MAX: usize = 64 * 1024;
+
+/// Does a URL-encoded form carry the session's CSRF token as `_csrf`? The body is read (at
+/// most [`CSRF_FORM_MAX`] bytes) and put back, so the handler still sees it.
+async fn csrf_in_form(req: Request, expected: &str) -> (bool, Request) {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (false, req);
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, CSRF_FORM_MAX).await else {
+        return (false, Request::from_parts(parts, axum::body::Body::empty()));
+    };
+    let mut found = form_urlencoded::parse(&bytes)
+        .filter(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v);
+    let ok = match (found.next(), found.next()) {
+        (Some(v), None) => secret::same(&v, expected),
+        _ => false,
+    };
+    (
+        ok,
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+    )
 }
 
 /// Write an audit record; a failure to do so is logged, never shown to the client.

@@ -56,6 +56,7 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                     div.me {
                         span.org { (shell.org_name) " · " (shell.user_name) }
                         form hx-post="/lang" method="post" action="/lang" {
+                            (crate::layout::csrf_input(shell.csrf))
                             label.sr-only for="lang" { (Msg::Language.t(l)) }
                             select #lang name="lang" onchange="this.form.requestSubmit()" {
                                 option value="zh-CN" selected[l == Lang::ZhCn] { "中文" }
@@ -64,6 +65,7 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                             noscript { button type="submit" { (Msg::Language.t(l)) } }
                         }
                         form hx-post="/logout" method="post" action="/logout" {
+                            (crate::layout::csrf_input(shell.csrf))
                             button.plain #sign-out type="submit" { (Msg::SignOut.t(l)) }
                         }
                     }
@@ -73,6 +75,11 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
         }
     };
     markup.into_response()
+}
+
+/// The session's CSRF token as a hidden field, so that a form works without JavaScript too.
+pub fn csrf_input(token: Option<&str>) -> Markup {
+    html! { @if let Some(t) = token { input type="hidden" name="_csrf" value=(t); } }
 }
 
 /// A page for someone not signed in (the sign-in form).

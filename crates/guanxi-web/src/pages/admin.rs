@@ -90,6 +90,7 @@ async fn users_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respons
                         td { @if u.active { (Msg::Active.t(l)) } @else { (Msg::Deactivated.t(l)) } }
                         td {
                             form.inline method="post" action={"/admin/users/" (u.id)} hx-post={"/admin/users/" (u.id)} {
+                                (crate::layout::csrf_input(v.csrf.as_deref()))
                                 label.sr-only for={"role-" (u.id)} { (Msg::Role.t(l)) }
                                 select id={"role-" (u.id)} name="role" {
                                     @for r in Role::ALL { option value=(r.as_str()) selected[*r == u.role] { (value(l, r.as_str())) } }
@@ -107,6 +108,7 @@ async fn users_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respons
                             }
                             " "
                             form.inline method="post" action={"/admin/users/" (u.id) "/password"} hx-post={"/admin/users/" (u.id) "/password"} {
+                                (crate::layout::csrf_input(v.csrf.as_deref()))
                                 label.sr-only for={"pw-" (u.id)} { (Msg::NewPassword.t(l)) }
                                 input id={"pw-" (u.id)} name="new_password" type="password" placeholder=(Msg::NewPassword.t(l)) required;
                                 " " button type="submit" { (Msg::ResetPassword.t(l)) }
@@ -118,6 +120,7 @@ async fn users_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respons
         }
         h2 { (Msg::AddUser.t(l)) }
         form.card #add-user method="post" action="/admin/users" hx-post="/admin/users" {
+            (crate::layout::csrf_input(v.csrf.as_deref()))
             div.form-grid {
                 (input("name", Msg::Name, l, "text", true))
                 (input("email", Msg::Email, l, "email", true))
@@ -275,6 +278,7 @@ async fn teams_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respons
         }
         h2 { (Msg::AddTeam.t(l)) }
         form.card.toolbar method="post" action="/admin/teams" hx-post="/admin/teams" {
+            (crate::layout::csrf_input(v.csrf.as_deref()))
             label { (Msg::Team.t(l)) input name="name" type="text" required; }
             button type="submit" { (Msg::AddTeam.t(l)) }
         }
@@ -333,6 +337,7 @@ async fn fields_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respon
                     td { @if d.required { (Msg::Yes.t(l)) } @else { (Msg::No.t(l)) } }
                     td {
                         form.inline method="post" action={"/admin/fields/" (d.id) "/delete"} hx-post={"/admin/fields/" (d.id) "/delete"} hx-confirm=(Msg::Delete.t(l)) {
+                            (crate::layout::csrf_input(v.csrf.as_deref()))
                             button.plain type="submit" { (Msg::Delete.t(l)) }
                         }
                     }
@@ -341,6 +346,7 @@ async fn fields_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respon
         }
         h2 { (Msg::AddField.t(l)) }
         form.card method="post" action="/admin/fields" hx-post="/admin/fields" {
+            (crate::layout::csrf_input(v.csrf.as_deref()))
             div.form-grid {
                 (input("key", Msg::Key, l, "text", true))
                 (input("label_zh", Msg::LabelZh, l, "text", true))
@@ -452,6 +458,7 @@ async fn tokens_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respon
                         td { @match t.last_used_at { Some(u) => (date(l, u)), None => (Msg::Never.t(l)) } }
                         td { @if live {
                             form.inline method="post" action={"/account/tokens/" (t.id) "/revoke"} hx-post={"/account/tokens/" (t.id) "/revoke"} {
+                                (crate::layout::csrf_input(v.csrf.as_deref()))
                                 button.plain type="submit" { (Msg::Revoke.t(l)) }
                             }
                         } }
@@ -461,6 +468,7 @@ async fn tokens_page(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Respon
         }
         h2 { (Msg::CreateToken.t(l)) }
         form.card.toolbar method="post" action="/account/tokens" hx-post="/account/tokens" {
+            (crate::layout::csrf_input(v.csrf.as_deref()))
             label { (Msg::TokenName.t(l)) input name="name" type="text" required; }
             label { (Msg::ExpiresInDays.t(l)) input name="expires_in_days" type="number" min="1" max="365" value="90"; }
             button #create-token type="submit" { (Msg::CreateToken.t(l)) }

@@ -179,6 +179,7 @@ pub async fn list(
                 span.pill {
                     a href={"/customers?" (view.query)} aria-current=[(view.query == here).then_some("true")] { (view.name) }
                     form.inline method="post" action={"/customers/views/" (view.id) "/delete"} hx-post={"/customers/views/" (view.id) "/delete"} {
+                        (crate::layout::csrf_input(v.csrf.as_deref()))
                         button.plain type="submit" aria-label={(Msg::Delete.t(l)) " " (view.name)} { "×" }
                     }
                 }
@@ -233,6 +234,7 @@ pub async fn list(
         }
         @if p.cursor.is_some() { p { a href="/customers" { (Msg::FirstPage.t(l)) } } }
         form.toolbar #save-view method="post" action="/customers/views" hx-post="/customers/views" {
+            (crate::layout::csrf_input(v.csrf.as_deref()))
             input type="hidden" name="query" value=(here);
             label { (Msg::ViewName.t(l)) input #view-name name="name" type="text" required; }
             button type="submit" { (Msg::SaveView.t(l)) }
@@ -287,6 +289,7 @@ fn field_error<'a>(errors: &'a [(&'static str, String)], name: &str) -> Option<&
 
 fn customer_form(
     l: Lang,
+    csrf: Option<&str>,
     f: &NewCustomerForm,
     errors: &[(&'static str, String)],
     duplicate: Option<i64>,
@@ -316,6 +319,7 @@ fn customer_form(
     html! {
         form #customer-form.card hx-post="/customers/new" hx-target="#customer-form" hx-swap="outerHTML"
             method="post" action="/customers/new" novalidate {
+            (crate::layout::csrf_input(csrf))
             @if !errors.is_empty() { p.alert.bad role="alert" { (Msg::FixErrors.t(l)) } }
             @if let Some(id) = duplicate {
                 p.alert.bad role="alert" #duplicate {
@@ -351,7 +355,7 @@ pub async fn new_form(v: Viewer) -> Response {
     let l = v.lang;
     let content = html! {
         h1 { (Msg::NewCustomer.t(l)) }
-        (customer_form(l, &NewCustomerForm::default(), &[], None))
+        (customer_form(l, v.csrf.as_deref(), &NewCustomerForm::default(), &[], None))
     };
     layout::page(&v.shell(), Msg::NewCustomer.t(l), content)
 }
@@ -432,7 +436,7 @@ pub async fn create(
         }
         Err(e) => return crate::page_error(l, e),
     };
-    let form = customer_form(l, &f, &errors, duplicate);
+    let form = customer_form(l, v.csrf.as_deref(), &f, &errors, duplicate);
     let status = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     if crate::is_htmx(&headers) {
         // htmx swaps 4xx answers only when told to; the form is the answer either way.
@@ -602,7 +606,7 @@ pub async fn show(
                 }
                 section.card aria-labelledby="log-h" {
                     h2 #log-h { (Msg::LogInteraction.t(l)) }
-                    (log_form(l, id, &[]))
+                    (log_form(l, v.csrf.as_deref(), id, &[]))
                 }
                 @if may_merge {
                     section.card aria-labelledby="dup-h" {
@@ -685,10 +689,11 @@ fn short(v: &serde_json::Value) -> String {
     }
 }
 
-fn log_form(l: Lang, id: CustomerId, errors: &[(String, String)]) -> Markup {
+fn log_form(l: Lang, csrf: Option<&str>, id: CustomerId, errors: &[(String, String)]) -> Markup {
     html! {
         form #log-form hx-post={"/customers/" (id) "/interactions"} hx-target="#log-form" hx-swap="outerHTML"
             method="post" action={"/customers/" (id) "/interactions"} {
+            (crate::layout::csrf_input(csrf))
             @for (f, e) in errors { p.alert.bad role="alert" { (f) ": " (e) } }
             div.toolbar {
                 label { (Msg::Channel.t(l))
@@ -754,7 +759,7 @@ pub async fn log_interaction(
                 .iter()
                 .map(|e| (e.field.clone(), e.reason.message(l)))
                 .collect();
-            let form = log_form(l, CustomerId(id), &errors);
+            let form = log_form(l, v.csrf.as_deref(), CustomerId(id), &errors);
             (axum::http::StatusCode::OK, form).into_response()
         }
         Err(e) => crate::page_error(l, e),
@@ -834,6 +839,7 @@ impl EditForm {
 
 fn edit_form(
     l: Lang,
+    csrf: Option<&str>,
     id: CustomerId,
     f: &EditForm,
     users: &[guanxi_store::User],
@@ -862,6 +868,7 @@ fn edit_form(
     html! {
         form #edit-form.card hx-post={"/customers/" (id) "/edit"} hx-target="#edit-form" hx-swap="outerHTML"
             method="post" action={"/customers/" (id) "/edit"} {
+            (crate::layout::csrf_input(csrf))
             @if stale { p.alert.bad role="alert" #stale { (Msg::ChangedMeanwhile.t(l)) } }
             @else if !errors.is_empty() { p.alert.bad role="alert" { (Msg::FixErrors.t(l)) } }
             input type="hidden" name="version" value=(f.version.unwrap_or(0));
@@ -928,7 +935,7 @@ pub async fn edit(State(s): State<ApiState>, v: Viewer, Path(id): Path<String>) 
     let users = s.store.list_users(v.ctx).await.unwrap_or_default();
     let content = html! {
         h1 { (Msg::EditCustomer.t(l)) ": " (c.name) }
-        (edit_form(l, id, &EditForm::of(&c), &users, &[], false))
+        (edit_form(l, v.csrf.as_deref(), id, &EditForm::of(&c), &users, &[], false))
     };
     layout::page(&v.shell(), Msg::EditCustomer.t(l), content)
 }
@@ -993,11 +1000,19 @@ pub async fn update(
     let form = if stale {
         // Show what is stored now, so that the user can redo the change on top of it.
         match s.store.get_customer(v.ctx, id, false).await {
-            Ok(c) => edit_form(l, id, &EditForm::of(&c), &users, &[], true),
+            Ok(c) => edit_form(
+                l,
+                v.csrf.as_deref(),
+                id,
+                &EditForm::of(&c),
+                &users,
+                &[],
+                true,
+            ),
             Err(e) => return crate::page_error(l, e.into()),
         }
     } else {
-        edit_form(l, id, &f, &users, &errors, false)
+        edit_form(l, v.csrf.as_deref(), id, &f, &users, &errors, false)
     };
     if crate::is_htmx(&headers) {
         return form.into_response();
@@ -1059,6 +1074,7 @@ pub async fn duplicates(State(s): State<ApiState>, v: Viewer, Path(id): Path<Str
                     a href={"/customers/" (other)} { (name) " #" (other) } " "
                     form.inline hx-post={"/customers/" (id) "/merge"} hx-confirm=(Msg::MergeConfirm.t(l))
                         method="post" action={"/customers/" (id) "/merge"} {
+                        (crate::layout::csrf_input(v.csrf.as_deref()))
                         input type="hidden" name="merge_id" value=(other);
                         button.merge type="submit" { (Msg::MergeHere.t(l)) }
                     }

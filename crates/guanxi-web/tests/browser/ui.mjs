@@ -241,6 +241,28 @@ try {
     assert.equal(res.status(), 403);
     await rep.close();
   });
+  await step("without JavaScript: read, create, log and sign out with plain forms", async () => {
+    const plain = await browser.newContext({ locale: LANG, javaScriptEnabled: false });
+    const p = await plain.newPage();
+    await p.goto(`${BASE}/login`);
+    await p.fill("#email", EMAIL);
+    await p.fill("#password", PASSWORD);
+    await p.click("#sign-in");
+    await p.waitForURL(/\/customers/);
+    assert.ok((await p.locator("#rows tr").count()) > 1, "the list reads without JavaScript");
+    await p.goto(`${BASE}/customers/new`);
+    const plainName = (zh ? "无脚本客户" : "No-script customer ") + suffix;
+    await p.fill("#name", plainName);
+    await p.click("#save");
+    await p.waitForURL(/\/customers\/\d+$/);
+    assert.equal(await p.locator("h1").first().innerText(), plainName);
+    await p.fill("#log-body", zh ? "无脚本也能记录" : "Logged without scripts");
+    await p.click("#log-save");
+    await p.locator("#timeline li").first().waitFor();
+    await p.click("#sign-out");
+    await p.waitForURL(/\/login/);
+    await plain.close();
+  });
   await step("sign out", async () => {
     await page.click("#sign-out");
     await page.waitForURL(/\/login/);

@@ -748,6 +748,22 @@ async fn sessions_need_csrf_and_end_on_sign_out(mut app: TestApp) {
         .send(Method::POST, "/api/v1/customers", Some(new), Some(&csrf))
         .await;
     assert_eq!(s, 201);
+    // A plain HTML form may carry the token as `_csrf` instead; a forged one is refused.
+    let form = |token: &str| {
+        web.http
+            .post(format!("{}/customers/new", web.base))
+            .form(&[("name", "表单客户"), ("_csrf", token)])
+            .send()
+    };
+    let forged = form("forged").await.expect("send");
+    assert_eq!(forged.status().as_u16(), 403);
+    let good = form(&csrf).await.expect("send");
+    assert!(
+        good.url().path().starts_with("/customers/"),
+        "{}",
+        good.url()
+    );
+    assert_eq!(good.status().as_u16(), 200);
     // A tampered cookie is nobody.
     let tampered = reqwest::Client::new()
         .get(format!("{}/api/v1/auth/me", app.base))
