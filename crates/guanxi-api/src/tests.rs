@@ -356,6 +356,43 @@ impl Store for Fake {
     ) -> StoreResult<Order> {
         Err(not_in_fake())
     }
+    async fn create_pipeline(&self, _: Ctx, _: NewPipeline) -> StoreResult<Pipeline> {
+        Err(not_in_fake())
+    }
+    async fn list_pipelines(&self, _: Ctx) -> StoreResult<Vec<Pipeline>> {
+        Err(not_in_fake())
+    }
+    async fn create_opportunity(&self, _: Ctx, _: NewOpportunity) -> StoreResult<Opportunity> {
+        Err(not_in_fake())
+    }
+    async fn get_opportunity(
+        &self,
+        _: Ctx,
+        _: guanxi_core::OpportunityId,
+    ) -> StoreResult<Opportunity> {
+        Err(not_in_fake())
+    }
+    async fn move_opportunity(
+        &self,
+        _: Ctx,
+        _: guanxi_core::OpportunityId,
+        _: Option<i64>,
+        _: guanxi_core::StageId,
+        _: Option<String>,
+    ) -> StoreResult<Opportunity> {
+        Err(not_in_fake())
+    }
+    async fn board(
+        &self,
+        _: Ctx,
+        _: guanxi_core::PipelineId,
+        _: u32,
+    ) -> StoreResult<Vec<BoardColumn>> {
+        Err(not_in_fake())
+    }
+    async fn customer_opportunities(&self, _: Ctx, _: CustomerId) -> StoreResult<Vec<Opportunity>> {
+        Err(not_in_fake())
+    }
     async fn list_views(&self, _: Ctx) -> StoreResult<Vec<SavedView>> {
         Err(not_in_fake())
     }

@@ -58,10 +58,12 @@ str_enum!(
         ManageSettings = "manage_settings",
         ReadEvents = "read_events",
         ReadAudit = "read_audit",
-        // The product catalogue: add and change products.
-        ManageProducts = "manage_products",
+        // Sales settings: the product catalogue and the pipelines.
+        ManageSalesSettings = "manage_sales_settings",
         // Create orders and move them along (for customers within reach).
         WriteOrders = "write_orders",
+        // Create opportunities and move them through the pipeline (customers within reach).
+        WriteOpportunities = "write_opportunities",
     }
 );
 
@@ -125,13 +127,13 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
         (A::ReadEvents, R::Admin | R::Analyst) => Some(Org),
         (A::ReadEvents, _) => None,
 
-        (A::ManageProducts, R::Admin | R::Manager) => Some(Org),
-        (A::ManageProducts, _) => None,
+        (A::ManageSalesSettings, R::Admin | R::Manager) => Some(Org),
+        (A::ManageSalesSettings, _) => None,
 
-        (A::WriteOrders, R::Admin) => Some(Org),
-        (A::WriteOrders, R::Manager) => Some(Team),
-        (A::WriteOrders, R::SalesRep) => Some(Own),
-        (A::WriteOrders, R::Agent | R::Marketer | R::Analyst) => None,
+        (A::WriteOrders | A::WriteOpportunities, R::Admin) => Some(Org),
+        (A::WriteOrders | A::WriteOpportunities, R::Manager) => Some(Team),
+        (A::WriteOrders | A::WriteOpportunities, R::SalesRep) => Some(Own),
+        (A::WriteOrders | A::WriteOpportunities, R::Agent | R::Marketer | R::Analyst) => None,
     }
 }
 

@@ -78,3 +78,15 @@ id_type!(
     /// An order (behavioural data: what a customer bought).
     OrderId
 );
+id_type!(
+    /// A sales pipeline.
+    PipelineId
+);
+id_type!(
+    /// A stage of a pipeline.
+    StageId
+);
+id_type!(
+    /// A sales opportunity.
+    OpportunityId
+);

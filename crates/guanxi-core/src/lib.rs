@@ -62,6 +62,7 @@ pub mod interaction;
 pub mod money;
 pub mod order;
 pub mod password;
+pub mod pipeline;
 pub mod secret;
 pub mod text;
 

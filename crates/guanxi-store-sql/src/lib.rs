@@ -14,6 +14,7 @@ mod customers;
 mod events;
 mod interactions;
 mod orgs;
+mod pipeline;
 mod sales;
 mod search;
 mod store;
@@ -267,6 +268,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "orders",
         include_str!("../migrations/sqlite/0005_orders.sql"),
     ),
+    (
+        6,
+        "pipeline",
+        include_str!("../migrations/sqlite/0006_pipeline.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -294,6 +300,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         5,
         "orders",
         include_str!("../migrations/postgres/0005_orders.sql"),
+    ),
+    (
+        6,
+        "pipeline",
+        include_str!("../migrations/postgres/0006_pipeline.sql"),
     ),
 ];
 

@@ -53,6 +53,14 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         let org = org_from(&row)?;
+        let (name, stages) = guanxi_core::pipeline::default_pipeline(org.locale);
+        crate::pipeline::insert_pipeline(
+            &mut tx,
+            org.id,
+            &guanxi_store::NewPipeline { name, stages },
+            now_micros(),
+        )
+        .await?;
         emit(
             &mut tx,
             self.backend,

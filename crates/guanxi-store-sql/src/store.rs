@@ -127,6 +127,48 @@ impl Store for SqlStore {
         self.set_order_status_impl(ctx, id, expected_version, to)
             .await
     }
+    async fn create_pipeline(&self, ctx: Ctx, new: NewPipeline) -> StoreResult<Pipeline> {
+        self.create_pipeline_impl(ctx, new).await
+    }
+    async fn list_pipelines(&self, ctx: Ctx) -> StoreResult<Vec<Pipeline>> {
+        self.list_pipelines_impl(ctx).await
+    }
+    async fn create_opportunity(&self, ctx: Ctx, new: NewOpportunity) -> StoreResult<Opportunity> {
+        self.create_opportunity_impl(ctx, new).await
+    }
+    async fn get_opportunity(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::OpportunityId,
+    ) -> StoreResult<Opportunity> {
+        self.get_opportunity_impl(ctx, id).await
+    }
+    async fn move_opportunity(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::OpportunityId,
+        expected_version: Option<i64>,
+        to: guanxi_core::StageId,
+        reason: Option<String>,
+    ) -> StoreResult<Opportunity> {
+        self.move_opportunity_impl(ctx, id, expected_version, to, reason)
+            .await
+    }
+    async fn board(
+        &self,
+        ctx: Ctx,
+        pipeline: guanxi_core::PipelineId,
+        per_stage: u32,
+    ) -> StoreResult<Vec<BoardColumn>> {
+        self.board_impl(ctx, pipeline, per_stage).await
+    }
+    async fn customer_opportunities(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+    ) -> StoreResult<Vec<Opportunity>> {
+        self.customer_opportunities_impl(ctx, customer).await
+    }
     async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>> {
         self.list_views_impl(ctx).await
     }

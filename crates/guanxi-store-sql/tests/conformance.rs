@@ -57,6 +57,7 @@ stories!(
     merging_keeps_all_history,
     saved_views_belong_to_their_user,
     orders_are_priced_checked_and_idempotent,
+    opportunities_move_through_their_pipeline,
 );
 
 #[tokio::test]
@@ -1549,6 +1550,177 @@ async fn orders_are_priced_checked_and_idempotent(s: S) {
     assert!(matches!(&e, StoreError::Invalid(d) if d.fields()[0].field == "status"));
     assert!(matches!(
         s.get_order(b, order.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// Every organisation starts with a pipeline; opportunities move through its stages only, a
+/// closed one stays closed, and the board counts and weighs what each user may see.
+async fn opportunities_move_through_their_pipeline(s: S) {
+    use guanxi_core::pipeline::{OpportunityStatus, StageKind, StageSpec};
+    let a = org(&s, "商机").await;
+    let pipes = s.list_pipelines(a).await.expect("pipelines");
+    assert_eq!(
+        pipes.len(),
+        1,
+        "a new organisation has its default pipeline"
+    );
+    let p = &pipes[0];
+    assert_eq!(p.stages.len(), 6);
+    let c = s
+        .create_customer(a, person("大客户", vec![]))
+        .await
+        .expect("customer");
+    let new = |name: &str, amount| NewOpportunity {
+        customer_id: c.id,
+        pipeline_id: p.id,
+        stage_id: None,
+        name: name.into(),
+        amount,
+        currency: Currency::CNY,
+        expected_close: None,
+        owner_id: None,
+    };
+    let o1 = s
+        .create_opportunity(a, new("宽带续约", 100_000))
+        .await
+        .expect("o1");
+    assert_eq!(o1.stage_id, p.stages[0].id);
+    assert_eq!(o1.status, OpportunityStatus::Open);
+    let o2 = s
+        .create_opportunity(a, new("手机换购", 300_000))
+        .await
+        .expect("o2");
+    let moved = s
+        .move_opportunity(a, o2.id, Some(o2.version), p.stages[2].id, None)
+        .await
+        .expect("move");
+    assert_eq!(moved.stage_id, p.stages[2].id);
+    // A stage of another pipeline, losing without a reason, a stale version: refused.
+    let other = s
+        .create_pipeline(
+            a,
+            NewPipeline {
+                name: "渠道销售".into(),
+                stages: vec![
+                    StageSpec {
+                        name: "开发".into(),
+                        probability: 20,
+                        kind: StageKind::Open,
+                    },
+                    StageSpec {
+                        name: "成交".into(),
+                        probability: 100,
+                        kind: StageKind::Won,
+                    },
+                    StageSpec {
+                        name: "失败".into(),
+                        probability: 0,
+                        kind: StageKind::Lost,
+                    },
+                ],
+            },
+        )
+        .await
+        .expect("second pipeline");
+    let e = s
+        .move_opportunity(a, o1.id, None, other.stages[0].id, None)
+        .await
+        .expect_err("other pipeline");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].field == "stage_id"),
+        "{e:?}"
+    );
+    let lost = p
+        .stages
+        .iter()
+        .find(|st| st.kind == StageKind::Lost)
+        .expect("lost")
+        .id;
+    let won = p
+        .stages
+        .iter()
+        .find(|st| st.kind == StageKind::Won)
+        .expect("won")
+        .id;
+    let e = s
+        .move_opportunity(a, o1.id, None, lost, None)
+        .await
+        .expect_err("no reason");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].field == "reason"),
+        "{e:?}"
+    );
+    assert!(matches!(
+        s.move_opportunity(a, o2.id, Some(o2.version), p.stages[3].id, None)
+            .await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    let closed = s
+        .move_opportunity(a, o2.id, None, won, Some("价格合适".into()))
+        .await
+        .expect("won");
+    assert_eq!(closed.status, OpportunityStatus::Won);
+    assert!(closed.closed_at.is_some());
+    assert!(
+        s.move_opportunity(a, o2.id, None, p.stages[0].id, None)
+            .await
+            .is_err(),
+        "closed stays closed"
+    );
+    let bad = s
+        .create_pipeline(
+            a,
+            NewPipeline {
+                name: "坏的".into(),
+                stages: vec![StageSpec {
+                    name: "只有一个".into(),
+                    probability: 10,
+                    kind: StageKind::Open,
+                }],
+            },
+        )
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))));
+    // The board: open opportunities per stage, weighted by probability.
+    let board = s.board(a, p.id, 50).await.expect("board");
+    assert_eq!(board[0].count, 1);
+    assert_eq!(board[0].amount, 100_000);
+    assert_eq!(board[0].weighted, 10_000);
+    assert_eq!(board[2].count, 0, "the won one left the open columns");
+    assert_eq!(board.iter().map(|col| col.count).sum::<i64>(), 1);
+    assert_eq!(
+        s.customer_opportunities(a, c.id).await.expect("list").len(),
+        2
+    );
+    // A rep sees only what they reach; another organisation nothing.
+    let rep = s
+        .create_user(
+            a,
+            NewUser::staff("销售", "opp.rep@o.example", Role::SalesRep),
+        )
+        .await
+        .expect("rep");
+    let rc = Ctx {
+        actor: Some(rep.id),
+        reach: Reach::Own {
+            user: rep.id,
+            team: None,
+        },
+        ..a
+    };
+    assert_eq!(s.board(rc, p.id, 50).await.expect("board")[0].count, 0);
+    assert!(matches!(
+        s.get_opportunity(rc, o1.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let b = org(&s, "别家").await;
+    assert!(matches!(
+        s.get_opportunity(b, o1.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.board(b, p.id, 50).await,
         Err(StoreError::NotFound { .. })
     ));
 }

@@ -128,6 +128,39 @@ pub trait Store: Send + Sync + 'static {
         to: guanxi_core::order::OrderStatus,
     ) -> StoreResult<Order>;
 
+    // Pipelines and opportunities.
+    async fn create_pipeline(&self, ctx: Ctx, new: NewPipeline) -> StoreResult<Pipeline>;
+    async fn list_pipelines(&self, ctx: Ctx) -> StoreResult<Vec<Pipeline>>;
+    async fn create_opportunity(&self, ctx: Ctx, new: NewOpportunity) -> StoreResult<Opportunity>;
+    async fn get_opportunity(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::OpportunityId,
+    ) -> StoreResult<Opportunity>;
+    /// Move an open opportunity to another stage of its pipeline; a won or lost stage closes
+    /// it (`reason` is required to lose one). Every move is kept.
+    async fn move_opportunity(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::OpportunityId,
+        expected_version: Option<i64>,
+        to: guanxi_core::StageId,
+        reason: Option<String>,
+    ) -> StoreResult<Opportunity>;
+    /// The kanban board of a pipeline: per stage, the open opportunities within reach (at most
+    /// `per_stage`), their count and amounts.
+    async fn board(
+        &self,
+        ctx: Ctx,
+        pipeline: guanxi_core::PipelineId,
+        per_stage: u32,
+    ) -> StoreResult<Vec<BoardColumn>>;
+    async fn customer_opportunities(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+    ) -> StoreResult<Vec<Opportunity>>;
+
     // Saved views of the customer list, the acting user's own.
     async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>>;
     /// Save (or replace, by name) a view; at most 50 per user.

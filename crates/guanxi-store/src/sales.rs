@@ -91,3 +91,82 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+// ---------------------------------------------------------------- pipelines and opportunities
+
+use guanxi_core::pipeline::{OpportunityStatus, StageKind, StageSpec};
+use guanxi_core::{OpportunityId, PipelineId, StageId};
+
+#[derive(Clone, Debug)]
+pub struct NewPipeline {
+    pub name: String,
+    /// Already checked with `guanxi_core::pipeline::check_stages`.
+    pub stages: Vec<StageSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stage {
+    pub id: StageId,
+    pub position: i64,
+    pub name: String,
+    pub probability: i64,
+    pub kind: StageKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Pipeline {
+    pub id: PipelineId,
+    pub name: String,
+    pub stages: Vec<Stage>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewOpportunity {
+    pub customer_id: CustomerId,
+    pub pipeline_id: PipelineId,
+    /// The first open stage when `None`.
+    pub stage_id: Option<StageId>,
+    pub name: String,
+    /// Minor units.
+    pub amount: i64,
+    pub currency: Currency,
+    pub expected_close: Option<chrono::NaiveDate>,
+    pub owner_id: Option<UserId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Opportunity {
+    pub id: OpportunityId,
+    pub customer_id: CustomerId,
+    pub customer_name: String,
+    pub pipeline_id: PipelineId,
+    pub stage_id: StageId,
+    pub name: String,
+    pub amount: i64,
+    pub currency: Currency,
+    pub expected_close: Option<chrono::NaiveDate>,
+    pub owner_id: Option<UserId>,
+    pub status: OpportunityStatus,
+    /// Why it was won or lost.
+    pub close_reason: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When it entered its current stage.
+    pub stage_since: DateTime<Utc>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One column of the kanban board: a stage, how many open opportunities it holds and what
+/// they are worth, and the first of them (newest first).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BoardColumn {
+    pub stage: Stage,
+    pub count: i64,
+    /// Minor units, summed over the column (one currency per organisation is assumed).
+    pub amount: i64,
+    /// The weighted amount: `amount × probability`.
+    pub weighted: i64,
+    pub items: Vec<Opportunity>,
+}

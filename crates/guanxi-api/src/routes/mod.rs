@@ -113,7 +113,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/field-definitions"
             | "/api/v1/products",
         ) => A::ReadDirectory,
-        ("POST", "/api/v1/products") | ("PATCH", "/api/v1/products/{id}") => A::ManageProducts,
+        ("POST", "/api/v1/products") | ("PATCH", "/api/v1/products/{id}") => A::ManageSalesSettings,
         ("POST", "/api/v1/orders" | "/api/v1/orders/{id}/status") => A::WriteOrders,
         ("GET", "/api/v1/orders/{id}" | "/api/v1/customers/{id}/orders") => A::ReadCustomers,
         ("POST", "/api/v1/users")

@@ -1,0 +1,55 @@
+-- Sales pipelines: ordered stages with win probabilities, opportunities moving through them,
+-- and the history of every move (time in stage, conversion between stages).
+
+CREATE TABLE pipelines (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id      BIGINT NOT NULL REFERENCES organisations(id),
+    name        TEXT    NOT NULL,
+    created_at  BIGINT NOT NULL,
+    UNIQUE (org_id, name)
+);
+
+CREATE TABLE pipeline_stages (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id       BIGINT NOT NULL,
+    pipeline_id  BIGINT NOT NULL REFERENCES pipelines(id),
+    position     BIGINT NOT NULL,
+    name         TEXT    NOT NULL,
+    probability  BIGINT NOT NULL,
+    kind         TEXT    NOT NULL,
+    UNIQUE (pipeline_id, position)
+);
+
+CREATE TABLE opportunities (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id          BIGINT NOT NULL REFERENCES organisations(id),
+    customer_id     BIGINT NOT NULL REFERENCES customers(id),
+    pipeline_id     BIGINT NOT NULL REFERENCES pipelines(id),
+    stage_id        BIGINT NOT NULL REFERENCES pipeline_stages(id),
+    name            TEXT    NOT NULL,
+    amount          BIGINT NOT NULL,
+    currency        TEXT    NOT NULL,
+    expected_close  TEXT,
+    owner_id        BIGINT REFERENCES users(id),
+    status          TEXT    NOT NULL,
+    close_reason    TEXT,
+    closed_at       BIGINT,
+    stage_since     BIGINT NOT NULL,
+    version         BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX opportunities_board    ON opportunities (org_id, pipeline_id, status, stage_id, id);
+CREATE INDEX opportunities_customer ON opportunities (customer_id, id);
+CREATE INDEX opportunities_owner    ON opportunities (org_id, owner_id, status);
+
+CREATE TABLE opportunity_moves (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id          BIGINT NOT NULL,
+    opportunity_id  BIGINT NOT NULL REFERENCES opportunities(id),
+    from_stage_id   BIGINT,
+    to_stage_id     BIGINT NOT NULL,
+    actor_id        BIGINT,
+    at              BIGINT NOT NULL
+);
+CREATE INDEX opportunity_moves_opp ON opportunity_moves (opportunity_id, id);

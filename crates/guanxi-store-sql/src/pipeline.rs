@@ -1,0 +1,460 @@
+//! Pipelines and opportunities: the kanban board, moves through stages with their history.
+
+use crate::codec::{
+    date_to_str, enum_of, i64_of, now_micros, opt_date, opt_i64, opt_str, opt_time, str_of, time_of,
+};
+use crate::customers::{within_reach, Arg, Filter};
+use crate::events::emit;
+use crate::{conflict_on, db_err, SqlStore};
+use guanxi_core::pipeline::{OpportunityStatus, StageKind};
+use guanxi_core::{
+    Currency, CustomerId, OpportunityId, OrgId, PipelineId, Reason, StageId, UserId,
+};
+use guanxi_store::{
+    BoardColumn, Ctx, NewOpportunity, NewPipeline, Opportunity, Pipeline, Stage, StoreError,
+};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+const OPP_COLS: &str = "o.id, o.customer_id, c.name AS customer_name, o.pipeline_id, o.stage_id, \
+    o.name, o.amount, o.currency, o.expected_close, o.owner_id, o.status, o.close_reason, \
+    o.closed_at, o.stage_since, o.version, o.created_at, o.updated_at";
+const OPP_FROM: &str = "opportunities o JOIN customers c ON c.id = o.customer_id";
+
+fn opp_from(r: &crate::Row) -> Result<Opportunity, StoreError> {
+    Ok(Opportunity {
+        id: OpportunityId(i64_of(r, "id")?),
+        customer_id: CustomerId(i64_of(r, "customer_id")?),
+        customer_name: str_of(r, "customer_name")?,
+        pipeline_id: PipelineId(i64_of(r, "pipeline_id")?),
+        stage_id: StageId(i64_of(r, "stage_id")?),
+        name: str_of(r, "name")?,
+        amount: i64_of(r, "amount")?,
+        currency: Currency::parse(&str_of(r, "currency")?)
+            .map_err(|_| StoreError::Internal("bad currency in opportunities".into()))?,
+        expected_close: opt_date(r, "expected_close")?,
+        owner_id: opt_i64(r, "owner_id")?.map(UserId),
+        status: enum_of(r, "status", OpportunityStatus::parse)?,
+        close_reason: opt_str(r, "close_reason")?,
+        closed_at: opt_time(r, "closed_at")?,
+        stage_since: time_of(r, "stage_since")?,
+        version: i64_of(r, "version")?,
+        created_at: time_of(r, "created_at")?,
+        updated_at: time_of(r, "updated_at")?,
+    })
+}
+
+fn stage_from(r: &crate::Row) -> Result<Stage, StoreError> {
+    Ok(Stage {
+        id: StageId(i64_of(r, "id")?),
+        position: i64_of(r, "position")?,
+        name: str_of(r, "name")?,
+        probability: i64_of(r, "probability")?,
+        kind: enum_of(r, "kind", StageKind::parse)?,
+    })
+}
+
+async fn stages_of(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    pipeline: PipelineId,
+) -> Result<Vec<Stage>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, position, name, probability, kind FROM pipeline_stages \
+         WHERE org_id = $1 AND pipeline_id = $2 ORDER BY position",
+    )
+    .bind(org.get())
+    .bind(pipeline.get())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(stage_from).collect()
+}
+
+/// Insert a pipeline with its stages inside the caller's transaction.
+pub(crate) async fn insert_pipeline(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    new: &NewPipeline,
+    now: i64,
+) -> Result<PipelineId, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO pipelines (org_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(org.get())
+    .bind(&new.name)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict_on("name", Reason::Conflict))?;
+    for (pos, s) in new.stages.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO pipeline_stages (org_id, pipeline_id, position, name, probability, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org.get())
+        .bind(id)
+        .bind(pos as i64)
+        .bind(&s.name)
+        .bind(s.probability)
+        .bind(s.kind.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    }
+    Ok(PipelineId(id))
+}
+
+/// One opportunity within the request's reach (its customer's), or not found.
+async fn load_opp(
+    conn: &mut AnyConnection,
+    ctx: Ctx,
+    id: OpportunityId,
+) -> Result<Opportunity, StoreError> {
+    let mut f = Filter::new(ctx.org);
+    let p = f.arg(Arg::I(id.get()));
+    f.cond(format!("o.id = {p} AND o.org_id = c.org_id"));
+    f.reach(ctx.org, ctx.reach);
+    let sql = format!("SELECT {OPP_COLS} FROM {OPP_FROM} WHERE {}", f.where_sql());
+    let row = f
+        .bind_all(sqlx::query(&sql))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound {
+            entity: "opportunity",
+        })?;
+    opp_from(&row)
+}
+
+impl SqlStore {
+    pub(crate) async fn create_pipeline_impl(
+        &self,
+        ctx: Ctx,
+        new: NewPipeline,
+    ) -> Result<Pipeline, StoreError> {
+        guanxi_core::pipeline::check_stages(&new.stages).map_err(StoreError::Invalid)?;
+        let mut tx = self.begin_write().await?;
+        let now = now_micros();
+        let id = insert_pipeline(&mut tx, ctx.org, &new, now).await?;
+        let stages = stages_of(&mut tx, ctx.org, id).await?;
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "pipeline.created",
+            "pipeline",
+            id.get(),
+            &json!({"name": new.name, "stages": stages.iter().map(|s| &s.name).collect::<Vec<_>>()}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Pipeline {
+            id,
+            name: new.name,
+            stages,
+            created_at: crate::codec::micros_to_time(now),
+        })
+    }
+
+    pub(crate) async fn list_pipelines_impl(&self, ctx: Ctx) -> Result<Vec<Pipeline>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT id, name, created_at FROM pipelines WHERE org_id = $1 ORDER BY id LIMIT 100",
+        )
+        .bind(ctx.org.get())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id = PipelineId(i64_of(r, "id")?);
+            out.push(Pipeline {
+                id,
+                name: str_of(r, "name")?,
+                stages: stages_of(&mut conn, ctx.org, id).await?,
+                created_at: time_of(r, "created_at")?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn create_opportunity_impl(
+        &self,
+        ctx: Ctx,
+        new: NewOpportunity,
+    ) -> Result<Opportunity, StoreError> {
+        let mut tx = self.begin_write().await?;
+        match within_reach(&mut tx, ctx, new.customer_id, false).await {
+            Ok(()) => {}
+            Err(StoreError::NotFound { .. }) => {
+                return Err(StoreError::invalid("customer_id", Reason::NotFound))
+            }
+            Err(e) => return Err(e),
+        }
+        let stages = stages_of(&mut tx, ctx.org, new.pipeline_id).await?;
+        if stages.is_empty() {
+            return Err(StoreError::invalid("pipeline_id", Reason::NotFound));
+        }
+        let stage = match new.stage_id {
+            None => stages.iter().find(|s| s.kind == StageKind::Open),
+            Some(id) => stages.iter().find(|s| s.id == id),
+        };
+        let Some(stage) = stage.filter(|s| s.kind == StageKind::Open) else {
+            // A stage of another pipeline, or a closing stage: an opportunity starts open.
+            return Err(StoreError::invalid("stage_id", Reason::NotFound));
+        };
+        if let Some(owner) = new.owner_id.or(ctx.reach.default_owner()) {
+            let team: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT team_id FROM users WHERE org_id = $1 AND id = $2")
+                    .bind(ctx.org.get())
+                    .bind(owner.get())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            match team {
+                None => return Err(StoreError::invalid("owner_id", Reason::NotFound)),
+                Some(t) if !ctx.reach.may_assign_to(owner, t.map(guanxi_core::TeamId)) => {
+                    return Err(StoreError::invalid("owner_id", Reason::NotAllowed))
+                }
+                Some(_) => {}
+            }
+        }
+        let now = now_micros();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO opportunities (org_id, customer_id, pipeline_id, stage_id, name, amount, currency, \
+             expected_close, owner_id, status, stage_since, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, 1, $10, $10) RETURNING id",
+        )
+        .bind(ctx.org.get())
+        .bind(new.customer_id.get())
+        .bind(new.pipeline_id.get())
+        .bind(stage.id.get())
+        .bind(&new.name)
+        .bind(new.amount)
+        .bind(new.currency.as_str())
+        .bind(date_to_str(new.expected_close))
+        .bind(new.owner_id.or(ctx.reach.default_owner()).map(UserId::get))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO opportunity_moves (org_id, opportunity_id, from_stage_id, to_stage_id, actor_id, at) \
+             VALUES ($1, $2, NULL, $3, $4, $5)",
+        )
+        .bind(ctx.org.get())
+        .bind(id)
+        .bind(stage.id.get())
+        .bind(ctx.actor.map(UserId::get))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let opp = load_opp(
+            &mut tx,
+            guanxi_store::Ctx {
+                reach: guanxi_core::Reach::Org,
+                ..ctx
+            },
+            OpportunityId(id),
+        )
+        .await?;
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "opportunity.created",
+            "opportunity",
+            id,
+            &json!({"customer_id": opp.customer_id, "name": opp.name, "amount": opp.amount,
+                    "currency": opp.currency.as_str(), "stage": stage.name}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(opp)
+    }
+
+    pub(crate) async fn get_opportunity_impl(
+        &self,
+        ctx: Ctx,
+        id: OpportunityId,
+    ) -> Result<Opportunity, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        load_opp(&mut conn, ctx, id).await
+    }
+
+    pub(crate) async fn move_opportunity_impl(
+        &self,
+        ctx: Ctx,
+        id: OpportunityId,
+        expected: Option<i64>,
+        to: StageId,
+        reason: Option<String>,
+    ) -> Result<Opportunity, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let old = load_opp(&mut tx, ctx, id).await?;
+        if let Some(expected) = expected.filter(|e| *e != old.version) {
+            return Err(StoreError::VersionMismatch {
+                expected,
+                current: old.version,
+            });
+        }
+        if old.status != OpportunityStatus::Open {
+            return Err(StoreError::invalid(
+                "stage_id",
+                Reason::BadTransition {
+                    from: old.status.as_str().into(),
+                    to: "open".into(),
+                },
+            ));
+        }
+        let stages = stages_of(&mut tx, ctx.org, old.pipeline_id).await?;
+        let Some(stage) = stages.iter().find(|s| s.id == to) else {
+            return Err(StoreError::invalid("stage_id", Reason::NotFound));
+        };
+        if stage.id == old.stage_id {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(old);
+        }
+        if stage.kind == StageKind::Lost && reason.as_deref().is_none_or(str::is_empty) {
+            return Err(StoreError::invalid("reason", Reason::Required));
+        }
+        let status = stage.kind.status();
+        let now = now_micros();
+        let closed = (status != OpportunityStatus::Open).then_some(now);
+        sqlx::query(
+            "UPDATE opportunities SET stage_id = $1, status = $2, close_reason = $3, closed_at = $4, \
+             stage_since = $5, version = version + 1, updated_at = $5 WHERE org_id = $6 AND id = $7",
+        )
+        .bind(stage.id.get())
+        .bind(status.as_str())
+        .bind(reason.as_deref().filter(|_| closed.is_some()))
+        .bind(closed)
+        .bind(now)
+        .bind(ctx.org.get())
+        .bind(id.get())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO opportunity_moves (org_id, opportunity_id, from_stage_id, to_stage_id, actor_id, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(ctx.org.get())
+        .bind(id.get())
+        .bind(old.stage_id.get())
+        .bind(stage.id.get())
+        .bind(ctx.actor.map(UserId::get))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let opp = load_opp(
+            &mut tx,
+            guanxi_store::Ctx {
+                reach: guanxi_core::Reach::Org,
+                ..ctx
+            },
+            id,
+        )
+        .await?;
+        let from = stages
+            .iter()
+            .find(|s| s.id == old.stage_id)
+            .map(|s| s.name.clone());
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            match status {
+                OpportunityStatus::Open => "opportunity.moved",
+                OpportunityStatus::Won => "opportunity.won",
+                OpportunityStatus::Lost => "opportunity.lost",
+            },
+            "opportunity",
+            id.get(),
+            &json!({"customer_id": opp.customer_id, "changes": {"stage": [from, stage.name]},
+                    "days_in_stage": (now - crate::codec::time_to_micros(old.stage_since)) / 86_400_000_000,
+                    "reason": opp.close_reason}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(opp)
+    }
+
+    pub(crate) async fn board_impl(
+        &self,
+        ctx: Ctx,
+        pipeline: PipelineId,
+        per_stage: u32,
+    ) -> Result<Vec<BoardColumn>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let stages = stages_of(&mut conn, ctx.org, pipeline).await?;
+        if stages.is_empty() {
+            return Err(StoreError::NotFound { entity: "pipeline" });
+        }
+        let mut out = Vec::with_capacity(stages.len());
+        for stage in stages {
+            let mut f = Filter::new(ctx.org);
+            let pp = f.arg(Arg::I(pipeline.get()));
+            let ps = f.arg(Arg::I(stage.id.get()));
+            f.cond(format!("o.org_id = c.org_id AND o.pipeline_id = {pp} AND o.stage_id = {ps} AND o.status = 'open'"));
+            f.reach(ctx.org, ctx.reach);
+            let sums = format!(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) AS total FROM {OPP_FROM} WHERE {}",
+                f.where_sql()
+            );
+            let row = f
+                .bind_all(sqlx::query(&sums))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            let count = i64_of(&row, "n")?;
+            let amount = i64_of(&row, "total")?;
+            let items = if count == 0 || stage.kind != StageKind::Open {
+                Vec::new()
+            } else {
+                let sql = format!(
+                    "SELECT {OPP_COLS} FROM {OPP_FROM} WHERE {} ORDER BY o.id DESC LIMIT {}",
+                    f.where_sql(),
+                    per_stage.clamp(1, 500)
+                );
+                f.bind_all(sqlx::query(&sql))
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(opp_from)
+                    .collect::<Result<_, _>>()?
+            };
+            out.push(BoardColumn {
+                weighted: amount.saturating_mul(stage.probability) / 100,
+                stage,
+                count,
+                amount,
+                items,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn customer_opportunities_impl(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+    ) -> Result<Vec<Opportunity>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        within_reach(&mut conn, ctx, customer, true).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {OPP_COLS} FROM {OPP_FROM} WHERE o.org_id = $1 AND o.customer_id = $2 \
+             ORDER BY o.id DESC LIMIT 200"
+        ))
+        .bind(ctx.org.get())
+        .bind(customer.get())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(opp_from).collect()
+    }
+}
