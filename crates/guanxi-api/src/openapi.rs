@@ -67,6 +67,13 @@ use utoipa::{Modify, OpenApi};
         sales::get_order,
         sales::customer_orders,
         sales::change_status,
+        sales::list_pipelines,
+        sales::create_pipeline,
+        sales::board,
+        sales::create_opportunity,
+        sales::get_opportunity,
+        sales::move_opportunity,
+        sales::customer_opportunities,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&RequestHeaders),
@@ -182,6 +189,12 @@ mod tests {
             "/api/v1/orders/{id}",
             "/api/v1/orders/{id}/status",
             "/api/v1/customers/{id}/orders",
+            "/api/v1/pipelines",
+            "/api/v1/pipelines/{id}/board",
+            "/api/v1/opportunities",
+            "/api/v1/opportunities/{id}",
+            "/api/v1/opportunities/{id}/move",
+            "/api/v1/customers/{id}/opportunities",
         ] {
             assert!(paths.contains_key(p), "{p} is not documented");
         }

@@ -346,3 +346,261 @@ impl From<Order> for OrderView {
 pub struct OrderList {
     pub items: Vec<OrderView>,
 }
+
+// ---------------------------------------------------------------- pipelines and opportunities
+
+use guanxi_core::pipeline::{StageKind, StageSpec};
+use guanxi_store::{BoardColumn, NewOpportunity, NewPipeline, Opportunity, Pipeline, Stage};
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStage {
+    #[schema(value_type = String, example = "方案报价")]
+    pub name: Option<String>,
+    /// Percent: open stages 0–100, the won stage 100, the lost stage 0.
+    #[schema(value_type = i64, example = 50)]
+    pub probability: Option<i64>,
+    /// `open` (default), `won` or `lost`.
+    pub kind: Option<String>,
+}
+
+/// A pipeline: open stages in order, exactly one won and one lost stage.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePipeline {
+    #[schema(value_type = String, example = "渠道销售")]
+    pub name: Option<String>,
+    pub stages: Option<Vec<CreateStage>>,
+}
+
+impl CreatePipeline {
+    pub fn parse(self) -> Result<NewPipeline, DomainError> {
+        let mut e = Errors::new();
+        let name = required(&mut e, "name", self.name.as_deref())
+            .and_then(|v| e.take(at(text::line(v, LINE_MAX), "name")))
+            .unwrap_or_default();
+        let mut stages = Vec::new();
+        for (i, s) in required(&mut e, "stages", self.stages)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let p = |f: &str| format!("stages[{i}].{f}");
+            let name = required(&mut e, &p("name"), s.name.as_deref())
+                .and_then(|v| e.take(at(text::line(v, 60), &p("name"))));
+            let kind = match s.kind.as_deref() {
+                None => Some(StageKind::Open),
+                Some(k) => e.take(at(StageKind::parse(k), &p("kind"))),
+            };
+            let probability = required(&mut e, &p("probability"), s.probability);
+            if let (Some(name), Some(kind), Some(probability)) = (name, kind, probability) {
+                stages.push(StageSpec {
+                    name,
+                    probability,
+                    kind,
+                });
+            }
+        }
+        e.finish()?;
+        guanxi_core::pipeline::check_stages(&stages)?;
+        Ok(NewPipeline { name, stages })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageView {
+    pub id: i64,
+    pub position: i64,
+    pub name: String,
+    pub probability: i64,
+    #[schema(example = "open")]
+    pub kind: String,
+}
+
+impl From<Stage> for StageView {
+    fn from(s: Stage) -> Self {
+        Self {
+            id: s.id.get(),
+            position: s.position,
+            name: s.name,
+            probability: s.probability,
+            kind: s.kind.as_str().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PipelineView {
+    pub id: i64,
+    pub name: String,
+    pub stages: Vec<StageView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Pipeline> for PipelineView {
+    fn from(p: Pipeline) -> Self {
+        Self {
+            id: p.id.get(),
+            name: p.name,
+            stages: p.stages.into_iter().map(Into::into).collect(),
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PipelineList {
+    pub items: Vec<PipelineView>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOpportunity {
+    pub customer_id: Option<i64>,
+    pub pipeline_id: Option<i64>,
+    /// An open stage of the pipeline; the first when left out.
+    pub stage_id: Option<i64>,
+    #[schema(value_type = String, example = "500M 宽带续约")]
+    pub name: Option<String>,
+    /// Decimal, in the currency's units.
+    #[schema(value_type = String, example = "15800.00")]
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub expected_close: Option<String>,
+    pub owner_id: Option<i64>,
+}
+
+impl CreateOpportunity {
+    pub fn parse(self) -> Result<NewOpportunity, DomainError> {
+        let mut e = Errors::new();
+        let customer = required(&mut e, "customer_id", self.customer_id).map(CustomerId);
+        let pipeline = required(&mut e, "pipeline_id", self.pipeline_id);
+        let name = required(&mut e, "name", self.name.as_deref())
+            .and_then(|v| e.take(at(text::line(v, LINE_MAX), "name")))
+            .unwrap_or_default();
+        let cur = currency(&mut e, self.currency.as_deref());
+        let amount = required(&mut e, "amount", self.amount.as_deref())
+            .and_then(|a| money(&mut e, "amount", Some(a), cur));
+        let expected_close = self
+            .expected_close
+            .as_deref()
+            .and_then(|d| e.take(at(super::parse_date(d), "expected_close")));
+        e.finish()?;
+        Ok(NewOpportunity {
+            customer_id: customer.unwrap_or(CustomerId(0)),
+            pipeline_id: guanxi_core::PipelineId(pipeline.unwrap_or(0)),
+            stage_id: self.stage_id.map(guanxi_core::StageId),
+            name,
+            amount: amount.unwrap_or(0),
+            currency: cur,
+            expected_close,
+            owner_id: self.owner_id.map(UserId),
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveOpportunity {
+    /// A stage of the same pipeline; its won or lost stage closes the opportunity.
+    pub stage_id: Option<i64>,
+    /// Why it was won or lost; required to lose.
+    #[schema(example = "价格高于竞争对手")]
+    pub reason: Option<String>,
+}
+
+impl MoveOpportunity {
+    pub fn parse(self) -> Result<(guanxi_core::StageId, Option<String>), DomainError> {
+        let mut e = Errors::new();
+        let stage = required(&mut e, "stage_id", self.stage_id).map(guanxi_core::StageId);
+        let reason = self
+            .reason
+            .as_deref()
+            .and_then(|r| e.take(at(text::line(r, LINE_MAX), "reason")));
+        e.finish()?;
+        Ok((stage.unwrap_or(guanxi_core::StageId(0)), reason))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpportunityView {
+    pub id: i64,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub pipeline_id: i64,
+    pub stage_id: i64,
+    pub name: String,
+    #[schema(example = "15800.00")]
+    pub amount: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub expected_close: Option<chrono::NaiveDate>,
+    pub owner_id: Option<i64>,
+    /// `open`, `won` or `lost`.
+    pub status: String,
+    pub close_reason: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub stage_since: DateTime<Utc>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Opportunity> for OpportunityView {
+    fn from(o: Opportunity) -> Self {
+        Self {
+            id: o.id.get(),
+            customer_id: o.customer_id.get(),
+            customer_name: o.customer_name,
+            pipeline_id: o.pipeline_id.get(),
+            stage_id: o.stage_id.get(),
+            name: o.name,
+            amount: Money::new(o.amount, o.currency).decimal(),
+            amount_minor: o.amount,
+            currency: o.currency.as_str().to_owned(),
+            expected_close: o.expected_close,
+            owner_id: o.owner_id.map(UserId::get),
+            status: o.status.as_str().to_owned(),
+            close_reason: o.close_reason,
+            closed_at: o.closed_at,
+            stage_since: o.stage_since,
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpportunityList {
+    pub items: Vec<OpportunityView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardColumnView {
+    pub stage: StageView,
+    pub count: i64,
+    /// Minor units of the open opportunities in the stage.
+    pub amount_minor: i64,
+    /// `amount × probability`, minor units.
+    pub weighted_minor: i64,
+    pub items: Vec<OpportunityView>,
+}
+
+impl From<BoardColumn> for BoardColumnView {
+    fn from(c: BoardColumn) -> Self {
+        Self {
+            stage: c.stage.into(),
+            count: c.count,
+            amount_minor: c.amount,
+            weighted_minor: c.weighted,
+            items: c.items.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoardView {
+    pub columns: Vec<BoardColumnView>,
+}

@@ -90,6 +90,21 @@ pub fn api_routes() -> Router<ApiState> {
         .route("/api/v1/orders/{id}", get(sales::get_order))
         .route("/api/v1/orders/{id}/status", post(sales::change_status))
         .route("/api/v1/customers/{id}/orders", get(sales::customer_orders))
+        .route(
+            "/api/v1/pipelines",
+            get(sales::list_pipelines).post(sales::create_pipeline),
+        )
+        .route("/api/v1/pipelines/{id}/board", get(sales::board))
+        .route("/api/v1/opportunities", post(sales::create_opportunity))
+        .route("/api/v1/opportunities/{id}", get(sales::get_opportunity))
+        .route(
+            "/api/v1/opportunities/{id}/move",
+            post(sales::move_opportunity),
+        )
+        .route(
+            "/api/v1/customers/{id}/opportunities",
+            get(sales::customer_opportunities),
+        )
 }
 
 /// What each route asks to do: the left half of the permission table
@@ -111,8 +126,19 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/users/{id}"
             | "/api/v1/teams"
             | "/api/v1/field-definitions"
-            | "/api/v1/products",
+            | "/api/v1/products"
+            | "/api/v1/pipelines",
         ) => A::ReadDirectory,
+        ("POST", "/api/v1/pipelines") => A::ManageSalesSettings,
+        ("POST", "/api/v1/opportunities" | "/api/v1/opportunities/{id}/move") => {
+            A::WriteOpportunities
+        }
+        (
+            "GET",
+            "/api/v1/pipelines/{id}/board"
+            | "/api/v1/opportunities/{id}"
+            | "/api/v1/customers/{id}/opportunities",
+        ) => A::ReadCustomers,
         ("POST", "/api/v1/products") | ("PATCH", "/api/v1/products/{id}") => A::ManageSalesSettings,
         ("POST", "/api/v1/orders" | "/api/v1/orders/{id}/status") => A::WriteOrders,
         ("GET", "/api/v1/orders/{id}" | "/api/v1/customers/{id}/orders") => A::ReadCustomers,

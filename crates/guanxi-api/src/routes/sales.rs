@@ -174,3 +174,152 @@ pub async fn change_status(
         .await?;
     Ok(versioned(StatusCode::OK, o.version, OrderView::from(o)))
 }
+
+// ---------------------------------------------------------------- pipelines and opportunities
+
+use crate::dto::sales::{
+    BoardView, CreateOpportunity, CreatePipeline, MoveOpportunity, OpportunityList,
+    OpportunityView, PipelineList, PipelineView,
+};
+use guanxi_core::{OpportunityId, PipelineId};
+
+/// The organisation's pipelines with their stages.
+#[utoipa::path(get, path = "/api/v1/pipelines", tag = "sales",
+    responses((status = 200, description = "Pipelines", body = PipelineList)))]
+pub async fn list_pipelines(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+) -> Result<Json<PipelineList>, ApiError> {
+    let items = s.store.list_pipelines(ctx).await?;
+    Ok(Json(PipelineList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Add a pipeline (administrators and managers).
+#[utoipa::path(post, path = "/api/v1/pipelines", tag = "sales",
+    request_body = CreatePipeline,
+    responses(
+        (status = 201, description = "Created", body = PipelineView),
+        (status = 422, description = "Invalid stages", body = ErrorBody),
+    ))]
+pub async fn create_pipeline(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<CreatePipeline>,
+) -> Result<(StatusCode, Json<PipelineView>), ApiError> {
+    let p = s.store.create_pipeline(ctx, body.parse()?).await?;
+    Ok((StatusCode::CREATED, Json(p.into())))
+}
+
+/// The kanban board of a pipeline: per stage, the open opportunities within reach (newest
+/// first, at most 50 per stage), their count, amount and weighted amount.
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}/board", tag = "sales",
+    params(("id" = i64, Path, description = "Pipeline id")),
+    responses(
+        (status = 200, description = "The board", body = BoardView),
+        (status = 404, description = "No such pipeline", body = ErrorBody),
+    ))]
+pub async fn board(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<BoardView>, ApiError> {
+    let cols = s.store.board(ctx, PipelineId(p.id), 50).await?;
+    Ok(Json(BoardView {
+        columns: cols.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Open an opportunity for a customer within reach.
+#[utoipa::path(post, path = "/api/v1/opportunities", tag = "sales",
+    request_body = CreateOpportunity,
+    responses(
+        (status = 201, description = "Created", body = OpportunityView, headers(("ETag" = String))),
+        (status = 422, description = "Invalid fields, a stage of another pipeline", body = ErrorBody),
+    ))]
+pub async fn create_opportunity(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<CreateOpportunity>,
+) -> Result<Response, ApiError> {
+    let o = s.store.create_opportunity(ctx, body.parse()?).await?;
+    Ok(created(
+        format!("/api/v1/opportunities/{}", o.id),
+        Some(o.version),
+        OpportunityView::from(o),
+    ))
+}
+
+/// One opportunity.
+#[utoipa::path(get, path = "/api/v1/opportunities/{id}", tag = "sales",
+    params(("id" = i64, Path, description = "Opportunity id")),
+    responses(
+        (status = 200, description = "The opportunity", body = OpportunityView, headers(("ETag" = String))),
+        (status = 404, description = "No such opportunity", body = ErrorBody),
+    ))]
+pub async fn get_opportunity(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Response, ApiError> {
+    let o = s.store.get_opportunity(ctx, OpportunityId(p.id)).await?;
+    Ok(versioned(
+        StatusCode::OK,
+        o.version,
+        OpportunityView::from(o),
+    ))
+}
+
+/// Move an open opportunity to another stage of its pipeline (the kanban drag); its won or
+/// lost stage closes it, with a reason (required to lose).
+#[utoipa::path(post, path = "/api/v1/opportunities/{id}/move", tag = "sales",
+    params(
+        ("id" = i64, Path, description = "Opportunity id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` last seen"),
+    ),
+    request_body = MoveOpportunity,
+    responses(
+        (status = 200, description = "Moved", body = OpportunityView, headers(("ETag" = String))),
+        (status = 412, description = "Changed by someone else meanwhile", body = ErrorBody),
+        (status = 422, description = "A stage of another pipeline, a closed opportunity, no reason to lose", body = ErrorBody),
+    ))]
+pub async fn move_opportunity(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(body): JsonBody<MoveOpportunity>,
+) -> Result<Response, ApiError> {
+    let (stage, reason) = body.parse()?;
+    let o = s
+        .store
+        .move_opportunity(ctx, OpportunityId(p.id), version, stage, reason)
+        .await?;
+    Ok(versioned(
+        StatusCode::OK,
+        o.version,
+        OpportunityView::from(o),
+    ))
+}
+
+/// A customer's opportunities, newest first.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/opportunities", tag = "sales",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "Opportunities", body = OpportunityList),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn customer_opportunities(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<OpportunityList>, ApiError> {
+    let items = s
+        .store
+        .customer_opportunities(ctx, CustomerId(p.id))
+        .await?;
+    Ok(Json(OpportunityList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}

@@ -6,7 +6,7 @@ use guanxi_core::Role;
 use reqwest::Method;
 use serde_json::json;
 
-crate::on_both!(orders_over_http);
+crate::on_both!(orders_over_http, opportunities_over_http);
 
 async fn orders_over_http(mut app: TestApp) {
     let org = app.use_new_org("商店").await;
@@ -189,5 +189,142 @@ async fn orders_over_http(mut app: TestApp) {
             "order.status_changed",
             "order.status_changed"
         ]
+    );
+}
+
+async fn opportunities_over_http(mut app: TestApp) {
+    let org = app.use_new_org("商机组织").await;
+    let pipes = app.get("/api/v1/pipelines").await;
+    let p = &pipes.body["items"][0];
+    let pid = p["id"].as_i64().expect("pipeline");
+    let stage = |i: usize| p["stages"][i]["id"].as_i64().expect("stage");
+    assert_eq!(p["stages"].as_array().map(Vec::len), Some(6));
+    let c = app
+        .post("/api/v1/customers", &json!({"name": "集团客户"}))
+        .await;
+    let cid = c.body["id"].as_i64().expect("cid");
+    let o = app
+        .post(
+            "/api/v1/opportunities",
+            &json!({"customer_id": cid, "pipeline_id": pid, "name": "专线续约", "amount": "158000.00",
+                    "expected_close": "2027-03-31"}),
+        )
+        .await;
+    assert_eq!(o.status, 201, "{:?}", o.body);
+    assert_eq!(o.body["amount_minor"], 15_800_000);
+    let oid = o.body["id"].as_i64().expect("oid");
+    let etag = o.etag.clone().expect("etag");
+    let moved = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/opportunities/{oid}/move"),
+            Some(&json!({"stage_id": stage(2)})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:?}", moved.body);
+    let stale = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/opportunities/{oid}/move"),
+            Some(&json!({"stage_id": stage(3)})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let r = app
+        .post(
+            &format!("/api/v1/opportunities/{oid}/move"),
+            &json!({"stage_id": stage(5)}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_fields(&r.body)),
+        (422, vec!["reason".to_owned()])
+    );
+    let other = app
+        .post(
+            "/api/v1/pipelines",
+            &json!({"name": "渠道", "stages": [
+                {"name": "开发", "probability": 30},
+                {"name": "成交", "probability": 100, "kind": "won"},
+                {"name": "失败", "probability": 0, "kind": "lost"}]}),
+        )
+        .await;
+    assert_eq!(other.status, 201, "{:?}", other.body);
+    let foreign_stage = other.body["stages"][0]["id"].as_i64().expect("stage");
+    let r = app
+        .post(
+            &format!("/api/v1/opportunities/{oid}/move"),
+            &json!({"stage_id": foreign_stage}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_fields(&r.body)),
+        (422, vec!["stage_id".to_owned()])
+    );
+    let bad = app
+        .post(
+            "/api/v1/pipelines",
+            &json!({"name": "坏", "stages": [{"name": "只有", "probability": 120}]}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{:?}", bad.body);
+    let board = app.get(&format!("/api/v1/pipelines/{pid}/board")).await;
+    assert_eq!(board.body["columns"][2]["count"], 1);
+    assert_eq!(board.body["columns"][2]["weighted_minor"], 7_900_000);
+    let won = app
+        .post(
+            &format!("/api/v1/opportunities/{oid}/move"),
+            &json!({"stage_id": stage(4), "reason": "方案领先"}),
+        )
+        .await;
+    assert_eq!(won.body["status"], "won");
+    let r = app
+        .post(
+            &format!("/api/v1/opportunities/{oid}/move"),
+            &json!({"stage_id": stage(0)}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "a closed opportunity does not move");
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{cid}/opportunities"))
+            .await
+            .body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // Roles: an analyst reads the board but opens nothing; a rep cannot add pipelines.
+    let (_, analyst) = app.user_with_token(org, Role::Analyst, None).await;
+    app.token = Some(analyst);
+    assert_eq!(
+        app.get(&format!("/api/v1/pipelines/{pid}/board"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.post(
+            "/api/v1/opportunities",
+            &json!({"customer_id": cid, "pipeline_id": pid, "name": "x", "amount": "1"})
+        )
+        .await
+        .status,
+        403
+    );
+    let (_, rep) = app.user_with_token(org, Role::SalesRep, None).await;
+    app.token = Some(rep);
+    assert_eq!(
+        app.post("/api/v1/pipelines", &json!({"name": "我的"}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/opportunities/{oid}"))
+            .await
+            .status,
+        404
     );
 }
