@@ -44,6 +44,7 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                     nav aria-label=(Msg::AppName.t(l)) {
                         a href="/customers" { (Msg::Customers.t(l)) }
                         a href="/customers/new" { (Msg::NewCustomer.t(l)) }
+                        a href="/pipelines" { (Msg::Opportunities.t(l)) }
                         @if shell.is_admin { a href="/admin/users" { (Msg::Admin.t(l)) } }
                         a href="/account/tokens" { (Msg::ApiTokens.t(l)) }
                     }

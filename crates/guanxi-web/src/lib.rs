@@ -54,6 +54,16 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/customers/{id}/merge", post(pages::customers::merge))
         .route("/lookup", get(pages::customers::lookup))
+        .route("/pipelines", get(pages::sales::pipelines))
+        .route("/pipelines/{id}", get(pages::sales::board))
+        .route(
+            "/opportunities/{id}/move",
+            post(pages::sales::move_opportunity),
+        )
+        .route(
+            "/customers/{id}/opportunities",
+            post(pages::sales::create_opportunity),
+        )
         .route(
             "/admin/users",
             get(pages::admin::users).post(pages::admin::create_user),
@@ -107,6 +117,10 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             A::DeleteCustomers
         }
         ("GET", "/lookup") => A::LookupCustomers,
+        ("GET", "/pipelines" | "/pipelines/{id}") => A::ReadCustomers,
+        ("POST", "/opportunities/{id}/move" | "/customers/{id}/opportunities") => {
+            A::WriteOpportunities
+        }
         ("GET" | "POST", "/admin/users")
         | ("POST", "/admin/users/{id}" | "/admin/users/{id}/password")
         | ("GET", "/admin/roles") => A::ManageUsers,
@@ -209,6 +223,10 @@ async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Respon
         "app.css" => (
             include_bytes!("../assets/app.css"),
             "text/css; charset=utf-8",
+        ),
+        "board.js" => (
+            include_bytes!("../assets/board.js"),
+            "text/javascript; charset=utf-8",
         ),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

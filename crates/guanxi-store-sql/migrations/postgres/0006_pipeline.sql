@@ -53,3 +53,22 @@ CREATE TABLE opportunity_moves (
     at              BIGINT NOT NULL
 );
 CREATE INDEX opportunity_moves_opp ON opportunity_moves (opportunity_id, id);
+
+-- Organisations made before pipelines existed get the default pipeline too (new ones get it
+-- when they are created), named in the organisation's language.
+INSERT INTO pipelines (org_id, name, created_at)
+SELECT o.id, CASE WHEN o.locale = 'en' THEN 'Sales pipeline' ELSE '销售漏斗' END, o.created_at
+FROM organisations o;
+
+INSERT INTO pipeline_stages (org_id, pipeline_id, position, name, probability, kind)
+SELECT p.org_id, p.id, v.column1, CASE WHEN o.locale = 'en' THEN v.column3 ELSE v.column2 END, v.column4, v.column5
+FROM pipelines p
+JOIN organisations o ON o.id = p.org_id
+CROSS JOIN (VALUES
+    (0, '初步接洽', 'First contact', 10, 'open'),
+    (1, '需求确认', 'Needs confirmed', 25, 'open'),
+    (2, '方案报价', 'Proposal', 50, 'open'),
+    (3, '商务谈判', 'Negotiation', 75, 'open'),
+    (4, '赢单', 'Won', 100, 'won'),
+    (5, '输单', 'Lost', 0, 'lost')
+) AS v;

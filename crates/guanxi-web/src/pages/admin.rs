@@ -29,7 +29,7 @@ fn date(lang: Lang, t: DateTime<Utc>) -> String {
 fn problems(l: Lang, e: &ApiError) -> Markup {
     let fields = e.fields();
     html! {
-        p.alert.bad role="alert" {
+        div.alert.bad role="alert" {
             (e.message(l))
             @if !fields.is_empty() {
                 ul { @for f in fields { li { (f.field) ": " (f.reason.message(l)) } } }

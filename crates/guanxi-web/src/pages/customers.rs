@@ -523,6 +523,18 @@ pub async fn show(
         .customer_orders(v.ctx, id, 10)
         .await
         .unwrap_or_default();
+    let opportunities = s
+        .store
+        .customer_opportunities(v.ctx, id)
+        .await
+        .unwrap_or_default();
+    let may_sell =
+        guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteOpportunities).is_some();
+    let pipelines = if may_sell {
+        s.store.list_pipelines(v.ctx).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let field_labels = if c.custom.is_empty() {
         Vec::new()
     } else {
@@ -584,6 +596,38 @@ pub async fn show(
                 }
             }
             div {
+                section.card aria-labelledby="opps-h" {
+                    h2 #opps-h { (Msg::Opportunities.t(l)) }
+                    @if !opportunities.is_empty() {
+                        ul #opportunities {
+                            @for o in &opportunities {
+                                li {
+                                    a href={"/pipelines/" (o.pipeline_id)} { (o.name) } " · "
+                                    (v.money(o.amount, o.currency)) " · "
+                                    (match o.status {
+                                        guanxi_core::pipeline::OpportunityStatus::Open => Msg::Open.t(l),
+                                        guanxi_core::pipeline::OpportunityStatus::Won => Msg::Won.t(l),
+                                        guanxi_core::pipeline::OpportunityStatus::Lost => Msg::Lost.t(l),
+                                    })
+                                }
+                            }
+                        }
+                    }
+                    @if may_sell && !pipelines.is_empty() {
+                        form.toolbar #new-opportunity method="post" action={"/customers/" (id) "/opportunities"} {
+                            (crate::layout::csrf_input(v.csrf.as_deref()))
+                            label { (Msg::OpportunityName.t(l)) input #opp-name name="name" type="text" required; }
+                            label { (Msg::Amount.t(l)) input #opp-amount name="amount" type="text" inputmode="decimal" required placeholder="¥"; }
+                            label { (Msg::ExpectedClose.t(l)) input name="expected_close" type="date"; }
+                            label { (Msg::Pipeline.t(l))
+                                select name="pipeline_id" {
+                                    @for p in &pipelines { option value=(p.id) { (p.name) } }
+                                }
+                            }
+                            button #opp-save type="submit" { (Msg::NewOpportunity.t(l)) }
+                        }
+                    }
+                }
                 section.card aria-labelledby="orders-h" {
                     h2 #orders-h { (Msg::Orders.t(l)) }
                     @if orders.is_empty() { p.empty { (Msg::NoOrders.t(l)) } }

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod customers;
 pub mod login;
+pub mod sales;
 
 use crate::layout::Shell;
 use axum::extract::FromRequestParts;
