@@ -44,7 +44,7 @@ pub async fn board(State(s): State<ApiState>, v: Viewer, Path(id): Path<i64>) ->
     let total: i64 = columns.iter().map(|c| c.count).sum();
     let content = html! {
         div.titlebar {
-            h1 { (Msg::Pipeline.t(l)) ": " (pipeline.name) }
+            h1 { (pipeline.name) }
             @if pipelines.len() > 1 {
                 nav.channels aria-label=(Msg::Pipeline.t(l)) {
                     @for p in &pipelines {
