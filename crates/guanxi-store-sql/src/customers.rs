@@ -146,7 +146,7 @@ pub(crate) async fn within_reach(
 /// Whom the actor may give a customer to and share it with: a new owner of the organisation
 /// within [`Reach::may_assign_to`], a team of the organisation within
 /// [`Reach::may_share_with`]. Only what changes is checked.
-async fn check_reach_refs(
+pub(crate) async fn check_reach_refs(
     conn: &mut AnyConnection,
     ctx: Ctx,
     owner: Option<UserId>,

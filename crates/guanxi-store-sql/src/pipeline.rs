@@ -127,6 +127,31 @@ async fn load_opp(
     opp_from(&row)
 }
 
+/// Keep one move of an opportunity (its first stage has no `from`).
+async fn record_move(
+    conn: &mut AnyConnection,
+    ctx: Ctx,
+    id: OpportunityId,
+    from: Option<StageId>,
+    to: StageId,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO opportunity_moves (org_id, opportunity_id, from_stage_id, to_stage_id, actor_id, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ctx.org.get())
+    .bind(id.get())
+    .bind(from.map(StageId::get))
+    .bind(to.get())
+    .bind(ctx.actor.map(UserId::get))
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 impl SqlStore {
     pub(crate) async fn create_pipeline_impl(
         &self,
@@ -204,22 +229,8 @@ impl SqlStore {
             // A stage of another pipeline, or a closing stage: an opportunity starts open.
             return Err(StoreError::invalid("stage_id", Reason::NotFound));
         };
-        if let Some(owner) = new.owner_id.or(ctx.reach.default_owner()) {
-            let team: Option<Option<i64>> =
-                sqlx::query_scalar("SELECT team_id FROM users WHERE org_id = $1 AND id = $2")
-                    .bind(ctx.org.get())
-                    .bind(owner.get())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            match team {
-                None => return Err(StoreError::invalid("owner_id", Reason::NotFound)),
-                Some(t) if !ctx.reach.may_assign_to(owner, t.map(guanxi_core::TeamId)) => {
-                    return Err(StoreError::invalid("owner_id", Reason::NotAllowed))
-                }
-                Some(_) => {}
-            }
-        }
+        let owner = new.owner_id.or(ctx.reach.default_owner());
+        crate::customers::check_reach_refs(&mut tx, ctx, owner, None).await?;
         let now = now_micros();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO opportunities (org_id, customer_id, pipeline_id, stage_id, name, amount, currency, \
@@ -234,23 +245,12 @@ impl SqlStore {
         .bind(new.amount)
         .bind(new.currency.as_str())
         .bind(date_to_str(new.expected_close))
-        .bind(new.owner_id.or(ctx.reach.default_owner()).map(UserId::get))
+        .bind(owner.map(UserId::get))
         .bind(now)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO opportunity_moves (org_id, opportunity_id, from_stage_id, to_stage_id, actor_id, at) \
-             VALUES ($1, $2, NULL, $3, $4, $5)",
-        )
-        .bind(ctx.org.get())
-        .bind(id)
-        .bind(stage.id.get())
-        .bind(ctx.actor.map(UserId::get))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        record_move(&mut tx, ctx, OpportunityId(id), None, stage.id, now).await?;
         let opp = load_opp(
             &mut tx,
             guanxi_store::Ctx {
@@ -337,19 +337,7 @@ impl SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO opportunity_moves (org_id, opportunity_id, from_stage_id, to_stage_id, actor_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(ctx.org.get())
-        .bind(id.get())
-        .bind(old.stage_id.get())
-        .bind(stage.id.get())
-        .bind(ctx.actor.map(UserId::get))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        record_move(&mut tx, ctx, id, Some(old.stage_id), stage.id, now).await?;
         let opp = load_opp(
             &mut tx,
             guanxi_store::Ctx {
