@@ -393,6 +393,26 @@ impl Store for Fake {
     async fn customer_opportunities(&self, _: Ctx, _: CustomerId) -> StoreResult<Vec<Opportunity>> {
         Err(not_in_fake())
     }
+    async fn create_activity(&self, _: Ctx, _: NewActivity) -> StoreResult<Activity> {
+        Err(not_in_fake())
+    }
+    async fn list_activities(&self, _: Ctx, _: ActivityQuery) -> StoreResult<Vec<Activity>> {
+        Err(not_in_fake())
+    }
+    async fn complete_activity(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ActivityId,
+        _: Option<i64>,
+    ) -> StoreResult<Activity> {
+        Err(not_in_fake())
+    }
+    async fn set_calendar_feed(&self, _: Ctx, _: String) -> StoreResult<()> {
+        Err(not_in_fake())
+    }
+    async fn calendar_feed_user(&self, _: &str) -> StoreResult<Option<(OrgId, User)>> {
+        Ok(None)
+    }
     async fn list_views(&self, _: Ctx) -> StoreResult<Vec<SavedView>> {
         Err(not_in_fake())
     }

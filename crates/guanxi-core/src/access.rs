@@ -64,6 +64,9 @@ str_enum!(
         WriteOrders = "write_orders",
         // Create opportunities and move them through the pipeline (customers within reach).
         WriteOpportunities = "write_opportunities",
+        // Plan and complete activities (tasks, calls, meetings, visits) for oneself or, with a
+        // team or organisation reach, for others.
+        WriteActivities = "write_activities",
     }
 );
 
@@ -126,6 +129,12 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
 
         (A::ReadEvents, R::Admin | R::Analyst) => Some(Org),
         (A::ReadEvents, _) => None,
+
+        (A::WriteActivities, R::Admin) => Some(Org),
+        (A::WriteActivities, R::Manager) => Some(Team),
+        (A::WriteActivities, R::SalesRep | R::Marketer) => Some(Own),
+        (A::WriteActivities, R::Agent) => Some(Handled),
+        (A::WriteActivities, R::Analyst) => None,
 
         (A::ManageSalesSettings, R::Admin | R::Manager) => Some(Org),
         (A::ManageSalesSettings, _) => None,

@@ -90,3 +90,7 @@ id_type!(
     /// A sales opportunity.
     OpportunityId
 );
+id_type!(
+    /// A task, call, meeting or visit.
+    ActivityId
+);

@@ -8,6 +8,11 @@ str_enum!(
 );
 
 str_enum!(
+    /// What an activity is.
+    ActivityKind { Task = "task", Call = "call", Meeting = "meeting", Visit = "visit" }
+);
+
+str_enum!(
     /// Where an opportunity stands overall.
     OpportunityStatus { Open = "open", Won = "won", Lost = "lost" }
 );

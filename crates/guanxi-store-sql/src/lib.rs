@@ -7,6 +7,7 @@
 //! `migrations/<backend>/`. Where the backends must differ (write locking, outbox ordering) the
 //! code branches on [`Backend`] in one place.
 
+mod activities;
 mod bulk;
 mod codec;
 mod contacts;
@@ -273,6 +274,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "pipeline",
         include_str!("../migrations/sqlite/0006_pipeline.sql"),
     ),
+    (
+        7,
+        "activities",
+        include_str!("../migrations/sqlite/0007_activities.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -305,6 +311,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         6,
         "pipeline",
         include_str!("../migrations/postgres/0006_pipeline.sql"),
+    ),
+    (
+        7,
+        "activities",
+        include_str!("../migrations/postgres/0007_activities.sql"),
     ),
 ];
 

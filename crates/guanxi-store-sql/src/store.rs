@@ -169,6 +169,26 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<Opportunity>> {
         self.customer_opportunities_impl(ctx, customer).await
     }
+    async fn create_activity(&self, ctx: Ctx, new: NewActivity) -> StoreResult<Activity> {
+        self.create_activity_impl(ctx, new).await
+    }
+    async fn list_activities(&self, ctx: Ctx, query: ActivityQuery) -> StoreResult<Vec<Activity>> {
+        self.list_activities_impl(ctx, query).await
+    }
+    async fn complete_activity(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ActivityId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Activity> {
+        self.complete_activity_impl(ctx, id, expected_version).await
+    }
+    async fn set_calendar_feed(&self, ctx: Ctx, secret_hash: String) -> StoreResult<()> {
+        self.set_calendar_feed_impl(ctx, secret_hash).await
+    }
+    async fn calendar_feed_user(&self, secret_hash: &str) -> StoreResult<Option<(OrgId, User)>> {
+        self.calendar_feed_user_impl(secret_hash).await
+    }
     async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>> {
         self.list_views_impl(ctx).await
     }

@@ -6,7 +6,7 @@ use guanxi_core::contact::ContactValue;
 use guanxi_core::custom_field::FieldType;
 use guanxi_core::customer::{CustomerClass, CustomerKind, CustomerStatus};
 use guanxi_core::interaction::{Channel, Direction};
-use guanxi_core::{ContactKind, Currency, CustomerId, EventId, Lang, Reach, Reason, Role};
+use guanxi_core::{ContactKind, Currency, CustomerId, EventId, Lang, Reach, Reason, Role, UserId};
 use guanxi_store::*;
 use guanxi_store_sql::testdb::{fresh_postgres, fresh_sqlite};
 use serde_json::json;
@@ -58,6 +58,7 @@ stories!(
     saved_views_belong_to_their_user,
     orders_are_priced_checked_and_idempotent,
     opportunities_move_through_their_pipeline,
+    activities_belong_to_their_assignee,
 );
 
 #[tokio::test]
@@ -1723,4 +1724,152 @@ async fn opportunities_move_through_their_pipeline(s: S) {
         s.board(b, p.id, 50).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// Activities: planned for oneself or within reach, listed by due time, done once, and a
+/// calendar feed secret that finds its user.
+async fn activities_belong_to_their_assignee(s: S) {
+    use guanxi_core::pipeline::ActivityKind;
+    let a = org(&s, "待办").await;
+    let t = s
+        .create_team(
+            a,
+            NewTeam {
+                name: "一组".into(),
+            },
+        )
+        .await
+        .expect("team")
+        .id;
+    let mk = |name: &str, email: &str, role: Role, team| {
+        let s = s.clone();
+        let mut n = NewUser::staff(name, email, role);
+        n.team_id = team;
+        async move { s.create_user(a, n).await.expect("user") }
+    };
+    let mgr = mk("经理", "act.mgr@a.example", Role::Manager, Some(t)).await;
+    let rep = mk("销售", "act.rep@a.example", Role::SalesRep, Some(t)).await;
+    let other = mk("别组", "act.other@a.example", Role::SalesRep, None).await;
+    let c = s
+        .create_customer(a, person("客户甲", vec![]))
+        .await
+        .expect("customer");
+    let as_ = |u: &User, reach: Reach| Ctx {
+        actor: Some(u.id),
+        reach,
+        ..a
+    };
+    let rc = as_(
+        &rep,
+        Reach::Own {
+            user: rep.id,
+            team: Some(t),
+        },
+    );
+    let mc = as_(
+        &mgr,
+        Reach::Team {
+            user: mgr.id,
+            team: Some(t),
+        },
+    );
+    let new = |subject: &str, days: i64, assignee: Option<UserId>| NewActivity {
+        kind: ActivityKind::Call,
+        subject: subject.into(),
+        note: None,
+        customer_id: None,
+        opportunity_id: None,
+        assignee_id: assignee,
+        due_at: Utc::now() + Duration::days(days),
+        duration_min: 30,
+        remind_at: None,
+    };
+    s.create_activity(rc, new("明天回电", 1, None))
+        .await
+        .expect("own");
+    s.create_activity(rc, new("昨天的", -1, None))
+        .await
+        .expect("overdue");
+    // A manager plans for a team member; a rep cannot plan for someone outside the team.
+    s.create_activity(mc, new("经理安排的", 2, Some(rep.id)))
+        .await
+        .expect("for the rep");
+    let e = s
+        .create_activity(rc, new("越权", 1, Some(other.id)))
+        .await
+        .expect_err("out of reach");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].field == "assignee_id"),
+        "{e:?}"
+    );
+    // A customer out of reach cannot be named.
+    let e = s
+        .create_activity(
+            rc,
+            NewActivity {
+                customer_id: Some(c.id),
+                ..new("客户", 1, None)
+            },
+        )
+        .await
+        .expect_err("customer out of reach");
+    assert!(
+        matches!(&e, StoreError::Invalid(d) if d.fields()[0].field == "customer_id"),
+        "{e:?}"
+    );
+    let q = |due_before| ActivityQuery {
+        assignee: rep.id,
+        due_before,
+        include_done: false,
+        limit: 50,
+    };
+    let mine = s.list_activities(rc, q(None)).await.expect("list");
+    let subjects: Vec<&str> = mine.iter().map(|x| x.subject.as_str()).collect();
+    assert_eq!(
+        subjects,
+        ["昨天的", "明天回电", "经理安排的"],
+        "by due time"
+    );
+    let today = s
+        .list_activities(rc, q(Some(Utc::now())))
+        .await
+        .expect("due");
+    assert_eq!(today.len(), 1);
+    let done = s
+        .complete_activity(rc, mine[0].id, Some(mine[0].version))
+        .await
+        .expect("done");
+    assert!(done.done_at.is_some());
+    assert_eq!(s.list_activities(rc, q(None)).await.expect("list").len(), 2);
+    let oc = as_(
+        &other,
+        Reach::Own {
+            user: other.id,
+            team: None,
+        },
+    );
+    assert!(
+        s.list_activities(oc, q(None)).await.is_err(),
+        "another rep's list is not reachable"
+    );
+    assert!(s.complete_activity(oc, mine[1].id, None).await.is_err());
+    // The calendar feed secret finds its user; a new one replaces the old.
+    s.set_calendar_feed(rc, "digest-1".into())
+        .await
+        .expect("feed");
+    assert_eq!(
+        s.calendar_feed_user("digest-1")
+            .await
+            .expect("feed")
+            .map(|(_, u)| u.id),
+        Some(rep.id)
+    );
+    s.set_calendar_feed(rc, "digest-2".into())
+        .await
+        .expect("feed again");
+    assert!(s
+        .calendar_feed_user("digest-1")
+        .await
+        .expect("feed")
+        .is_none());
 }

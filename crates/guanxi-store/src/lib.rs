@@ -161,6 +161,27 @@ pub trait Store: Send + Sync + 'static {
         customer: CustomerId,
     ) -> StoreResult<Vec<Opportunity>>;
 
+    // Activities and the calendar feed.
+    /// Plan an activity for the actor or (within reach) another user, about a customer within
+    /// reach when one is named.
+    async fn create_activity(&self, ctx: Ctx, new: NewActivity) -> StoreResult<Activity>;
+    /// A user's activities by due time (open ones unless `include_done`).
+    async fn list_activities(&self, ctx: Ctx, query: ActivityQuery) -> StoreResult<Vec<Activity>>;
+    /// Mark an activity done (the assignee, or someone whose reach covers them).
+    async fn complete_activity(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ActivityId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Activity>;
+    /// Set (or replace) the digest of the actor's calendar feed secret.
+    async fn set_calendar_feed(&self, ctx: Ctx, secret_hash: String) -> StoreResult<()>;
+    /// The organisation and user of a calendar feed secret's digest.
+    async fn calendar_feed_user(
+        &self,
+        secret_hash: &str,
+    ) -> StoreResult<Option<(guanxi_core::OrgId, User)>>;
+
     // Saved views of the customer list, the acting user's own.
     async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>>;
     /// Save (or replace, by name) a view; at most 50 per user.

@@ -170,3 +170,51 @@ pub struct BoardColumn {
     pub weighted: i64,
     pub items: Vec<Opportunity>,
 }
+
+// ---------------------------------------------------------------- activities
+
+use guanxi_core::pipeline::ActivityKind;
+use guanxi_core::ActivityId;
+
+#[derive(Clone, Debug)]
+pub struct NewActivity {
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub note: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub opportunity_id: Option<OpportunityId>,
+    /// The acting user when `None`.
+    pub assignee_id: Option<UserId>,
+    pub due_at: DateTime<Utc>,
+    pub duration_min: i64,
+    pub remind_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub note: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub customer_name: Option<String>,
+    pub opportunity_id: Option<OpportunityId>,
+    pub assignee_id: UserId,
+    pub due_at: DateTime<Utc>,
+    pub duration_min: i64,
+    pub remind_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Whose activities, and which.
+#[derive(Clone, Debug)]
+pub struct ActivityQuery {
+    pub assignee: UserId,
+    /// Due before this (exclusive), when given.
+    pub due_before: Option<DateTime<Utc>>,
+    pub include_done: bool,
+    pub limit: u32,
+}
