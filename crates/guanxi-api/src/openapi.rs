@@ -2,8 +2,8 @@
 //! DTOs' `ToSchema` derives. Served at `/api/v1/openapi.json`, browsable at `/api/docs`.
 
 use crate::routes::{
-    audit, auth, contact_points, customers, events, field_defs, health, interactions, orgs, sales,
-    teams, tokens, users,
+    activities, audit, auth, contact_points, customers, events, field_defs, health, interactions,
+    orgs, sales, teams, tokens, users,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -67,6 +67,10 @@ use utoipa::{Modify, OpenApi};
         sales::get_order,
         sales::customer_orders,
         sales::change_status,
+        activities::create,
+        activities::list,
+        activities::done,
+        activities::new_feed,
         sales::list_pipelines,
         sales::create_pipeline,
         sales::board,
@@ -189,6 +193,9 @@ mod tests {
             "/api/v1/orders/{id}",
             "/api/v1/orders/{id}/status",
             "/api/v1/customers/{id}/orders",
+            "/api/v1/activities",
+            "/api/v1/activities/{id}/done",
+            "/api/v1/calendar/feed",
             "/api/v1/pipelines",
             "/api/v1/pipelines/{id}/board",
             "/api/v1/opportunities",

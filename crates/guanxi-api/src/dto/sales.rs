@@ -604,3 +604,141 @@ impl From<BoardColumn> for BoardColumnView {
 pub struct BoardView {
     pub columns: Vec<BoardColumnView>,
 }
+
+// ---------------------------------------------------------------- activities
+
+use guanxi_core::pipeline::ActivityKind;
+use guanxi_store::{Activity, NewActivity};
+
+/// Longest planned duration of an activity: a day.
+pub const DURATION_MAX_MIN: i64 = 24 * 60;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateActivity {
+    /// `task` (default), `call`, `meeting` or `visit`.
+    pub kind: Option<String>,
+    #[schema(value_type = String, example = "回访：宽带续约意向")]
+    pub subject: Option<String>,
+    pub note: Option<String>,
+    pub customer_id: Option<i64>,
+    pub opportunity_id: Option<i64>,
+    /// The signed-in user when left out.
+    pub assignee_id: Option<i64>,
+    /// RFC 3339.
+    #[schema(value_type = String, example = "2026-12-02T10:00:00+08:00")]
+    pub due_at: Option<String>,
+    /// Minutes, 1–1440; default 30.
+    pub duration_min: Option<i64>,
+    /// RFC 3339; when to remind (must not be after `due_at`).
+    pub remind_at: Option<String>,
+}
+
+impl CreateActivity {
+    pub fn parse(self) -> Result<NewActivity, DomainError> {
+        let mut e = Errors::new();
+        let kind = match self.kind.as_deref() {
+            None => Some(ActivityKind::Task),
+            Some(k) => e.take(at(ActivityKind::parse(k), "kind")),
+        };
+        let subject = required(&mut e, "subject", self.subject.as_deref())
+            .and_then(|v| e.take(at(text::line(v, LINE_MAX), "subject")))
+            .unwrap_or_default();
+        let note = self
+            .note
+            .as_deref()
+            .and_then(|v| e.take(at(text::body(v, 4000), "note")));
+        let due_at = required(&mut e, "due_at", self.due_at.as_deref())
+            .and_then(|t| e.take(at(parse_time(t), "due_at")));
+        let remind_at = self
+            .remind_at
+            .as_deref()
+            .and_then(|t| e.take(at(parse_time(t), "remind_at")));
+        if let (Some(r), Some(d)) = (remind_at, due_at) {
+            if r > d {
+                e.push(
+                    "remind_at",
+                    Reason::TooFarInFuture {
+                        latest: d.to_rfc3339(),
+                    },
+                );
+            }
+        }
+        let duration = self.duration_min.unwrap_or(30);
+        if !(1..=DURATION_MAX_MIN).contains(&duration) {
+            e.push(
+                "duration_min",
+                Reason::OutOfRange {
+                    min: 1,
+                    max: DURATION_MAX_MIN,
+                },
+            );
+        }
+        e.finish()?;
+        Ok(NewActivity {
+            kind: kind.unwrap_or(ActivityKind::Task),
+            subject,
+            note,
+            customer_id: self.customer_id.map(CustomerId),
+            opportunity_id: self.opportunity_id.map(guanxi_core::OpportunityId),
+            assignee_id: self.assignee_id.map(UserId),
+            due_at: due_at.unwrap_or_else(Utc::now),
+            duration_min: duration,
+            remind_at,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityView {
+    pub id: i64,
+    #[schema(example = "call")]
+    pub kind: String,
+    pub subject: String,
+    pub note: Option<String>,
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub opportunity_id: Option<i64>,
+    pub assignee_id: i64,
+    pub due_at: DateTime<Utc>,
+    pub duration_min: i64,
+    pub remind_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Activity> for ActivityView {
+    fn from(a: Activity) -> Self {
+        Self {
+            id: a.id.get(),
+            kind: a.kind.as_str().to_owned(),
+            subject: a.subject,
+            note: a.note,
+            customer_id: a.customer_id.map(CustomerId::get),
+            customer_name: a.customer_name,
+            opportunity_id: a.opportunity_id.map(|o| o.get()),
+            assignee_id: a.assignee_id.get(),
+            due_at: a.due_at,
+            duration_min: a.duration_min,
+            remind_at: a.remind_at,
+            done_at: a.done_at,
+            version: a.version,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityList {
+    pub items: Vec<ActivityView>,
+}
+
+/// The secret URL of a calendar feed, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarFeedView {
+    /// Subscribe to it in a calendar client. Anyone with it reads your activities: keep it
+    /// secret; asking again makes a new URL and ends the old one.
+    #[schema(example = "/calendar/gxc_….ics")]
+    pub url: String,
+}

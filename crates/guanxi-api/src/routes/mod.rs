@@ -1,6 +1,7 @@
 //! One module per resource; each handler extracts typed input, makes one store call and
 //! returns a view. The route table is [`api_routes`]; what each route needs is [`action_of`].
 
+pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod contact_points;
@@ -91,6 +92,13 @@ pub fn api_routes() -> Router<ApiState> {
         .route("/api/v1/orders/{id}/status", post(sales::change_status))
         .route("/api/v1/customers/{id}/orders", get(sales::customer_orders))
         .route(
+            "/api/v1/activities",
+            post(activities::create).get(activities::list),
+        )
+        .route("/api/v1/activities/{id}/done", post(activities::done))
+        .route("/api/v1/calendar/feed", post(activities::new_feed))
+        .route("/calendar/{file}", get(activities::feed))
+        .route(
             "/api/v1/pipelines",
             get(sales::list_pipelines).post(sales::create_pipeline),
         )
@@ -116,6 +124,11 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
     Some(match (m, route) {
         ("GET" | "HEAD", "/healthz" | "/readyz") => A::Public,
         ("POST", "/api/v1/auth/sign-in") => A::Public,
+        // The secret in the URL is the credential, checked by the handler.
+        ("GET", "/calendar/{file}") => A::Public,
+        ("POST", "/api/v1/calendar/feed") => A::OwnAccount,
+        ("POST", "/api/v1/activities" | "/api/v1/activities/{id}/done")
+        | ("GET", "/api/v1/activities") => A::WriteActivities,
         ("POST", "/api/v1/auth/sign-out" | "/api/v1/auth/password") => A::OwnAccount,
         ("GET", "/api/v1/auth/me" | "/api/v1/tokens") => A::OwnAccount,
         ("POST", "/api/v1/tokens") | ("DELETE", "/api/v1/tokens/{id}") => A::OwnAccount,

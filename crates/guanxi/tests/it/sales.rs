@@ -6,7 +6,11 @@ use guanxi_core::Role;
 use reqwest::Method;
 use serde_json::json;
 
-crate::on_both!(orders_over_http, opportunities_over_http);
+crate::on_both!(
+    orders_over_http,
+    opportunities_over_http,
+    activities_and_the_calendar_feed
+);
 
 async fn orders_over_http(mut app: TestApp) {
     let org = app.use_new_org("商店").await;
@@ -327,4 +331,100 @@ async fn opportunities_over_http(mut app: TestApp) {
             .status,
         404
     );
+}
+
+async fn activities_and_the_calendar_feed(mut app: TestApp) {
+    let org = app.use_new_org("日程").await;
+    let (rep, rep_token) = app.user_with_token(org, Role::SalesRep, None).await;
+    let (other, _) = app.user_with_token(org, Role::SalesRep, None).await;
+    app.token = Some(rep_token);
+    let c = app
+        .post("/api/v1/customers", &json!({"name": "回访客户"}))
+        .await;
+    let cid = c.body["id"].as_i64().expect("cid");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let a = app
+        .post(
+            "/api/v1/activities",
+            &json!({"kind": "call", "subject": "回访宽带", "customer_id": cid, "due_at": tomorrow,
+                    "remind_at": yesterday}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    app.post(
+        "/api/v1/activities",
+        &json!({"subject": "写周报", "due_at": yesterday}),
+    )
+    .await;
+    let r = app
+        .post(
+            "/api/v1/activities",
+            &json!({"subject": "x", "due_at": tomorrow, "assignee_id": other.get()}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_fields(&r.body)),
+        (422, vec!["assignee_id".to_owned()])
+    );
+    let r = app
+        .post(
+            "/api/v1/activities",
+            &json!({"subject": "x", "due_at": yesterday, "remind_at": tomorrow, "duration_min": 0}),
+        )
+        .await;
+    assert_eq!(error_fields(&r.body), ["remind_at", "duration_min"]);
+    let list = app.get("/api/v1/activities").await;
+    let subjects: Vec<&str> = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|x| x["subject"].as_str())
+        .collect();
+    assert_eq!(subjects, ["写周报", "回访宽带"]);
+    let first = list.body["items"][0]["id"].as_i64().expect("id");
+    let done = app
+        .post(&format!("/api/v1/activities/{first}/done"), &json!({}))
+        .await;
+    assert!(done.body["done_at"].is_string(), "{:?}", done.body);
+    // The feed: iCalendar at a secret URL; a new URL ends the old one.
+    let feed = app.post("/api/v1/calendar/feed", &json!({})).await;
+    let url = feed.body["url"].as_str().expect("url").to_owned();
+    let ics = app
+        .http
+        .get(format!("{}{url}", app.base))
+        .send()
+        .await
+        .expect("ics");
+    assert_eq!(ics.status().as_u16(), 200);
+    assert!(ics
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/calendar")));
+    let text = ics.text().await.expect("text");
+    assert!(text.starts_with("BEGIN:VCALENDAR"), "{text}");
+    assert_eq!(text.matches("BEGIN:VEVENT").count(), 2);
+    assert!(
+        text.contains("回访宽带 · 回访客户") && text.contains("BEGIN:VALARM"),
+        "{text}"
+    );
+    assert!(text.contains("✓ [任务] 写周报"));
+    let again = app.post("/api/v1/calendar/feed", &json!({})).await;
+    assert_ne!(again.body["url"], feed.body["url"]);
+    let old = app
+        .http
+        .get(format!("{}{url}", app.base))
+        .send()
+        .await
+        .expect("old");
+    assert_eq!(old.status().as_u16(), 401);
+    let forged = app
+        .http
+        .get(format!("{}/calendar/gxc_nope.ics", app.base))
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status().as_u16(), 401);
+    let _ = rep;
 }
