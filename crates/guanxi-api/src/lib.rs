@@ -69,6 +69,11 @@ impl ApiState {
     }
 }
 
+/// The prefix of calendar feed secrets (for the web UI, which makes feed links too).
+pub fn routes_activities_feed_prefix() -> &'static str {
+    routes::activities::FEED_PREFIX
+}
+
 /// Default lifetime of a browser session.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 

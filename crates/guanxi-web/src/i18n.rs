@@ -96,6 +96,18 @@ messages! {
     Mobile => "手机", "Mobile";
     CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
     Edit => "编辑", "Edit";
+    MyDay => "我的一天", "My day";
+    Overdue => "已逾期", "Overdue";
+    Today => "今天", "Today";
+    Upcoming => "接下来七天", "Next seven days";
+    NothingHere => "没有待办。", "Nothing here.";
+    PlanActivity => "安排待办", "Plan an activity";
+    Due => "时间", "Due";
+    Done => "完成", "Done";
+    Plan => "安排", "Plan";
+    CalendarFeed => "日历订阅", "Calendar feed";
+    NewCalendarFeed => "生成日历订阅链接", "Make a calendar feed link";
+    CalendarFeedHint => "在手机或电脑的日历中订阅此链接即可看到待办；请勿外传。重新生成后旧链接失效：", "Subscribe to this link in your calendar app to see your activities; keep it private. Making a new one ends the old one:";
     Pipeline => "销售漏斗", "Pipeline";
     Opportunities => "商机", "Opportunities";
     NewOpportunity => "新建商机", "New opportunity";
@@ -249,6 +261,7 @@ pub fn value(lang: Lang, v: &str) -> &'static str {
         "task" => ("任务", "Task"),
         "call" => ("电话", "Call"),
         "meeting" => ("会议", "Meeting"),
+        "visit_activity" => ("拜访", "Visit"),
         "write_orders" => ("创建和处理订单", "Create and process orders"),
         "placed" => ("已下单", "Placed"),
         "paid" => ("已付款", "Paid"),

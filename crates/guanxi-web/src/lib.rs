@@ -54,6 +54,9 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/customers/{id}/merge", post(pages::customers::merge))
         .route("/lookup", get(pages::customers::lookup))
+        .route("/my-day", get(pages::day::my_day).post(pages::day::plan))
+        .route("/my-day/feed", post(pages::day::new_feed))
+        .route("/activities/{id}/done", post(pages::day::done))
         .route("/pipelines", get(pages::sales::pipelines))
         .route("/pipelines/{id}", get(pages::sales::board))
         .route(
@@ -118,6 +121,8 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         }
         ("GET", "/lookup") => A::LookupCustomers,
         ("GET", "/pipelines" | "/pipelines/{id}") => A::ReadCustomers,
+        ("GET" | "POST", "/my-day") | ("POST", "/activities/{id}/done") => A::WriteActivities,
+        ("POST", "/my-day/feed") => A::OwnAccount,
         ("POST", "/opportunities/{id}/move" | "/customers/{id}/opportunities") => {
             A::WriteOpportunities
         }

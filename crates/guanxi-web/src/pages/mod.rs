@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod customers;
+pub mod day;
 pub mod login;
 pub mod sales;
 
@@ -35,6 +36,11 @@ impl Viewer {
             org_name: &self.org.name,
             csrf: self.csrf.as_deref(),
             is_admin: self.user.role == guanxi_core::Role::Admin,
+            can_plan: guanxi_core::access::grant(
+                self.user.role,
+                guanxi_core::Action::WriteActivities,
+            )
+            .is_some(),
         }
     }
 }

@@ -227,6 +227,29 @@ try {
     await shot(page, "customer-360-phone");
     await page.setViewportSize({ width: 1280, height: 800 });
   });
+  await step("my day: plan a call for tomorrow about the customer, see it, get the calendar link", async () => {
+    await page.goto(`${BASE}/my-day`);
+    const subject = (zh ? "回访：确认续约 " : "Follow-up call ") + suffix;
+    const d = new Date(Date.now() + 50 * 3600 * 1000);
+    const pad = (n) => String(n).padStart(2, "0");
+    const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T10:30`;
+    await page.selectOption("#plan-kind", "call");
+    await page.fill("#plan-subject", subject);
+    await page.fill("#plan-due", local);
+    await page.fill("#plan-customer", customerUrl.split("/").pop());
+    await page.click("#plan-save");
+    await page.waitForURL(/\/my-day$/);
+    await page.locator("#today li, #upcoming li", { hasText: subject }).waitFor();
+    await shot(page, "my-day");
+    await page.click("#new-feed");
+    const link = await page.locator("#feed-url code").innerText();
+    assert.match(link, /\/calendar\/gxc_[A-Za-z0-9_-]{43}\.ics$/);
+    const ics = await (await fetch(link.replace(/^http:\/\/[^/]+/, BASE))).text();
+    assert.ok(ics.includes(subject), "the feed holds the planned call");
+    await page.locator("#today li, #upcoming li", { hasText: subject }).locator("button").click();
+    await page.waitForURL(/\/my-day$/);
+    assert.equal(await page.locator("#today li, #upcoming li", { hasText: subject }).count(), 0, "done: off the list");
+  });
   await step("administration: a team, a user, a custom field, an API token", async () => {
     const team = (zh ? "华北销售组" : "North sales ") + suffix;
     await page.goto(`${BASE}/admin/teams`);
