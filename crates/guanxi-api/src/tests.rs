@@ -393,6 +393,9 @@ impl Store for Fake {
     async fn customer_opportunities(&self, _: Ctx, _: CustomerId) -> StoreResult<Vec<Opportunity>> {
         Err(not_in_fake())
     }
+    async fn forecast(&self, _: Ctx, _: guanxi_core::PipelineId) -> StoreResult<Forecast> {
+        Err(not_in_fake())
+    }
     async fn create_activity(&self, _: Ctx, _: NewActivity) -> StoreResult<Activity> {
         Err(not_in_fake())
     }

@@ -11,7 +11,8 @@ use guanxi_core::{
     Currency, CustomerId, OpportunityId, OrgId, PipelineId, Reason, StageId, UserId,
 };
 use guanxi_store::{
-    BoardColumn, Ctx, NewOpportunity, NewPipeline, Opportunity, Pipeline, Stage, StoreError,
+    BoardColumn, Ctx, Forecast, ForecastRow, NewOpportunity, NewPipeline, Opportunity, Pipeline,
+    Stage, StoreError,
 };
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -444,5 +445,97 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         rows.iter().map(opp_from).collect()
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn forecast_impl(
+        &self,
+        ctx: Ctx,
+        pipeline: PipelineId,
+    ) -> Result<Forecast, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        if stages_of(&mut conn, ctx.org, pipeline).await?.is_empty() {
+            return Err(StoreError::NotFound { entity: "pipeline" });
+        }
+        // Open opportunities within reach, grouped three ways; the weight is the stage's.
+        let mut groups = Vec::with_capacity(3);
+        for key in [
+            "COALESCE(substr(o.expected_close, 1, 7), '')",
+            "COALESCE(CAST(o.owner_id AS TEXT), '')",
+            "COALESCE(CAST(u.team_id AS TEXT), '')",
+        ] {
+            let mut f = Filter::new(ctx.org);
+            let pp = f.arg(Arg::I(pipeline.get()));
+            f.cond(format!(
+                "o.org_id = c.org_id AND o.pipeline_id = {pp} AND o.status = 'open'"
+            ));
+            f.reach(ctx.org, ctx.reach);
+            let sql = format!(
+                "SELECT {key} AS k, COUNT(*) AS n, CAST(SUM(o.amount) AS BIGINT) AS amount, \
+                 CAST(SUM(o.amount * s.probability / 100) AS BIGINT) AS weighted \
+                 FROM {OPP_FROM} JOIN pipeline_stages s ON s.id = o.stage_id \
+                 LEFT JOIN users u ON u.id = o.owner_id \
+                 WHERE {} GROUP BY {key} ORDER BY {key} LIMIT 1000",
+                f.where_sql()
+            );
+            let rows = f
+                .bind_all(sqlx::query(&sql))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            groups.push(
+                rows.iter()
+                    .map(|r| {
+                        Ok(ForecastRow {
+                            key: str_of(r, "k")?,
+                            count: i64_of(r, "n")?,
+                            amount: i64_of(r, "amount")?,
+                            weighted: i64_of(r, "weighted")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?,
+            );
+        }
+        // Closed ones: the win rate and the sales cycle.
+        let mut f = Filter::new(ctx.org);
+        let pp = f.arg(Arg::I(pipeline.get()));
+        f.cond(format!(
+            "o.org_id = c.org_id AND o.pipeline_id = {pp} AND o.status <> 'open'"
+        ));
+        f.reach(ctx.org, ctx.reach);
+        let sql = format!(
+            "SELECT o.status AS st, COUNT(*) AS n, CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) AS amount, \
+             CAST(COALESCE(SUM(o.closed_at - o.created_at), 0) AS BIGINT) AS micros \
+             FROM {OPP_FROM} WHERE {} GROUP BY o.status",
+            f.where_sql()
+        );
+        let rows = f
+            .bind_all(sqlx::query(&sql))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let (mut won, mut lost, mut won_amount, mut won_micros) = (0, 0, 0, 0i64);
+        for r in &rows {
+            match str_of(r, "st")?.as_str() {
+                "won" => {
+                    won = i64_of(r, "n")?;
+                    won_amount = i64_of(r, "amount")?;
+                    won_micros = i64_of(r, "micros")?;
+                }
+                _ => lost += i64_of(r, "n")?,
+            }
+        }
+        let mut groups = groups.into_iter();
+        Ok(Forecast {
+            by_month: groups.next().unwrap_or_default(),
+            by_owner: groups.next().unwrap_or_default(),
+            by_team: groups.next().unwrap_or_default(),
+            won,
+            lost,
+            won_amount,
+            average_cycle_days: (won > 0)
+                .then(|| won_micros as f64 / won as f64 / 86_400_000_000.0),
+        })
     }
 }

@@ -169,6 +169,9 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<Opportunity>> {
         self.customer_opportunities_impl(ctx, customer).await
     }
+    async fn forecast(&self, ctx: Ctx, pipeline: guanxi_core::PipelineId) -> StoreResult<Forecast> {
+        self.forecast_impl(ctx, pipeline).await
+    }
     async fn create_activity(&self, ctx: Ctx, new: NewActivity) -> StoreResult<Activity> {
         self.create_activity_impl(ctx, new).await
     }

@@ -59,6 +59,7 @@ stories!(
     orders_are_priced_checked_and_idempotent,
     opportunities_move_through_their_pipeline,
     activities_belong_to_their_assignee,
+    forecast_weighs_the_pipeline,
 );
 
 #[tokio::test]
@@ -1872,4 +1873,97 @@ async fn activities_belong_to_their_assignee(s: S) {
         .await
         .expect("feed")
         .is_none());
+}
+
+/// The forecast: open opportunities weighted by their stage, grouped by month, owner and team;
+/// the win rate and the cycle of the closed ones.
+async fn forecast_weighs_the_pipeline(s: S) {
+    use guanxi_core::pipeline::StageKind;
+    let a = org(&s, "预测").await;
+    let p = s.list_pipelines(a).await.expect("pipelines").remove(0);
+    let c = s
+        .create_customer(a, person("客户", vec![]))
+        .await
+        .expect("customer");
+    let rep = s
+        .create_user(
+            a,
+            NewUser::staff("销售", "fc.rep@f.example", Role::SalesRep),
+        )
+        .await
+        .expect("rep");
+    let open = |name: &str, amount, close: &str, owner: Option<UserId>| NewOpportunity {
+        customer_id: c.id,
+        pipeline_id: p.id,
+        stage_id: None,
+        name: name.into(),
+        amount,
+        currency: Currency::CNY,
+        expected_close: chrono::NaiveDate::parse_from_str(close, "%Y-%m-%d").ok(),
+        owner_id: owner,
+    };
+    let x = s
+        .create_opportunity(a, open("甲", 100_000, "2027-01-15", Some(rep.id)))
+        .await
+        .expect("x");
+    let y = s
+        .create_opportunity(a, open("乙", 200_000, "2027-01-20", None))
+        .await
+        .expect("y");
+    s.create_opportunity(a, open("丙", 50_000, "2027-02-01", Some(rep.id)))
+        .await
+        .expect("z");
+    s.move_opportunity(a, y.id, None, p.stages[2].id, None)
+        .await
+        .expect("to 50 %");
+    let won = p
+        .stages
+        .iter()
+        .find(|st| st.kind == StageKind::Won)
+        .expect("won")
+        .id;
+    let lost = p
+        .stages
+        .iter()
+        .find(|st| st.kind == StageKind::Lost)
+        .expect("lost")
+        .id;
+    let w = s
+        .create_opportunity(a, open("丁", 80_000, "2027-01-01", None))
+        .await
+        .expect("w");
+    s.move_opportunity(a, w.id, None, won, Some("签约".into()))
+        .await
+        .expect("won");
+    s.move_opportunity(a, x.id, None, lost, Some("预算取消".into()))
+        .await
+        .expect("lost");
+    let f = s.forecast(a, p.id).await.expect("forecast");
+    let jan = f
+        .by_month
+        .iter()
+        .find(|r| r.key == "2027-01")
+        .expect("january");
+    assert_eq!((jan.count, jan.amount, jan.weighted), (1, 200_000, 100_000));
+    let feb = f
+        .by_month
+        .iter()
+        .find(|r| r.key == "2027-02")
+        .expect("february");
+    assert_eq!((feb.count, feb.weighted), (1, 5_000));
+    let by_rep = f
+        .by_owner
+        .iter()
+        .find(|r| r.key == rep.id.get().to_string())
+        .expect("rep");
+    assert_eq!(by_rep.count, 1, "the lost one is no longer open");
+    assert_eq!((f.won, f.lost, f.won_amount), (1, 1, 80_000));
+    assert!(f
+        .average_cycle_days
+        .is_some_and(|d| (0.0..1.0).contains(&d)));
+    let b = org(&s, "别家").await;
+    assert!(matches!(
+        s.forecast(b, p.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

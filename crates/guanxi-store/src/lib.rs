@@ -161,6 +161,9 @@ pub trait Store: Send + Sync + 'static {
         customer: CustomerId,
     ) -> StoreResult<Vec<Opportunity>>;
 
+    /// The forecast of a pipeline over the opportunities within reach.
+    async fn forecast(&self, ctx: Ctx, pipeline: guanxi_core::PipelineId) -> StoreResult<Forecast>;
+
     // Activities and the calendar feed.
     /// Plan an activity for the actor or (within reach) another user, about a customer within
     /// reach when one is named.

@@ -218,3 +218,28 @@ pub struct ActivityQuery {
     pub include_done: bool,
     pub limit: u32,
 }
+
+// ---------------------------------------------------------------- forecast
+
+/// One group of the forecast: open opportunities, their amount and weighted amount.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ForecastRow {
+    /// A month `YYYY-MM` (or empty: no expected close date), a user id, or a team id.
+    pub key: String,
+    pub count: i64,
+    pub amount: i64,
+    pub weighted: i64,
+}
+
+/// The weighted pipeline by month, owner and team, and how closed opportunities went.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Forecast {
+    pub by_month: Vec<ForecastRow>,
+    pub by_owner: Vec<ForecastRow>,
+    pub by_team: Vec<ForecastRow>,
+    pub won: i64,
+    pub lost: i64,
+    pub won_amount: i64,
+    /// Mean days from opening to winning, over won opportunities.
+    pub average_cycle_days: Option<f64>,
+}

@@ -97,6 +97,12 @@ messages! {
     CsrfFailed => "页面已过期，请刷新后重试。", "The page has expired; reload it and try again.";
     Edit => "编辑", "Edit";
     MyDay => "我的一天", "My day";
+    Forecast => "销售预测", "Forecast";
+    Month => "预计成交月份", "Expected close";
+    NoDate => "未定", "Not set";
+    WinRate => "赢单率", "Win rate";
+    AverageCycle => "平均销售周期", "Average sales cycle";
+    Days => "天", "days";
     Overdue => "已逾期", "Overdue";
     Today => "今天", "Today";
     Upcoming => "接下来七天", "Next seven days";

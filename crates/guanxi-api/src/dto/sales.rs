@@ -742,3 +742,56 @@ pub struct CalendarFeedView {
     #[schema(example = "/calendar/gxc_….ics")]
     pub url: String,
 }
+
+// ---------------------------------------------------------------- forecast
+
+use guanxi_store::{Forecast, ForecastRow};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastRowView {
+    /// `YYYY-MM` (empty: no expected close date), a user id or a team id (empty: none).
+    pub key: String,
+    pub count: i64,
+    pub amount_minor: i64,
+    pub weighted_minor: i64,
+}
+
+impl From<ForecastRow> for ForecastRowView {
+    fn from(r: ForecastRow) -> Self {
+        Self {
+            key: r.key,
+            count: r.count,
+            amount_minor: r.amount,
+            weighted_minor: r.weighted,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastView {
+    pub by_month: Vec<ForecastRowView>,
+    pub by_owner: Vec<ForecastRowView>,
+    pub by_team: Vec<ForecastRowView>,
+    pub won: i64,
+    pub lost: i64,
+    /// `won / (won + lost)`; `null` before anything closed.
+    pub win_rate: Option<f64>,
+    pub won_amount_minor: i64,
+    pub average_cycle_days: Option<f64>,
+}
+
+impl From<Forecast> for ForecastView {
+    fn from(f: Forecast) -> Self {
+        let closed = f.won + f.lost;
+        Self {
+            by_month: f.by_month.into_iter().map(Into::into).collect(),
+            by_owner: f.by_owner.into_iter().map(Into::into).collect(),
+            by_team: f.by_team.into_iter().map(Into::into).collect(),
+            win_rate: (closed > 0).then(|| f.won as f64 / closed as f64),
+            won: f.won,
+            lost: f.lost,
+            won_amount_minor: f.won_amount,
+            average_cycle_days: f.average_cycle_days,
+        }
+    }
+}

@@ -103,6 +103,7 @@ pub fn api_routes() -> Router<ApiState> {
             get(sales::list_pipelines).post(sales::create_pipeline),
         )
         .route("/api/v1/pipelines/{id}/board", get(sales::board))
+        .route("/api/v1/pipelines/{id}/forecast", get(sales::forecast))
         .route("/api/v1/opportunities", post(sales::create_opportunity))
         .route("/api/v1/opportunities/{id}", get(sales::get_opportunity))
         .route(
@@ -149,6 +150,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         (
             "GET",
             "/api/v1/pipelines/{id}/board"
+            | "/api/v1/pipelines/{id}/forecast"
             | "/api/v1/opportunities/{id}"
             | "/api/v1/customers/{id}/opportunities",
         ) => A::ReadCustomers,

@@ -323,3 +323,19 @@ pub async fn customer_opportunities(
         items: items.into_iter().map(Into::into).collect(),
     }))
 }
+
+/// The forecast of a pipeline over the opportunities within reach: the weighted amount by
+/// expected close month, by owner and by team; the win rate and the average sales cycle.
+#[utoipa::path(get, path = "/api/v1/pipelines/{id}/forecast", tag = "sales",
+    params(("id" = i64, Path, description = "Pipeline id")),
+    responses(
+        (status = 200, description = "The forecast", body = crate::dto::sales::ForecastView),
+        (status = 404, description = "No such pipeline", body = ErrorBody),
+    ))]
+pub async fn forecast(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<crate::dto::sales::ForecastView>, ApiError> {
+    Ok(Json(s.store.forecast(ctx, PipelineId(p.id)).await?.into()))
+}

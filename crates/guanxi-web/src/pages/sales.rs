@@ -42,6 +42,7 @@ pub async fn board(State(s): State<ApiState>, v: Viewer, Path(id): Path<i64>) ->
     };
     let csrf = v.csrf.as_deref();
     let total: i64 = columns.iter().map(|c| c.count).sum();
+    let forecast = s.store.forecast(v.ctx, pipeline.id).await.ok();
     let content = html! {
         div.titlebar {
             h1 { (pipeline.name) }
@@ -88,6 +89,36 @@ pub async fn board(State(s): State<ApiState>, v: Viewer, Path(id): Path<i64>) ->
                             }
                         }
                     }
+                }
+            }
+        }
+        @if let Some(f) = &forecast {
+            section.card #forecast aria-labelledby="forecast-h" {
+                h2 #forecast-h { (Msg::Forecast.t(l)) }
+                p {
+                    (Msg::WinRate.t(l)) ": "
+                    @if f.won + f.lost > 0 {
+                        strong { (f.won * 100 / (f.won + f.lost)) "%" } " (" (f.won) "/" (f.won + f.lost) ")"
+                    } @else { "—" }
+                    " · " (Msg::AverageCycle.t(l)) ": "
+                    @match f.average_cycle_days {
+                        Some(d) => { strong { (format!("{d:.1}")) } " " (Msg::Days.t(l)) }
+                        None => { "—" }
+                    }
+                }
+                table.list {
+                    thead { tr {
+                        th scope="col" { (Msg::Month.t(l)) }
+                        th scope="col" { (Msg::Opportunities.t(l)) }
+                        th scope="col" { (Msg::Amount.t(l)) }
+                        th scope="col" { (Msg::Weighted.t(l)) }
+                    } }
+                    tbody { @for r in &f.by_month { tr {
+                        td { @if r.key.is_empty() { (Msg::NoDate.t(l)) } @else { (r.key) } }
+                        td { (v.number(r.count)) }
+                        td.money { (v.money(r.amount, v.org.currency)) }
+                        td.money { (v.money(r.weighted, v.org.currency)) }
+                    } } }
                 }
             }
         }

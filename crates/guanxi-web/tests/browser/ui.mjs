@@ -170,6 +170,7 @@ try {
     await again.locator("button").click();
     await page.waitForURL(/\/pipelines\/\d+$/);
     assert.equal(await page.locator("article.opp", { hasText: opp }).count(), 0, "won: off the open columns");
+    assert.match(await page.locator("#forecast").innerText(), /100%/, "the forecast counts the win");
     await page.goto(customerUrl);
     assert.match(await page.locator("#opportunities").innerText(), zh ? /赢单/ : /Won/);
   });

@@ -291,6 +291,17 @@ async fn opportunities_over_http(mut app: TestApp) {
         )
         .await;
     assert_eq!(r.status, 422, "a closed opportunity does not move");
+    let f = app.get(&format!("/api/v1/pipelines/{pid}/forecast")).await;
+    assert_eq!(f.status, 200, "{:?}", f.body);
+    assert_eq!(
+        (f.body["won"].as_i64(), f.body["win_rate"].as_f64()),
+        (Some(1), Some(1.0))
+    );
+    assert_eq!(
+        f.body["by_month"].as_array().map(Vec::len),
+        Some(0),
+        "nothing open is left"
+    );
     assert_eq!(
         app.get(&format!("/api/v1/customers/{cid}/opportunities"))
             .await
