@@ -114,6 +114,26 @@ async fn org(s: &S, name: &str) -> Ctx {
     Ctx::new(o.id)
 }
 
+async fn team(s: &S, ctx: Ctx, name: &str) -> guanxi_core::TeamId {
+    s.create_team(ctx, NewTeam { name: name.into() })
+        .await
+        .expect("team")
+        .id
+}
+
+async fn staff(
+    s: &S,
+    ctx: Ctx,
+    name: &str,
+    email: &str,
+    role: Role,
+    team: Option<guanxi_core::TeamId>,
+) -> User {
+    let mut n = NewUser::staff(name, email, role);
+    n.team_id = team;
+    s.create_user(ctx, n).await.expect("user")
+}
+
 fn cp(kind: ContactKind, v: &str) -> NewContactPoint {
     NewContactPoint {
         value: ContactValue::parse(kind, v).expect("contact value"),
@@ -1037,37 +1057,13 @@ async fn concurrent_logging_isolates_failures(s: S) {
 /// The record-level rules of the permission table, at the store: who sees which customer.
 async fn reach_limits_what_each_user_sees(s: S) {
     let a = org(&s, "范围").await;
-    let t1 = s
-        .create_team(
-            a,
-            NewTeam {
-                name: "一组".into(),
-            },
-        )
-        .await
-        .expect("t1")
-        .id;
-    let t2 = s
-        .create_team(
-            a,
-            NewTeam {
-                name: "二组".into(),
-            },
-        )
-        .await
-        .expect("t2")
-        .id;
-    let user = |name: &str, email: &str, role: Role, team| {
-        let s = s.clone();
-        let mut n = NewUser::staff(name, email, role);
-        n.team_id = team;
-        async move { s.create_user(a, n).await.expect("user") }
-    };
-    let rep1 = user("甲", "rep1@r.example", Role::SalesRep, Some(t1)).await;
-    let rep2 = user("乙", "rep2@r.example", Role::SalesRep, Some(t1)).await;
-    let rep3 = user("丙", "rep3@r.example", Role::SalesRep, Some(t2)).await;
-    let mgr = user("丁", "mgr@r.example", Role::Manager, Some(t1)).await;
-    let agent = user("戊", "agent@r.example", Role::Agent, None).await;
+    let t1 = team(&s, a, "一组").await;
+    let t2 = team(&s, a, "二组").await;
+    let rep1 = staff(&s, a, "甲", "rep1@r.example", Role::SalesRep, Some(t1)).await;
+    let rep2 = staff(&s, a, "乙", "rep2@r.example", Role::SalesRep, Some(t1)).await;
+    let rep3 = staff(&s, a, "丙", "rep3@r.example", Role::SalesRep, Some(t2)).await;
+    let mgr = staff(&s, a, "丁", "mgr@r.example", Role::Manager, Some(t1)).await;
+    let agent = staff(&s, a, "戊", "agent@r.example", Role::Agent, None).await;
     let mk = |name: &str, owner: &User, team| {
         let s = s.clone();
         let mut c = person(name, vec![]);
@@ -1732,25 +1728,10 @@ async fn opportunities_move_through_their_pipeline(s: S) {
 async fn activities_belong_to_their_assignee(s: S) {
     use guanxi_core::pipeline::ActivityKind;
     let a = org(&s, "待办").await;
-    let t = s
-        .create_team(
-            a,
-            NewTeam {
-                name: "一组".into(),
-            },
-        )
-        .await
-        .expect("team")
-        .id;
-    let mk = |name: &str, email: &str, role: Role, team| {
-        let s = s.clone();
-        let mut n = NewUser::staff(name, email, role);
-        n.team_id = team;
-        async move { s.create_user(a, n).await.expect("user") }
-    };
-    let mgr = mk("经理", "act.mgr@a.example", Role::Manager, Some(t)).await;
-    let rep = mk("销售", "act.rep@a.example", Role::SalesRep, Some(t)).await;
-    let other = mk("别组", "act.other@a.example", Role::SalesRep, None).await;
+    let t = team(&s, a, "一组").await;
+    let mgr = staff(&s, a, "经理", "act.mgr@a.example", Role::Manager, Some(t)).await;
+    let rep = staff(&s, a, "销售", "act.rep@a.example", Role::SalesRep, Some(t)).await;
+    let other = staff(&s, a, "别组", "act.other@a.example", Role::SalesRep, None).await;
     let c = s
         .create_customer(a, person("客户甲", vec![]))
         .await
