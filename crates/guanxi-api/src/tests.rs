@@ -396,6 +396,63 @@ impl Store for Fake {
     async fn forecast(&self, _: Ctx, _: guanxi_core::PipelineId) -> StoreResult<Forecast> {
         Err(not_in_fake())
     }
+    async fn activities_about(&self, _: Ctx, _: About) -> StoreResult<Vec<Activity>> {
+        Err(not_in_fake())
+    }
+    async fn create_lead(&self, _: Ctx, _: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
+        Err(not_in_fake())
+    }
+    async fn get_lead(&self, _: Ctx, _: guanxi_core::LeadId) -> StoreResult<Lead> {
+        Err(not_in_fake())
+    }
+    async fn list_leads(&self, _: Ctx, _: LeadQuery) -> StoreResult<Vec<Lead>> {
+        Err(not_in_fake())
+    }
+    async fn update_lead(
+        &self,
+        _: Ctx,
+        _: guanxi_core::LeadId,
+        _: Option<i64>,
+        _: LeadPatch,
+    ) -> StoreResult<Lead> {
+        Err(not_in_fake())
+    }
+    async fn lead_matches(&self, _: Ctx, _: guanxi_core::LeadId) -> StoreResult<Vec<LeadMatch>> {
+        Err(not_in_fake())
+    }
+    async fn convert_lead(
+        &self,
+        _: Ctx,
+        _: guanxi_core::LeadId,
+        _: Option<i64>,
+        _: ConvertLead,
+    ) -> StoreResult<Conversion> {
+        Err(not_in_fake())
+    }
+    async fn list_lead_sources(&self, _: Ctx) -> StoreResult<Vec<LeadSource>> {
+        Err(not_in_fake())
+    }
+    async fn save_lead_source(&self, _: Ctx, _: LeadSource) -> StoreResult<LeadSource> {
+        Err(not_in_fake())
+    }
+    async fn create_web_form(&self, _: Ctx, _: NewWebForm) -> StoreResult<WebForm> {
+        Err(not_in_fake())
+    }
+    async fn list_web_forms(&self, _: Ctx) -> StoreResult<Vec<WebForm>> {
+        Err(not_in_fake())
+    }
+    async fn web_form_by_key(&self, _: &str) -> StoreResult<Option<(OrgId, WebForm)>> {
+        Ok(None)
+    }
+    async fn create_lead_rule(&self, _: Ctx, _: NewLeadRule) -> StoreResult<LeadRule> {
+        Err(not_in_fake())
+    }
+    async fn list_lead_rules(&self, _: Ctx) -> StoreResult<Vec<LeadRule>> {
+        Err(not_in_fake())
+    }
+    async fn delete_lead_rule(&self, _: Ctx, _: guanxi_core::LeadRuleId) -> StoreResult<()> {
+        Err(not_in_fake())
+    }
     async fn create_activity(&self, _: Ctx, _: NewActivity) -> StoreResult<Activity> {
         Err(not_in_fake())
     }

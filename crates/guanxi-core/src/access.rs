@@ -67,6 +67,12 @@ str_enum!(
         // Plan and complete activities (tasks, calls, meetings, visits) for oneself or, with a
         // team or organisation reach, for others.
         WriteActivities = "write_activities",
+        // See leads (within reach: owned by oneself, one's team, or all).
+        ReadLeads = "read_leads",
+        // Capture, qualify and hand over leads.
+        WriteLeads = "write_leads",
+        // Turn a lead into a customer and an opportunity.
+        ConvertLeads = "convert_leads",
     }
 );
 
@@ -135,6 +141,19 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
         (A::WriteActivities, R::SalesRep | R::Marketer) => Some(Own),
         (A::WriteActivities, R::Agent) => Some(Handled),
         (A::WriteActivities, R::Analyst) => None,
+
+        // Marketing brings leads in and hands them out; service agents note the callers who
+        // may buy; sales reps work their own.
+        (A::ReadLeads | A::WriteLeads, R::Admin | R::Marketer) => Some(Org),
+        (A::ReadLeads | A::WriteLeads, R::Manager) => Some(Team),
+        (A::ReadLeads | A::WriteLeads, R::SalesRep | R::Agent) => Some(Own),
+        (A::ReadLeads, R::Analyst) => Some(Org),
+        (A::WriteLeads, R::Analyst) => None,
+        // Converting creates a customer and an opportunity: the sales roles only.
+        (A::ConvertLeads, R::Admin) => Some(Org),
+        (A::ConvertLeads, R::Manager) => Some(Team),
+        (A::ConvertLeads, R::SalesRep) => Some(Own),
+        (A::ConvertLeads, R::Agent | R::Marketer | R::Analyst) => None,
 
         (A::ManageSalesSettings, R::Admin | R::Manager) => Some(Org),
         (A::ManageSalesSettings, _) => None,

@@ -77,7 +77,11 @@ pub enum Reason {
     CurrencyMismatch {
         expected: String,
     },
-    /// A status that cannot follow the current one.
+    /// A lead converted before cannot be converted again.
+    AlreadyConverted {
+        customer_id: i64,
+    },
+    /// A status that cannot follow the current one (orders, opportunities, leads).
     BadTransition {
         from: String,
         to: String,

@@ -170,8 +170,12 @@ impl Reason {
                 En => format!("is priced in another currency than the order ({expected})"),
             },
             Reason::BadTransition { from, to } => match lang {
-                ZhCn => format!("订单不能从“{}”改为“{}”", status_zh(from), status_zh(to)),
-                En => format!("an order cannot go from {from} to {to}"),
+                ZhCn => format!("状态不能从“{}”改为“{}”", status_zh(from), status_zh(to)),
+                En => format!("cannot go from {from} to {to}"),
+            },
+            Reason::AlreadyConverted { customer_id } => match lang {
+                ZhCn => format!("该线索已转化为客户（编号 {customer_id}），不能重复转化"),
+                En => format!("this lead was already converted into customer {customer_id}"),
             },
             Reason::LastAdmin => s(
                 "这是最后一位在用的管理员，不能取消其管理员身份或停用",
@@ -192,7 +196,7 @@ fn type_zh(expected: &str) -> &str {
     }
 }
 
-/// An order status as Chinese users call it.
+/// An order, opportunity or lead status as Chinese users call it.
 fn status_zh(code: &str) -> &str {
     match code {
         "placed" => "已下单",
@@ -201,6 +205,14 @@ fn status_zh(code: &str) -> &str {
         "completed" => "已完成",
         "cancelled" => "已取消",
         "refunded" => "已退款",
+        "open" => "进行中",
+        "won" => "赢单",
+        "lost" => "输单",
+        "new" => "新线索",
+        "working" => "跟进中",
+        "qualified" => "已确认",
+        "disqualified" => "无效",
+        "converted" => "已转化",
         other => other,
     }
 }
@@ -224,6 +236,8 @@ mod tests {
     #[test]
     fn every_reason_reads_in_both_languages() {
         let reasons = [
+            Reason::AlreadyConverted { customer_id: 3 },
+            Reason::BadTransition { from: "won".into(), to: "open".into() },
             Reason::Required,
             Reason::TooLong { max: 5 },
             Reason::InvalidPhone,

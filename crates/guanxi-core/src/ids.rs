@@ -94,3 +94,15 @@ id_type!(
     /// A task, call, meeting or visit.
     ActivityId
 );
+id_type!(
+    /// A sales lead (销售线索): someone who may become a customer.
+    LeadId
+);
+id_type!(
+    /// An embeddable web form that captures leads.
+    WebFormId
+);
+id_type!(
+    /// A lead assignment rule.
+    LeadRuleId
+);

@@ -59,6 +59,7 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod interaction;
+pub mod lead;
 pub mod money;
 pub mod order;
 pub mod password;

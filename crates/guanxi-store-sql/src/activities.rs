@@ -14,7 +14,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 const COLS: &str = "a.id, a.kind, a.subject, a.note, a.customer_id, c.name AS customer_name, \
-    a.opportunity_id, a.assignee_id, a.due_at, a.duration_min, a.remind_at, a.done_at, a.version, \
+    a.opportunity_id, a.lead_id, a.assignee_id, a.due_at, a.duration_min, a.remind_at, a.done_at, a.version, \
     a.created_at, a.updated_at";
 const FROM: &str = "activities a LEFT JOIN customers c ON c.id = a.customer_id";
 
@@ -27,6 +27,7 @@ fn from_row(r: &crate::Row) -> Result<Activity, StoreError> {
         customer_id: opt_i64(r, "customer_id")?.map(CustomerId),
         customer_name: opt_str(r, "customer_name")?,
         opportunity_id: opt_i64(r, "opportunity_id")?.map(OpportunityId),
+        lead_id: opt_i64(r, "lead_id")?.map(guanxi_core::LeadId),
         assignee_id: UserId(i64_of(r, "assignee_id")?),
         due_at: time_of(r, "due_at")?,
         duration_min: i64_of(r, "duration_min")?,
@@ -108,11 +109,16 @@ impl SqlStore {
                 _ => return Err(StoreError::invalid("opportunity_id", Reason::NotFound)),
             }
         }
+        if let Some(l) = new.lead_id {
+            if crate::leads::load_lead(&mut tx, ctx, l).await.is_err() {
+                return Err(StoreError::invalid("lead_id", Reason::NotFound));
+            }
+        }
         let now = now_micros();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO activities (org_id, kind, subject, note, customer_id, opportunity_id, assignee_id, \
-             due_at, duration_min, remind_at, created_by, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
+             due_at, duration_min, remind_at, created_by, version, created_at, updated_at, lead_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $13) RETURNING id",
         )
         .bind(ctx.org.get())
         .bind(new.kind.as_str())
@@ -126,6 +132,7 @@ impl SqlStore {
         .bind(new.remind_at.map(time_to_micros))
         .bind(ctx.actor.map(UserId::get))
         .bind(now)
+        .bind(new.lead_id.map(guanxi_core::LeadId::get))
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -262,5 +269,36 @@ impl SqlStore {
         .map_err(db_err)?;
         row.map(|r| Ok((OrgId(i64_of(&r, "org_id")?), user_from(&r)?)))
             .transpose()
+    }
+}
+
+impl SqlStore {
+    /// Activities about a customer or a lead within reach, by due time (done ones too).
+    pub(crate) async fn activities_about_impl(
+        &self,
+        ctx: Ctx,
+        about: guanxi_store::About,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let (col, id) = match about {
+            guanxi_store::About::Customer(c) => {
+                within_reach(&mut conn, ctx, c, true).await?;
+                ("customer_id", c.get())
+            }
+            guanxi_store::About::Lead(l) => {
+                crate::leads::load_lead(&mut conn, ctx, l).await?;
+                ("lead_id", l.get())
+            }
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM {FROM} WHERE a.org_id = $1 AND a.{col} = $2 \
+             ORDER BY a.due_at DESC, a.id DESC LIMIT 200"
+        ))
+        .bind(ctx.org.get())
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(from_row).collect()
     }
 }

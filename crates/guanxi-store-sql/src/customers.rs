@@ -301,73 +301,7 @@ impl SqlStore {
         new: NewCustomer,
     ) -> Result<Customer, StoreError> {
         let mut tx = self.begin_write().await?;
-        let owner = new.owner_id.or(ctx.reach.default_owner());
-        check_reach_refs(&mut tx, ctx, owner, new.team_id).await?;
-        check_refs(&mut tx, ctx.org, new.kind, new.company_id, None).await?;
-        let rules = crate::orgs::field_rules(&mut tx, ctx.org).await?;
-        let custom = check_values(&rules, &new.custom, true)
-            .map_err(|e| StoreError::Invalid(e.nest("custom")))?;
-        let custom: Map<String, Value> = custom.into_iter().filter(|(_, v)| !v.is_null()).collect();
-        if !new.allow_duplicate {
-            for (i, cp) in new.contact_points.iter().enumerate() {
-                if let Some(other) = contacts::holder(&mut tx, ctx.org, &cp.value, None).await? {
-                    return Err(StoreError::Conflict {
-                        field: format!("contact_points[{i}].value"),
-                        reason: Reason::Duplicate { customer_id: other },
-                    });
-                }
-            }
-        }
-        let now = now_micros();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, team_id, status, class, \
-             vip, tags, city, birthday, note, custom, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) RETURNING id",
-        )
-        .bind(ctx.org.get())
-        .bind(new.kind.as_str())
-        .bind(&new.name)
-        .bind(new.company_id.map(CustomerId::get))
-        .bind(new.title.as_deref())
-        .bind(owner.map(UserId::get))
-        .bind(new.team_id.map(TeamId::get))
-        .bind(new.status.as_str())
-        .bind(new.class.as_str())
-        .bind(new.vip)
-        .bind(to_json(&new.tags)?)
-        .bind(new.city.as_deref())
-        .bind(date_to_str(new.birthday))
-        .bind(new.note.as_deref())
-        .bind(to_json(&custom)?)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        set_tags(&mut tx, ctx.org, id, &[], &new.tags).await?;
-        retoken(&mut tx, ctx.org, id, None, &new.name).await?;
-        let mut seen = BTreeSet::new();
-        for (i, cp) in new.contact_points.iter().enumerate() {
-            if !seen.insert(cp.value.key.clone()) {
-                return Err(StoreError::invalid(
-                    format!("contact_points[{i}].value"),
-                    Reason::Duplicate { customer_id: 0 },
-                ));
-            }
-            contacts::insert(&mut tx, ctx.org, id, cp, now)
-                .await
-                .map_err(|e| nest_conflict(e, &format!("contact_points[{i}]")))?;
-        }
-        let customer = load(&mut tx, ctx.org, Reach::Org, CustomerId(id), false).await?;
-        emit(
-            &mut tx,
-            self.backend,
-            ctx,
-            "customer.created",
-            "customer",
-            id,
-            &snapshot(&customer),
-        )
-        .await?;
+        let customer = insert_customer(&mut tx, self.backend, ctx, new).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(customer)
     }
@@ -1181,4 +1115,82 @@ impl Filter {
         }
         query
     }
+}
+
+/// Insert a customer with its contact points and `customer.created` event inside the caller's
+/// transaction (creating one, converting a lead).
+pub(crate) async fn insert_customer(
+    tx: &mut AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    new: NewCustomer,
+) -> Result<Customer, StoreError> {
+    let owner = new.owner_id.or(ctx.reach.default_owner());
+    check_reach_refs(&mut *tx, ctx, owner, new.team_id).await?;
+    check_refs(&mut *tx, ctx.org, new.kind, new.company_id, None).await?;
+    let rules = crate::orgs::field_rules(&mut *tx, ctx.org).await?;
+    let custom = check_values(&rules, &new.custom, true)
+        .map_err(|e| StoreError::Invalid(e.nest("custom")))?;
+    let custom: Map<String, Value> = custom.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    if !new.allow_duplicate {
+        for (i, cp) in new.contact_points.iter().enumerate() {
+            if let Some(other) = contacts::holder(&mut *tx, ctx.org, &cp.value, None).await? {
+                return Err(StoreError::Conflict {
+                    field: format!("contact_points[{i}].value"),
+                    reason: Reason::Duplicate { customer_id: other },
+                });
+            }
+        }
+    }
+    let now = now_micros();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, team_id, status, class, \
+         vip, tags, city, birthday, note, custom, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16) RETURNING id",
+    )
+    .bind(ctx.org.get())
+    .bind(new.kind.as_str())
+    .bind(&new.name)
+    .bind(new.company_id.map(CustomerId::get))
+    .bind(new.title.as_deref())
+    .bind(owner.map(UserId::get))
+    .bind(new.team_id.map(TeamId::get))
+    .bind(new.status.as_str())
+    .bind(new.class.as_str())
+    .bind(new.vip)
+    .bind(to_json(&new.tags)?)
+    .bind(new.city.as_deref())
+    .bind(date_to_str(new.birthday))
+    .bind(new.note.as_deref())
+    .bind(to_json(&custom)?)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    set_tags(&mut *tx, ctx.org, id, &[], &new.tags).await?;
+    retoken(&mut *tx, ctx.org, id, None, &new.name).await?;
+    let mut seen = BTreeSet::new();
+    for (i, cp) in new.contact_points.iter().enumerate() {
+        if !seen.insert(cp.value.key.clone()) {
+            return Err(StoreError::invalid(
+                format!("contact_points[{i}].value"),
+                Reason::Duplicate { customer_id: 0 },
+            ));
+        }
+        contacts::insert(&mut *tx, ctx.org, id, cp, now)
+            .await
+            .map_err(|e| nest_conflict(e, &format!("contact_points[{i}]")))?;
+    }
+    let customer = load(&mut *tx, ctx.org, Reach::Org, CustomerId(id), false).await?;
+    emit(
+        &mut *tx,
+        backend,
+        ctx,
+        "customer.created",
+        "customer",
+        id,
+        &snapshot(&customer),
+    )
+    .await?;
+    Ok(customer)
 }

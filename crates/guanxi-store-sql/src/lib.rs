@@ -14,6 +14,7 @@ mod contacts;
 mod customers;
 mod events;
 mod interactions;
+mod leads;
 mod orgs;
 mod pipeline;
 mod sales;
@@ -279,6 +280,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "activities",
         include_str!("../migrations/sqlite/0007_activities.sql"),
     ),
+    (
+        8,
+        "leads",
+        include_str!("../migrations/sqlite/0008_leads.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -316,6 +322,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         7,
         "activities",
         include_str!("../migrations/postgres/0007_activities.sql"),
+    ),
+    (
+        8,
+        "leads",
+        include_str!("../migrations/postgres/0008_leads.sql"),
     ),
 ];
 

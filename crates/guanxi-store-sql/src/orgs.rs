@@ -61,6 +61,23 @@ impl SqlStore {
             now_micros(),
         )
         .await?;
+        for (position, (code, name)) in guanxi_core::lead::default_sources(org.locale)
+            .into_iter()
+            .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO lead_sources (org_id, code, name, active, position) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(org.id.get())
+            .bind(code)
+            .bind(name)
+            .bind(true)
+            .bind(position as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
         emit(
             &mut tx,
             self.backend,

@@ -211,67 +211,7 @@ impl SqlStore {
         new: NewOpportunity,
     ) -> Result<Opportunity, StoreError> {
         let mut tx = self.begin_write().await?;
-        match within_reach(&mut tx, ctx, new.customer_id, false).await {
-            Ok(()) => {}
-            Err(StoreError::NotFound { .. }) => {
-                return Err(StoreError::invalid("customer_id", Reason::NotFound))
-            }
-            Err(e) => return Err(e),
-        }
-        let stages = stages_of(&mut tx, ctx.org, new.pipeline_id).await?;
-        if stages.is_empty() {
-            return Err(StoreError::invalid("pipeline_id", Reason::NotFound));
-        }
-        let stage = match new.stage_id {
-            None => stages.iter().find(|s| s.kind == StageKind::Open),
-            Some(id) => stages.iter().find(|s| s.id == id),
-        };
-        let Some(stage) = stage.filter(|s| s.kind == StageKind::Open) else {
-            // A stage of another pipeline, or a closing stage: an opportunity starts open.
-            return Err(StoreError::invalid("stage_id", Reason::NotFound));
-        };
-        let owner = new.owner_id.or(ctx.reach.default_owner());
-        crate::customers::check_reach_refs(&mut tx, ctx, owner, None).await?;
-        let now = now_micros();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO opportunities (org_id, customer_id, pipeline_id, stage_id, name, amount, currency, \
-             expected_close, owner_id, status, stage_since, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, 1, $10, $10) RETURNING id",
-        )
-        .bind(ctx.org.get())
-        .bind(new.customer_id.get())
-        .bind(new.pipeline_id.get())
-        .bind(stage.id.get())
-        .bind(&new.name)
-        .bind(new.amount)
-        .bind(new.currency.as_str())
-        .bind(date_to_str(new.expected_close))
-        .bind(owner.map(UserId::get))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        record_move(&mut tx, ctx, OpportunityId(id), None, stage.id, now).await?;
-        let opp = load_opp(
-            &mut tx,
-            guanxi_store::Ctx {
-                reach: guanxi_core::Reach::Org,
-                ..ctx
-            },
-            OpportunityId(id),
-        )
-        .await?;
-        emit(
-            &mut tx,
-            self.backend,
-            ctx,
-            "opportunity.created",
-            "opportunity",
-            id,
-            &json!({"customer_id": opp.customer_id, "name": opp.name, "amount": opp.amount,
-                    "currency": opp.currency.as_str(), "stage": stage.name}),
-        )
-        .await?;
+        let opp = insert_opportunity(&mut tx, self.backend, ctx, new).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(opp)
     }
@@ -538,4 +478,76 @@ impl SqlStore {
                 .then(|| won_micros as f64 / won as f64 / 86_400_000_000.0),
         })
     }
+}
+
+/// Insert an opportunity in its first (or given) open stage with its first move and
+/// `opportunity.created` event, inside the caller's transaction.
+pub(crate) async fn insert_opportunity(
+    tx: &mut AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    new: NewOpportunity,
+) -> Result<Opportunity, StoreError> {
+    match within_reach(&mut *tx, ctx, new.customer_id, false).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound { .. }) => {
+            return Err(StoreError::invalid("customer_id", Reason::NotFound))
+        }
+        Err(e) => return Err(e),
+    }
+    let stages = stages_of(&mut *tx, ctx.org, new.pipeline_id).await?;
+    if stages.is_empty() {
+        return Err(StoreError::invalid("pipeline_id", Reason::NotFound));
+    }
+    let stage = match new.stage_id {
+        None => stages.iter().find(|s| s.kind == StageKind::Open),
+        Some(id) => stages.iter().find(|s| s.id == id),
+    };
+    let Some(stage) = stage.filter(|s| s.kind == StageKind::Open) else {
+        // A stage of another pipeline, or a closing stage: an opportunity starts open.
+        return Err(StoreError::invalid("stage_id", Reason::NotFound));
+    };
+    let owner = new.owner_id.or(ctx.reach.default_owner());
+    crate::customers::check_reach_refs(&mut *tx, ctx, owner, None).await?;
+    let now = now_micros();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO opportunities (org_id, customer_id, pipeline_id, stage_id, name, amount, currency, \
+         expected_close, owner_id, status, stage_since, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, 1, $10, $10) RETURNING id",
+    )
+    .bind(ctx.org.get())
+    .bind(new.customer_id.get())
+    .bind(new.pipeline_id.get())
+    .bind(stage.id.get())
+    .bind(&new.name)
+    .bind(new.amount)
+    .bind(new.currency.as_str())
+    .bind(date_to_str(new.expected_close))
+    .bind(owner.map(UserId::get))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    record_move(&mut *tx, ctx, OpportunityId(id), None, stage.id, now).await?;
+    let opp = load_opp(
+        &mut *tx,
+        guanxi_store::Ctx {
+            reach: guanxi_core::Reach::Org,
+            ..ctx
+        },
+        OpportunityId(id),
+    )
+    .await?;
+    emit(
+        &mut *tx,
+        backend,
+        ctx,
+        "opportunity.created",
+        "opportunity",
+        id,
+        &json!({"customer_id": opp.customer_id, "name": opp.name, "amount": opp.amount,
+                "currency": opp.currency.as_str(), "stage": stage.name}),
+    )
+    .await?;
+    Ok(opp)
 }

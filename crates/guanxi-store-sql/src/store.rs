@@ -172,6 +172,70 @@ impl Store for SqlStore {
     async fn forecast(&self, ctx: Ctx, pipeline: guanxi_core::PipelineId) -> StoreResult<Forecast> {
         self.forecast_impl(ctx, pipeline).await
     }
+    async fn activities_about(&self, ctx: Ctx, about: About) -> StoreResult<Vec<Activity>> {
+        self.activities_about_impl(ctx, about).await
+    }
+    async fn create_lead(&self, ctx: Ctx, new: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
+        self.create_lead_impl(ctx, new).await
+    }
+    async fn get_lead(&self, ctx: Ctx, id: guanxi_core::LeadId) -> StoreResult<Lead> {
+        self.get_lead_impl(ctx, id).await
+    }
+    async fn list_leads(&self, ctx: Ctx, query: LeadQuery) -> StoreResult<Vec<Lead>> {
+        self.list_leads_impl(ctx, query).await
+    }
+    async fn update_lead(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::LeadId,
+        expected_version: Option<i64>,
+        patch: LeadPatch,
+    ) -> StoreResult<Lead> {
+        self.update_lead_impl(ctx, id, expected_version, patch).await
+    }
+    async fn lead_matches(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::LeadId,
+    ) -> StoreResult<Vec<LeadMatch>> {
+        self.lead_matches_impl(ctx, id).await
+    }
+    async fn convert_lead(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::LeadId,
+        expected_version: Option<i64>,
+        how: ConvertLead,
+    ) -> StoreResult<Conversion> {
+        self.convert_lead_impl(ctx, id, expected_version, how).await
+    }
+    async fn list_lead_sources(&self, ctx: Ctx) -> StoreResult<Vec<LeadSource>> {
+        self.list_lead_sources_impl(ctx).await
+    }
+    async fn save_lead_source(&self, ctx: Ctx, source: LeadSource) -> StoreResult<LeadSource> {
+        self.save_lead_source_impl(ctx, source).await
+    }
+    async fn create_web_form(&self, ctx: Ctx, new: NewWebForm) -> StoreResult<WebForm> {
+        self.create_web_form_impl(ctx, new).await
+    }
+    async fn list_web_forms(&self, ctx: Ctx) -> StoreResult<Vec<WebForm>> {
+        self.list_web_forms_impl(ctx).await
+    }
+    async fn web_form_by_key(
+        &self,
+        key: &str,
+    ) -> StoreResult<Option<(guanxi_core::OrgId, WebForm)>> {
+        self.web_form_by_key_impl(key).await
+    }
+    async fn create_lead_rule(&self, ctx: Ctx, new: NewLeadRule) -> StoreResult<LeadRule> {
+        self.create_lead_rule_impl(ctx, new).await
+    }
+    async fn list_lead_rules(&self, ctx: Ctx) -> StoreResult<Vec<LeadRule>> {
+        self.list_lead_rules_impl(ctx).await
+    }
+    async fn delete_lead_rule(&self, ctx: Ctx, id: guanxi_core::LeadRuleId) -> StoreResult<()> {
+        self.delete_lead_rule_impl(ctx, id).await
+    }
     async fn create_activity(&self, ctx: Ctx, new: NewActivity) -> StoreResult<Activity> {
         self.create_activity_impl(ctx, new).await
     }

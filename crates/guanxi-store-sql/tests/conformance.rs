@@ -1761,6 +1761,7 @@ async fn activities_belong_to_their_assignee(s: S) {
         note: None,
         customer_id: None,
         opportunity_id: None,
+        lead_id: None,
         assignee_id: assignee,
         due_at: Utc::now() + Duration::days(days),
         duration_min: 30,

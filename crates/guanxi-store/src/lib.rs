@@ -7,11 +7,13 @@
 
 mod access;
 mod error;
+mod leads;
 mod model;
 mod sales;
 
 pub use access::*;
 pub use error::{StoreError, StoreResult};
+pub use leads::*;
 pub use model::*;
 pub use sales::*;
 
@@ -177,6 +179,8 @@ pub trait Store: Send + Sync + 'static {
         id: guanxi_core::ActivityId,
         expected_version: Option<i64>,
     ) -> StoreResult<Activity>;
+    /// Activities about a customer or a lead within reach, latest due first, done ones too.
+    async fn activities_about(&self, ctx: Ctx, about: About) -> StoreResult<Vec<Activity>>;
     /// Set (or replace) the digest of the actor's calendar feed secret.
     async fn set_calendar_feed(&self, ctx: Ctx, secret_hash: String) -> StoreResult<()>;
     /// The organisation and user of a calendar feed secret's digest.
@@ -184,6 +188,46 @@ pub trait Store: Send + Sync + 'static {
         &self,
         secret_hash: &str,
     ) -> StoreResult<Option<(guanxi_core::OrgId, User)>>;
+
+    // Leads.
+    /// Capture a lead; without an owner, the assignment rules choose one (audited with the
+    /// rule). Returns the customers and leads that share a contact point with it.
+    async fn create_lead(&self, ctx: Ctx, new: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)>;
+    async fn get_lead(&self, ctx: Ctx, id: guanxi_core::LeadId) -> StoreResult<Lead>;
+    /// Leads within reach, newest first.
+    async fn list_leads(&self, ctx: Ctx, query: LeadQuery) -> StoreResult<Vec<Lead>>;
+    async fn update_lead(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::LeadId,
+        expected_version: Option<i64>,
+        patch: LeadPatch,
+    ) -> StoreResult<Lead>;
+    /// Customers and other leads sharing a phone, e-mail or WeChat id with the lead.
+    async fn lead_matches(&self, ctx: Ctx, id: guanxi_core::LeadId)
+        -> StoreResult<Vec<LeadMatch>>;
+    /// Turn a lead into a customer (new, or the matched one given) and, when asked, an
+    /// opportunity, in one transaction; the lead's activities move to the customer.
+    async fn convert_lead(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::LeadId,
+        expected_version: Option<i64>,
+        how: ConvertLead,
+    ) -> StoreResult<Conversion>;
+    async fn list_lead_sources(&self, ctx: Ctx) -> StoreResult<Vec<LeadSource>>;
+    /// Add a source or rename / (de)activate one, by code.
+    async fn save_lead_source(&self, ctx: Ctx, source: LeadSource) -> StoreResult<LeadSource>;
+    async fn create_web_form(&self, ctx: Ctx, new: NewWebForm) -> StoreResult<WebForm>;
+    async fn list_web_forms(&self, ctx: Ctx) -> StoreResult<Vec<WebForm>>;
+    /// The organisation and active form behind a public form key.
+    async fn web_form_by_key(
+        &self,
+        key: &str,
+    ) -> StoreResult<Option<(guanxi_core::OrgId, WebForm)>>;
+    async fn create_lead_rule(&self, ctx: Ctx, new: NewLeadRule) -> StoreResult<LeadRule>;
+    async fn list_lead_rules(&self, ctx: Ctx) -> StoreResult<Vec<LeadRule>>;
+    async fn delete_lead_rule(&self, ctx: Ctx, id: guanxi_core::LeadRuleId) -> StoreResult<()>;
 
     // Saved views of the customer list, the acting user's own.
     async fn list_views(&self, ctx: Ctx) -> StoreResult<Vec<SavedView>>;

@@ -183,6 +183,8 @@ pub struct NewActivity {
     pub note: Option<String>,
     pub customer_id: Option<CustomerId>,
     pub opportunity_id: Option<OpportunityId>,
+    /// The lead it is about (it moves to the customer the lead becomes).
+    pub lead_id: Option<guanxi_core::LeadId>,
     /// The acting user when `None`.
     pub assignee_id: Option<UserId>,
     pub due_at: DateTime<Utc>,
@@ -199,6 +201,7 @@ pub struct Activity {
     pub customer_id: Option<CustomerId>,
     pub customer_name: Option<String>,
     pub opportunity_id: Option<OpportunityId>,
+    pub lead_id: Option<guanxi_core::LeadId>,
     pub assignee_id: UserId,
     pub due_at: DateTime<Utc>,
     pub duration_min: i64,
@@ -207,6 +210,13 @@ pub struct Activity {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What a list of activities is about.
+#[derive(Clone, Copy, Debug)]
+pub enum About {
+    Customer(CustomerId),
+    Lead(guanxi_core::LeadId),
 }
 
 /// Whose activities, and which.

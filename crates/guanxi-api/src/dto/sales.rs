@@ -623,6 +623,8 @@ pub struct CreateActivity {
     pub note: Option<String>,
     pub customer_id: Option<i64>,
     pub opportunity_id: Option<i64>,
+    /// A lead the activity is about; it moves to the customer the lead becomes.
+    pub lead_id: Option<i64>,
     /// The signed-in user when left out.
     pub assignee_id: Option<i64>,
     /// RFC 3339.
@@ -681,6 +683,7 @@ impl CreateActivity {
             note,
             customer_id: self.customer_id.map(CustomerId),
             opportunity_id: self.opportunity_id.map(guanxi_core::OpportunityId),
+            lead_id: self.lead_id.map(guanxi_core::LeadId),
             assignee_id: self.assignee_id.map(UserId),
             due_at: due_at.unwrap_or_else(Utc::now),
             duration_min: duration,
@@ -699,6 +702,7 @@ pub struct ActivityView {
     pub customer_id: Option<i64>,
     pub customer_name: Option<String>,
     pub opportunity_id: Option<i64>,
+    pub lead_id: Option<i64>,
     pub assignee_id: i64,
     pub due_at: DateTime<Utc>,
     pub duration_min: i64,
@@ -718,6 +722,7 @@ impl From<Activity> for ActivityView {
             customer_id: a.customer_id.map(CustomerId::get),
             customer_name: a.customer_name,
             opportunity_id: a.opportunity_id.map(|o| o.get()),
+            lead_id: a.lead_id.map(|l| l.get()),
             assignee_id: a.assignee_id.get(),
             due_at: a.due_at,
             duration_min: a.duration_min,
