@@ -237,7 +237,10 @@ mod tests {
     fn every_reason_reads_in_both_languages() {
         let reasons = [
             Reason::AlreadyConverted { customer_id: 3 },
-            Reason::BadTransition { from: "won".into(), to: "open".into() },
+            Reason::BadTransition {
+                from: "won".into(),
+                to: "open".into(),
+            },
             Reason::Required,
             Reason::TooLong { max: 5 },
             Reason::InvalidPhone,

@@ -123,7 +123,10 @@ mod tests {
 
     #[test]
     fn source_codes() {
-        assert_eq!(parse_source_code(" trade_fair_2026 ").as_deref(), Ok("trade_fair_2026"));
+        assert_eq!(
+            parse_source_code(" trade_fair_2026 ").as_deref(),
+            Ok("trade_fair_2026")
+        );
         for bad in ["", "2fast", "Trade", "展会", "a-b", &"x".repeat(33)] {
             assert!(parse_source_code(bad).is_err(), "{bad}");
         }
@@ -143,7 +146,12 @@ mod tests {
         assert!(rule_matches(None, Some("广东"), "event", Some("广东深圳")));
         assert!(!rule_matches(None, Some("广东"), "event", Some("广西南宁")));
         assert!(!rule_matches(None, Some("广东"), "event", None));
-        assert!(rule_matches(Some("event"), Some("shanghai"), "event", Some("Shanghai Pudong")));
+        assert!(rule_matches(
+            Some("event"),
+            Some("shanghai"),
+            "event",
+            Some("Shanghai Pudong")
+        ));
     }
 
     #[test]
@@ -152,7 +160,11 @@ mod tests {
         assert_eq!(next_in_turn(&m, None), Some(UserId(3)));
         assert_eq!(next_in_turn(&m, Some(UserId(3))), Some(UserId(5)));
         assert_eq!(next_in_turn(&m, Some(UserId(7))), Some(UserId(3)));
-        assert_eq!(next_in_turn(&m, Some(UserId(4))), Some(UserId(5)), "a member who left");
+        assert_eq!(
+            next_in_turn(&m, Some(UserId(4))),
+            Some(UserId(5)),
+            "a member who left"
+        );
         assert_eq!(next_in_turn(&[], Some(UserId(4))), None);
     }
 

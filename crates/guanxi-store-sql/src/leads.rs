@@ -4,7 +4,9 @@
 //! Lead queries alias `leads` as `c` so that [`Filter::reach`] applies the same record-level
 //! reach as for customers (owner, team); an agent's "handled" reach becomes their own leads.
 
-use crate::codec::{bool_of, enum_of, i64_of, now_micros, opt_i64, opt_str, opt_time, str_of, time_of};
+use crate::codec::{
+    bool_of, enum_of, i64_of, now_micros, opt_i64, opt_str, opt_time, str_of, time_of,
+};
 use crate::customers::{check_reach_refs, insert_customer, within_reach, Arg, Filter};
 use crate::events::emit;
 use crate::{conflict_on, db_err, SqlStore};
@@ -205,8 +207,7 @@ fn rule_from(r: &crate::Row) -> Result<LeadRule, StoreError> {
     })
 }
 
-const RULE_COLS: &str =
-    "id, position, source, region, team_id, user_id, last_user_id, created_at";
+const RULE_COLS: &str = "id, position, source, region, team_id, user_id, last_user_id, created_at";
 
 /// Run the assignment rules for a new lead: the first rule that matches and has someone to
 /// give it to decides. Round robin moves the rule's turn on.
@@ -225,18 +226,25 @@ async fn assign(
     .map_err(db_err)?;
     for r in &rows {
         let rule = rule_from(r)?;
-        if !rule_matches(rule.source.as_deref(), rule.region.as_deref(), source, region) {
+        if !rule_matches(
+            rule.source.as_deref(),
+            rule.region.as_deref(),
+            source,
+            region,
+        ) {
             continue;
         }
         if let Some(user) = rule.user_id {
-            let active: Option<bool> =
-                sqlx::query_scalar("SELECT active FROM users WHERE org_id = $1 AND id = $2")
-                    .bind(org.get())
-                    .bind(user.get())
-                    .fetch_optional(&mut *conn)
-                    .await
-                    .map_err(db_err)?;
-            if active == Some(true) {
+            let active: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM users WHERE org_id = $1 AND id = $2 AND active = $3",
+            )
+            .bind(org.get())
+            .bind(user.get())
+            .bind(true)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            if active.is_some() {
                 return Ok(Some((user, rule.id)));
             }
             continue;
@@ -341,7 +349,15 @@ impl SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let lead = load_lead(&mut tx, Ctx { reach: Reach::Org, ..ctx }, LeadId(id)).await?;
+        let lead = load_lead(
+            &mut tx,
+            Ctx {
+                reach: Reach::Org,
+                ..ctx
+            },
+            LeadId(id),
+        )
+        .await?;
         emit(
             &mut tx,
             self.backend,
@@ -523,13 +539,25 @@ impl SqlStore {
             &mut tx,
             self.backend,
             ctx,
-            if owner_changed { "lead.assigned" } else { "lead.updated" },
+            if owner_changed {
+                "lead.assigned"
+            } else {
+                "lead.updated"
+            },
             "lead",
             id.get(),
             &json!({"changes": diff}),
         )
         .await?;
-        let lead = load_lead(&mut tx, Ctx { reach: Reach::Org, ..ctx }, id).await?;
+        let lead = load_lead(
+            &mut tx,
+            Ctx {
+                reach: Reach::Org,
+                ..ctx
+            },
+            id,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(lead)
     }
@@ -583,7 +611,10 @@ impl SqlStore {
         let values: Vec<(&str, ContactValue)> = [
             ("phone", reparse(ContactKind::Mobile, lead.phone.as_deref())),
             ("email", reparse(ContactKind::Email, lead.email.as_deref())),
-            ("wechat", reparse(ContactKind::Wechat, lead.wechat.as_deref())),
+            (
+                "wechat",
+                reparse(ContactKind::Wechat, lead.wechat.as_deref()),
+            ),
         ]
         .into_iter()
         .filter_map(|(k, v)| Some((k, v?)))
@@ -600,7 +631,10 @@ impl SqlStore {
                 }
                 // The lead's contact points the customer lacks and nobody else holds.
                 for (_, v) in &values {
-                    if crate::contacts::holder(&mut tx, ctx.org, v, None).await?.is_none() {
+                    if crate::contacts::holder(&mut tx, ctx.org, v, None)
+                        .await?
+                        .is_none()
+                    {
                         crate::contacts::insert(
                             &mut tx,
                             ctx.org,
@@ -627,9 +661,9 @@ impl SqlStore {
                     }
                 }
                 let company_id = match lead.company.as_deref() {
-                    Some(name) => Some(
-                        company_for(&mut tx, self.backend, ctx, name, lead.owner_id).await?,
-                    ),
+                    Some(name) => {
+                        Some(company_for(&mut tx, self.backend, ctx, name, lead.owner_id).await?)
+                    }
                     None => None,
                 };
                 let customer = insert_customer(
@@ -688,7 +722,10 @@ impl SqlStore {
                         &mut tx,
                         self.backend,
                         // The customer may have just been made for the lead's owner.
-                        Ctx { reach: Reach::Org, ..ctx },
+                        Ctx {
+                            reach: Reach::Org,
+                            ..ctx
+                        },
                         NewOpportunity {
                             customer_id,
                             pipeline_id: pipeline,
@@ -740,7 +777,10 @@ impl SqlStore {
                     "changes": {"status": [lead.status, "converted"]}}),
         )
         .await?;
-        let org_ctx = Ctx { reach: Reach::Org, ..ctx };
+        let org_ctx = Ctx {
+            reach: Reach::Org,
+            ..ctx
+        };
         let lead = load_lead(&mut tx, org_ctx, id).await?;
         let customer =
             crate::customers::load(&mut tx, ctx.org, Reach::Org, customer_id, false).await?;
@@ -911,8 +951,7 @@ impl SqlStore {
         let mut tx = self.begin_write().await?;
         let mut errors = guanxi_core::error::Errors::new();
         if let Some(s) = &new.source {
-            if let Err(StoreError::Invalid(e)) = check_source(&mut tx, ctx.org, s, "source").await
-            {
+            if let Err(StoreError::Invalid(e)) = check_source(&mut tx, ctx.org, s, "source").await {
                 for f in e.fields() {
                     errors.push(f.field.clone(), f.reason.clone());
                 }
@@ -1010,7 +1049,9 @@ impl SqlStore {
             .map_err(db_err)?
             .rows_affected();
         if n == 0 {
-            return Err(StoreError::NotFound { entity: "lead_rule" });
+            return Err(StoreError::NotFound {
+                entity: "lead_rule",
+            });
         }
         emit(
             &mut tx,

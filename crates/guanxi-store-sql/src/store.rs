@@ -191,13 +191,10 @@ impl Store for SqlStore {
         expected_version: Option<i64>,
         patch: LeadPatch,
     ) -> StoreResult<Lead> {
-        self.update_lead_impl(ctx, id, expected_version, patch).await
+        self.update_lead_impl(ctx, id, expected_version, patch)
+            .await
     }
-    async fn lead_matches(
-        &self,
-        ctx: Ctx,
-        id: guanxi_core::LeadId,
-    ) -> StoreResult<Vec<LeadMatch>> {
+    async fn lead_matches(&self, ctx: Ctx, id: guanxi_core::LeadId) -> StoreResult<Vec<LeadMatch>> {
         self.lead_matches_impl(ctx, id).await
     }
     async fn convert_lead(

@@ -60,6 +60,8 @@ stories!(
     opportunities_move_through_their_pipeline,
     activities_belong_to_their_assignee,
     forecast_weighs_the_pipeline,
+    leads_are_assigned_matched_and_converted,
+    lead_mistakes_are_refused_whole,
 );
 
 #[tokio::test]
@@ -1948,4 +1950,629 @@ async fn forecast_weighs_the_pipeline(s: S) {
         s.forecast(b, p.id).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+fn lead(name: &str, source: &str) -> NewLead {
+    NewLead {
+        name: name.into(),
+        company: None,
+        title: None,
+        phone: None,
+        email: None,
+        wechat: None,
+        region: None,
+        source: source.into(),
+        note: None,
+        owner_id: None,
+        form_id: None,
+    }
+}
+
+fn value(kind: ContactKind, v: &str) -> Option<ContactValue> {
+    Some(ContactValue::parse(kind, v).expect("contact value"))
+}
+
+async fn leads_are_assigned_matched_and_converted(s: S) {
+    use guanxi_core::lead::LeadStatus;
+    let a = org(&s, "线索").await;
+    let sources = s.list_lead_sources(a).await.expect("sources");
+    let codes: Vec<&str> = sources.iter().map(|x| x.code.as_str()).collect();
+    for want in [
+        "referral",
+        "centre_of_influence",
+        "door_to_door",
+        "enquiry",
+        "advertising",
+        "event",
+        "website",
+    ] {
+        assert!(codes.contains(&want), "{want} in {codes:?}");
+    }
+    assert_eq!(sources[0].name, "转介绍（猎犬法）");
+    let t = team(&s, a, "华南").await;
+    let r1 = staff(&s, a, "王芳", "wf@x.cn", Role::SalesRep, Some(t)).await;
+    let r2 = staff(&s, a, "刘洋", "ly@x.cn", Role::SalesRep, Some(t)).await;
+    let _agent = staff(&s, a, "陈静", "cj@x.cn", Role::Agent, Some(t)).await;
+    let website = s
+        .create_lead_rule(
+            a,
+            NewLeadRule {
+                source: Some("website".into()),
+                region: None,
+                team_id: Some(t),
+                user_id: None,
+            },
+        )
+        .await
+        .expect("rule");
+    let canton = s
+        .create_lead_rule(
+            a,
+            NewLeadRule {
+                source: None,
+                region: Some("广东".into()),
+                team_id: None,
+                user_id: Some(r2.id),
+            },
+        )
+        .await
+        .expect("rule");
+    assert_eq!(s.list_lead_rules(a).await.expect("rules").len(), 2);
+
+    // Round robin within the team: sales reps in turn, never the agent.
+    let mut owners = Vec::new();
+    for i in 0..4 {
+        let (l, _) = s
+            .create_lead(a, lead(&format!("网站访客{i}"), "website"))
+            .await
+            .expect("lead");
+        assert_eq!(l.rule_id, Some(website.id));
+        assert_eq!(l.status, LeadStatus::New);
+        owners.push(l.owner_id.expect("assigned"));
+    }
+    assert_eq!(owners, vec![r1.id, r2.id, r1.id, r2.id]);
+    let mut by_region = lead("展会客户", "event");
+    by_region.region = Some("广东深圳".into());
+    let (l, _) = s.create_lead(a, by_region).await.expect("lead");
+    assert_eq!((l.owner_id, l.rule_id), (Some(r2.id), Some(canton.id)));
+    let (pool, _) = s
+        .create_lead(a, lead("老客户介绍", "referral"))
+        .await
+        .expect("lead");
+    assert_eq!(
+        pool.owner_id, None,
+        "no rule matches: the lead waits in the pool"
+    );
+    let assigned = events(&s, a)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "lead.assigned")
+        .count();
+    assert_eq!(assigned, 5, "every assignment by a rule is recorded");
+
+    // A sales rep sees their own leads only; someone else's is not found.
+    let rc = Ctx {
+        actor: Some(r1.id),
+        reach: Reach::Own {
+            user: r1.id,
+            team: Some(t),
+        },
+        ..a
+    };
+    let mine = s
+        .list_leads(
+            rc,
+            LeadQuery {
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(mine.len(), 2);
+    assert!(mine.iter().all(|l| l.owner_id == Some(r1.id)));
+    assert!(matches!(
+        s.get_lead(rc, l.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.get_lead(rc, pool.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let all = s
+        .list_leads(
+            a,
+            LeadQuery {
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 6);
+
+    // Duplicates by contact point, against customers and other leads.
+    let known = s
+        .create_customer(
+            a,
+            person("张三", vec![cp(ContactKind::Mobile, "138 0013 8000")]),
+        )
+        .await
+        .expect("customer");
+    let mut dup = lead("张先生", "enquiry");
+    dup.phone = value(ContactKind::Mobile, "+86 13800138000");
+    dup.email = value(ContactKind::Email, "Zhang@Example.cn");
+    dup.owner_id = Some(r1.id);
+    let (dup, matches) = s.create_lead(a, dup).await.expect("lead");
+    assert_eq!(dup.rule_id, None, "an owner given by hand is kept");
+    assert_eq!(matches.len(), 1);
+    assert_eq!(
+        (matches[0].kind, matches[0].id, matches[0].matched_on),
+        ("customer", known.id.get(), "phone")
+    );
+    let mut twin = lead("张三（展会）", "event");
+    twin.email = value(ContactKind::Email, "zhang@example.cn");
+    twin.owner_id = Some(r1.id);
+    let (twin, matches) = s.create_lead(a, twin).await.expect("lead");
+    assert_eq!(matches.len(), 1);
+    assert_eq!(
+        (matches[0].kind, matches[0].id, matches[0].matched_on),
+        ("lead", dup.id.get(), "email")
+    );
+    assert_eq!(s.lead_matches(a, twin.id).await.expect("matches"), matches);
+
+    // Converting into a new customer would duplicate the phone: refused, nothing written.
+    let before = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    match s
+        .convert_lead(
+            rc,
+            dup.id,
+            None,
+            ConvertLead {
+                customer_id: None,
+                deal: None,
+            },
+        )
+        .await
+    {
+        Err(StoreError::Conflict {
+            field,
+            reason: Reason::Duplicate { customer_id },
+        }) => {
+            assert_eq!((field.as_str(), customer_id), ("phone", known.id.get()))
+        }
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+    assert_eq!(
+        s.get_lead(a, dup.id).await.expect("lead").status,
+        LeadStatus::New
+    );
+    // Into the matched customer instead (the sales rep may reach it once it is theirs).
+    s.update_customer(
+        a,
+        known.id,
+        None,
+        CustomerPatch {
+            owner_id: Some(Some(r1.id)),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("hand over");
+    let conv = s
+        .convert_lead(
+            rc,
+            dup.id,
+            Some(dup.version),
+            ConvertLead {
+                customer_id: Some(known.id),
+                deal: None,
+            },
+        )
+        .await
+        .expect("convert into the match");
+    assert!(conv.matched);
+    assert_eq!(conv.customer.id, known.id);
+    assert!(
+        conv.customer
+            .contact_points
+            .iter()
+            .any(|c| c.key == "zhang@example.cn"),
+        "the lead's e-mail joins the customer"
+    );
+    assert_eq!(conv.lead.status, LeadStatus::Converted);
+    assert_eq!(conv.lead.customer_id, Some(known.id));
+    match s
+        .convert_lead(
+            rc,
+            dup.id,
+            None,
+            ConvertLead {
+                customer_id: None,
+                deal: None,
+            },
+        )
+        .await
+    {
+        Err(StoreError::Conflict {
+            reason: Reason::AlreadyConverted { customer_id },
+            ..
+        }) => {
+            assert_eq!(customer_id, known.id.get())
+        }
+        other => panic!("expected already converted, got {other:?}"),
+    }
+    let origin = s
+        .list_leads(
+            a,
+            LeadQuery {
+                customer: Some(known.id),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("origin");
+    assert_eq!(origin.len(), 1);
+
+    // A new customer with its company and an opportunity; the lead's activities follow it.
+    let mut fresh = lead("李总", "centre_of_influence");
+    fresh.company = Some("深圳宏达贸易".into());
+    fresh.title = Some("采购总监".into());
+    fresh.phone = value(ContactKind::Mobile, "13912345678");
+    fresh.wechat = value(ContactKind::Wechat, "li_zong88");
+    fresh.owner_id = Some(r1.id);
+    let (fresh, _) = s.create_lead(rc, fresh).await.expect("lead");
+    let call = s
+        .create_activity(
+            rc,
+            NewActivity {
+                kind: guanxi_core::pipeline::ActivityKind::Call,
+                subject: "首次电话沟通".into(),
+                note: None,
+                customer_id: None,
+                opportunity_id: None,
+                lead_id: Some(fresh.id),
+                assignee_id: None,
+                due_at: Utc::now() + Duration::days(1),
+                duration_min: 15,
+                remind_at: None,
+            },
+        )
+        .await
+        .expect("activity");
+    let q = s
+        .update_lead(
+            rc,
+            fresh.id,
+            Some(fresh.version),
+            LeadPatch {
+                status: Some(LeadStatus::Qualified),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("qualify");
+    let pipe = s.list_pipelines(a).await.expect("pipelines").remove(0);
+    let conv = s
+        .convert_lead(
+            rc,
+            fresh.id,
+            Some(q.version),
+            ConvertLead {
+                customer_id: None,
+                deal: Some(ConversionDeal {
+                    pipeline_id: None,
+                    name: "年度采购".into(),
+                    amount: 12_800_000,
+                    currency: Currency::CNY,
+                    expected_close: None,
+                }),
+            },
+        )
+        .await
+        .expect("convert");
+    assert!(!conv.matched);
+    assert_eq!(conv.customer.name, "李总");
+    assert_eq!(conv.customer.owner_id, Some(r1.id));
+    assert_eq!(conv.customer.status, CustomerStatus::Potential);
+    assert_eq!(conv.customer.contact_points.len(), 2);
+    let company = s
+        .get_customer(a, conv.customer.company_id.expect("company"), false)
+        .await
+        .expect("company");
+    assert_eq!(
+        (company.name.as_str(), company.kind),
+        ("深圳宏达贸易", CustomerKind::Company)
+    );
+    let opp = conv.opportunity.expect("opportunity");
+    assert_eq!(
+        (opp.customer_id, opp.pipeline_id, opp.stage_id),
+        (conv.customer.id, pipe.id, pipe.stages[0].id)
+    );
+    assert_eq!((opp.amount, opp.owner_id), (12_800_000, Some(r1.id)));
+    assert_eq!(conv.lead.opportunity_id, Some(opp.id));
+    let acts = s
+        .activities_about(rc, About::Customer(conv.customer.id))
+        .await
+        .expect("activities");
+    assert_eq!(acts.iter().map(|x| x.id).collect::<Vec<_>>(), vec![call.id]);
+    assert_eq!(
+        s.activities_about(rc, About::Lead(fresh.id))
+            .await
+            .expect("activities")
+            .len(),
+        1
+    );
+    let kinds: Vec<String> = events(&s, a)
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    for want in [
+        "lead.created",
+        "lead.updated",
+        "lead.converted",
+        "customer.created",
+        "opportunity.created",
+    ] {
+        assert!(kinds.iter().any(|k| k == want), "{want}");
+    }
+
+    // Another organisation sees none of it.
+    let b = org(&s, "别家").await;
+    assert!(s
+        .list_leads(
+            b,
+            LeadQuery {
+                limit: 50,
+                ..Default::default()
+            }
+        )
+        .await
+        .expect("list")
+        .is_empty());
+    assert!(matches!(
+        s.get_lead(b, fresh.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // Web forms: a public key that leads to the organisation and the form's source.
+    let form = s
+        .create_web_form(
+            a,
+            NewWebForm {
+                name: "官网咨询".into(),
+                source: "website".into(),
+                key: "gxf_test_key_1".into(),
+            },
+        )
+        .await
+        .expect("form");
+    let (org_of, found) = s
+        .web_form_by_key("gxf_test_key_1")
+        .await
+        .expect("by key")
+        .expect("found");
+    assert_eq!(
+        (org_of, found.id, found.source.as_str()),
+        (a.org, form.id, "website")
+    );
+    assert!(s
+        .web_form_by_key("gxf_nope")
+        .await
+        .expect("by key")
+        .is_none());
+    assert_eq!(s.list_web_forms(b).await.expect("forms").len(), 0);
+}
+
+async fn lead_mistakes_are_refused_whole(s: S) {
+    use guanxi_core::lead::LeadStatus;
+    let a = org(&s, "线索错误").await;
+    let n0 = events(&s, a).await.len();
+    match s.create_lead(a, lead("无来源", "carrier_pigeon")).await {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.fields()[0].field, "source"),
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    assert_eq!(events(&s, a).await.len(), n0, "nothing written");
+    assert!(s
+        .list_leads(
+            a,
+            LeadQuery {
+                limit: 5,
+                ..Default::default()
+            }
+        )
+        .await
+        .expect("list")
+        .is_empty());
+    // A rule that names both a team and a user, or neither, or a source that is not there.
+    let t = team(&s, a, "一组").await;
+    let u = staff(&s, a, "周杰", "zj@x.cn", Role::SalesRep, Some(t)).await;
+    for bad in [
+        NewLeadRule {
+            source: None,
+            region: None,
+            team_id: Some(t),
+            user_id: Some(u.id),
+        },
+        NewLeadRule {
+            source: None,
+            region: None,
+            team_id: None,
+            user_id: None,
+        },
+        NewLeadRule {
+            source: Some("nope".into()),
+            region: None,
+            team_id: Some(t),
+            user_id: None,
+        },
+    ] {
+        assert!(matches!(
+            s.create_lead_rule(a, bad).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+    // Disqualifying needs a reason; a disqualified lead cannot be converted until reopened.
+    let (l, _) = s
+        .create_lead(a, lead("犹豫客户", "advertising"))
+        .await
+        .expect("lead");
+    match s
+        .update_lead(
+            a,
+            l.id,
+            None,
+            LeadPatch {
+                status: Some(LeadStatus::Disqualified),
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.fields()[0].field, "reason"),
+        other => panic!("expected a missing reason, got {other:?}"),
+    }
+    let d = s
+        .update_lead(
+            a,
+            l.id,
+            None,
+            LeadPatch {
+                status: Some(LeadStatus::Disqualified),
+                reason: Some("没有预算".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("disqualify");
+    assert_eq!(d.reason.as_deref(), Some("没有预算"));
+    assert!(matches!(
+        s.convert_lead(
+            a,
+            l.id,
+            None,
+            ConvertLead {
+                customer_id: None,
+                deal: None
+            }
+        )
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.update_lead(
+            a,
+            l.id,
+            Some(1),
+            LeadPatch {
+                name: Some("x".into()),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    let reopened = s
+        .update_lead(
+            a,
+            l.id,
+            None,
+            LeadPatch {
+                status: Some(LeadStatus::Working),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("reopen");
+    assert_eq!(reopened.reason, None);
+    // A deal in a pipeline of another organisation: the whole conversion is undone.
+    let b = org(&s, "别家二").await;
+    let foreign = s.list_pipelines(b).await.expect("pipelines").remove(0);
+    let customers_before = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    let r = s
+        .convert_lead(
+            a,
+            l.id,
+            None,
+            ConvertLead {
+                customer_id: None,
+                deal: Some(ConversionDeal {
+                    pipeline_id: Some(foreign.id),
+                    name: "x".into(),
+                    amount: 1,
+                    currency: Currency::CNY,
+                    expected_close: None,
+                }),
+            },
+        )
+        .await;
+    assert!(matches!(r, Err(StoreError::Invalid(_))), "{r:?}");
+    let customers_after = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    assert_eq!(customers_before, customers_after, "no customer left behind");
+    assert_eq!(
+        s.get_lead(a, l.id).await.expect("lead").status,
+        LeadStatus::Working
+    );
+    // A converted lead cannot be edited.
+    let c = s
+        .convert_lead(
+            a,
+            l.id,
+            None,
+            ConvertLead {
+                customer_id: None,
+                deal: None,
+            },
+        )
+        .await
+        .expect("convert");
+    assert!(matches!(
+        s.update_lead(
+            a,
+            l.id,
+            None,
+            LeadPatch {
+                note: Some(Some("x".into())),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(c.lead.status, LeadStatus::Converted);
 }

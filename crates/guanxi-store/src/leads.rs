@@ -6,8 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use guanxi_core::contact::ContactValue;
 use guanxi_core::lead::LeadStatus;
 use guanxi_core::{
-    Currency, CustomerId, LeadId, LeadRuleId, OpportunityId, PipelineId, TeamId, UserId,
-    WebFormId,
+    Currency, CustomerId, LeadId, LeadRuleId, OpportunityId, PipelineId, TeamId, UserId, WebFormId,
 };
 use serde::Serialize;
 

@@ -204,8 +204,7 @@ pub trait Store: Send + Sync + 'static {
         patch: LeadPatch,
     ) -> StoreResult<Lead>;
     /// Customers and other leads sharing a phone, e-mail or WeChat id with the lead.
-    async fn lead_matches(&self, ctx: Ctx, id: guanxi_core::LeadId)
-        -> StoreResult<Vec<LeadMatch>>;
+    async fn lead_matches(&self, ctx: Ctx, id: guanxi_core::LeadId) -> StoreResult<Vec<LeadMatch>>;
     /// Turn a lead into a customer (new, or the matched one given) and, when asked, an
     /// opportunity, in one transaction; the lead's activities move to the customer.
     async fn convert_lead(

@@ -266,7 +266,10 @@ pub fn value(lang: Lang, v: &str) -> &'static str {
         "write_activities" => ("安排和完成待办", "Plan and complete activities"),
         "read_leads" => ("查看销售线索", "See leads"),
         "write_leads" => ("录入、跟进和分配线索", "Capture, qualify and assign leads"),
-        "convert_leads" => ("将线索转为客户和商机", "Convert leads into customers and opportunities"),
+        "convert_leads" => (
+            "将线索转为客户和商机",
+            "Convert leads into customers and opportunities",
+        ),
         "task" => ("任务", "Task"),
         "call" => ("电话", "Call"),
         "meeting" => ("会议", "Meeting"),
