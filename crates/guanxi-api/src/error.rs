@@ -43,6 +43,8 @@ pub enum ApiError {
     CsrfRejected,
     /// Too many failed sign-ins for this account or from this address. 429.
     TooManyAttempts { retry_after_secs: u64 },
+    /// Too many web form submissions from this address or to this form. 429.
+    TooManySubmissions { retry_after_secs: u64 },
     /// The body is not declared as JSON. 415.
     UnsupportedMediaType,
     /// The body exceeds the configured limit (default [`crate::MAX_BODY_BYTES`]). 413.
@@ -77,7 +79,9 @@ impl ApiError {
             | Self::InvalidHeader(_) => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } | Self::TooManySubmissions { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -101,6 +105,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::CsrfRejected => "csrf_failed",
             Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::TooManySubmissions { .. } => "too_many_submissions",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Validation(_) => "validation_failed",
@@ -151,6 +156,16 @@ impl ApiError {
                 "安全校验失败（缺少或错误的 X-CSRF-Token），请刷新页面后重试",
                 "The security check failed (missing or wrong X-CSRF-Token); reload the page and try again.",
             ),
+            Self::TooManySubmissions { retry_after_secs } => {
+                let minutes = retry_after_secs.div_ceil(60).max(1);
+                match lang {
+                    Lang::ZhCn => format!("提交过于频繁，请 {minutes} 分钟后再试"),
+                    Lang::En => format!(
+                        "Too many submissions; try again in {minutes} minute{}.",
+                        if minutes == 1 { "" } else { "s" }
+                    ),
+                }
+            }
             Self::TooManyAttempts { retry_after_secs } => {
                 let minutes = retry_after_secs.div_ceil(60).max(1);
                 match lang {
@@ -219,6 +234,7 @@ impl ApiError {
             | Self::Forbidden
             | Self::CsrfRejected
             | Self::TooManyAttempts { .. }
+            | Self::TooManySubmissions { .. }
             | Self::UnsupportedMediaType
             | Self::PayloadTooLarge
             | Self::NotFound { .. }
@@ -269,7 +285,9 @@ impl ApiError {
         {
             h.insert(header::ETAG, crate::extract::etag(*v));
         }
-        if let Self::TooManyAttempts { retry_after_secs } = self {
+        if let Self::TooManyAttempts { retry_after_secs }
+        | Self::TooManySubmissions { retry_after_secs } = self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 h.insert(header::RETRY_AFTER, v);
             }

@@ -10,7 +10,7 @@
 pub mod auth;
 pub mod dto;
 pub mod error;
-mod extract;
+pub(crate) mod extract;
 mod openapi;
 mod routes;
 
@@ -50,6 +50,8 @@ pub struct ApiState {
     pub session_ttl: Duration,
     /// Failed sign-ins per account and per address.
     pub throttle: Arc<auth::Throttle>,
+    /// Web form submissions per form (as the "account") and per address.
+    pub form_throttle: Arc<auth::Throttle>,
     /// Credentials verified in the last seconds.
     pub auth_cache: Arc<auth::AuthCache>,
 }
@@ -64,6 +66,7 @@ impl ApiState {
             secure_cookies: false,
             session_ttl: SESSION_TTL,
             throttle: Arc::new(auth::Throttle::default()),
+            form_throttle: Arc::new(auth::Throttle::new(300, 10, Duration::from_secs(10 * 60))),
             auth_cache: Arc::new(auth::AuthCache::default()),
         }
     }

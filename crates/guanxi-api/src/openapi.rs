@@ -3,7 +3,7 @@
 
 use crate::routes::{
     activities, audit, auth, contact_points, customers, events, field_defs, health, interactions,
-    orgs, sales, teams, tokens, users,
+    leads, orgs, sales, teams, tokens, users,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -78,6 +78,22 @@ use utoipa::{Modify, OpenApi};
         sales::create_opportunity,
         sales::get_opportunity,
         sales::move_opportunity,
+        leads::create,
+        leads::list,
+        leads::get,
+        leads::update,
+        leads::matches,
+        leads::convert,
+        leads::lead_activities,
+        leads::customer_activities,
+        leads::list_sources,
+        leads::save_source,
+        leads::list_forms,
+        leads::create_form,
+        leads::list_rules,
+        leads::create_rule,
+        leads::delete_rule,
+        leads::submit,
         sales::customer_opportunities,
     ),
     components(schemas(crate::error::ErrorBody)),
@@ -94,6 +110,7 @@ use utoipa::{Modify, OpenApi};
         (name = "interactions", description = "Every contact on every channel; the timeline"),
         (name = "events", description = "Domain events (outbox) in commit order"),
         (name = "sales", description = "Products and orders (behavioural data)"),
+        (name = "leads", description = "Leads (销售线索): capture, web forms, assignment, conversion"),
     )
 )]
 pub struct ApiDoc;
@@ -204,6 +221,11 @@ mod tests {
             "/api/v1/opportunities/{id}",
             "/api/v1/opportunities/{id}/move",
             "/api/v1/customers/{id}/opportunities",
+            "/api/v1/leads",
+            "/api/v1/leads/{id}/convert",
+            "/api/v1/lead-rules",
+            "/api/v1/web-forms",
+            "/api/v1/forms/{key}/submissions",
         ] {
             assert!(paths.contains_key(p), "{p} is not documented");
         }
@@ -238,7 +260,12 @@ mod tests {
         public.sort();
         assert_eq!(
             public,
-            ["get /healthz", "get /readyz", "post /api/v1/auth/sign-in"]
+            [
+                "get /healthz",
+                "get /readyz",
+                "post /api/v1/auth/sign-in",
+                "post /api/v1/forms/{key}/submissions"
+            ]
         );
         assert_eq!(
             json["components"]["schemas"]["CustomerStatus"]["enum"],

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod customers;
 pub mod events;
 pub mod interactions;
+pub mod leads;
 pub mod sales;
 
 use chrono::{DateTime, Utc};

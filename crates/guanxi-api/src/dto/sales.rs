@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 pub const SKU_MAX: usize = 64;
 pub const EXTERNAL_ID_MAX: usize = 128;
 
-fn money(e: &mut Errors, path: &str, raw: Option<&str>, currency: Currency) -> Option<i64> {
+pub(crate) fn money(e: &mut Errors, path: &str, raw: Option<&str>, currency: Currency) -> Option<i64> {
     let m = e.take(at(Money::parse(raw?, currency), path))?;
     if m.minor < 0 {
         e.push(
@@ -31,7 +31,7 @@ fn money(e: &mut Errors, path: &str, raw: Option<&str>, currency: Currency) -> O
     Some(m.minor)
 }
 
-fn currency(e: &mut Errors, raw: Option<&str>) -> Currency {
+pub(crate) fn currency(e: &mut Errors, raw: Option<&str>) -> Currency {
     e.take(at(Currency::parse(raw.unwrap_or("CNY")), "currency"))
         .unwrap_or(Currency::CNY)
 }

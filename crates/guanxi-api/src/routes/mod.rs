@@ -10,6 +10,7 @@ pub mod events;
 pub mod field_defs;
 pub mod health;
 pub mod interactions;
+pub mod leads;
 pub mod orgs;
 pub mod sales;
 pub mod teams;
@@ -21,7 +22,7 @@ use crate::ApiState;
 use axum::http::header::{self, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Json, Router};
 use guanxi_core::Action;
 use serde::Serialize;
@@ -114,6 +115,27 @@ pub fn api_routes() -> Router<ApiState> {
             "/api/v1/customers/{id}/opportunities",
             get(sales::customer_opportunities),
         )
+        .route("/api/v1/leads", post(leads::create).get(leads::list))
+        .route("/api/v1/leads/{id}", get(leads::get).patch(leads::update))
+        .route("/api/v1/leads/{id}/matches", get(leads::matches))
+        .route("/api/v1/leads/{id}/convert", post(leads::convert))
+        .route("/api/v1/leads/{id}/activities", get(leads::lead_activities))
+        .route(
+            "/api/v1/customers/{id}/activities",
+            get(leads::customer_activities),
+        )
+        .route("/api/v1/lead-sources", get(leads::list_sources))
+        .route("/api/v1/lead-sources/{code}", put(leads::save_source))
+        .route(
+            "/api/v1/web-forms",
+            get(leads::list_forms).post(leads::create_form),
+        )
+        .route(
+            "/api/v1/lead-rules",
+            get(leads::list_rules).post(leads::create_rule),
+        )
+        .route("/api/v1/lead-rules/{id}", delete(leads::delete_rule))
+        .route("/api/v1/forms/{key}/submissions", post(leads::submit))
 }
 
 /// What each route asks to do: the left half of the permission table
@@ -128,6 +150,22 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         // The secret in the URL is the credential, checked by the handler.
         ("GET", "/calendar/{file}") => A::Public,
         ("POST", "/api/v1/calendar/feed") => A::OwnAccount,
+        // The form key is the address; spam checks and a throttle guard it.
+        ("POST", "/api/v1/forms/{key}/submissions") => A::Public,
+        ("POST", "/api/v1/leads") | ("PATCH", "/api/v1/leads/{id}") => A::WriteLeads,
+        (
+            "GET",
+            "/api/v1/leads"
+            | "/api/v1/leads/{id}"
+            | "/api/v1/leads/{id}/matches"
+            | "/api/v1/leads/{id}/activities",
+        ) => A::ReadLeads,
+        ("POST", "/api/v1/leads/{id}/convert") => A::ConvertLeads,
+        ("GET", "/api/v1/customers/{id}/activities") => A::ReadCustomers,
+        ("GET", "/api/v1/lead-sources") => A::ReadDirectory,
+        ("PUT", "/api/v1/lead-sources/{code}")
+        | ("GET" | "POST", "/api/v1/web-forms" | "/api/v1/lead-rules")
+        | ("DELETE", "/api/v1/lead-rules/{id}") => A::ManageSalesSettings,
         ("POST", "/api/v1/activities" | "/api/v1/activities/{id}/done")
         | ("GET", "/api/v1/activities") => A::WriteActivities,
         ("POST", "/api/v1/auth/sign-out" | "/api/v1/auth/password") => A::OwnAccount,
