@@ -72,6 +72,11 @@ impl ApiState {
     }
 }
 
+/// Web forms: taking a visitor's submission (for the hosted form page of the web UI).
+pub mod forms {
+    pub use crate::routes::leads::{accept_submission, FORM_PREFIX};
+}
+
 /// The prefix of calendar feed secrets (for the web UI, which makes feed links too).
 pub fn routes_activities_feed_prefix() -> &'static str {
     routes::activities::FEED_PREFIX

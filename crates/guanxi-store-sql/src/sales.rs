@@ -17,7 +17,8 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 const PRODUCT_COLS: &str = "id, sku, name, unit_price, currency, active, created_at, updated_at";
-const ORDER_COLS: &str = "id, customer_id, external_id, status, currency, total, placed_at, \
+const ORDER_COLS: &str =
+    "id, customer_id, opportunity_id, external_id, status, currency, total, placed_at, \
     paid_at, owner_id, note, version, created_at, updated_at";
 
 fn currency_of(r: &crate::Row) -> Result<Currency, StoreError> {
@@ -42,6 +43,7 @@ fn order_from(r: &crate::Row) -> Result<Order, StoreError> {
     Ok(Order {
         id: OrderId(i64_of(r, "id")?),
         customer_id: CustomerId(i64_of(r, "customer_id")?),
+        opportunity_id: opt_i64(r, "opportunity_id")?.map(guanxi_core::OpportunityId),
         external_id: opt_str(r, "external_id")?,
         status: enum_of(r, "status", OrderStatus::parse)?,
         currency: currency_of(r)?,
@@ -258,6 +260,20 @@ impl SqlStore {
             }
             Err(e) => return Err(e),
         }
+        if let Some(opp) = new.opportunity_id {
+            let of: Option<i64> = sqlx::query_scalar(
+                "SELECT customer_id FROM opportunities WHERE org_id = $1 AND id = $2",
+            )
+            .bind(ctx.org.get())
+            .bind(opp.get())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if of != Some(new.customer_id.get()) {
+                // Another organisation's, or another customer's deal.
+                return Err(StoreError::invalid("opportunity_id", Reason::NotFound));
+            }
+        }
         if new.lines.is_empty() || new.lines.len() > LINES_MAX {
             return Err(StoreError::invalid(
                 "lines",
@@ -342,8 +358,8 @@ impl SqlStore {
         let now = now_micros();
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO orders (org_id, customer_id, external_id, status, currency, total, placed_at, \
-             paid_at, owner_id, note, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING id",
+             paid_at, owner_id, note, version, created_at, updated_at, opportunity_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12) RETURNING id",
         )
         .bind(ctx.org.get())
         .bind(new.customer_id.get())
@@ -356,6 +372,7 @@ impl SqlStore {
         .bind(new.owner_id.or(ctx.actor).map(UserId::get))
         .bind(new.note.as_deref())
         .bind(now)
+        .bind(new.opportunity_id.map(guanxi_core::OpportunityId::get))
         .fetch_one(&mut *tx)
         .await;
         let id = match inserted {
@@ -402,7 +419,8 @@ impl SqlStore {
             "order.created",
             "order",
             id.get(),
-            &json!({"customer_id": order.customer_id, "external_id": order.external_id,
+            &json!({"customer_id": order.customer_id, "opportunity_id": order.opportunity_id,
+                    "external_id": order.external_id,
                     "status": order.status, "currency": order.currency.as_str(), "total": order.total,
                     "lines": order.lines.len(), "placed_at": order.placed_at}),
         )

@@ -1393,6 +1393,7 @@ fn line(
 
 fn order_for(c: CustomerId, lines: Vec<NewOrderLine>) -> NewOrder {
     NewOrder {
+        opportunity_id: None,
         customer_id: c,
         external_id: None,
         currency: Currency::CNY,

@@ -49,6 +49,8 @@ pub struct NewOrderLine {
 #[derive(Clone, Debug)]
 pub struct NewOrder {
     pub customer_id: CustomerId,
+    /// The deal this order closes (an opportunity of the same customer).
+    pub opportunity_id: Option<guanxi_core::OpportunityId>,
     /// The shop system's own order id: posting it again returns the same order.
     pub external_id: Option<String>,
     pub currency: Currency,
@@ -77,6 +79,7 @@ pub struct OrderLine {
 pub struct Order {
     pub id: OrderId,
     pub customer_id: CustomerId,
+    pub opportunity_id: Option<guanxi_core::OpportunityId>,
     pub external_id: Option<String>,
     pub status: OrderStatus,
     pub currency: Currency,

@@ -14,6 +14,8 @@ pub struct Shell<'a> {
     pub org_name: &'a str,
     pub csrf: Option<&'a str>,
     pub is_admin: bool,
+    /// May see leads.
+    pub can_see_leads: bool,
     /// May plan activities (has "my day").
     pub can_plan: bool,
 }
@@ -46,6 +48,7 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                     nav aria-label=(Msg::AppName.t(l)) {
                         a href="/customers" { (Msg::Customers.t(l)) }
                         a href="/customers/new" { (Msg::NewCustomer.t(l)) }
+                        @if shell.can_see_leads { a href="/leads" { (Msg::Leads.t(l)) } }
                         a href="/pipelines" { (Msg::Opportunities.t(l)) }
                         @if shell.can_plan { a href="/my-day" { (Msg::MyDay.t(l)) } }
                         @if shell.is_admin { a href="/admin/users" { (Msg::Admin.t(l)) } }

@@ -57,6 +57,27 @@ pub fn router(state: ApiState) -> Router {
         .route("/my-day", get(pages::day::my_day).post(pages::day::plan))
         .route("/my-day/feed", post(pages::day::new_feed))
         .route("/activities/{id}/done", post(pages::day::done))
+        .route("/leads", get(pages::leads::list))
+        .route(
+            "/leads/new",
+            get(pages::leads::new_form).post(pages::leads::create),
+        )
+        .route("/leads/settings", get(pages::leads::settings))
+        .route("/leads/settings/forms", post(pages::leads::create_form))
+        .route("/leads/settings/rules", post(pages::leads::create_rule))
+        .route(
+            "/leads/settings/rules/{id}/delete",
+            post(pages::leads::delete_rule),
+        )
+        .route("/leads/settings/sources", post(pages::leads::save_source))
+        .route("/leads/{id}", get(pages::leads::show))
+        .route("/leads/{id}/status", post(pages::leads::set_status))
+        .route("/leads/{id}/convert", post(pages::leads::convert))
+        .route(
+            "/f/{key}",
+            get(pages::leads::public_form).post(pages::leads::public_submit),
+        )
+        .route("/f/{key}/thanks", get(pages::leads::thanks))
         .route("/pipelines", get(pages::sales::pipelines))
         .route("/pipelines/{id}", get(pages::sales::board))
         .route(
@@ -110,6 +131,19 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
     use Action as A;
     Some(match (method.as_str(), route) {
         ("GET" | "POST", "/login") => A::Public,
+        // The hosted web form: the key in the address is all it takes (spam checks, throttle).
+        ("GET" | "POST", "/f/{key}") | ("GET", "/f/{key}/thanks") => A::Public,
+        ("GET", "/leads" | "/leads/{id}") => A::ReadLeads,
+        ("GET" | "POST", "/leads/new") | ("POST", "/leads/{id}/status") => A::WriteLeads,
+        ("POST", "/leads/{id}/convert") => A::ConvertLeads,
+        ("GET", "/leads/settings")
+        | (
+            "POST",
+            "/leads/settings/forms"
+            | "/leads/settings/rules"
+            | "/leads/settings/rules/{id}/delete"
+            | "/leads/settings/sources",
+        ) => A::ManageSalesSettings,
         ("GET", "/") | ("POST", "/logout" | "/lang") => A::OwnAccount,
         ("GET", "/customers" | "/customers/{id}") => A::ReadCustomers,
         ("POST", "/customers/views" | "/customers/views/{id}/delete") => A::ReadCustomers,

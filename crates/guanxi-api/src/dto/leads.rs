@@ -31,7 +31,12 @@ fn phone(e: &mut Errors, path: &str, raw: Option<&str>) -> Option<ContactValue> 
     }
 }
 
-fn contact(e: &mut Errors, path: &str, kind: ContactKind, raw: Option<&str>) -> Option<ContactValue> {
+fn contact(
+    e: &mut Errors,
+    path: &str,
+    kind: ContactKind,
+    raw: Option<&str>,
+) -> Option<ContactValue> {
     let raw = raw.map(str::trim).filter(|s| !s.is_empty())?;
     e.take(at(ContactValue::parse(kind, raw), path))
 }
@@ -84,7 +89,12 @@ impl CreateLead {
             title: line(&mut e, "title", self.title.as_deref(), LINE_MAX),
             phone: phone(&mut e, "phone", self.phone.as_deref()),
             email: contact(&mut e, "email", ContactKind::Email, self.email.as_deref()),
-            wechat: contact(&mut e, "wechat", ContactKind::Wechat, self.wechat.as_deref()),
+            wechat: contact(
+                &mut e,
+                "wechat",
+                ContactKind::Wechat,
+                self.wechat.as_deref(),
+            ),
             region: line(&mut e, "region", self.region.as_deref(), NAME_MAX),
             source,
             note: note(&mut e, "note", self.note.as_deref()),
@@ -391,7 +401,9 @@ pub struct SaveLeadSource {
 impl SaveLeadSource {
     pub fn parse(self, code: &str) -> Result<LeadSource, DomainError> {
         let mut e = Errors::new();
-        let code = e.take(at(parse_source_code(code), "code")).unwrap_or_default();
+        let code = e
+            .take(at(parse_source_code(code), "code"))
+            .unwrap_or_default();
         let name = required(&mut e, "name", self.name.as_deref())
             .and_then(|v| e.take(at(text::line(v, LINE_MAX), "name")))
             .unwrap_or_default();
@@ -568,10 +580,18 @@ pub const FORM_MAX_LINKS: usize = 2;
 impl FormSubmission {
     /// The spam checks; they run before any parsing and are not told to the sender.
     pub fn spam(&self, now: DateTime<Utc>) -> Option<Spam> {
-        if self.homepage.as_deref().is_some_and(|h| !h.trim().is_empty()) {
+        if self
+            .homepage
+            .as_deref()
+            .is_some_and(|h| !h.trim().is_empty())
+        {
             return Some(Spam::Honeypot);
         }
-        if let Some(shown) = self.shown_at.as_deref().and_then(|t| t.trim().parse::<i64>().ok()) {
+        if let Some(shown) = self
+            .shown_at
+            .as_deref()
+            .and_then(|t| t.trim().parse::<i64>().ok())
+        {
             let age = now.timestamp() - shown;
             if (0..FORM_MIN_SECONDS).contains(&age) {
                 return Some(Spam::TooFast);
@@ -623,13 +643,25 @@ mod tests {
 
     #[test]
     fn spam_checks() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).single().expect("time");
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 30, 12, 0, 0)
+            .single()
+            .expect("time");
         assert_eq!(sub().spam(now), None);
-        let trap = FormSubmission { homepage: Some("http://spam".into()), ..sub() };
+        let trap = FormSubmission {
+            homepage: Some("http://spam".into()),
+            ..sub()
+        };
         assert_eq!(trap.spam(now), Some(Spam::Honeypot));
-        let fast = FormSubmission { shown_at: Some((now.timestamp() - 1).to_string()), ..sub() };
+        let fast = FormSubmission {
+            shown_at: Some((now.timestamp() - 1).to_string()),
+            ..sub()
+        };
         assert_eq!(fast.spam(now), Some(Spam::TooFast));
-        let slow = FormSubmission { shown_at: Some((now.timestamp() - 30).to_string()), ..sub() };
+        let slow = FormSubmission {
+            shown_at: Some((now.timestamp() - 30).to_string()),
+            ..sub()
+        };
         assert_eq!(slow.spam(now), None);
         let links = FormSubmission {
             message: Some("http://a https://b http://c".into()),
@@ -640,20 +672,35 @@ mod tests {
 
     #[test]
     fn a_lead_needs_a_way_to_reach_the_person() {
-        let bare = FormSubmission { phone: None, ..sub() };
+        let bare = FormSubmission {
+            phone: None,
+            ..sub()
+        };
         let e = bare.parse("website").expect_err("no contact");
         assert_eq!(e.fields()[0].field, "phone");
         let lead = sub().parse("website").expect("lead");
         assert_eq!(lead.phone.expect("phone").key, "+8613912345678");
-        let bad = FormSubmission { email: Some("not-an-email".into()), ..sub() };
-        assert_eq!(bad.parse("website").expect_err("bad").fields()[0].field, "email");
+        let bad = FormSubmission {
+            email: Some("not-an-email".into()),
+            ..sub()
+        };
+        assert_eq!(
+            bad.parse("website").expect_err("bad").fields()[0].field,
+            "email"
+        );
     }
 
     #[test]
     fn converted_is_not_a_status_to_set() {
-        let u = UpdateLead { status: Some("converted".into()), ..Default::default() };
+        let u = UpdateLead {
+            status: Some("converted".into()),
+            ..Default::default()
+        };
         assert_eq!(u.parse().expect_err("refused").fields()[0].field, "status");
-        let u = UpdateLead { company: Some(None), ..Default::default() };
+        let u = UpdateLead {
+            company: Some(None),
+            ..Default::default()
+        };
         assert_eq!(u.parse().expect("patch").company, Some(None));
     }
 }

@@ -16,7 +16,12 @@ use utoipa::ToSchema;
 pub const SKU_MAX: usize = 64;
 pub const EXTERNAL_ID_MAX: usize = 128;
 
-pub(crate) fn money(e: &mut Errors, path: &str, raw: Option<&str>, currency: Currency) -> Option<i64> {
+pub(crate) fn money(
+    e: &mut Errors,
+    path: &str,
+    raw: Option<&str>,
+    currency: Currency,
+) -> Option<i64> {
     let m = e.take(at(Money::parse(raw?, currency), path))?;
     if m.minor < 0 {
         e.push(
@@ -157,6 +162,8 @@ pub struct CreateOrderLine {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
     pub customer_id: Option<i64>,
+    /// The opportunity (of the same customer) this order closes.
+    pub opportunity_id: Option<i64>,
     /// The shop system's own id of the order.
     #[schema(example = "shop-1001")]
     pub external_id: Option<String>,
@@ -246,6 +253,7 @@ impl CreateOrder {
         e.finish()?;
         Ok(NewOrder {
             customer_id: customer.unwrap_or(CustomerId(0)),
+            opportunity_id: self.opportunity_id.map(guanxi_core::OpportunityId),
             external_id,
             currency: cur,
             status: status.unwrap_or(OrderStatus::Placed),
@@ -292,6 +300,7 @@ pub struct OrderLineView {
 pub struct OrderView {
     pub id: i64,
     pub customer_id: i64,
+    pub opportunity_id: Option<i64>,
     pub external_id: Option<String>,
     #[schema(example = "paid")]
     pub status: String,
@@ -325,6 +334,7 @@ impl From<Order> for OrderView {
         Self {
             id: o.id.get(),
             customer_id: o.customer_id.get(),
+            opportunity_id: o.opportunity_id.map(|x| x.get()),
             external_id: o.external_id.clone(),
             status: o.status.as_str().to_owned(),
             currency: o.currency.as_str().to_owned(),

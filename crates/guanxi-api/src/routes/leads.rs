@@ -6,8 +6,7 @@ use crate::auth::ClientIp;
 use crate::dto::leads::{
     ConversionView, ConvertLeadBody, CreateLead, CreateLeadRule, CreateWebForm, FormReceived,
     FormSubmission, LeadCreated, LeadList, LeadMatchList, LeadRuleList, LeadRuleView,
-    LeadSourceList, LeadSourceView, LeadView, SaveLeadSource, UpdateLead, WebFormList,
-    WebFormView,
+    LeadSourceList, LeadSourceView, LeadView, SaveLeadSource, UpdateLead, WebFormList, WebFormView,
 };
 use crate::dto::sales::{ActivityList, ActivityView};
 use crate::error::{ApiError, ErrorBody};
@@ -380,19 +379,6 @@ pub async fn submit(
     Path(key): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    if !secret::looks_like(&key, FORM_PREFIX) {
-        return Err(ApiError::NotFound { entity: "web_form" });
-    }
-    let Some((org, form)) = s.store.web_form_by_key(&key).await? else {
-        return Err(ApiError::NotFound { entity: "web_form" });
-    };
-    let now = Instant::now();
-    if let Some(wait) = s.form_throttle.blocked(&key, ip, now) {
-        return Err(ApiError::TooManySubmissions {
-            retry_after_secs: wait,
-        });
-    }
-    s.form_throttle.failed(&key, ip, now);
     let html_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -402,31 +388,59 @@ pub async fn submit(
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
     let sub: FormSubmission = if html_form {
-        serde_urlencoded::from_bytes(&bytes).map_err(|_| ApiError::MalformedJson {
-            line: 0,
-            column: 0,
-        })?
+        serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| ApiError::MalformedJson { line: 0, column: 0 })?
     } else {
         crate::extract::parse_json(&bytes)?
     };
-    let received = || -> Response {
-        if html_form {
-            (
-                StatusCode::SEE_OTHER,
-                [(header::LOCATION, format!("/f/{key}/thanks"))],
-            )
-                .into_response()
-        } else {
-            (StatusCode::ACCEPTED, Json(FormReceived { received: true })).into_response()
-        }
+    accept_submission(&s, &key, ip, sub).await?;
+    if html_form {
+        Ok((
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/f/{key}/thanks"))],
+        )
+            .into_response())
+    } else {
+        Ok((StatusCode::ACCEPTED, Json(FormReceived { received: true })).into_response())
+    }
+}
+
+/// Take a web form submission: the form must exist and be on, the sender within the throttle;
+/// spam is dropped silently (`Ok` all the same); a real submission becomes a lead of the
+/// form's organisation and source, handed out by the assignment rules.
+pub async fn accept_submission(
+    s: &ApiState,
+    key: &str,
+    ip: Option<std::net::IpAddr>,
+    sub: FormSubmission,
+) -> Result<(), ApiError> {
+    if !secret::looks_like(key, FORM_PREFIX) {
+        return Err(ApiError::NotFound { entity: "web_form" });
+    }
+    let Some((org, form)) = s.store.web_form_by_key(key).await? else {
+        return Err(ApiError::NotFound { entity: "web_form" });
     };
+    let now = Instant::now();
+    if let Some(wait) = s.form_throttle.blocked(key, ip, now) {
+        return Err(ApiError::TooManySubmissions {
+            retry_after_secs: wait,
+        });
+    }
+    s.form_throttle.failed(key, ip, now);
     if let Some(why) = sub.spam(chrono::Utc::now()) {
-        tracing::debug!(form = form.id.get(), ?why, "web form submission dropped as spam");
-        return Ok(received());
+        tracing::debug!(
+            form = form.id.get(),
+            ?why,
+            "web form submission dropped as spam"
+        );
+        return Ok(());
     }
     let mut new = sub.parse(&form.source)?;
     new.form_id = Some(form.id);
-    let ctx = Ctx { ip, ..Ctx::new(org) };
+    let ctx = Ctx {
+        ip,
+        ..Ctx::new(org)
+    };
     s.store.create_lead(ctx, new).await?;
-    Ok(received())
+    Ok(())
 }

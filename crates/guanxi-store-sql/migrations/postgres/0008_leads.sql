@@ -74,6 +74,10 @@ CREATE INDEX leads_customer ON leads (customer_id) WHERE customer_id IS NOT NULL
 ALTER TABLE activities ADD COLUMN lead_id BIGINT  REFERENCES leads(id);
 CREATE INDEX activities_lead ON activities (lead_id) WHERE lead_id IS NOT NULL;
 
+-- An order can come from an opportunity (the deal it closes).
+ALTER TABLE orders ADD COLUMN opportunity_id BIGINT REFERENCES opportunities(id);
+CREATE INDEX orders_opportunity ON orders (opportunity_id) WHERE opportunity_id IS NOT NULL;
+
 -- Organisations made before leads existed get the course's sources (new ones get them when
 -- they are created), named in the organisation's language.
 INSERT INTO lead_sources (org_id, code, name, active, position)

@@ -456,6 +456,8 @@ pub async fn create(
 pub struct ShowParams {
     channel: Option<String>,
     merged: Option<i64>,
+    /// Just converted from a lead.
+    converted: Option<i64>,
     /// The timeline's cursor: older interactions.
     before: Option<String>,
 }
@@ -528,6 +530,27 @@ pub async fn show(
         .customer_opportunities(v.ctx, id)
         .await
         .unwrap_or_default();
+    let origin =
+        if guanxi_core::access::grant(v.user.role, guanxi_core::Action::ReadLeads).is_some() {
+            s.store
+                .list_leads(
+                    v.ctx,
+                    guanxi_store::LeadQuery {
+                        customer: Some(id),
+                        limit: 5,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+    let activities = s
+        .store
+        .activities_about(v.ctx, guanxi_store::About::Customer(id))
+        .await
+        .unwrap_or_default();
     let may_sell =
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteOpportunities).is_some();
     let pipelines = if may_sell {
@@ -546,6 +569,7 @@ pub async fn show(
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::DeleteCustomers).is_some();
     let content = html! {
         @if p.merged.is_some() { p.alert role="status" #merged { (Msg::Merged.t(l)) } }
+        @if p.converted.is_some() { p.alert role="status" #lead-converted { (Msg::LeadConverted.t(l)) } }
         div.titlebar {
             h1 { (c.name) @if c.vip { " " span.pill { (Msg::Vip.t(l)) } } }
             @if may_edit { a.button #edit href={"/customers/" (id) "/edit"} { (Msg::Edit.t(l)) } }
@@ -565,6 +589,10 @@ pub async fn show(
                         @if let Some(city) = &c.city { dt { (Msg::City.t(l)) } dd { (city) } }
                         dt { (Msg::Tags.t(l)) } dd { @for t in &c.tags { span.pill { (t) } } }
                         dt { (Msg::Created.t(l)) } dd { (v.when(c.created_at)) }
+                        @for lead in &origin {
+                            dt { (Msg::FromLead.t(l)) }
+                            dd.from-lead { a href={"/leads/" (lead.id)} { (lead.name) } " · " (v.when(lead.created_at)) }
+                        }
                         @for (k, val) in &c.custom {
                             dt { (field_labels.iter().find(|d| &d.key == k).map(|d| l.pick(&d.label_zh, &d.label_en).to_owned()).unwrap_or_else(|| k.clone())) }
                             dd { (val.as_str().map(str::to_owned).unwrap_or_else(|| val.to_string())) }
@@ -625,6 +653,20 @@ pub async fn show(
                                 }
                             }
                             button #opp-save type="submit" { (Msg::NewOpportunity.t(l)) }
+                        }
+                    }
+                }
+                section.card aria-labelledby="acts-h" {
+                    h2 #acts-h { (Msg::LeadActivities.t(l)) }
+                    @if activities.is_empty() { p.empty { (Msg::NoActivities.t(l)) } }
+                    ul.activities #customer-activities {
+                        @for a in &activities {
+                            li {
+                                span.muted { (v.when(a.due_at)) } " · "
+                                (value(l, if a.kind.as_str() == "visit" { "visit_activity" } else { a.kind.as_str() })) " · "
+                                strong { (a.subject) }
+                                @if a.done_at.is_some() { " · " (Msg::Done.t(l)) }
+                            }
                         }
                     }
                 }

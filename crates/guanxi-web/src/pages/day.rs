@@ -143,6 +143,8 @@ pub struct PlanForm {
     /// `YYYY-MM-DDTHH:MM` in the organisation's time zone (a datetime-local input).
     due: Option<String>,
     customer_id: Option<String>,
+    /// Planned from a lead's page: about that lead, and back there.
+    lead_id: Option<i64>,
 }
 
 /// Plan an activity for oneself from the page.
@@ -164,6 +166,7 @@ pub async fn plan(
         subject: f.subject,
         due_at: due,
         customer_id: f.customer_id.and_then(|c| c.trim().parse().ok()),
+        lead_id: f.lead_id,
         ..Default::default()
     };
     let result = match dto.parse() {
@@ -175,7 +178,10 @@ pub async fn plan(
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(_) => go(&headers, "/my-day"),
+        Ok(_) => match f.lead_id {
+            Some(id) => go(&headers, &format!("/leads/{id}")),
+            None => go(&headers, "/my-day"),
+        },
         Err(e) => {
             let l = v.lang;
             let notice = html! {

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod customers;
 pub mod day;
+pub mod leads;
 pub mod login;
 pub mod sales;
 
@@ -36,6 +37,11 @@ impl Viewer {
             org_name: &self.org.name,
             csrf: self.csrf.as_deref(),
             is_admin: self.user.role == guanxi_core::Role::Admin,
+            can_see_leads: guanxi_core::access::grant(
+                self.user.role,
+                guanxi_core::Action::ReadLeads,
+            )
+            .is_some(),
             can_plan: guanxi_core::access::grant(
                 self.user.role,
                 guanxi_core::Action::WriteActivities,
