@@ -98,6 +98,13 @@ messages! {
     Edit => "编辑", "Edit";
     MyDay => "我的一天", "My day";
     Leads => "线索", "Leads";
+    NewOrder => "新建订单", "New order";
+    PlaceOrder => "下单", "Place order";
+    Product => "商品", "Product";
+    FreeLine => "（不选商品，按描述填写）", "(no product: describe it)";
+    Description => "描述", "Description";
+    Quantity => "数量", "Quantity";
+    UnitPrice => "单价（选了商品可不填）", "Unit price (optional with a product)";
     NewLead => "新建线索", "New lead";
     PersonName => "姓名", "Name";
     JobTitle => "职务", "Job title";

@@ -89,6 +89,10 @@ pub fn router(state: ApiState) -> Router {
             post(pages::sales::create_opportunity),
         )
         .route(
+            "/customers/{id}/orders",
+            post(pages::customers::create_order),
+        )
+        .route(
             "/admin/users",
             get(pages::admin::users).post(pages::admin::create_user),
         )
@@ -154,6 +158,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             A::DeleteCustomers
         }
         ("GET", "/lookup") => A::LookupCustomers,
+        ("POST", "/customers/{id}/orders") => A::WriteOrders,
         ("GET", "/pipelines" | "/pipelines/{id}") => A::ReadCustomers,
         ("GET" | "POST", "/my-day") | ("POST", "/activities/{id}/done") => A::WriteActivities,
         ("POST", "/my-day/feed") => A::OwnAccount,

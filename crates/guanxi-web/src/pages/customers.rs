@@ -553,6 +553,21 @@ pub async fn show(
         .unwrap_or_default();
     let may_sell =
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteOpportunities).is_some();
+    let may_order =
+        guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteOrders).is_some();
+    let products = if may_order {
+        s.store
+            .list_products(v.ctx, false)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let won_first = {
+        let mut o: Vec<&guanxi_store::Opportunity> = opportunities.iter().collect();
+        o.sort_by_key(|x| x.status != guanxi_core::pipeline::OpportunityStatus::Won);
+        o
+    };
     let pipelines = if may_sell {
         s.store.list_pipelines(v.ctx).await.unwrap_or_default()
     } else {
@@ -672,6 +687,45 @@ pub async fn show(
                 }
                 section.card aria-labelledby="orders-h" {
                     h2 #orders-h { (Msg::Orders.t(l)) }
+                    @if may_order {
+                        details #order-details open[opportunities.iter().any(|o| o.status == guanxi_core::pipeline::OpportunityStatus::Won) && orders.is_empty()] {
+                            summary { (Msg::NewOrder.t(l)) }
+                            form #new-order method="post" action={"/customers/" (id) "/orders"} {
+                                (crate::layout::csrf_input(v.csrf.as_deref()))
+                                div.field { label for="order-product" { (Msg::Product.t(l)) }
+                                    select #order-product name="product_id" {
+                                        option value="" { (Msg::FreeLine.t(l)) }
+                                        @for p in &products {
+                                            option value=(p.id) { (p.name) " · " (v.money(p.unit_price, p.currency)) }
+                                        }
+                                    }
+                                }
+                                div.field { label for="order-desc" { (Msg::Description.t(l)) }
+                                    input #order-desc name="description" type="text"
+                                        value=(won_first.first().map(|o| o.name.as_str()).unwrap_or("")); }
+                                div.field { label for="order-qty" { (Msg::Quantity.t(l)) }
+                                    input #order-qty name="quantity" type="number" min="1" value="1" required; }
+                                div.field { label for="order-price" { (Msg::UnitPrice.t(l)) }
+                                    input #order-price name="unit_price" type="text" inputmode="decimal" placeholder="¥"
+                                        value=(won_first.first().filter(|o| o.status == guanxi_core::pipeline::OpportunityStatus::Won).map(|o| guanxi_core::Money::new(o.amount, o.currency).decimal()).unwrap_or_default()); }
+                                @if !won_first.is_empty() {
+                                    div.field { label for="order-opp" { (Msg::Opportunities.t(l)) }
+                                        select #order-opp name="opportunity_id" {
+                                            @for o in &won_first { option value=(o.id) { (o.name) } }
+                                            option value="" { "—" }
+                                        }
+                                    }
+                                }
+                                div.field { label for="order-status" { (Msg::Status.t(l)) }
+                                    select #order-status name="status" {
+                                        option value="placed" { (value(l, "placed")) }
+                                        option value="paid" { (value(l, "paid")) }
+                                    }
+                                }
+                                p { button #order-save type="submit" { (Msg::PlaceOrder.t(l)) } }
+                            }
+                        }
+                    }
                     @if orders.is_empty() { p.empty { (Msg::NoOrders.t(l)) } }
                     @else {
                         table.list #orders {
@@ -1236,5 +1290,72 @@ pub async fn delete_view(
     match s.store.delete_view(v.ctx, id).await {
         Ok(()) => go(&headers, "/customers"),
         Err(e) => crate::page_error(v.lang, e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OrderForm {
+    product_id: Option<String>,
+    description: Option<String>,
+    quantity: Option<String>,
+    unit_price: Option<String>,
+    opportunity_id: Option<String>,
+    status: Option<String>,
+}
+
+/// Place an order for the customer from their page (one line: a product or a description).
+pub async fn create_order(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<OrderForm>,
+) -> Response {
+    let l = v.lang;
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let nonempty = |x: Option<String>| x.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let product_id = nonempty(f.product_id).and_then(|p| p.parse().ok());
+    let line = guanxi_api::dto::sales::CreateOrderLine {
+        product_id,
+        description: nonempty(f.description).filter(|_| product_id.is_none()),
+        quantity: nonempty(f.quantity).and_then(|q| q.parse().ok()),
+        unit_price: nonempty(f.unit_price).map(|p| p.replace(['¥', '￥', ','], "")),
+        discount: None,
+    };
+    let dto = guanxi_api::dto::sales::CreateOrder {
+        customer_id: Some(id.get()),
+        opportunity_id: nonempty(f.opportunity_id).and_then(|o| o.parse().ok()),
+        currency: Some(v.org.currency.as_str().to_owned()),
+        status: nonempty(f.status),
+        lines: Some(vec![line]),
+        ..Default::default()
+    };
+    let result = match dto.parse(chrono::Utc::now()) {
+        Ok(new) => s
+            .store
+            .create_order(v.ctx, new)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => super::login::go(&headers, &format!("/customers/{id}#orders")),
+        Err(e) => {
+            let content = maud::html! {
+                h1 { (Msg::NewOrder.t(l)) }
+                div.alert.bad role="alert" #order-error {
+                    (e.message(l))
+                    ul { @for f in e.fields() { li { (f.field) ": " (f.reason.message(l)) } } }
+                }
+                p { a href={"/customers/" (id)} { (Msg::Back.t(l)) } }
+            };
+            (
+                e.status(),
+                crate::layout::page(&v.shell(), Msg::NewOrder.t(l), content),
+            )
+                .into_response()
+        }
     }
 }

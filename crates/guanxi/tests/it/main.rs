@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod browser;
 mod cli;
+mod leads;
 mod sales;
 mod support;
 mod web;
