@@ -176,7 +176,7 @@ mod tests {
             let mut last = None;
             let mut got = std::collections::BTreeMap::new();
             for _ in 0..members.len() * k {
-                let next = next_in_turn(&members, last).unwrap();
+                let next = next_in_turn(&members, last).expect("someone is there");
                 *got.entry(next).or_insert(0usize) += 1;
                 last = Some(next);
             }

@@ -2159,6 +2159,19 @@ async fn leads_are_assigned_matched_and_converted(s: S) {
         s.get_lead(a, dup.id).await.expect("lead").status,
         LeadStatus::New
     );
+    let after = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    assert_eq!(before, after, "no customer was made");
     // Into the matched customer instead (the sales rep may reach it once it is theirs).
     s.update_customer(
         a,
