@@ -25,6 +25,7 @@ use guanxi_store::{BulkBatch, BulkCustomer, BulkInteraction, NewContactPoint};
 use hash::{fnv, Fx};
 
 mod orders;
+pub mod sales;
 use perm::Perm;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

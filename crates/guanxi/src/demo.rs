@@ -99,6 +99,7 @@ pub async fn populate(
         );
     }
     let mut staff = Vec::new();
+    let mut sellers = Vec::new();
     let mut logins = Vec::new();
     for ((name, email), (role, team)) in guanxi_demo::demo_staff().into_iter().zip(DEMO_ROLES) {
         let password_hash = match password {
@@ -121,6 +122,9 @@ pub async fn populate(
         // Customers belong to the people who sell and serve.
         if matches!(role, Role::Manager | Role::SalesRep | Role::Agent) {
             staff.push(user.id);
+        }
+        if matches!(role, Role::Manager | Role::SalesRep) {
+            sellers.push(user.id);
         }
         logins.push(DemoLogin {
             email,
@@ -166,8 +170,215 @@ pub async fn populate(
         done_i += stats.interactions;
         progress(done_c, done_i);
     }
+    if orders {
+        sales(store, ctx, &teams, &sellers, seed, customers).await?;
+    }
     store.analyze().await?;
     Ok((ctx, logins))
+}
+
+/// The sales side, through the store like real work: lead rules and a web form, leads from
+/// every source (some qualified, some disqualified, some converted), opportunities across the
+/// pipeline, and every salesperson's activities.
+async fn sales(
+    store: &SqlStore,
+    ctx: Ctx,
+    teams: &[guanxi_core::TeamId],
+    sellers: &[guanxi_core::UserId],
+    seed: u64,
+    customers: usize,
+) -> anyhow::Result<()> {
+    use chrono::{Duration, Utc};
+    use guanxi_core::contact::{ContactKind, ContactValue};
+    use guanxi_core::lead::LeadStatus;
+    use guanxi_store::{
+        ConversionDeal, ConvertLead, CustomerQuery, LeadPatch, NewActivity, NewLead, NewLeadRule,
+        NewOpportunity, NewWebForm, StoreError,
+    };
+    if sellers.is_empty() || teams.len() < 2 {
+        return Ok(());
+    }
+    for (source, team) in [("website", teams[0]), ("event", teams[1])] {
+        store
+            .create_lead_rule(
+                ctx,
+                NewLeadRule {
+                    source: Some(source.into()),
+                    region: None,
+                    team_id: Some(team),
+                    user_id: None,
+                },
+            )
+            .await?;
+    }
+    store
+        .create_web_form(
+            ctx,
+            NewWebForm {
+                name: "官网咨询表单".into(),
+                source: "website".into(),
+                key: guanxi_core::secret::new_secret("gxf_"),
+            },
+        )
+        .await?;
+    // Customers to sell to: the first thousand, with their account managers.
+    let mut pool = Vec::new();
+    let mut cursor = None;
+    while pool.len() < 1000 {
+        let page = store
+            .list_customers(
+                ctx,
+                CustomerQuery {
+                    cursor: cursor.clone(),
+                    limit: 200,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        pool.extend(page.items.iter().map(|c| (c.id, c.owner_id)));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let plan = guanxi_demo::sales::sales_plan(
+        seed,
+        (customers / 20).clamp(30, 2000),
+        (customers / 10).clamp(40, 5000),
+        pool.len(),
+        sellers.len(),
+    );
+    let pipeline = store
+        .list_pipelines(ctx)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no pipeline"))?;
+    let today = Utc::now().date_naive();
+    for (i, l) in plan.leads.iter().enumerate() {
+        // Website and event leads go through the rules; the rest are a salesperson's own
+        // finds, and every tenth waits in the pool.
+        let owner = match l.source {
+            "website" | "event" => None,
+            _ if i % 10 == 0 => None,
+            _ => Some(sellers[i % sellers.len()]),
+        };
+        let (lead, _) = store
+            .create_lead(
+                ctx,
+                NewLead {
+                    name: l.name.clone(),
+                    company: l.company.clone(),
+                    title: None,
+                    phone: ContactValue::parse(ContactKind::Mobile, &l.phone).ok(),
+                    email: None,
+                    wechat: None,
+                    region: Some(l.region.clone()),
+                    source: l.source.into(),
+                    note: l.note.clone(),
+                    owner_id: owner,
+                    form_id: None,
+                },
+            )
+            .await?;
+        let status = match l.status {
+            "working" => Some(LeadStatus::Working),
+            "qualified" | "converted" => Some(LeadStatus::Qualified),
+            "disqualified" => Some(LeadStatus::Disqualified),
+            _ => None,
+        };
+        if let Some(st) = status {
+            store
+                .update_lead(
+                    ctx,
+                    lead.id,
+                    None,
+                    LeadPatch {
+                        status: Some(st),
+                        reason: l.reason.map(str::to_owned),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+        }
+        if l.status == "converted" && lead.owner_id.is_some() {
+            let deal = ConversionDeal {
+                pipeline_id: Some(pipeline.id),
+                name: l.company.clone().unwrap_or_else(|| l.name.clone()),
+                amount: l.deal_amount,
+                currency: Currency::CNY,
+                expected_close: Some(today + Duration::days(60)),
+            };
+            let how = ConvertLead {
+                customer_id: None,
+                deal: Some(deal.clone()),
+            };
+            match store.convert_lead(ctx, lead.id, None, how).await {
+                Ok(_) => {}
+                // The number belongs to a generated customer already: convert into them.
+                Err(StoreError::Conflict {
+                    reason: guanxi_core::Reason::Duplicate { customer_id },
+                    ..
+                }) => {
+                    let how = ConvertLead {
+                        customer_id: Some(guanxi_core::CustomerId(customer_id)),
+                        deal: Some(deal),
+                    };
+                    store.convert_lead(ctx, lead.id, None, how).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    for (i, d) in plan.deals.iter().enumerate() {
+        let (customer, owner) = pool[d.customer];
+        let owner = owner
+            .filter(|o| sellers.contains(o))
+            .unwrap_or(sellers[i % sellers.len()]);
+        let opp = store
+            .create_opportunity(
+                ctx,
+                NewOpportunity {
+                    customer_id: customer,
+                    pipeline_id: pipeline.id,
+                    stage_id: None,
+                    name: d.name.clone(),
+                    amount: d.amount,
+                    currency: Currency::CNY,
+                    expected_close: Some(today + Duration::days(d.close_in_days)),
+                    owner_id: Some(owner),
+                },
+            )
+            .await?;
+        if d.stage > 0 {
+            let stage = pipeline.stages[d.stage.min(pipeline.stages.len() - 1)].id;
+            store
+                .move_opportunity(ctx, opp.id, None, stage, d.reason.map(str::to_owned))
+                .await?;
+        }
+    }
+    let now = Utc::now();
+    for a in &plan.activities {
+        store
+            .create_activity(
+                ctx,
+                NewActivity {
+                    kind: guanxi_core::pipeline::ActivityKind::parse(a.kind)
+                        .map_err(|_| anyhow::anyhow!("activity kind"))?,
+                    subject: a.subject.clone(),
+                    note: None,
+                    customer_id: a.customer.map(|c| pool[c].0),
+                    opportunity_id: None,
+                    lead_id: None,
+                    assignee_id: Some(sellers[a.assignee]),
+                    due_at: now + Duration::minutes(a.due_in_minutes),
+                    duration_min: 30,
+                    remind_at: None,
+                },
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
