@@ -172,7 +172,7 @@ pub fn sales_plan(
             note: rng
                 .gen_bool(0.5)
                 .then(|| (*ASKS.choose(&mut rng).unwrap_or(&"想了解报价")).to_owned()),
-            deal_amount: rng.gen_range(20..600) * 100_00,
+            deal_amount: rng.gen_range(20..600) * 10_000,
         });
     }
     if customers > 0 {
@@ -188,7 +188,7 @@ pub fn sales_plan(
             plan.deals.push(DealSpec {
                 customer: rng.gen_range(0..customers),
                 name: (*DEALS.choose(&mut rng).unwrap_or(&"年度采购")).to_owned(),
-                amount: rng.gen_range(5..500) * 1000_00,
+                amount: rng.gen_range(5..500) * 100_000,
                 stage,
                 close_in_days: rng.gen_range(-30..180),
                 reason: match stage {
