@@ -399,6 +399,14 @@ impl Store for Fake {
     async fn activities_about(&self, _: Ctx, _: About) -> StoreResult<Vec<Activity>> {
         Err(not_in_fake())
     }
+    async fn bulk_opportunities(
+        &self,
+        _: Ctx,
+        _: guanxi_core::PipelineId,
+        _: Vec<BulkOpportunity>,
+    ) -> StoreResult<u64> {
+        Err(not_in_fake())
+    }
     async fn create_lead(&self, _: Ctx, _: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
         Err(not_in_fake())
     }

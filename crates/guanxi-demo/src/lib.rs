@@ -49,6 +49,9 @@ pub struct DemoConfig {
     pub interactions_per_customer: f64,
     /// The catalogue to order from; empty: no orders.
     pub products: Vec<DemoProduct>,
+    /// Multiplies every customer's purchase rate (default 1.0: about two orders per customer
+    /// over three years); benchmarks raise it to reach a number of orders.
+    pub order_rate: f64,
 }
 
 /// A product of the catalogue as the generator needs it.
@@ -78,6 +81,7 @@ impl DemoConfig {
             years: 3,
             interactions_per_customer: 5.0,
             products: Vec::new(),
+            order_rate: 1.0,
         }
     }
 }
@@ -337,6 +341,7 @@ impl DemoGenerator {
             &self.config.products,
             &mut batch,
             self.config.now,
+            self.config.order_rate,
         );
         Some(batch)
     }

@@ -30,6 +30,7 @@ pub(crate) fn generate(
     products: &[DemoProduct],
     batch: &mut BulkBatch,
     now: DateTime<Utc>,
+    rate_factor: f64,
 ) {
     if products.is_empty() {
         return;
@@ -48,7 +49,7 @@ pub(crate) fn generate(
         if c.status == CustomerStatus::Potential {
             continue;
         }
-        let per_year: f64 = rate.sample(rng);
+        let per_year: f64 = rate.sample(rng) * rate_factor.clamp(0.01, 100.0);
         let p_drop: f64 = drop.sample(rng);
         let appetite: f64 = mood.sample(rng);
         let Ok(gap) = Exp::new(per_year.max(0.01) / 365.0) else {

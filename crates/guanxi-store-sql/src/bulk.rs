@@ -340,3 +340,130 @@ impl SqlStore {
         Ok(stats)
     }
 }
+
+impl SqlStore {
+    pub(crate) async fn bulk_opportunities_impl(
+        &self,
+        ctx: Ctx,
+        pipeline: guanxi_core::PipelineId,
+        rows: Vec<guanxi_store::BulkOpportunity>,
+    ) -> Result<u64, StoreError> {
+        let org = ctx.org.get();
+        let mut tx = self.begin_write().await?;
+        let stages: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM pipeline_stages WHERE org_id = $1 AND pipeline_id = $2",
+        )
+        .bind(org)
+        .bind(pipeline.get())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let mut customers = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, o) in rows.iter().enumerate() {
+            if !stages.contains(&o.stage_id.get()) {
+                return Err(StoreError::invalid(
+                    format!("opportunities[{i}].stage_id"),
+                    guanxi_core::Reason::NotFound,
+                ));
+            }
+            if o.amount < 0 {
+                return Err(StoreError::invalid(
+                    format!("opportunities[{i}].amount"),
+                    guanxi_core::Reason::OutOfRange {
+                        min: 0,
+                        max: i64::MAX,
+                    },
+                ));
+            }
+            customers.insert(o.customer_id.get());
+            let created = time_to_micros(o.created_at);
+            out.push(vec![
+                Arg::I(org),
+                Arg::I(o.customer_id.get()),
+                Arg::I(pipeline.get()),
+                Arg::I(o.stage_id.get()),
+                Arg::S(o.name.clone()),
+                Arg::I(o.amount),
+                Arg::S(o.currency.as_str().into()),
+                date_to_str(o.expected_close).map_or(Arg::NS, Arg::S),
+                o.owner_id.map(UserId::get).map_or(Arg::N, Arg::I),
+                Arg::S(o.status.as_str().into()),
+                o.close_reason.clone().map_or(Arg::NS, Arg::S),
+                o.closed_at.map(time_to_micros).map_or(Arg::N, Arg::I),
+                Arg::I(o.closed_at.map(time_to_micros).unwrap_or(created)),
+                Arg::I(1),
+                Arg::I(created),
+                Arg::I(created),
+            ]);
+        }
+        // Every customer must be a live one of the organisation.
+        let ids: Vec<i64> = customers.into_iter().collect();
+        for chunk in ids.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let found: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM customers WHERE org_id = $1 AND deleted_at IS NULL AND id IN ({list})"
+            ))
+            .bind(org)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if found != chunk.len() as i64 {
+                return Err(StoreError::invalid(
+                    "opportunities.customer_id",
+                    guanxi_core::Reason::NotFound,
+                ));
+            }
+        }
+        let opp_ids = insert_rows(
+            &mut tx,
+            self.backend,
+            "INSERT INTO opportunities (org_id, customer_id, pipeline_id, stage_id, name, amount, \
+             currency, expected_close, owner_id, status, close_reason, closed_at, stage_since, version, \
+             created_at, updated_at)",
+            &out,
+            true,
+        )
+        .await?;
+        // The first (and only) move of each: into its stage.
+        let moves: Vec<Vec<Arg>> = rows
+            .iter()
+            .zip(&opp_ids)
+            .map(|(o, id)| {
+                vec![
+                    Arg::I(org),
+                    Arg::I(*id),
+                    Arg::N,
+                    Arg::I(o.stage_id.get()),
+                    Arg::N,
+                    Arg::I(time_to_micros(o.created_at)),
+                ]
+            })
+            .collect();
+        insert_rows(
+            &mut tx,
+            self.backend,
+            "INSERT INTO opportunity_moves (org_id, opportunity_id, from_stage_id, to_stage_id, actor_id, at)",
+            &moves,
+            false,
+        )
+        .await?;
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "opportunities.bulk_loaded",
+            "pipeline",
+            pipeline.get(),
+            &json!({"opportunities": opp_ids.len(), "first_id": opp_ids.iter().min(),
+                    "last_id": opp_ids.iter().max()}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(opp_ids.len() as u64)
+    }
+}

@@ -184,6 +184,21 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The lowest and highest customer id of an organisation (bulk-loaded customers are
+    /// numbered in a run; benchmarks spread generated records over them).
+    pub async fn customer_id_range(
+        &self,
+        ctx: guanxi_store::Ctx,
+    ) -> Result<(Option<i64>, Option<i64>), StoreError> {
+        let row: (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers WHERE org_id = $1")
+                .bind(ctx.org.get())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+        Ok(row)
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

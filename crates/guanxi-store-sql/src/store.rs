@@ -175,6 +175,14 @@ impl Store for SqlStore {
     async fn activities_about(&self, ctx: Ctx, about: About) -> StoreResult<Vec<Activity>> {
         self.activities_about_impl(ctx, about).await
     }
+    async fn bulk_opportunities(
+        &self,
+        ctx: Ctx,
+        pipeline: guanxi_core::PipelineId,
+        rows: Vec<BulkOpportunity>,
+    ) -> StoreResult<u64> {
+        self.bulk_opportunities_impl(ctx, pipeline, rows).await
+    }
     async fn create_lead(&self, ctx: Ctx, new: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
         self.create_lead_impl(ctx, new).await
     }

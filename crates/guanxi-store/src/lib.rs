@@ -347,4 +347,13 @@ pub trait Store: Send + Sync + 'static {
     /// Insert a batch of already-parsed customers with their contact points and interactions
     /// in one transaction; writes one `customers.bulk_loaded` event for the batch.
     async fn bulk_load(&self, ctx: Ctx, batch: BulkBatch) -> StoreResult<BulkStats>;
+    /// Insert opportunities of one pipeline in one transaction (their stages must be of it and
+    /// their customers of the organisation); one `opportunities.bulk_loaded` event. Returns how
+    /// many.
+    async fn bulk_opportunities(
+        &self,
+        ctx: Ctx,
+        pipeline: guanxi_core::PipelineId,
+        rows: Vec<BulkOpportunity>,
+    ) -> StoreResult<u64>;
 }

@@ -256,3 +256,19 @@ pub struct Forecast {
     /// Mean days from opening to winning, over won opportunities.
     pub average_cycle_days: Option<f64>,
 }
+
+/// An opportunity for bulk loading (benchmarks, imports): already in its stage.
+#[derive(Clone, Debug)]
+pub struct BulkOpportunity {
+    pub customer_id: CustomerId,
+    pub stage_id: StageId,
+    pub status: OpportunityStatus,
+    pub name: String,
+    pub amount: i64,
+    pub currency: Currency,
+    pub expected_close: Option<chrono::NaiveDate>,
+    pub owner_id: Option<UserId>,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<String>,
+}

@@ -29,6 +29,12 @@ pub enum BenchCommand {
         /// counted in rows/s.
         #[arg(long)]
         orders: bool,
+        /// Multiply the purchase rate (1.0 gives about two orders per customer; 2.6 about five).
+        #[arg(long, default_value_t = 1.0)]
+        order_rate: f64,
+        /// Also bulk-load this many opportunities over the customers (default pipeline).
+        #[arg(long, default_value_t = 0)]
+        opportunities: usize,
     },
     /// Drive a running server with concurrent clients and report latency percentiles.
     Http {
@@ -62,9 +68,12 @@ pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
             batch,
             seed,
             orders,
+            order_rate,
+            opportunities,
         } => {
             let ipc = interactions_per_customer;
-            load(settings, customers, ipc, batch, seed, orders).await
+            let extra = (order_rate, opportunities);
+            load(settings, customers, ipc, batch, seed, orders, extra).await
         }
         BenchCommand::Http {
             url,
@@ -87,6 +96,7 @@ async fn load(
     batch: usize,
     seed: u64,
     orders: bool,
+    (order_rate, opportunities): (f64, usize),
 ) -> anyhow::Result<()> {
     let store = crate::server::open_store(settings).await?;
     let started = Instant::now();
@@ -105,6 +115,8 @@ async fn load(
             batch,
             password: None,
             orders,
+            order_rate,
+            bulk_opportunities: opportunities,
         },
         |c, i| {
             if last.elapsed() > Duration::from_secs(15) {
@@ -133,16 +145,19 @@ async fn load(
         secs,
         (row.0 + row.1 + row.2) as f64 / secs
     );
-    println!("organisation id: {}", ctx.org);
+    println!(
+        "orders: {}, bulk-loaded opportunities: {}, organisation id: {}",
+        row.3, row.4, ctx.org
+    );
     Ok(())
 }
 
 async fn sqlx_counts(
     store: &guanxi_store_sql::SqlStore,
     ctx: guanxi_store::Ctx,
-) -> anyhow::Result<(u64, u64, u64)> {
+) -> anyhow::Result<(u64, u64, u64, u64, u64)> {
     let ev = guanxi_store::Store::events_after(store, ctx, guanxi_core::EventId(0), 1000).await?;
-    let mut totals = (0, 0, 0);
+    let mut totals = (0, 0, 0, 0, 0);
     let mut after = 0;
     let mut page = ev;
     loop {
@@ -152,6 +167,10 @@ async fn sqlx_counts(
                 totals.0 += e.payload["customers"].as_u64().unwrap_or(0);
                 totals.1 += e.payload["contact_points"].as_u64().unwrap_or(0);
                 totals.2 += e.payload["interactions"].as_u64().unwrap_or(0);
+                totals.3 += e.payload["orders"].as_u64().unwrap_or(0);
+            }
+            if e.event_type == "opportunities.bulk_loaded" {
+                totals.4 += e.payload["opportunities"].as_u64().unwrap_or(0);
             }
         }
         if page.len() < 1000 {

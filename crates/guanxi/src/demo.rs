@@ -62,6 +62,10 @@ pub struct Populate<'a> {
     pub password: Option<&'a Password>,
     /// Create the demo catalogue and years of orders (repeat buying).
     pub orders: bool,
+    /// Multiplies the purchase rate (1.0: about two orders per customer).
+    pub order_rate: f64,
+    /// Bulk-load this many extra opportunities spread over the customers (benchmarks).
+    pub bulk_opportunities: usize,
 }
 
 /// Create organisation `name` with its teams, staff of every role, catalogue and generated
@@ -79,6 +83,8 @@ pub async fn populate(
         batch,
         password,
         orders,
+        order_rate,
+        bulk_opportunities,
     } = opts;
     let org = store
         .create_org(NewOrg {
@@ -162,6 +168,7 @@ pub async fn populate(
         years: 3,
         interactions_per_customer,
         products,
+        order_rate,
     });
     let (mut done_c, mut done_i) = (0u64, 0u64);
     while let Some(b) = generator.next_batch(batch) {
@@ -172,6 +179,9 @@ pub async fn populate(
     }
     if orders {
         sales(store, ctx, &teams, &sellers, seed, customers).await?;
+    }
+    if bulk_opportunities > 0 {
+        load_opportunities(store, ctx, &sellers, seed, bulk_opportunities).await?;
     }
     store.analyze().await?;
     Ok((ctx, logins))
@@ -417,6 +427,8 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
                     batch: 1000,
                     password: Some(&password),
                     orders: true,
+                    order_rate: 1.0,
+                    bulk_opportunities: 0,
                 },
                 |c, i| {
                     if c % 50_000 == 0 {
@@ -453,4 +465,84 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
         settings.listen, settings.listen
     );
     crate::server::serve(settings, store).await
+}
+
+/// Bulk-load `n` opportunities over the organisation's customers, in the default pipeline:
+/// three in five open (spread over the stages), the rest won or lost over the last two years,
+/// expected to close within the next year.
+async fn load_opportunities(
+    store: &SqlStore,
+    ctx: Ctx,
+    sellers: &[guanxi_core::UserId],
+    seed: u64,
+    n: usize,
+) -> anyhow::Result<()> {
+    use chrono::{Duration, Utc};
+    use guanxi_core::pipeline::{OpportunityStatus, StageKind};
+    use rand::{Rng, SeedableRng};
+    let range: (Option<i64>, Option<i64>) = store.customer_id_range(ctx).await?;
+    let (Some(lo), Some(hi)) = range else {
+        return Ok(());
+    };
+    let pipeline = store
+        .list_pipelines(ctx)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no pipeline"))?;
+    let open: Vec<_> = pipeline
+        .stages
+        .iter()
+        .filter(|s| s.kind == StageKind::Open)
+        .collect();
+    let won = pipeline.stages.iter().find(|s| s.kind == StageKind::Won);
+    let lost = pipeline.stages.iter().find(|s| s.kind == StageKind::Lost);
+    let (Some(won), Some(lost)) = (won, lost) else {
+        return Ok(());
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x0bb0);
+    let now = Utc::now();
+    let today = now.date_naive();
+    let mut done = 0;
+    while done < n {
+        let k = (n - done).min(20_000);
+        let rows = (0..k)
+            .map(|_| {
+                let roll: f64 = rng.gen();
+                let created = now - Duration::days(rng.gen_range(1..730));
+                let (stage, status) = if roll < 0.6 {
+                    (
+                        open[rng.gen_range(0..open.len())].id,
+                        OpportunityStatus::Open,
+                    )
+                } else if roll < 0.8 {
+                    (won.id, OpportunityStatus::Won)
+                } else {
+                    (lost.id, OpportunityStatus::Lost)
+                };
+                let closed = (status != OpportunityStatus::Open)
+                    .then(|| created + Duration::days(rng.gen_range(1..120)));
+                guanxi_store::BulkOpportunity {
+                    customer_id: guanxi_core::CustomerId(rng.gen_range(lo..=hi)),
+                    stage_id: stage,
+                    status,
+                    name: "年度采购".into(),
+                    amount: rng.gen_range(1..2_000) * 10_000,
+                    currency: Currency::CNY,
+                    expected_close: Some(today + Duration::days(rng.gen_range(-30..365))),
+                    owner_id: (!sellers.is_empty())
+                        .then(|| sellers[rng.gen_range(0..sellers.len())]),
+                    created_at: created,
+                    closed_at: closed.map(|c| c.min(now)),
+                    close_reason: match status {
+                        OpportunityStatus::Lost => Some("价格高于竞争对手".into()),
+                        OpportunityStatus::Won => Some("方案领先".into()),
+                        OpportunityStatus::Open => None,
+                    },
+                }
+            })
+            .collect();
+        done += store.bulk_opportunities(ctx, pipeline.id, rows).await? as usize;
+    }
+    Ok(())
 }

@@ -55,6 +55,8 @@ async fn the_web_ui_in_both_languages() {
         batch: 300,
         password: Some(&password),
         orders: true,
+        order_rate: 1.0,
+        bulk_opportunities: 0,
     };
     guanxi::demo::populate(&store, guanxi::demo::DEMO_ORG, opts, |_, _| {})
         .await
