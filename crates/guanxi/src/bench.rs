@@ -57,6 +57,10 @@ pub enum BenchCommand {
         /// JSON API.
         #[arg(long)]
         pages: bool,
+        /// Time the sales views instead (the kanban board and the forecast of the first
+        /// pipeline, over the API and as the board page), then order creation.
+        #[arg(long)]
+        sales: bool,
     },
 }
 
@@ -82,9 +86,10 @@ pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
             seconds,
             pid,
             pages,
+            sales,
         } => {
             let d = Duration::from_secs(seconds);
-            http(&url, token, concurrency, d, pid, pages).await
+            http(&url, token, concurrency, d, pid, (pages, sales)).await
         }
     }
 }
@@ -271,7 +276,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 struct PhaseResult {
-    name: &'static str,
+    name: String,
     latencies: Vec<Duration>,
     errors: u64,
     elapsed: Duration,
@@ -299,7 +304,7 @@ impl PhaseResult {
 
 /// Run `concurrency` workers for `duration`; each call of `op` is one timed request.
 async fn phase<F, Fut>(
-    name: &'static str,
+    name: impl Into<String>,
     concurrency: usize,
     duration: Duration,
     op: F,
@@ -339,7 +344,7 @@ where
         }
     }
     PhaseResult {
-        name,
+        name: name.into(),
         latencies,
         errors,
         elapsed: started.elapsed(),
@@ -352,7 +357,7 @@ async fn http(
     concurrency: usize,
     duration: Duration,
     pid: Option<u32>,
-    pages: bool,
+    (pages, sales): (bool, bool),
 ) -> anyhow::Result<()> {
     let client = Arc::new(Client {
         http: reqwest::Client::builder()
@@ -416,6 +421,67 @@ async fn http(
     if pages {
         return page_phases(client, min_id, span, concurrency, duration, pid).await;
     }
+    if sales {
+        sales_phases(client.clone(), concurrency, duration).await?;
+    } else {
+        api_phases(client.clone(), min_id, span, phones, concurrency, duration).await;
+    }
+    orders_phase(client, min_id, span, concurrency, duration, pid).await
+}
+
+/// The kanban board and the forecast of the first pipeline: the API's JSON and the board page,
+/// with one client (the server's time per request) and with `concurrency`.
+async fn sales_phases(
+    client: Arc<Client>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    let pipes: Value = client
+        .req(reqwest::Method::GET, "/api/v1/pipelines")
+        .send()
+        .await?
+        .json()
+        .await?;
+    let pid = pipes["items"][0]["id"].as_i64().context("no pipeline")?;
+    for (name, path) in [
+        ("GET /pipelines/{id}/board (API)", format!("/api/v1/pipelines/{pid}/board")),
+        ("GET /pipelines/{id}/forecast (API)", format!("/api/v1/pipelines/{pid}/forecast")),
+        ("GET /pipelines/{id} (board page)", format!("/pipelines/{pid}")),
+    ] {
+        for clients in [1, concurrency] {
+            let c = client.clone();
+            let path = Arc::new(path.clone());
+            let mut r = phase(
+                format!("{name}, {clients} client(s)"),
+                clients,
+                duration,
+                move |_| {
+                    let c = c.clone();
+                    let path = path.clone();
+                    async move {
+                        match c.req(reqwest::Method::GET, &path).send().await {
+                            Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                            _ => false,
+                        }
+                    }
+                },
+            )
+            .await;
+            r.print();
+        }
+    }
+    Ok(())
+}
+
+/// The JSON API's read and write phases over customers.
+async fn api_phases(
+    client: Arc<Client>,
+    min_id: i64,
+    span: u64,
+    phones: Arc<Vec<String>>,
+    concurrency: usize,
+    duration: Duration,
+) {
     let c = client.clone();
     let mut r = phase("GET /customers/{id}/360", concurrency, duration, move |i| {
         let c = c.clone();
@@ -497,8 +563,18 @@ async fn http(
     })
     .await;
     r.print();
+}
 
-    // Orders from an external shop: one product, two lines, a unique external id each.
+/// Orders from an external shop: one product, two lines, a unique external id each; then the
+/// server's memory when its pid is given.
+async fn orders_phase(
+    client: Arc<Client>,
+    min_id: i64,
+    span: u64,
+    concurrency: usize,
+    duration: Duration,
+    pid: Option<u32>,
+) -> anyhow::Result<()> {
     let run = chrono::Utc::now().timestamp_millis();
     let product: Value = client
         .req(reqwest::Method::POST, "/api/v1/products")
