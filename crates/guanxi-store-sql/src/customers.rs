@@ -979,6 +979,17 @@ impl Filter {
         f
     }
 
+    /// A filter on the organisation column of `alias` (`o.org_id = $1`).
+    pub(crate) fn new_on(alias: &str, org: OrgId) -> Self {
+        let mut f = Self {
+            conds: Vec::new(),
+            args: Vec::new(),
+        };
+        let p = f.arg(Arg::I(org.get()));
+        f.cond(format!("{alias}.org_id = {p}"));
+        f
+    }
+
     pub(crate) fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
         format!("${}", self.args.len())

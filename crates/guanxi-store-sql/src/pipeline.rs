@@ -323,27 +323,37 @@ impl SqlStore {
         if stages.is_empty() {
             return Err(StoreError::NotFound { entity: "pipeline" });
         }
+        // Counts and amounts of every stage in one pass over the covering index; the
+        // customers are joined only when the reach needs them.
+        let mut f = scoped(ctx);
+        let pp = f.arg(Arg::I(pipeline.get()));
+        f.cond(format!("o.pipeline_id = {pp} AND o.status = 'open'"));
+        let sums = format!(
+            "SELECT o.stage_id AS st, COUNT(*) AS n, CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) AS total \
+             FROM {} WHERE {} GROUP BY o.stage_id",
+            from_for(ctx),
+            f.where_sql()
+        );
+        let mut totals = std::collections::HashMap::new();
+        for r in f
+            .bind_all(sqlx::query(&sums))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+        {
+            totals.insert(i64_of(&r, "st")?, (i64_of(&r, "n")?, i64_of(&r, "total")?));
+        }
         let mut out = Vec::with_capacity(stages.len());
         for stage in stages {
-            let mut f = Filter::new(ctx.org);
-            let pp = f.arg(Arg::I(pipeline.get()));
-            let ps = f.arg(Arg::I(stage.id.get()));
-            f.cond(format!("o.org_id = c.org_id AND o.pipeline_id = {pp} AND o.stage_id = {ps} AND o.status = 'open'"));
-            f.reach(ctx.org, ctx.reach);
-            let sums = format!(
-                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) AS total FROM {OPP_FROM} WHERE {}",
-                f.where_sql()
-            );
-            let row = f
-                .bind_all(sqlx::query(&sums))
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db_err)?;
-            let count = i64_of(&row, "n")?;
-            let amount = i64_of(&row, "total")?;
+            let (count, amount) = totals.get(&stage.id.get()).copied().unwrap_or((0, 0));
             let items = if count == 0 || stage.kind != StageKind::Open {
                 Vec::new()
             } else {
+                let mut f = Filter::new(ctx.org);
+                let pp = f.arg(Arg::I(pipeline.get()));
+                let ps = f.arg(Arg::I(stage.id.get()));
+                f.cond(format!("o.org_id = c.org_id AND o.pipeline_id = {pp} AND o.stage_id = {ps} AND o.status = 'open'"));
+                f.reach(ctx.org, ctx.reach);
                 let sql = format!(
                     "SELECT {OPP_COLS} FROM {OPP_FROM} WHERE {} ORDER BY o.id DESC LIMIT {}",
                     f.where_sql(),
@@ -394,60 +404,25 @@ impl SqlStore {
         ctx: Ctx,
         pipeline: PipelineId,
     ) -> Result<Forecast, StoreError> {
+        use std::collections::BTreeMap;
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        if stages_of(&mut conn, ctx.org, pipeline).await?.is_empty() {
+        let stages = stages_of(&mut conn, ctx.org, pipeline).await?;
+        if stages.is_empty() {
             return Err(StoreError::NotFound { entity: "pipeline" });
         }
-        // Open opportunities within reach, grouped three ways; the weight is the stage's.
-        let mut groups = Vec::with_capacity(3);
-        for key in [
-            "COALESCE(substr(o.expected_close, 1, 7), '')",
-            "COALESCE(CAST(o.owner_id AS TEXT), '')",
-            "COALESCE(CAST(u.team_id AS TEXT), '')",
-        ] {
-            let mut f = Filter::new(ctx.org);
-            let pp = f.arg(Arg::I(pipeline.get()));
-            f.cond(format!(
-                "o.org_id = c.org_id AND o.pipeline_id = {pp} AND o.status = 'open'"
-            ));
-            f.reach(ctx.org, ctx.reach);
-            let sql = format!(
-                "SELECT {key} AS k, COUNT(*) AS n, CAST(SUM(o.amount) AS BIGINT) AS amount, \
-                 CAST(SUM(o.amount * s.probability / 100) AS BIGINT) AS weighted \
-                 FROM {OPP_FROM} JOIN pipeline_stages s ON s.id = o.stage_id \
-                 LEFT JOIN users u ON u.id = o.owner_id \
-                 WHERE {} GROUP BY {key} ORDER BY {key} LIMIT 1000",
-                f.where_sql()
-            );
-            let rows = f
-                .bind_all(sqlx::query(&sql))
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db_err)?;
-            groups.push(
-                rows.iter()
-                    .map(|r| {
-                        Ok(ForecastRow {
-                            key: str_of(r, "k")?,
-                            count: i64_of(r, "n")?,
-                            amount: i64_of(r, "amount")?,
-                            weighted: i64_of(r, "weighted")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, StoreError>>()?,
-            );
-        }
-        // Closed ones: the win rate and the sales cycle.
-        let mut f = Filter::new(ctx.org);
+        let probability: std::collections::HashMap<i64, i64> =
+            stages.iter().map(|s| (s.id.get(), s.probability)).collect();
+        // One pass over the pipeline's opportunities within reach (the covering index when the
+        // reach is the organisation), grouped finely; the rest is summed here.
+        let mut f = scoped(ctx);
         let pp = f.arg(Arg::I(pipeline.get()));
-        f.cond(format!(
-            "o.org_id = c.org_id AND o.pipeline_id = {pp} AND o.status <> 'open'"
-        ));
-        f.reach(ctx.org, ctx.reach);
+        f.cond(format!("o.pipeline_id = {pp}"));
         let sql = format!(
-            "SELECT o.status AS st, COUNT(*) AS n, CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) AS amount, \
+            "SELECT o.status AS st, o.stage_id AS stage, COALESCE(substr(o.expected_close, 1, 7), '') AS month, \
+             o.owner_id AS owner, COUNT(*) AS n, CAST(SUM(o.amount) AS BIGINT) AS amount, \
              CAST(COALESCE(SUM(o.closed_at - o.created_at), 0) AS BIGINT) AS micros \
-             FROM {OPP_FROM} WHERE {} GROUP BY o.status",
+             FROM {} WHERE {} GROUP BY o.status, o.stage_id, COALESCE(substr(o.expected_close, 1, 7), ''), o.owner_id",
+            from_for(ctx),
             f.where_sql()
         );
         let rows = f
@@ -455,28 +430,92 @@ impl SqlStore {
             .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?;
-        let (mut won, mut lost, mut won_amount, mut won_micros) = (0, 0, 0, 0i64);
+        let teams: std::collections::HashMap<i64, Option<i64>> =
+            sqlx::query("SELECT id, team_id FROM users WHERE org_id = $1")
+                .bind(ctx.org.get())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| Ok((i64_of(r, "id")?, opt_i64(r, "team_id")?)))
+                .collect::<Result<_, StoreError>>()?;
+        let (mut by_month, mut by_owner, mut by_team) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        let (mut won, mut lost, mut won_amount, mut won_micros) = (0, 0, 0i64, 0i64);
         for r in &rows {
+            let n = i64_of(r, "n")?;
+            let amount = i64_of(r, "amount")?;
             match str_of(r, "st")?.as_str() {
-                "won" => {
-                    won = i64_of(r, "n")?;
-                    won_amount = i64_of(r, "amount")?;
-                    won_micros = i64_of(r, "micros")?;
+                "open" => {
+                    let p = probability.get(&i64_of(r, "stage")?).copied().unwrap_or(0);
+                    let weighted = amount.saturating_mul(p) / 100;
+                    let owner = opt_i64(r, "owner")?;
+                    let team = owner.and_then(|o| teams.get(&o).copied().flatten());
+                    for (map, key) in [
+                        (&mut by_month, str_of(r, "month")?),
+                        (
+                            &mut by_owner,
+                            owner.map(|o| o.to_string()).unwrap_or_default(),
+                        ),
+                        (
+                            &mut by_team,
+                            team.map(|t| t.to_string()).unwrap_or_default(),
+                        ),
+                    ] {
+                        let e: &mut (i64, i64, i64) = map.entry(key).or_insert((0, 0, 0));
+                        e.0 += n;
+                        e.1 = e.1.saturating_add(amount);
+                        e.2 = e.2.saturating_add(weighted);
+                    }
                 }
-                _ => lost += i64_of(r, "n")?,
+                "won" => {
+                    won += n;
+                    won_amount = won_amount.saturating_add(amount);
+                    won_micros = won_micros.saturating_add(i64_of(r, "micros")?);
+                }
+                _ => lost += n,
             }
         }
-        let mut groups = groups.into_iter();
+        let rows_of = |m: BTreeMap<String, (i64, i64, i64)>| -> Vec<ForecastRow> {
+            m.into_iter()
+                .map(|(key, (count, amount, weighted))| ForecastRow {
+                    key,
+                    count,
+                    amount,
+                    weighted,
+                })
+                .collect()
+        };
         Ok(Forecast {
-            by_month: groups.next().unwrap_or_default(),
-            by_owner: groups.next().unwrap_or_default(),
-            by_team: groups.next().unwrap_or_default(),
+            by_month: rows_of(by_month),
+            by_owner: rows_of(by_owner),
+            by_team: rows_of(by_team),
             won,
             lost,
             won_amount,
             average_cycle_days: (won > 0)
                 .then(|| won_micros as f64 / won as f64 / 86_400_000_000.0),
         })
+    }
+}
+
+/// A filter over `opportunities o` for the request's reach: the organisation's rows alone when
+/// it reaches everything (so that an index on `opportunities` answers by itself), else joined
+/// with their customers (`c`) and narrowed as every customer query is.
+fn scoped(ctx: Ctx) -> Filter {
+    let mut f = Filter::new_on("o", ctx.org);
+    if ctx.reach != guanxi_core::Reach::Org {
+        f.cond("c.org_id = o.org_id".into());
+        f.reach(ctx.org, ctx.reach);
+    }
+    f
+}
+
+fn from_for(ctx: Ctx) -> &'static str {
+    if ctx.reach == guanxi_core::Reach::Org {
+        "opportunities o"
+    } else {
+        OPP_FROM
     }
 }
 

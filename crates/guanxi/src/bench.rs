@@ -444,9 +444,18 @@ async fn sales_phases(
         .await?;
     let pid = pipes["items"][0]["id"].as_i64().context("no pipeline")?;
     for (name, path) in [
-        ("GET /pipelines/{id}/board (API)", format!("/api/v1/pipelines/{pid}/board")),
-        ("GET /pipelines/{id}/forecast (API)", format!("/api/v1/pipelines/{pid}/forecast")),
-        ("GET /pipelines/{id} (board page)", format!("/pipelines/{pid}")),
+        (
+            "GET /pipelines/{id}/board (API)",
+            format!("/api/v1/pipelines/{pid}/board"),
+        ),
+        (
+            "GET /pipelines/{id}/forecast (API)",
+            format!("/api/v1/pipelines/{pid}/forecast"),
+        ),
+        (
+            "GET /pipelines/{id} (board page)",
+            format!("/pipelines/{pid}"),
+        ),
     ] {
         for clients in [1, concurrency] {
             let c = client.clone();
