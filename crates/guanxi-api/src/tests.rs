@@ -407,6 +407,32 @@ impl Store for Fake {
     ) -> StoreResult<u64> {
         Err(not_in_fake())
     }
+    async fn create_quote(&self, _: Ctx, _: NewQuote) -> StoreResult<Quote> {
+        Err(not_in_fake())
+    }
+    async fn get_quote(&self, _: Ctx, _: guanxi_core::QuoteId) -> StoreResult<Quote> {
+        Err(not_in_fake())
+    }
+    async fn customer_quotes(&self, _: Ctx, _: CustomerId) -> StoreResult<Vec<Quote>> {
+        Err(not_in_fake())
+    }
+    async fn set_quote_status(
+        &self,
+        _: Ctx,
+        _: guanxi_core::QuoteId,
+        _: Option<i64>,
+        _: guanxi_core::quote::QuoteStatus,
+    ) -> StoreResult<Quote> {
+        Err(not_in_fake())
+    }
+    async fn order_quote(
+        &self,
+        _: Ctx,
+        _: guanxi_core::QuoteId,
+        _: Option<i64>,
+    ) -> StoreResult<(Quote, Order)> {
+        Err(not_in_fake())
+    }
     async fn create_lead(&self, _: Ctx, _: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
         Err(not_in_fake())
     }

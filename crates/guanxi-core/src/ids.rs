@@ -106,3 +106,7 @@ id_type!(
     /// A lead assignment rule.
     LeadRuleId
 );
+id_type!(
+    /// A quote (报价单).
+    QuoteId
+);

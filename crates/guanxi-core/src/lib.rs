@@ -64,6 +64,7 @@ pub mod money;
 pub mod order;
 pub mod password;
 pub mod pipeline;
+pub mod quote;
 pub mod secret;
 pub mod text;
 

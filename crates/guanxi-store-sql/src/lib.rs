@@ -17,6 +17,7 @@ mod interactions;
 mod leads;
 mod orgs;
 mod pipeline;
+mod quotes;
 mod sales;
 mod search;
 mod store;

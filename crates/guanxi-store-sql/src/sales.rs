@@ -60,7 +60,7 @@ fn order_from(r: &crate::Row) -> Result<Order, StoreError> {
 }
 
 /// One order of the organisation with its lines; `None` when it does not exist.
-async fn load_order(
+pub(crate) async fn load_order(
     conn: &mut AnyConnection,
     ctx: Ctx,
     id: OrderId,
@@ -274,81 +274,7 @@ impl SqlStore {
                 return Err(StoreError::invalid("opportunity_id", Reason::NotFound));
             }
         }
-        if new.lines.is_empty() || new.lines.len() > LINES_MAX {
-            return Err(StoreError::invalid(
-                "lines",
-                if new.lines.is_empty() {
-                    Reason::Required
-                } else {
-                    Reason::TooMany { max: LINES_MAX }
-                },
-            ));
-        }
-        // Price every line: the product's name and price unless given; checked arithmetic.
-        let mut errors = Errors::new();
-        let mut priced = Vec::with_capacity(new.lines.len());
-        let mut total: i64 = 0;
-        for (i, line) in new.lines.iter().enumerate() {
-            let at = |f: &str| format!("lines[{i}].{f}");
-            let product = match line.product_id {
-                Some(pid) => {
-                    let row = sqlx::query(&format!(
-                        "SELECT {PRODUCT_COLS} FROM products WHERE org_id = $1 AND id = $2"
-                    ))
-                    .bind(ctx.org.get())
-                    .bind(pid.get())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                    match row {
-                        None => {
-                            errors.push(at("product_id"), Reason::NotFound);
-                            continue;
-                        }
-                        Some(r) => Some(product_from(&r)?),
-                    }
-                }
-                None => None,
-            };
-            if let Some(p) = &product {
-                if p.currency != new.currency {
-                    errors.push(
-                        at("product_id"),
-                        Reason::CurrencyMismatch {
-                            expected: new.currency.as_str().to_owned(),
-                        },
-                    );
-                    continue;
-                }
-            }
-            let description = match (&line.description, &product) {
-                (Some(d), _) => d.clone(),
-                (None, Some(p)) => p.name.clone(),
-                (None, None) => {
-                    errors.push(at("description"), Reason::Required);
-                    continue;
-                }
-            };
-            let price = match (line.unit_price, &product) {
-                (Some(p), _) => p,
-                (None, Some(p)) => p.unit_price,
-                (None, None) => {
-                    errors.push(at("unit_price"), Reason::Required);
-                    continue;
-                }
-            };
-            match line_total(line.quantity, price, line.discount) {
-                Ok(t) => match total.checked_add(t) {
-                    Some(sum) => {
-                        total = sum;
-                        priced.push((line, description, price, t));
-                    }
-                    None => errors.push("total", Reason::MoneyOverflow),
-                },
-                Err((field, reason)) => errors.push(at(field), reason),
-            }
-        }
-        errors.finish().map_err(StoreError::Invalid)?;
+        let (priced, total) = price_lines(&mut tx, ctx.org, new.currency, &new.lines).await?;
         if new.expected_total.is_some_and(|t| t != total) {
             return Err(StoreError::invalid(
                 "total",
@@ -391,7 +317,16 @@ impl SqlStore {
                 return Err(err);
             }
         };
-        for (pos, (line, description, price, line_sum)) in priced.iter().enumerate() {
+        for (
+            pos,
+            PricedLine {
+                line,
+                description,
+                price,
+                line_sum,
+            },
+        ) in priced.iter().enumerate()
+        {
             sqlx::query(
                 "INSERT INTO order_lines (org_id, order_id, position, product_id, description, quantity, \
                  unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -518,4 +453,104 @@ impl SqlStore {
         tx.commit().await.map_err(db_err)?;
         Ok(order)
     }
+}
+
+/// A line of an order or quote with its price settled.
+pub(crate) struct PricedLine<'a> {
+    pub line: &'a guanxi_store::NewOrderLine,
+    pub description: String,
+    pub price: i64,
+    pub line_sum: i64,
+}
+
+/// Price every line: the product's name and price unless given (a product of the organisation,
+/// in the same currency); checked arithmetic. Returns the lines and their total, or every bad
+/// line named.
+pub(crate) async fn price_lines<'a>(
+    conn: &mut AnyConnection,
+    org: guanxi_core::OrgId,
+    currency: Currency,
+    lines: &'a [guanxi_store::NewOrderLine],
+) -> Result<(Vec<PricedLine<'a>>, i64), StoreError> {
+    if lines.is_empty() || lines.len() > LINES_MAX {
+        return Err(StoreError::invalid(
+            "lines",
+            if lines.is_empty() {
+                Reason::Required
+            } else {
+                Reason::TooMany { max: LINES_MAX }
+            },
+        ));
+    }
+    // Price every line: the product's name and price unless given; checked arithmetic.
+    let mut errors = Errors::new();
+    let mut priced = Vec::with_capacity(lines.len());
+    let mut total: i64 = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let at = |f: &str| format!("lines[{i}].{f}");
+        let product = match line.product_id {
+            Some(pid) => {
+                let row = sqlx::query(&format!(
+                    "SELECT {PRODUCT_COLS} FROM products WHERE org_id = $1 AND id = $2"
+                ))
+                .bind(org.get())
+                .bind(pid.get())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_err)?;
+                match row {
+                    None => {
+                        errors.push(at("product_id"), Reason::NotFound);
+                        continue;
+                    }
+                    Some(r) => Some(product_from(&r)?),
+                }
+            }
+            None => None,
+        };
+        if let Some(p) = &product {
+            if p.currency != currency {
+                errors.push(
+                    at("product_id"),
+                    Reason::CurrencyMismatch {
+                        expected: currency.as_str().to_owned(),
+                    },
+                );
+                continue;
+            }
+        }
+        let description = match (&line.description, &product) {
+            (Some(d), _) => d.clone(),
+            (None, Some(p)) => p.name.clone(),
+            (None, None) => {
+                errors.push(at("description"), Reason::Required);
+                continue;
+            }
+        };
+        let price = match (line.unit_price, &product) {
+            (Some(p), _) => p,
+            (None, Some(p)) => p.unit_price,
+            (None, None) => {
+                errors.push(at("unit_price"), Reason::Required);
+                continue;
+            }
+        };
+        match line_total(line.quantity, price, line.discount) {
+            Ok(t) => match total.checked_add(t) {
+                Some(sum) => {
+                    total = sum;
+                    priced.push(PricedLine {
+                        line,
+                        description,
+                        price,
+                        line_sum: t,
+                    });
+                }
+                None => errors.push("total", Reason::MoneyOverflow),
+            },
+            Err((field, reason)) => errors.push(at(field), reason),
+        }
+    }
+    errors.finish().map_err(StoreError::Invalid)?;
+    Ok((priced, total))
 }

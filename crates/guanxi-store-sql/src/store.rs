@@ -183,6 +183,33 @@ impl Store for SqlStore {
     ) -> StoreResult<u64> {
         self.bulk_opportunities_impl(ctx, pipeline, rows).await
     }
+    async fn create_quote(&self, ctx: Ctx, new: NewQuote) -> StoreResult<Quote> {
+        self.create_quote_impl(ctx, new).await
+    }
+    async fn get_quote(&self, ctx: Ctx, id: guanxi_core::QuoteId) -> StoreResult<Quote> {
+        self.get_quote_impl(ctx, id).await
+    }
+    async fn customer_quotes(&self, ctx: Ctx, customer: CustomerId) -> StoreResult<Vec<Quote>> {
+        self.customer_quotes_impl(ctx, customer).await
+    }
+    async fn set_quote_status(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::QuoteId,
+        expected_version: Option<i64>,
+        to: guanxi_core::quote::QuoteStatus,
+    ) -> StoreResult<Quote> {
+        self.set_quote_status_impl(ctx, id, expected_version, to)
+            .await
+    }
+    async fn order_quote(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::QuoteId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<(Quote, Order)> {
+        self.order_quote_impl(ctx, id, expected_version).await
+    }
     async fn create_lead(&self, ctx: Ctx, new: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
         self.create_lead_impl(ctx, new).await
     }

@@ -62,6 +62,7 @@ stories!(
     forecast_weighs_the_pipeline,
     leads_are_assigned_matched_and_converted,
     lead_mistakes_are_refused_whole,
+    quotes_are_priced_taxed_and_ordered_once,
 );
 
 #[tokio::test]
@@ -2589,4 +2590,143 @@ async fn lead_mistakes_are_refused_whole(s: S) {
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(c.lead.status, LeadStatus::Converted);
+}
+
+async fn quotes_are_priced_taxed_and_ordered_once(s: S) {
+    use guanxi_core::quote::QuoteStatus;
+    let a = org(&s, "报价").await;
+    let b = org(&s, "别家报价").await;
+    let tea = s
+        .create_product(
+            a,
+            NewProduct {
+                sku: "TEA".into(),
+                name: "龙井茶".into(),
+                unit_price: 12_800,
+                currency: Currency::CNY,
+            },
+        )
+        .await
+        .expect("product");
+    let foreign = s
+        .create_product(
+            b,
+            NewProduct {
+                sku: "X".into(),
+                name: "别家商品".into(),
+                unit_price: 100,
+                currency: Currency::CNY,
+            },
+        )
+        .await
+        .expect("product");
+    let c = s
+        .create_customer(a, person("采购部", vec![]))
+        .await
+        .expect("customer");
+    let n0 = events(&s, a).await.len();
+    let quote = |lines: Vec<NewOrderLine>, rate| NewQuote {
+        customer_id: c.id,
+        opportunity_id: None,
+        currency: Currency::CNY,
+        lines,
+        tax_rate_bp: rate,
+        valid_until: None,
+        note: None,
+    };
+    // A line for another organisation's product: refused, nothing written.
+    match s
+        .create_quote(a, quote(vec![line(Some(foreign.id), 1, None, 0)], 1300))
+        .await
+    {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.fields()[0].field, "lines[0].product_id"),
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    assert_eq!(events(&s, a).await.len(), n0);
+    // 2 × ¥128 − ¥10 + ¥5 = ¥251; 13 % VAT = ¥32.63; ¥283.63 in all.
+    let q = s
+        .create_quote(
+            a,
+            quote(
+                vec![
+                    line(Some(tea.id), 2, None, 1_000),
+                    NewOrderLine {
+                        description: Some("礼盒".into()),
+                        ..line(None, 1, Some(500), 0)
+                    },
+                ],
+                1300,
+            ),
+        )
+        .await
+        .expect("quote");
+    assert_eq!(
+        (q.subtotal, q.tax, q.total, q.status),
+        (25_100, 3_263, 28_363, QuoteStatus::Draft)
+    );
+    assert_eq!(q.lines[0].description, "龙井茶");
+    let sent = s
+        .set_quote_status(a, q.id, Some(q.version), QuoteStatus::Sent)
+        .await
+        .expect("send");
+    assert!(matches!(
+        s.set_quote_status(a, q.id, Some(q.version), QuoteStatus::Accepted)
+            .await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    let accepted = s
+        .set_quote_status(a, q.id, Some(sent.version), QuoteStatus::Accepted)
+        .await
+        .expect("accept");
+    let (ordered, order) = s
+        .order_quote(a, q.id, Some(accepted.version))
+        .await
+        .expect("order");
+    assert_eq!(ordered.status, QuoteStatus::Ordered);
+    assert_eq!(ordered.order_id, Some(order.id));
+    assert_eq!(order.total, 28_363, "the order is the quote, tax included");
+    assert_eq!(order.lines.len(), 3);
+    assert_eq!(order.lines[2].line_total, 3_263);
+    // Once only; an ordered quote does not go back.
+    assert!(matches!(
+        s.order_quote(a, q.id, None).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        s.set_quote_status(a, q.id, None, QuoteStatus::Rejected)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    // A rejected quote cannot become an order; other organisations do not see it.
+    let r = s
+        .create_quote(a, quote(vec![line(Some(tea.id), 1, None, 0)], 0))
+        .await
+        .expect("quote");
+    assert_eq!((r.tax, r.total), (0, 12_800));
+    s.set_quote_status(a, r.id, None, QuoteStatus::Rejected)
+        .await
+        .expect("reject");
+    assert!(matches!(
+        s.order_quote(a, r.id, None).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.get_quote(b, q.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(s.customer_quotes(a, c.id).await.expect("quotes").len(), 2);
+    let kinds: Vec<String> = events(&s, a)
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    for want in [
+        "quote.created",
+        "quote.sent",
+        "quote.accepted",
+        "quote.ordered",
+        "order.created",
+    ] {
+        assert!(kinds.iter().any(|k| k == want), "{want}");
+    }
 }

@@ -130,6 +130,27 @@ pub trait Store: Send + Sync + 'static {
         to: guanxi_core::order::OrderStatus,
     ) -> StoreResult<Order>;
 
+    // Quotes.
+    async fn create_quote(&self, ctx: Ctx, new: NewQuote) -> StoreResult<Quote>;
+    async fn get_quote(&self, ctx: Ctx, id: guanxi_core::QuoteId) -> StoreResult<Quote>;
+    /// A customer's quotes, newest first.
+    async fn customer_quotes(&self, ctx: Ctx, customer: CustomerId) -> StoreResult<Vec<Quote>>;
+    /// Send, accept, reject or reopen a quote (see `QuoteStatus::may_become`).
+    async fn set_quote_status(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::QuoteId,
+        expected_version: Option<i64>,
+        to: guanxi_core::quote::QuoteStatus,
+    ) -> StoreResult<Quote>;
+    /// Turn a quote into an order (its lines, and a tax line when taxed) once.
+    async fn order_quote(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::QuoteId,
+        expected_version: Option<i64>,
+    ) -> StoreResult<(Quote, Order)>;
+
     // Pipelines and opportunities.
     async fn create_pipeline(&self, ctx: Ctx, new: NewPipeline) -> StoreResult<Pipeline>;
     async fn list_pipelines(&self, ctx: Ctx) -> StoreResult<Vec<Pipeline>>;

@@ -272,3 +272,46 @@ pub struct BulkOpportunity {
     pub closed_at: Option<DateTime<Utc>>,
     pub close_reason: Option<String>,
 }
+
+// ---------------------------------------------------------------- quotes
+
+use guanxi_core::quote::QuoteStatus;
+use guanxi_core::QuoteId;
+
+#[derive(Clone, Debug)]
+pub struct NewQuote {
+    pub customer_id: CustomerId,
+    /// The deal it prices (an opportunity of the same customer).
+    pub opportunity_id: Option<OpportunityId>,
+    pub currency: Currency,
+    /// Lines priced like an order's: a product of the catalogue or a description with a price,
+    /// less a discount.
+    pub lines: Vec<NewOrderLine>,
+    /// Basis points (13 % VAT = 1300).
+    pub tax_rate_bp: i64,
+    pub valid_until: Option<chrono::NaiveDate>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quote {
+    pub id: QuoteId,
+    pub customer_id: CustomerId,
+    pub opportunity_id: Option<OpportunityId>,
+    pub status: QuoteStatus,
+    pub currency: Currency,
+    /// The lines after their discounts, minor units.
+    pub subtotal: i64,
+    pub tax_rate_bp: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub valid_until: Option<chrono::NaiveDate>,
+    pub note: Option<String>,
+    /// The order it became.
+    pub order_id: Option<OrderId>,
+    pub owner_id: Option<UserId>,
+    pub lines: Vec<OrderLine>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -155,6 +155,11 @@ messages! {
     LeadConverted => "线索已转为客户。", "The lead is now a customer.";
     FromLead => "来源线索", "From lead";
     Reminders => "提醒", "Reminders";
+    Remind => "提醒", "Reminder";
+    NoReminder => "不提醒", "None";
+    Before15 => "提前 15 分钟", "15 minutes before";
+    Before60 => "提前 1 小时", "1 hour before";
+    BeforeDay => "提前 1 天", "1 day before";
     Forecast => "销售预测", "Forecast";
     Month => "预计成交月份", "Expected close";
     NoDate => "未定", "Not set";

@@ -18,6 +18,8 @@ pub struct Shell<'a> {
     pub can_see_leads: bool,
     /// May plan activities (has "my day").
     pub can_plan: bool,
+    /// Reminders due now: (when, subject).
+    pub reminders: Vec<(String, String)>,
 }
 
 fn head(lang: Lang, title: &str, csrf: Option<&str>) -> Markup {
@@ -74,6 +76,14 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                         form hx-post="/logout" method="post" action="/logout" {
                             (crate::layout::csrf_input(shell.csrf))
                             button.plain #sign-out type="submit" { (Msg::SignOut.t(l)) }
+                        }
+                    }
+                }
+                @if !shell.reminders.is_empty() {
+                    aside.reminders #reminders role="status" aria-label=(Msg::Reminders.t(l)) {
+                        strong { (Msg::Reminders.t(l)) ": " }
+                        @for (when, subject) in &shell.reminders {
+                            a href="/my-day" { (when) " " (subject) }
                         }
                     }
                 }

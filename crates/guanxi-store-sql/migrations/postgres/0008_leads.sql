@@ -78,6 +78,42 @@ CREATE INDEX activities_lead ON activities (lead_id) WHERE lead_id IS NOT NULL;
 ALTER TABLE orders ADD COLUMN opportunity_id BIGINT REFERENCES opportunities(id);
 CREATE INDEX orders_opportunity ON orders (opportunity_id) WHERE opportunity_id IS NOT NULL;
 
+-- Quotes (报价单): priced lines with discounts and a tax rate (basis points); one becomes an order.
+CREATE TABLE quotes (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id          BIGINT NOT NULL REFERENCES organisations(id),
+    customer_id     BIGINT NOT NULL REFERENCES customers(id),
+    opportunity_id  BIGINT REFERENCES opportunities(id),
+    status          TEXT    NOT NULL,
+    currency        TEXT    NOT NULL,
+    subtotal        BIGINT NOT NULL,
+    tax_rate_bp     BIGINT NOT NULL,
+    tax             BIGINT NOT NULL,
+    total           BIGINT NOT NULL,
+    valid_until     TEXT,
+    note            TEXT,
+    order_id        BIGINT REFERENCES orders(id),
+    owner_id        BIGINT REFERENCES users(id),
+    version         BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX quotes_customer ON quotes (customer_id, id);
+
+CREATE TABLE quote_lines (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id       BIGINT NOT NULL,
+    quote_id     BIGINT NOT NULL REFERENCES quotes(id),
+    position     BIGINT NOT NULL,
+    product_id   BIGINT REFERENCES products(id),
+    description  TEXT    NOT NULL,
+    quantity     BIGINT NOT NULL,
+    unit_price   BIGINT NOT NULL,
+    discount     BIGINT NOT NULL,
+    line_total   BIGINT NOT NULL
+);
+CREATE INDEX quote_lines_quote ON quote_lines (quote_id, position);
+
 -- The board and the forecast read every opportunity of a pipeline: one covering index lets them
 -- do it without touching the table (500,000 opportunities in well under 100 ms).
 CREATE INDEX opportunities_pipeline_cover ON opportunities

@@ -78,6 +78,42 @@ CREATE INDEX activities_lead ON activities (lead_id) WHERE lead_id IS NOT NULL;
 ALTER TABLE orders ADD COLUMN opportunity_id INTEGER REFERENCES opportunities(id);
 CREATE INDEX orders_opportunity ON orders (opportunity_id) WHERE opportunity_id IS NOT NULL;
 
+-- Quotes (报价单): priced lines with discounts and a tax rate (basis points); one becomes an order.
+CREATE TABLE quotes (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id          INTEGER NOT NULL REFERENCES organisations(id),
+    customer_id     INTEGER NOT NULL REFERENCES customers(id),
+    opportunity_id  INTEGER REFERENCES opportunities(id),
+    status          TEXT    NOT NULL,
+    currency        TEXT    NOT NULL,
+    subtotal        INTEGER NOT NULL,
+    tax_rate_bp     INTEGER NOT NULL,
+    tax             INTEGER NOT NULL,
+    total           INTEGER NOT NULL,
+    valid_until     TEXT,
+    note            TEXT,
+    order_id        INTEGER REFERENCES orders(id),
+    owner_id        INTEGER REFERENCES users(id),
+    version         INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX quotes_customer ON quotes (customer_id, id);
+
+CREATE TABLE quote_lines (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id       INTEGER NOT NULL,
+    quote_id     INTEGER NOT NULL REFERENCES quotes(id),
+    position     INTEGER NOT NULL,
+    product_id   INTEGER REFERENCES products(id),
+    description  TEXT    NOT NULL,
+    quantity     INTEGER NOT NULL,
+    unit_price   INTEGER NOT NULL,
+    discount     INTEGER NOT NULL,
+    line_total   INTEGER NOT NULL
+);
+CREATE INDEX quote_lines_quote ON quote_lines (quote_id, position);
+
 -- The board and the forecast read every opportunity of a pipeline: one covering index lets them
 -- do it without touching the table (500,000 opportunities in well under 100 ms).
 CREATE INDEX opportunities_pipeline_cover ON opportunities

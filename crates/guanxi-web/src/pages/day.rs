@@ -119,6 +119,14 @@ async fn render(s: &ApiState, v: &Viewer, notice: Option<Markup>) -> Response {
                         }
                         div.field { label for="plan-subject" { (Msg::Subject.t(l)) } input #plan-subject name="subject" type="text" required; }
                         div.field { label for="plan-due" { (Msg::Due.t(l)) } input #plan-due name="due" type="datetime-local" required; }
+                        div.field { label for="plan-remind" { (Msg::Remind.t(l)) }
+                            select #plan-remind name="remind" {
+                                option value="" { (Msg::NoReminder.t(l)) }
+                                option value="15" { (Msg::Before15.t(l)) }
+                                option value="60" { (Msg::Before60.t(l)) }
+                                option value="1440" { (Msg::BeforeDay.t(l)) }
+                            }
+                        }
                         div.field { label for="plan-customer" { (Msg::Customers.t(l)) " #" } input #plan-customer name="customer_id" type="number" min="1"; }
                         p { button #plan-save type="submit" { (Msg::Plan.t(l)) } }
                     }
@@ -145,6 +153,8 @@ pub struct PlanForm {
     customer_id: Option<String>,
     /// Planned from a lead's page: about that lead, and back there.
     lead_id: Option<i64>,
+    /// Minutes before the due time to remind.
+    remind: Option<String>,
 }
 
 /// Plan an activity for oneself from the page.
@@ -160,13 +170,21 @@ pub async fn plan(
         .as_deref()
         .and_then(|d| NaiveDateTime::parse_from_str(d.trim(), "%Y-%m-%dT%H:%M").ok())
         .and_then(|t| zone.from_local_datetime(&t).earliest())
-        .map(|t| t.with_timezone(&Utc).to_rfc3339());
+        .map(|t| t.with_timezone(&Utc));
+    let remind_at = f
+        .remind
+        .as_deref()
+        .and_then(|m| m.trim().parse::<i64>().ok())
+        .filter(|m| (1..=7 * 1440).contains(m))
+        .and_then(|m| due.map(|d| (d - Duration::minutes(m)).to_rfc3339()));
+    let due = due.map(|t| t.to_rfc3339());
     let dto = CreateActivity {
         kind: f.kind,
         subject: f.subject,
         due_at: due,
         customer_id: f.customer_id.and_then(|c| c.trim().parse().ok()),
         lead_id: f.lead_id,
+        remind_at,
         ..Default::default()
     };
     let result = match dto.parse() {

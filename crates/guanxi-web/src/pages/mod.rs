@@ -27,6 +27,8 @@ pub struct Viewer {
     pub csrf: Option<String>,
     /// The browser session, when the page was asked for with the cookie.
     pub session: Option<i64>,
+    /// The viewer's activities whose reminder time has come (shown on every page).
+    pub reminders: Vec<guanxi_store::Activity>,
 }
 
 impl Viewer {
@@ -47,6 +49,11 @@ impl Viewer {
                 guanxi_core::Action::WriteActivities,
             )
             .is_some(),
+            reminders: self
+                .reminders
+                .iter()
+                .map(|a| (self.when(a.due_at), a.subject.clone()))
+                .collect(),
         }
     }
 }
@@ -83,6 +90,7 @@ impl FromRequestParts<ApiState> for Viewer {
             Via::Session { csrf_token, id, .. } => (Some(csrf_token.clone()), Some(*id)),
             Via::Token { .. } => (None, None),
         };
+        let reminders = due_reminders(s, ctx, &caller.user).await;
         Ok(Viewer {
             lang: ui_lang(&caller.user, &parts.headers, &org),
             ctx,
@@ -90,8 +98,34 @@ impl FromRequestParts<ApiState> for Viewer {
             org,
             csrf,
             session,
+            reminders,
         })
     }
+}
+
+/// Open activities of `user` whose reminder time has passed and that are due from twelve hours
+/// ago on (older ones are simply overdue, shown on "my day"). Best effort: a failure shows none.
+async fn due_reminders(s: &ApiState, ctx: Ctx, user: &User) -> Vec<guanxi_store::Activity> {
+    if guanxi_core::access::grant(user.role, guanxi_core::Action::WriteActivities).is_none() {
+        return Vec::new();
+    }
+    let now = chrono::Utc::now();
+    let q = guanxi_store::ActivityQuery {
+        assignee: user.id,
+        due_before: Some(now + chrono::Duration::days(2)),
+        include_done: false,
+        limit: 200,
+    };
+    s.store
+        .list_activities(ctx, q)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| {
+            a.remind_at.is_some_and(|r| r <= now) && a.due_at > now - chrono::Duration::hours(12)
+        })
+        .take(5)
+        .collect()
 }
 
 impl Viewer {

@@ -253,6 +253,22 @@ try {
     await page.locator("#today li, #upcoming li", { hasText: subject }).locator("button").click();
     await page.waitForURL(/\/my-day$/);
     assert.equal(await page.locator("#today li, #upcoming li", { hasText: subject }).count(), 0, "done: off the list");
+    // A call in ten minutes (Shanghai time, the organisation's zone) with a reminder fifteen
+    // minutes before: the reminder shows on every page at once.
+    const soon = new Date(Date.now() + 10 * 60 * 1000 + 8 * 3600 * 1000);
+    const soonLocal = `${soon.getUTCFullYear()}-${pad(soon.getUTCMonth() + 1)}-${pad(soon.getUTCDate())}T${pad(soon.getUTCHours())}:${pad(soon.getUTCMinutes())}`;
+    const urgent = (zh ? "马上回电 " : "Call back now ") + suffix;
+    await page.fill("#plan-subject", urgent);
+    await page.fill("#plan-due", soonLocal);
+    await page.selectOption("#plan-remind", "15");
+    await page.click("#plan-save");
+    await page.waitForURL(/\/my-day$/);
+    await page.goto(`${BASE}/customers`);
+    assert.match(await page.locator("#reminders").innerText(), new RegExp(urgent));
+    await page.goto(`${BASE}/my-day`);
+    await page.locator("#today li, #upcoming li, #overdue li", { hasText: urgent }).locator("button").click();
+    await page.waitForURL(/\/my-day$/);
+    assert.equal(await page.locator("#reminders").count(), 0, "done: no more reminder");
   });
   await step("administration: a team, a user, a custom field, an API token", async () => {
     const team = (zh ? "华北销售组" : "North sales ") + suffix;
