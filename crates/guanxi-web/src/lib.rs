@@ -93,6 +93,12 @@ pub fn router(state: ApiState) -> Router {
             post(pages::customers::create_order),
         )
         .route(
+            "/customers/{id}/quotes",
+            post(pages::customers::create_quote),
+        )
+        .route("/quotes/{id}/status", post(pages::customers::quote_status))
+        .route("/quotes/{id}/order", post(pages::customers::order_quote))
+        .route(
             "/admin/users",
             get(pages::admin::users).post(pages::admin::create_user),
         )
@@ -158,7 +164,8 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             A::DeleteCustomers
         }
         ("GET", "/lookup") => A::LookupCustomers,
-        ("POST", "/customers/{id}/orders") => A::WriteOrders,
+        ("POST", "/customers/{id}/orders" | "/customers/{id}/quotes")
+        | ("POST", "/quotes/{id}/status" | "/quotes/{id}/order") => A::WriteOrders,
         ("GET", "/pipelines" | "/pipelines/{id}") => A::ReadCustomers,
         ("GET" | "POST", "/my-day") | ("POST", "/activities/{id}/done") => A::WriteActivities,
         ("POST", "/my-day/feed") => A::OwnAccount,

@@ -226,29 +226,7 @@ impl CreateOrder {
             .note
             .as_deref()
             .and_then(|v| e.take(at(text::body(v, 2000), "note")));
-        let mut lines = Vec::new();
-        match self.lines {
-            None => e.push("lines", Reason::Required),
-            Some(ls) => {
-                for (i, l) in ls.into_iter().enumerate() {
-                    let p = |f: &str| format!("lines[{i}].{f}");
-                    let description = l
-                        .description
-                        .as_deref()
-                        .and_then(|v| e.take(at(text::line(v, LINE_MAX), &p("description"))));
-                    let unit_price = money(&mut e, &p("unit_price"), l.unit_price.as_deref(), cur);
-                    let discount =
-                        money(&mut e, &p("discount"), l.discount.as_deref(), cur).unwrap_or(0);
-                    lines.push(NewOrderLine {
-                        product_id: l.product_id.map(ProductId),
-                        description,
-                        quantity: l.quantity.unwrap_or(1),
-                        unit_price,
-                        discount,
-                    });
-                }
-            }
-        }
+        let lines = parse_lines(&mut e, self.lines, cur);
         let expected_total = money(&mut e, "total", self.total.as_deref(), cur);
         e.finish()?;
         Ok(NewOrder {
@@ -807,6 +785,237 @@ impl From<Forecast> for ForecastView {
             lost: f.lost,
             won_amount_minor: f.won_amount,
             average_cycle_days: f.average_cycle_days,
+        }
+    }
+}
+
+/// Order or quote lines: each a product or a description with a price, a quantity and a
+/// discount; every bad field named with its line.
+pub(crate) fn parse_lines(
+    e: &mut Errors,
+    given: Option<Vec<CreateOrderLine>>,
+    cur: Currency,
+) -> Vec<NewOrderLine> {
+    let mut lines = Vec::new();
+    match given {
+        None => e.push("lines", Reason::Required),
+        Some(ls) => {
+            for (i, l) in ls.into_iter().enumerate() {
+                let p = |f: &str| format!("lines[{i}].{f}");
+                let description = l
+                    .description
+                    .as_deref()
+                    .and_then(|v| e.take(at(text::line(v, LINE_MAX), &p("description"))));
+                let unit_price = money(e, &p("unit_price"), l.unit_price.as_deref(), cur);
+                let discount = money(e, &p("discount"), l.discount.as_deref(), cur).unwrap_or(0);
+                lines.push(NewOrderLine {
+                    product_id: l.product_id.map(ProductId),
+                    description,
+                    quantity: l.quantity.unwrap_or(1),
+                    unit_price,
+                    discount,
+                });
+            }
+        }
+    }
+    lines
+}
+
+// ---------------------------------------------------------------- quotes
+
+use guanxi_core::quote::{QuoteStatus, TAX_RATE_MAX_BP};
+use guanxi_store::{NewQuote, Quote};
+
+/// A tax rate in percent as people write it (`13`, `6.5`, `0`) → basis points.
+pub fn parse_tax_percent(s: &str) -> Result<i64, DomainError> {
+    let bad = || {
+        DomainError::field(
+            "",
+            Reason::OutOfRange {
+                min: 0,
+                max: TAX_RATE_MAX_BP / 100,
+            },
+        )
+    };
+    let t = s.trim().trim_end_matches('%').trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if whole.is_empty() || whole.len() > 3 || frac.len() > 2 {
+        return Err(bad());
+    }
+    if !whole
+        .bytes()
+        .chain(frac.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let w: i64 = whole.parse().map_err(|_| bad())?;
+    let f: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
+    let bp = w * 100 + f;
+    if bp > TAX_RATE_MAX_BP {
+        return Err(bad());
+    }
+    Ok(bp)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateQuote {
+    pub customer_id: Option<i64>,
+    /// The opportunity (of the same customer) the quote prices.
+    pub opportunity_id: Option<i64>,
+    pub currency: Option<String>,
+    pub lines: Option<Vec<CreateOrderLine>>,
+    /// Percent, up to two decimals (`"13"` for 13 % VAT); default 0.
+    #[schema(value_type = Option<String>, example = "13")]
+    pub tax_rate: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub valid_until: Option<String>,
+    pub note: Option<String>,
+}
+
+impl CreateQuote {
+    pub fn parse(self) -> Result<NewQuote, DomainError> {
+        let mut e = Errors::new();
+        let customer = required(&mut e, "customer_id", self.customer_id).map(CustomerId);
+        let cur = currency(&mut e, self.currency.as_deref());
+        let lines = parse_lines(&mut e, self.lines, cur);
+        let tax_rate_bp = match self.tax_rate.as_deref() {
+            None => 0,
+            Some(t) => e.take(at(parse_tax_percent(t), "tax_rate")).unwrap_or(0),
+        };
+        let valid_until = self
+            .valid_until
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| e.take(at(super::parse_date(v), "valid_until")));
+        let note = self
+            .note
+            .as_deref()
+            .and_then(|v| e.take(at(text::body(v, 2000), "note")));
+        e.finish()?;
+        Ok(NewQuote {
+            customer_id: customer.unwrap_or(CustomerId(0)),
+            opportunity_id: self.opportunity_id.map(guanxi_core::OpportunityId),
+            currency: cur,
+            lines,
+            tax_rate_bp,
+            valid_until,
+            note,
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeQuoteStatus {
+    /// `sent`, `accepted`, `rejected`, or `draft` (to reopen a rejected one).
+    #[schema(value_type = String, example = "accepted")]
+    pub status: Option<String>,
+}
+
+impl ChangeQuoteStatus {
+    pub fn parse(self) -> Result<QuoteStatus, DomainError> {
+        let mut e = Errors::new();
+        let st = required(&mut e, "status", self.status.as_deref())
+            .and_then(|v| e.take(at(QuoteStatus::parse(v), "status")));
+        e.finish()?;
+        Ok(st.unwrap_or(QuoteStatus::Draft))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteView {
+    pub id: i64,
+    pub customer_id: i64,
+    pub opportunity_id: Option<i64>,
+    /// `draft`, `sent`, `accepted`, `rejected` or `ordered`.
+    pub status: String,
+    pub currency: String,
+    #[schema(example = "251.00")]
+    pub subtotal: String,
+    /// Percent, as sent.
+    #[schema(example = "13.00")]
+    pub tax_rate: String,
+    #[schema(example = "32.63")]
+    pub tax: String,
+    #[schema(example = "283.63")]
+    pub total: String,
+    pub total_minor: i64,
+    pub valid_until: Option<chrono::NaiveDate>,
+    pub note: Option<String>,
+    pub order_id: Option<i64>,
+    pub lines: Vec<OrderLineView>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Quote> for QuoteView {
+    fn from(q: Quote) -> Self {
+        let m = |minor: i64| Money::new(minor, q.currency).decimal();
+        Self {
+            id: q.id.get(),
+            customer_id: q.customer_id.get(),
+            opportunity_id: q.opportunity_id.map(|o| o.get()),
+            status: q.status.as_str().to_owned(),
+            currency: q.currency.as_str().to_owned(),
+            subtotal: m(q.subtotal),
+            tax_rate: format!("{}.{:02}", q.tax_rate_bp / 100, q.tax_rate_bp % 100),
+            tax: m(q.tax),
+            total: m(q.total),
+            total_minor: q.total,
+            valid_until: q.valid_until,
+            note: q.note.clone(),
+            order_id: q.order_id.map(|o| o.get()),
+            lines: q
+                .lines
+                .iter()
+                .map(|l| OrderLineView {
+                    position: l.position,
+                    product_id: l.product_id.map(ProductId::get),
+                    description: l.description.clone(),
+                    quantity: l.quantity,
+                    unit_price: m(l.unit_price),
+                    discount: m(l.discount),
+                    line_total: m(l.line_total),
+                    line_total_minor: l.line_total,
+                })
+                .collect(),
+            version: q.version,
+            created_at: q.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteList {
+    pub items: Vec<QuoteView>,
+}
+
+/// A quote turned into an order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteOrdered {
+    pub quote: QuoteView,
+    pub order: OrderView,
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::*;
+
+    #[test]
+    fn tax_percent() {
+        assert_eq!(parse_tax_percent("13"), Ok(1300));
+        assert_eq!(parse_tax_percent("6.5"), Ok(650));
+        assert_eq!(parse_tax_percent(" 9% "), Ok(900));
+        assert_eq!(parse_tax_percent("0"), Ok(0));
+        assert_eq!(parse_tax_percent("100"), Ok(10_000));
+        for bad in ["", "-1", "100.01", "13.333", "abc", "1e2", "1000"] {
+            assert!(parse_tax_percent(bad).is_err(), "{bad}");
         }
     }
 }

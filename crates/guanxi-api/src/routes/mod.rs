@@ -115,6 +115,11 @@ pub fn api_routes() -> Router<ApiState> {
             "/api/v1/customers/{id}/opportunities",
             get(sales::customer_opportunities),
         )
+        .route("/api/v1/quotes", post(sales::create_quote))
+        .route("/api/v1/quotes/{id}", get(sales::get_quote))
+        .route("/api/v1/quotes/{id}/status", post(sales::quote_status))
+        .route("/api/v1/quotes/{id}/order", post(sales::order_quote))
+        .route("/api/v1/customers/{id}/quotes", get(sales::customer_quotes))
         .route("/api/v1/leads", post(leads::create).get(leads::list))
         .route("/api/v1/leads/{id}", get(leads::get).patch(leads::update))
         .route("/api/v1/leads/{id}/matches", get(leads::matches))
@@ -194,6 +199,10 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         ) => A::ReadCustomers,
         ("POST", "/api/v1/products") | ("PATCH", "/api/v1/products/{id}") => A::ManageSalesSettings,
         ("POST", "/api/v1/orders" | "/api/v1/orders/{id}/status") => A::WriteOrders,
+        ("POST", "/api/v1/quotes" | "/api/v1/quotes/{id}/status" | "/api/v1/quotes/{id}/order") => {
+            A::WriteOrders
+        }
+        ("GET", "/api/v1/quotes/{id}" | "/api/v1/customers/{id}/quotes") => A::ReadCustomers,
         ("GET", "/api/v1/orders/{id}" | "/api/v1/customers/{id}/orders") => A::ReadCustomers,
         ("POST", "/api/v1/users")
         | ("PATCH", "/api/v1/users/{id}")

@@ -339,3 +339,113 @@ pub async fn forecast(
 ) -> Result<Json<crate::dto::sales::ForecastView>, ApiError> {
     Ok(Json(s.store.forecast(ctx, PipelineId(p.id)).await?.into()))
 }
+
+// ---------------------------------------------------------------- quotes
+
+use crate::dto::sales::{ChangeQuoteStatus, CreateQuote, QuoteList, QuoteOrdered, QuoteView};
+use guanxi_core::QuoteId;
+
+/// Make a quote for a customer: lines priced from the catalogue (this organisation's products
+/// only), discounts, a tax rate.
+#[utoipa::path(post, path = "/api/v1/quotes", tag = "sales",
+    request_body = CreateQuote,
+    responses(
+        (status = 201, description = "Created (draft)", body = QuoteView),
+        (status = 422, description = "Invalid fields, a product of another organisation, a tax rate out of range", body = ErrorBody),
+    ))]
+pub async fn create_quote(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<CreateQuote>,
+) -> Result<Response, ApiError> {
+    let q = s.store.create_quote(ctx, body.parse()?).await?;
+    Ok(created(
+        format!("/api/v1/quotes/{}", q.id),
+        Some(q.version),
+        QuoteView::from(q),
+    ))
+}
+
+/// One quote with its lines.
+#[utoipa::path(get, path = "/api/v1/quotes/{id}", tag = "sales",
+    params(("id" = i64, Path, description = "Quote id")),
+    responses(
+        (status = 200, description = "The quote", body = QuoteView, headers(("ETag" = String))),
+        (status = 404, description = "No such quote within reach", body = ErrorBody),
+    ))]
+pub async fn get_quote(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Response, ApiError> {
+    let q = s.store.get_quote(ctx, QuoteId(p.id)).await?;
+    Ok(versioned(StatusCode::OK, q.version, QuoteView::from(q)))
+}
+
+/// A customer's quotes, newest first.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/quotes", tag = "sales",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, description = "Quotes", body = QuoteList)))]
+pub async fn customer_quotes(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<QuoteList>, ApiError> {
+    let items = s.store.customer_quotes(ctx, CustomerId(p.id)).await?;
+    Ok(Json(QuoteList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Send, accept or reject a quote (or reopen a rejected one as a draft).
+#[utoipa::path(post, path = "/api/v1/quotes/{id}/status", tag = "sales",
+    params(
+        ("id" = i64, Path, description = "Quote id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` last seen"),
+    ),
+    request_body = ChangeQuoteStatus,
+    responses(
+        (status = 200, description = "Changed", body = QuoteView, headers(("ETag" = String))),
+        (status = 422, description = "Not a status this quote can move to", body = ErrorBody),
+    ))]
+pub async fn quote_status(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    IfMatch(version): IfMatch,
+    JsonBody(body): JsonBody<ChangeQuoteStatus>,
+) -> Result<Response, ApiError> {
+    let q = s
+        .store
+        .set_quote_status(ctx, QuoteId(p.id), version, body.parse()?)
+        .await?;
+    Ok(versioned(StatusCode::OK, q.version, QuoteView::from(q)))
+}
+
+/// Turn a quote into an order: its lines, plus a tax line when taxed; once.
+#[utoipa::path(post, path = "/api/v1/quotes/{id}/order", tag = "sales",
+    params(
+        ("id" = i64, Path, description = "Quote id"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` last seen"),
+    ),
+    responses(
+        (status = 201, description = "The order", body = QuoteOrdered),
+        (status = 409, description = "Ordered before", body = ErrorBody),
+        (status = 422, description = "A rejected quote", body = ErrorBody),
+    ))]
+pub async fn order_quote(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, ApiError> {
+    let (q, o) = s.store.order_quote(ctx, QuoteId(p.id), version).await?;
+    Ok(created(
+        format!("/api/v1/orders/{}", o.id),
+        Some(o.version),
+        QuoteOrdered {
+            quote: q.into(),
+            order: o.into(),
+        },
+    ))
+}

@@ -563,6 +563,7 @@ pub async fn show(
     } else {
         Vec::new()
     };
+    let quotes = s.store.customer_quotes(v.ctx, id).await.unwrap_or_default();
     let won_first = {
         let mut o: Vec<&guanxi_store::Opportunity> = opportunities.iter().collect();
         o.sort_by_key(|x| x.status != guanxi_core::pipeline::OpportunityStatus::Won);
@@ -681,6 +682,77 @@ pub async fn show(
                                 (value(l, if a.kind.as_str() == "visit" { "visit_activity" } else { a.kind.as_str() })) " · "
                                 strong { (a.subject) }
                                 @if a.done_at.is_some() { " · " (Msg::Done.t(l)) }
+                            }
+                        }
+                    }
+                }
+                section.card aria-labelledby="quotes-h" {
+                    h2 #quotes-h { (Msg::Quotes.t(l)) }
+                    @if quotes.is_empty() { p.empty { (Msg::NoQuotes.t(l)) } }
+                    ul #quotes {
+                        @for q in &quotes {
+                            li {
+                                strong { "#" (q.id) } " · " (value(l, &format!("quote_{}", q.status.as_str())))
+                                " · " (v.money(q.total, q.currency))
+                                @if q.tax > 0 { span.muted { " (" (Msg::TaxIncluded.t(l)) " " (v.money(q.tax, q.currency)) ")" } }
+                                " · " span.muted { (q.lines.iter().map(|x| x.description.as_str()).collect::<Vec<_>>().join("、")) }
+                                @if may_order {
+                                    @for (to, label) in [("sent", Msg::MarkSent), ("accepted", Msg::MarkAccepted), ("rejected", Msg::MarkRejected)] {
+                                        @if guanxi_core::quote::QuoteStatus::parse(to).is_ok_and(|t| q.status.may_become(t)) {
+                                            form.inline method="post" action={"/quotes/" (q.id) "/status"} {
+                                                (crate::layout::csrf_input(v.csrf.as_deref()))
+                                                input type="hidden" name="status" value=(to);
+                                                input type="hidden" name="customer" value=(id);
+                                                button.plain type="submit" { (label.t(l)) }
+                                            }
+                                        }
+                                    }
+                                    @if q.status.may_order() {
+                                        form.inline method="post" action={"/quotes/" (q.id) "/order"} {
+                                            (crate::layout::csrf_input(v.csrf.as_deref()))
+                                            input type="hidden" name="customer" value=(id);
+                                            button.merge.quote-order type="submit" { (Msg::QuoteToOrder.t(l)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if may_order {
+                        details #quote-details {
+                            summary { (Msg::NewQuote.t(l)) }
+                            form #new-quote method="post" action={"/customers/" (id) "/quotes"} {
+                                (crate::layout::csrf_input(v.csrf.as_deref()))
+                                div.field { label for="quote-product" { (Msg::Product.t(l)) }
+                                    select #quote-product name="product_id" {
+                                        option value="" { (Msg::FreeLine.t(l)) }
+                                        @for p in &products {
+                                            option value=(p.id) { (p.name) " · " (v.money(p.unit_price, p.currency)) }
+                                        }
+                                    }
+                                }
+                                div.field { label for="quote-desc" { (Msg::Description.t(l)) }
+                                    input #quote-desc name="description" type="text"; }
+                                div.field { label for="quote-qty" { (Msg::Quantity.t(l)) }
+                                    input #quote-qty name="quantity" type="number" min="1" value="1" required; }
+                                div.field { label for="quote-price" { (Msg::UnitPrice.t(l)) }
+                                    input #quote-price name="unit_price" type="text" inputmode="decimal" placeholder="¥"; }
+                                div.field { label for="quote-discount" { (Msg::Discount.t(l)) }
+                                    input #quote-discount name="discount" type="text" inputmode="decimal" placeholder="¥"; }
+                                div.field { label for="quote-tax" { (Msg::TaxRate.t(l)) }
+                                    select #quote-tax name="tax_rate" {
+                                        @for r in ["13", "9", "6", "3", "0"] { option value=(r) { (r) "%" } }
+                                    }
+                                }
+                                @if !won_first.is_empty() {
+                                    div.field { label for="quote-opp" { (Msg::Opportunities.t(l)) }
+                                        select #quote-opp name="opportunity_id" {
+                                            option value="" { "—" }
+                                            @for o in &won_first { option value=(o.id) { (o.name) } }
+                                        }
+                                    }
+                                }
+                                p { button #quote-save type="submit" { (Msg::NewQuote.t(l)) } }
                             }
                         }
                     }
@@ -1358,4 +1430,122 @@ pub async fn create_order(
                 .into_response()
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QuoteForm {
+    product_id: Option<String>,
+    description: Option<String>,
+    quantity: Option<String>,
+    unit_price: Option<String>,
+    discount: Option<String>,
+    tax_rate: Option<String>,
+    opportunity_id: Option<String>,
+}
+
+/// Make a quote (one line) from the customer page.
+pub async fn create_quote(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<QuoteForm>,
+) -> Response {
+    let l = v.lang;
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let nonempty = |x: Option<String>| x.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let money = |x: Option<String>| nonempty(x).map(|p| p.replace(['¥', '￥', ','], ""));
+    let product_id = nonempty(f.product_id).and_then(|p| p.parse().ok());
+    let dto = guanxi_api::dto::sales::CreateQuote {
+        customer_id: Some(id.get()),
+        opportunity_id: nonempty(f.opportunity_id).and_then(|o| o.parse().ok()),
+        currency: Some(v.org.currency.as_str().to_owned()),
+        lines: Some(vec![guanxi_api::dto::sales::CreateOrderLine {
+            product_id,
+            description: nonempty(f.description).filter(|_| product_id.is_none()),
+            quantity: nonempty(f.quantity).and_then(|q| q.parse().ok()),
+            unit_price: money(f.unit_price),
+            discount: money(f.discount),
+        }]),
+        tax_rate: nonempty(f.tax_rate),
+        ..Default::default()
+    };
+    let result = match dto.parse() {
+        Ok(new) => s
+            .store
+            .create_quote(v.ctx, new)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => super::login::go(&headers, &format!("/customers/{id}#quotes")),
+        Err(e) => sales_problem(&v, Msg::NewQuote, id.get(), e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QuoteActionForm {
+    status: Option<String>,
+    customer: Option<i64>,
+}
+
+/// Send, accept or reject a quote from the customer page.
+pub async fn quote_status(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<QuoteActionForm>,
+) -> Response {
+    let parsed = guanxi_api::dto::sales::ChangeQuoteStatus { status: f.status }.parse();
+    let result = match parsed {
+        Ok(to) => s
+            .store
+            .set_quote_status(v.ctx, guanxi_core::QuoteId(id), None, to)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(q) => super::login::go(&headers, &format!("/customers/{}#quotes", q.customer_id)),
+        Err(e) => sales_problem(&v, Msg::Quotes, f.customer.unwrap_or(0), e),
+    }
+}
+
+/// Turn a quote into an order from the customer page.
+pub async fn order_quote(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<QuoteActionForm>,
+) -> Response {
+    match s
+        .store
+        .order_quote(v.ctx, guanxi_core::QuoteId(id), None)
+        .await
+    {
+        Ok((q, _)) => super::login::go(&headers, &format!("/customers/{}#orders", q.customer_id)),
+        Err(e) => sales_problem(&v, Msg::Quotes, f.customer.unwrap_or(0), e.into()),
+    }
+}
+
+fn sales_problem(v: &Viewer, title: Msg, customer: i64, e: ApiError) -> Response {
+    let l = v.lang;
+    let content = maud::html! {
+        h1 { (title.t(l)) }
+        div.alert.bad role="alert" #sales-error {
+            (e.message(l))
+            ul { @for f in e.fields() { li { (f.field) ": " (f.reason.message(l)) } } }
+        }
+        p { a href={"/customers/" (customer)} { (Msg::Back.t(l)) } }
+    };
+    (
+        e.status(),
+        crate::layout::page(&v.shell(), title.t(l), content),
+    )
+        .into_response()
 }

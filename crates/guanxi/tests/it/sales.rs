@@ -9,7 +9,8 @@ use serde_json::json;
 crate::on_both!(
     orders_over_http,
     opportunities_over_http,
-    activities_and_the_calendar_feed
+    activities_and_the_calendar_feed,
+    quotes_over_http
 );
 
 async fn orders_over_http(mut app: TestApp) {
@@ -438,4 +439,126 @@ async fn activities_and_the_calendar_feed(mut app: TestApp) {
         .expect("forged");
     assert_eq!(forged.status().as_u16(), 401);
     let _ = rep;
+}
+
+async fn quotes_over_http(mut app: TestApp) {
+    let other = app.use_new_org("别家").await;
+    let foreign = app
+        .post(
+            "/api/v1/products",
+            &json!({"sku": "X-1", "name": "别家商品", "unit_price": "1.00"}),
+        )
+        .await;
+    let foreign_id = foreign.body["id"].as_i64().expect("foreign product");
+    let org = app.use_new_org("报价公司").await;
+    assert_ne!(org, other);
+    let p = app
+        .post(
+            "/api/v1/products",
+            &json!({"sku": "TEA-01", "name": "龙井茶 250g", "unit_price": "128.00"}),
+        )
+        .await;
+    let pid = p.body["id"].as_i64().expect("pid");
+    let c = app
+        .post("/api/v1/customers", &json!({"name": "茶馆"}))
+        .await;
+    let cid = c.body["id"].as_i64().expect("cid");
+    for (body, field) in [
+        (
+            json!({"customer_id": cid, "lines": [{"product_id": foreign_id}]}),
+            "lines[0].product_id",
+        ),
+        (
+            json!({"customer_id": cid, "tax_rate": "13.333", "lines": [{"product_id": pid}]}),
+            "tax_rate",
+        ),
+        (
+            json!({"customer_id": cid, "lines": [{"product_id": pid, "quantity": 0}]}),
+            "lines[0].quantity",
+        ),
+        (
+            json!({"customer_id": cid, "lines": [{"product_id": pid, "discount": "-1.00"}]}),
+            "lines[0].discount",
+        ),
+    ] {
+        let r = app.post("/api/v1/quotes", &body).await;
+        assert_eq!(r.status, 422, "{body} → {:?}", r.body);
+        assert_eq!(error_fields(&r.body), [field], "{body}");
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{cid}/quotes"))
+            .await
+            .body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "nothing written"
+    );
+    let q = app
+        .post(
+            "/api/v1/quotes",
+            &json!({"customer_id": cid, "tax_rate": "13", "valid_until": "2027-01-31", "lines": [
+                {"product_id": pid, "quantity": 2, "discount": "10.00"},
+                {"description": "礼盒", "unit_price": "5.00"}]}),
+        )
+        .await;
+    assert_eq!(q.status, 201, "{:?}", q.body);
+    assert_eq!(
+        (
+            q.body["subtotal"].as_str(),
+            q.body["tax"].as_str(),
+            q.body["total"].as_str()
+        ),
+        (Some("251.00"), Some("32.63"), Some("283.63"))
+    );
+    let qid = q.body["id"].as_i64().expect("qid");
+    let etag = q.etag.clone().expect("etag");
+    let sent = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/quotes/{qid}/status"),
+            Some(&json!({"status": "sent"})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{:?}", sent.body);
+    let stale = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/quotes/{qid}/status"),
+            Some(&json!({"status": "accepted"})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    let (_, analyst) = app.user_with_token(org, Role::Analyst, None).await;
+    let admin = app.token.replace(analyst);
+    assert_eq!(
+        app.post(&format!("/api/v1/quotes/{qid}/order"), &json!({}))
+            .await
+            .status,
+        403
+    );
+    app.token = admin;
+    let ordered = app
+        .post(&format!("/api/v1/quotes/{qid}/order"), &json!({}))
+        .await;
+    assert_eq!(ordered.status, 201, "{:?}", ordered.body);
+    assert_eq!(ordered.body["order"]["total"], "283.63");
+    assert_eq!(ordered.body["quote"]["status"], "ordered");
+    assert_eq!(
+        ordered.body["order"]["lines"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let again = app
+        .post(&format!("/api/v1/quotes/{qid}/order"), &json!({}))
+        .await;
+    assert_eq!(again.status, 409);
+    let back = app
+        .post(
+            &format!("/api/v1/quotes/{qid}/status"),
+            &json!({"status": "draft"}),
+        )
+        .await;
+    assert_eq!(back.status, 422, "an ordered quote stays ordered");
 }
