@@ -402,6 +402,20 @@ try {
     await r.locator("#orders").waitFor();
     assert.match(await r.locator("#orders").innerText(), new RegExp(deal));
     await shot(r, "customer-after-lead");
+    // A follow-up quote with 13 % VAT, accepted, becomes a second order.
+    await r.locator("#quote-details summary").click();
+    const firstProduct = await r.locator("#quote-product option").nth(1).getAttribute("value");
+    await r.selectOption("#quote-product", firstProduct);
+    await r.fill("#quote-qty", "2");
+    await r.selectOption("#quote-tax", "13");
+    await r.click("#quote-save");
+    await r.locator("#quotes li").first().waitFor();
+    const ordersBefore = await r.locator("#orders tbody tr").count();
+    await r.locator("#quotes li").first().locator("button", { hasText: zh ? "客户已接受" : "Accepted" }).click();
+    await r.locator("#quotes li").first().locator("button.quote-order").click();
+    await r.waitForURL(/\/customers\/\d+/);
+    assert.equal(await r.locator("#orders tbody tr").count(), ordersBefore + 1);
+    assert.match(await r.locator("#quotes li").first().innerText(), zh ? /已下单/ : /Ordered/);
     await rep.close();
   });
   await step("without JavaScript: read, create, log and sign out with plain forms", async () => {
