@@ -433,6 +433,35 @@ impl Store for Fake {
     ) -> StoreResult<(Quote, Order)> {
         Err(not_in_fake())
     }
+    async fn account_plan(&self, _: Ctx, _: CustomerId) -> StoreResult<AccountPlan> {
+        Err(not_in_fake())
+    }
+    async fn save_account_plan(
+        &self,
+        _: Ctx,
+        _: CustomerId,
+        _: Option<i64>,
+        _: AccountPlanPatch,
+    ) -> StoreResult<AccountPlan> {
+        Err(not_in_fake())
+    }
+    async fn add_account_member(
+        &self,
+        _: Ctx,
+        _: CustomerId,
+        _: UserId,
+        _: String,
+    ) -> StoreResult<AccountPlan> {
+        Err(not_in_fake())
+    }
+    async fn remove_account_member(
+        &self,
+        _: Ctx,
+        _: CustomerId,
+        _: UserId,
+    ) -> StoreResult<AccountPlan> {
+        Err(not_in_fake())
+    }
     async fn create_lead(&self, _: Ctx, _: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
         Err(not_in_fake())
     }

@@ -1056,20 +1056,43 @@ impl Filter {
     /// Keep only the customers within `reach` (the permission table's record-level rule; see
     /// `guanxi_core::access`). The one place where a reach becomes SQL.
     pub(crate) fn reach(&mut self, org: OrgId, reach: Reach) {
+        self.reach_inner(org, reach, true)
+    }
+
+    /// The reach over records that have an owner and a team like customers but no account
+    /// team (leads, aliased `c`).
+    pub(crate) fn reach_owned(&mut self, org: OrgId, reach: Reach) {
+        self.reach_inner(org, reach, false)
+    }
+
+    fn reach_inner(&mut self, org: OrgId, reach: Reach, accounts: bool) {
+        // Members of a customer's account team (key accounts) reach it like its owner.
+        let account = |f: &mut Self, user: UserId| {
+            if !accounts {
+                return "FALSE".to_owned();
+            }
+            let po = f.arg(Arg::I(org.get()));
+            let pu = f.arg(Arg::I(user.get()));
+            format!(
+                "c.id IN (SELECT akt.customer_id FROM account_team akt WHERE akt.org_id = {po} AND akt.user_id = {pu})"
+            )
+        };
         match reach {
             Reach::Org => {}
             Reach::Own { user, team } => {
                 let pu = self.arg(Arg::I(user.get()));
+                let acc = account(self, user);
                 match team {
                     Some(t) => {
                         let pt = self.arg(Arg::I(t.get()));
-                        self.cond(format!("(c.owner_id = {pu} OR c.team_id = {pt})"));
+                        self.cond(format!("(c.owner_id = {pu} OR c.team_id = {pt} OR {acc})"));
                     }
-                    None => self.cond(format!("c.owner_id = {pu}")),
+                    None => self.cond(format!("(c.owner_id = {pu} OR {acc})")),
                 }
             }
             Reach::Team { user, team } => {
                 let pu = self.arg(Arg::I(user.get()));
+                let acc = account(self, user);
                 match team {
                     Some(t) => {
                         let pt = self.arg(Arg::I(t.get()));
@@ -1077,19 +1100,20 @@ impl Filter {
                         let pt2 = self.arg(Arg::I(t.get()));
                         self.cond(format!(
                             "(c.owner_id = {pu} OR c.team_id = {pt} OR c.owner_id IN \
-                             (SELECT u.id FROM users u WHERE u.org_id = {po} AND u.team_id = {pt2}))"
+                             (SELECT u.id FROM users u WHERE u.org_id = {po} AND u.team_id = {pt2}) OR {acc})"
                         ));
                     }
-                    None => self.cond(format!("c.owner_id = {pu}")),
+                    None => self.cond(format!("(c.owner_id = {pu} OR {acc})")),
                 }
             }
             Reach::Handled { user } => {
                 let pu = self.arg(Arg::I(user.get()));
                 let po = self.arg(Arg::I(org.get()));
                 let pu2 = self.arg(Arg::I(user.get()));
+                let acc = account(self, user);
                 self.cond(format!(
                     "(c.owner_id = {pu} OR c.id IN (SELECT i.customer_id FROM interactions i \
-                     WHERE i.org_id = {po} AND i.staff_id = {pu2}))"
+                     WHERE i.org_id = {po} AND i.staff_id = {pu2}) OR {acc})"
                 ));
             }
         }

@@ -71,7 +71,7 @@ pub(crate) async fn load_lead(
     let mut f = Filter::new(ctx.org);
     let p = f.arg(Arg::I(id.get()));
     f.cond(format!("c.id = {p}"));
-    f.reach(ctx.org, lead_reach(ctx.reach));
+    f.reach_owned(ctx.org, lead_reach(ctx.reach));
     let sql = format!("SELECT {LEAD_COLS} FROM leads c WHERE {}", f.where_sql());
     let row = f
         .bind_all(sqlx::query(&sql))
@@ -168,7 +168,7 @@ async fn find_matches(
         f.cond(format!(
             "c.{which}_key = {pk} AND c.id <> {px} AND c.status <> 'converted'"
         ));
-        f.reach(ctx.org, lead_reach(ctx.reach));
+        f.reach_owned(ctx.org, lead_reach(ctx.reach));
         let sql = format!(
             "SELECT c.id, c.name, c.status FROM leads c WHERE {} ORDER BY c.id LIMIT 10",
             f.where_sql()
@@ -420,7 +420,7 @@ impl SqlStore {
             let p = f.arg(Arg::I(b.get()));
             f.cond(format!("c.id < {p}"));
         }
-        f.reach(ctx.org, lead_reach(ctx.reach));
+        f.reach_owned(ctx.org, lead_reach(ctx.reach));
         let sql = format!(
             "SELECT {LEAD_COLS} FROM leads c WHERE {} ORDER BY c.id DESC LIMIT {}",
             f.where_sql(),

@@ -7,6 +7,7 @@
 //! `migrations/<backend>/`. Where the backends must differ (write locking, outbox ordering) the
 //! code branches on [`Backend`] in one place.
 
+mod accounts;
 mod activities;
 mod bulk;
 mod codec;

@@ -210,6 +210,37 @@ impl Store for SqlStore {
     ) -> StoreResult<(Quote, Order)> {
         self.order_quote_impl(ctx, id, expected_version).await
     }
+    async fn account_plan(&self, ctx: Ctx, customer: CustomerId) -> StoreResult<AccountPlan> {
+        self.account_plan_impl(ctx, customer).await
+    }
+    async fn save_account_plan(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        expected_version: Option<i64>,
+        patch: AccountPlanPatch,
+    ) -> StoreResult<AccountPlan> {
+        self.save_account_plan_impl(ctx, customer, expected_version, patch)
+            .await
+    }
+    async fn add_account_member(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        user: UserId,
+        role: String,
+    ) -> StoreResult<AccountPlan> {
+        self.add_account_member_impl(ctx, customer, user, role)
+            .await
+    }
+    async fn remove_account_member(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        user: UserId,
+    ) -> StoreResult<AccountPlan> {
+        self.remove_account_member_impl(ctx, customer, user).await
+    }
     async fn create_lead(&self, ctx: Ctx, new: NewLead) -> StoreResult<(Lead, Vec<LeadMatch>)> {
         self.create_lead_impl(ctx, new).await
     }

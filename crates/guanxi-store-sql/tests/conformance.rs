@@ -63,6 +63,7 @@ stories!(
     leads_are_assigned_matched_and_converted,
     lead_mistakes_are_refused_whole,
     quotes_are_priced_taxed_and_ordered_once,
+    key_accounts_have_a_plan_and_a_team,
 );
 
 #[tokio::test]
@@ -2726,6 +2727,139 @@ async fn quotes_are_priced_taxed_and_ordered_once(s: S) {
         "quote.accepted",
         "quote.ordered",
         "order.created",
+    ] {
+        assert!(kinds.iter().any(|k| k == want), "{want}");
+    }
+}
+
+async fn key_accounts_have_a_plan_and_a_team(s: S) {
+    let a = org(&s, "大客户").await;
+    let t = team(&s, a, "大客户部").await;
+    let owner = staff(&s, a, "王芳", "wf2@x.cn", Role::SalesRep, Some(t)).await;
+    let support = staff(&s, a, "陈静", "cj2@x.cn", Role::Agent, None).await;
+    let outsider = staff(&s, a, "刘洋", "ly2@x.cn", Role::SalesRep, None).await;
+    let mut big = person("华信集团", vec![]);
+    big.kind = CustomerKind::Company;
+    big.owner_id = Some(owner.id);
+    let c = s.create_customer(a, big).await.expect("customer");
+    let as_user = |u: &User, reach| Ctx {
+        actor: Some(u.id),
+        reach,
+        ..a
+    };
+    let oc = as_user(
+        &owner,
+        Reach::Own {
+            user: owner.id,
+            team: Some(t),
+        },
+    );
+    let sc = as_user(&support, Reach::Handled { user: support.id });
+    let xc = as_user(
+        &outsider,
+        Reach::Own {
+            user: outsider.id,
+            team: None,
+        },
+    );
+    let empty = s.account_plan(oc, c.id).await.expect("plan");
+    assert_eq!((empty.version, empty.team.len()), (0, 0));
+    assert!(matches!(
+        s.get_customer(sc, c.id, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let review = chrono::NaiveDate::from_ymd_opt(2027, 3, 1).expect("date");
+    let plan = s
+        .save_account_plan(
+            oc,
+            c.id,
+            Some(0),
+            AccountPlanPatch {
+                goals: Some(Some("年度采购额增长 20%".into())),
+                service_plan: Some(Some("每月一次上门拜访；专属客服".into())),
+                next_review: Some(Some(review)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("save");
+    assert_eq!((plan.version, plan.next_review), (1, Some(review)));
+    assert!(matches!(
+        s.save_account_plan(
+            oc,
+            c.id,
+            Some(0),
+            AccountPlanPatch {
+                goals: Some(None),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StoreError::VersionMismatch { .. })
+    ));
+    // The agent joins the account team and from then on reaches the customer.
+    let plan = s
+        .add_account_member(oc, c.id, support.id, "专属客服".into())
+        .await
+        .expect("member");
+    assert_eq!(plan.team.len(), 1);
+    assert_eq!(plan.team[0].role, "专属客服");
+    assert_eq!(
+        s.get_customer(sc, c.id, false).await.expect("reached").id,
+        c.id
+    );
+    let listed = s
+        .list_customers(
+            sc,
+            CustomerQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert!(listed.items.iter().any(|x| x.id == c.id));
+    // Someone outside reaches neither the customer nor its plan.
+    assert!(matches!(
+        s.account_plan(xc, c.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.add_account_member(xc, c.id, outsider.id, "x".into())
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let b = org(&s, "别家大客户").await;
+    assert!(matches!(
+        s.add_account_member(
+            a,
+            c.id,
+            staff(&s, b, "外人", "wr@x.cn", Role::SalesRep, None)
+                .await
+                .id,
+            "x".into()
+        )
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let plan = s
+        .remove_account_member(oc, c.id, support.id)
+        .await
+        .expect("remove");
+    assert!(plan.team.is_empty());
+    assert!(matches!(
+        s.get_customer(sc, c.id, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let kinds: Vec<String> = events(&s, a)
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    for want in [
+        "account_plan.saved",
+        "account_team.member_added",
+        "account_team.member_removed",
     ] {
         assert!(kinds.iter().any(|k| k == want), "{want}");
     }

@@ -210,6 +210,31 @@ pub trait Store: Send + Sync + 'static {
         secret_hash: &str,
     ) -> StoreResult<Option<(guanxi_core::OrgId, User)>>;
 
+    // Key accounts.
+    /// The plan and team of a customer within reach (an empty plan when none was saved).
+    async fn account_plan(&self, ctx: Ctx, customer: CustomerId) -> StoreResult<AccountPlan>;
+    async fn save_account_plan(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        expected_version: Option<i64>,
+        patch: AccountPlanPatch,
+    ) -> StoreResult<AccountPlan>;
+    /// Add a user of the organisation to the account team (or change their role there).
+    async fn add_account_member(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        user: UserId,
+        role: String,
+    ) -> StoreResult<AccountPlan>;
+    async fn remove_account_member(
+        &self,
+        ctx: Ctx,
+        customer: CustomerId,
+        user: UserId,
+    ) -> StoreResult<AccountPlan>;
+
     // Leads.
     /// Capture a lead; without an owner, the assignment rules choose one (audited with the
     /// rule). Returns the customers and leads that share a contact point with it.

@@ -502,3 +502,41 @@ pub struct BulkStats {
     pub orders: u64,
     pub first_customer_id: Option<CustomerId>,
 }
+
+// ---------------------------------------------------------------- key accounts
+
+/// A key account's plan (大客户计划) and its team.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountPlan {
+    pub customer_id: CustomerId,
+    pub goals: Option<String>,
+    /// Who matters at the customer and how to work with them.
+    pub key_contacts: Option<String>,
+    /// The one-to-one service plan (一对一服务计划).
+    pub service_plan: Option<String>,
+    pub last_review: Option<NaiveDate>,
+    pub next_review: Option<NaiveDate>,
+    /// Members beyond the owner; they reach the customer like its owner.
+    pub team: Vec<AccountMember>,
+    /// 0 while no plan was saved.
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountMember {
+    pub user_id: UserId,
+    pub name: String,
+    /// What they do for the account (技术支持, 售后, …).
+    pub role: String,
+}
+
+/// A change of the plan; `None` leaves a field, `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct AccountPlanPatch {
+    pub goals: Option<Option<String>>,
+    pub key_contacts: Option<Option<String>>,
+    pub service_plan: Option<Option<String>>,
+    pub last_review: Option<Option<NaiveDate>>,
+    pub next_review: Option<Option<NaiveDate>>,
+}

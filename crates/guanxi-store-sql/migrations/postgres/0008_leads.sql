@@ -114,6 +114,30 @@ CREATE TABLE quote_lines (
 );
 CREATE INDEX quote_lines_quote ON quote_lines (quote_id, position);
 
+-- Key accounts (大客户): a plan per customer (goals, key contacts, the one-to-one service plan,
+-- review dates) and an account team beyond the owner, who reach the customer like its owner.
+CREATE TABLE account_plans (
+    customer_id   BIGINT PRIMARY KEY REFERENCES customers(id),
+    org_id        BIGINT NOT NULL REFERENCES organisations(id),
+    goals         TEXT,
+    key_contacts  TEXT,
+    service_plan  TEXT,
+    last_review   TEXT,
+    next_review   TEXT,
+    version       BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL
+);
+
+CREATE TABLE account_team (
+    org_id       BIGINT NOT NULL REFERENCES organisations(id),
+    customer_id  BIGINT NOT NULL REFERENCES customers(id),
+    user_id      BIGINT NOT NULL REFERENCES users(id),
+    role         TEXT    NOT NULL,
+    added_at     BIGINT NOT NULL,
+    PRIMARY KEY (customer_id, user_id)
+);
+CREATE INDEX account_team_user ON account_team (org_id, user_id, customer_id);
+
 -- The board and the forecast read every opportunity of a pipeline: one covering index lets them
 -- do it without touching the table (500,000 opportunities in well under 100 ms).
 CREATE INDEX opportunities_pipeline_cover ON opportunities
