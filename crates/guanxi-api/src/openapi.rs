@@ -2,8 +2,8 @@
 //! DTOs' `ToSchema` derives. Served at `/api/v1/openapi.json`, browsable at `/api/docs`.
 
 use crate::routes::{
-    activities, audit, auth, contact_points, customers, events, field_defs, health, interactions,
-    leads, orgs, sales, teams, tokens, users,
+    accounts, activities, audit, auth, contact_points, customers, events, field_defs, health,
+    interactions, leads, orgs, sales, teams, tokens, users,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -78,6 +78,10 @@ use utoipa::{Modify, OpenApi};
         sales::create_opportunity,
         sales::get_opportunity,
         sales::move_opportunity,
+        accounts::get_plan,
+        accounts::save_plan,
+        accounts::add_member,
+        accounts::remove_member,
         sales::create_quote,
         sales::get_quote,
         sales::customer_quotes,

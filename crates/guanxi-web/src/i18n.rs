@@ -100,6 +100,16 @@ messages! {
     Leads => "线索", "Leads";
     NewOrder => "新建订单", "New order";
     Quotes => "报价单", "Quotes";
+    KeyAccount => "大客户计划", "Key account plan";
+    NoPlan => "还没有大客户计划。", "No account plan yet.";
+    Goals => "目标", "Goals";
+    KeyContacts => "关键联系人", "Key contacts";
+    ServicePlan => "一对一服务计划", "One-to-one service plan";
+    LastReview => "上次回顾", "Last review";
+    NextReview => "下次回顾", "Next review";
+    AccountTeam => "客户团队", "Account team";
+    RoleOnAccount => "在团队中的职责", "Role on the account";
+    AddMember => "加入团队", "Add to the team";
     NoQuotes => "还没有报价单。", "No quotes yet.";
     NewQuote => "新建报价单", "New quote";
     Discount => "优惠金额", "Discount";

@@ -96,6 +96,18 @@ pub fn router(state: ApiState) -> Router {
             "/customers/{id}/quotes",
             post(pages::customers::create_quote),
         )
+        .route(
+            "/customers/{id}/account-plan",
+            post(pages::customers::save_plan),
+        )
+        .route(
+            "/customers/{id}/account-team",
+            post(pages::customers::add_member),
+        )
+        .route(
+            "/customers/{id}/account-team/{user_id}/remove",
+            post(pages::customers::remove_member),
+        )
         .route("/quotes/{id}/status", post(pages::customers::quote_status))
         .route("/quotes/{id}/order", post(pages::customers::order_quote))
         .route(
@@ -164,6 +176,12 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             A::DeleteCustomers
         }
         ("GET", "/lookup") => A::LookupCustomers,
+        (
+            "POST",
+            "/customers/{id}/account-plan"
+            | "/customers/{id}/account-team"
+            | "/customers/{id}/account-team/{user_id}/remove",
+        ) => A::WriteCustomers,
         ("POST", "/customers/{id}/orders" | "/customers/{id}/quotes")
         | ("POST", "/quotes/{id}/status" | "/quotes/{id}/order") => A::WriteOrders,
         ("GET", "/pipelines" | "/pipelines/{id}") => A::ReadCustomers,

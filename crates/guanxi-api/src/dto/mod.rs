@@ -6,6 +6,7 @@
 //! `From` the store's read models; the API owns its wire shape.
 
 pub mod access;
+pub mod accounts;
 pub mod admin;
 pub mod customers;
 pub mod events;

@@ -1,6 +1,7 @@
 //! One module per resource; each handler extracts typed input, makes one store call and
 //! returns a view. The route table is [`api_routes`]; what each route needs is [`action_of`].
 
+pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod auth;
@@ -115,6 +116,18 @@ pub fn api_routes() -> Router<ApiState> {
             "/api/v1/customers/{id}/opportunities",
             get(sales::customer_opportunities),
         )
+        .route(
+            "/api/v1/customers/{id}/account-plan",
+            get(accounts::get_plan).put(accounts::save_plan),
+        )
+        .route(
+            "/api/v1/customers/{id}/account-team",
+            post(accounts::add_member),
+        )
+        .route(
+            "/api/v1/customers/{id}/account-team/{user_id}",
+            delete(accounts::remove_member),
+        )
         .route("/api/v1/quotes", post(sales::create_quote))
         .route("/api/v1/quotes/{id}", get(sales::get_quote))
         .route("/api/v1/quotes/{id}/status", post(sales::quote_status))
@@ -203,6 +216,10 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             A::WriteOrders
         }
         ("GET", "/api/v1/quotes/{id}" | "/api/v1/customers/{id}/quotes") => A::ReadCustomers,
+        ("GET", "/api/v1/customers/{id}/account-plan") => A::ReadCustomers,
+        ("PUT", "/api/v1/customers/{id}/account-plan")
+        | ("POST", "/api/v1/customers/{id}/account-team")
+        | ("DELETE", "/api/v1/customers/{id}/account-team/{user_id}") => A::WriteCustomers,
         ("GET", "/api/v1/orders/{id}" | "/api/v1/customers/{id}/orders") => A::ReadCustomers,
         ("POST", "/api/v1/users")
         | ("PATCH", "/api/v1/users/{id}")

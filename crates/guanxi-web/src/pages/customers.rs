@@ -564,6 +564,13 @@ pub async fn show(
         Vec::new()
     };
     let quotes = s.store.customer_quotes(v.ctx, id).await.unwrap_or_default();
+    let plan = s.store.account_plan(v.ctx, id).await.ok();
+    let staff =
+        if guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteCustomers).is_some() {
+            s.store.list_users(v.ctx).await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
     let won_first = {
         let mut o: Vec<&guanxi_store::Opportunity> = opportunities.iter().collect();
         o.sort_by_key(|x| x.status != guanxi_core::pipeline::OpportunityStatus::Won);
@@ -682,6 +689,63 @@ pub async fn show(
                                 (value(l, if a.kind.as_str() == "visit" { "visit_activity" } else { a.kind.as_str() })) " · "
                                 strong { (a.subject) }
                                 @if a.done_at.is_some() { " · " (Msg::Done.t(l)) }
+                            }
+                        }
+                    }
+                }
+                @if let Some(plan) = &plan {
+                    section.card #key-account aria-labelledby="plan-h" {
+                        h2 #plan-h { (Msg::KeyAccount.t(l)) }
+                        @if plan.version == 0 && !may_edit { p.empty { (Msg::NoPlan.t(l)) } }
+                        @if !may_edit {
+                            dl.props {
+                                @if let Some(g) = &plan.goals { dt { (Msg::Goals.t(l)) } dd { (g) } }
+                                @if let Some(k) = &plan.key_contacts { dt { (Msg::KeyContacts.t(l)) } dd { (k) } }
+                                @if let Some(sp) = &plan.service_plan { dt { (Msg::ServicePlan.t(l)) } dd { (sp) } }
+                                @if let Some(d) = plan.next_review { dt { (Msg::NextReview.t(l)) } dd { (d) } }
+                            }
+                        } @else {
+                            form #plan-form method="post" action={"/customers/" (id) "/account-plan"} {
+                                (crate::layout::csrf_input(v.csrf.as_deref()))
+                                input type="hidden" name="version" value=(plan.version);
+                                div.field { label for="plan-goals" { (Msg::Goals.t(l)) }
+                                    textarea #plan-goals name="goals" rows="2" { (plan.goals.as_deref().unwrap_or("")) } }
+                                div.field { label for="plan-contacts" { (Msg::KeyContacts.t(l)) }
+                                    textarea #plan-contacts name="key_contacts" rows="2" { (plan.key_contacts.as_deref().unwrap_or("")) } }
+                                div.field { label for="plan-service" { (Msg::ServicePlan.t(l)) }
+                                    textarea #plan-service name="service_plan" rows="2" { (plan.service_plan.as_deref().unwrap_or("")) } }
+                                div.field { label for="plan-last" { (Msg::LastReview.t(l)) }
+                                    input #plan-last name="last_review" type="date" value=(plan.last_review.map(|d| d.to_string()).unwrap_or_default()); }
+                                div.field { label for="plan-next" { (Msg::NextReview.t(l)) }
+                                    input #plan-next name="next_review" type="date" value=(plan.next_review.map(|d| d.to_string()).unwrap_or_default()); }
+                                p { button #plan-save type="submit" { (Msg::Save.t(l)) } }
+                            }
+                        }
+                        h3 { (Msg::AccountTeam.t(l)) }
+                        ul #account-team {
+                            @for m in &plan.team {
+                                li { (m.name) " · " span.muted { (m.role) }
+                                    @if may_edit {
+                                        form.inline method="post" action={"/customers/" (id) "/account-team/" (m.user_id) "/remove"} {
+                                            (crate::layout::csrf_input(v.csrf.as_deref()))
+                                            button.plain type="submit" { (Msg::Delete.t(l)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        @if may_edit {
+                            form.toolbar #add-member method="post" action={"/customers/" (id) "/account-team"} {
+                                (crate::layout::csrf_input(v.csrf.as_deref()))
+                                label.sr-only for="member-user" { (Msg::Users.t(l)) }
+                                select #member-user name="user_id" {
+                                    @for u in staff.iter().filter(|u| u.active && Some(u.id) != c.owner_id) {
+                                        option value=(u.id) { (u.name) }
+                                    }
+                                }
+                                label.sr-only for="member-role" { (Msg::RoleOnAccount.t(l)) }
+                                input #member-role name="role" type="text" required placeholder=(Msg::RoleOnAccount.t(l));
+                                button #member-add type="submit" { (Msg::AddMember.t(l)) }
                             }
                         }
                     }
@@ -1548,4 +1612,99 @@ fn sales_problem(v: &Viewer, title: Msg, customer: i64, e: ApiError) -> Response
         crate::layout::page(&v.shell(), title.t(l), content),
     )
         .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PlanForm {
+    version: Option<i64>,
+    goals: Option<String>,
+    key_contacts: Option<String>,
+    service_plan: Option<String>,
+    last_review: Option<String>,
+    next_review: Option<String>,
+}
+
+/// Save the key-account plan from the customer page.
+pub async fn save_plan(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<PlanForm>,
+) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(v.lang, ApiError::RouteNotFound);
+    };
+    let some = |x: Option<String>| Some(x.filter(|t| !t.trim().is_empty()));
+    let dto = guanxi_api::dto::accounts::SaveAccountPlan {
+        goals: some(f.goals),
+        key_contacts: some(f.key_contacts),
+        service_plan: some(f.service_plan),
+        last_review: some(f.last_review),
+        next_review: some(f.next_review),
+    };
+    let result = match dto.parse() {
+        Ok(p) => s
+            .store
+            .save_account_plan(v.ctx, id, f.version, p)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => super::login::go(&headers, &format!("/customers/{id}#key-account")),
+        Err(e) => sales_problem(&v, Msg::KeyAccount, id.get(), e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MemberForm {
+    user_id: Option<i64>,
+    role: Option<String>,
+}
+
+/// Add someone to the account team from the customer page.
+pub async fn add_member(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<MemberForm>,
+) -> Response {
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(v.lang, ApiError::RouteNotFound);
+    };
+    let dto = guanxi_api::dto::accounts::AddAccountMember {
+        user_id: f.user_id,
+        role: f.role,
+    };
+    let result = match dto.parse() {
+        Ok((user, role)) => s
+            .store
+            .add_account_member(v.ctx, id, user, role)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => super::login::go(&headers, &format!("/customers/{id}#key-account")),
+        Err(e) => sales_problem(&v, Msg::KeyAccount, id.get(), e),
+    }
+}
+
+/// Take someone off the account team from the customer page.
+pub async fn remove_member(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: axum::http::HeaderMap,
+    Path((id, user)): Path<(i64, i64)>,
+) -> Response {
+    match s
+        .store
+        .remove_account_member(v.ctx, CustomerId(id), guanxi_core::UserId(user))
+        .await
+    {
+        Ok(_) => super::login::go(&headers, &format!("/customers/{id}#key-account")),
+        Err(e) => sales_problem(&v, Msg::KeyAccount, id, e.into()),
+    }
 }

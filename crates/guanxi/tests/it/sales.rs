@@ -10,7 +10,8 @@ crate::on_both!(
     orders_over_http,
     opportunities_over_http,
     activities_and_the_calendar_feed,
-    quotes_over_http
+    quotes_over_http,
+    key_accounts_over_http
 );
 
 async fn orders_over_http(mut app: TestApp) {
@@ -561,4 +562,99 @@ async fn quotes_over_http(mut app: TestApp) {
         )
         .await;
     assert_eq!(back.status, 422, "an ordered quote stays ordered");
+}
+
+async fn key_accounts_over_http(mut app: TestApp) {
+    let org = app.use_new_org("大客户公司").await;
+    let (rep, rep_token) = app.user_with_token(org, Role::SalesRep, None).await;
+    let (agent, agent_token) = app.user_with_token(org, Role::Agent, None).await;
+    let (_, analyst) = app.user_with_token(org, Role::Analyst, None).await;
+    let c = app
+        .post(
+            "/api/v1/customers",
+            &json!({"kind": "company", "name": "华信集团", "owner_id": rep.get()}),
+        )
+        .await;
+    let cid = c.body["id"].as_i64().expect("cid");
+    app.token = Some(rep_token.clone());
+    let plan = app
+        .get(&format!("/api/v1/customers/{cid}/account-plan"))
+        .await;
+    assert_eq!((plan.status, plan.body["version"].as_i64()), (200, Some(0)));
+    let etag = plan.etag.clone().expect("etag");
+    let bad = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/customers/{cid}/account-plan"),
+            Some(&json!({"next_review": "2027-02-30"})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(
+        (bad.status, error_fields(&bad.body)),
+        (422, vec!["next_review".to_owned()])
+    );
+    let saved = app
+        .send(Method::PUT, &format!("/api/v1/customers/{cid}/account-plan"),
+              Some(&json!({"goals": "年度采购额增长 20%", "service_plan": "每月上门拜访", "next_review": "2027-03-01"})),
+              &[("If-Match", &etag)])
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(saved.body["version"], 1);
+    let stale = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/customers/{cid}/account-plan"),
+            Some(&json!({"goals": null})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(stale.status, 412);
+    app.token = Some(agent_token.clone());
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{cid}")).await.status,
+        404
+    );
+    app.token = Some(rep_token.clone());
+    let added = app
+        .post(
+            &format!("/api/v1/customers/{cid}/account-team"),
+            &json!({"user_id": agent.get(), "role": "专属客服"}),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    assert_eq!(added.body["team"][0]["role"], "专属客服");
+    app.token = Some(agent_token.clone());
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{cid}")).await.status,
+        200,
+        "the team reaches it"
+    );
+    app.token = Some(analyst);
+    assert_eq!(
+        app.send(
+            Method::PUT,
+            &format!("/api/v1/customers/{cid}/account-plan"),
+            Some(&json!({"goals": "x"})),
+            &[]
+        )
+        .await
+        .status,
+        403
+    );
+    app.token = Some(rep_token);
+    let removed = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/customers/{cid}/account-team/{}", agent.get()),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, 200);
+    app.token = Some(agent_token);
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{cid}")).await.status,
+        404
+    );
 }
