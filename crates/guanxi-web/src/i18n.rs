@@ -100,6 +100,12 @@ messages! {
     Leads => "线索", "Leads";
     NewOrder => "新建订单", "New order";
     Quotes => "报价单", "Quotes";
+    SalesHistory => "销售动态", "Sales history";
+    StoryLead => "线索录入", "Lead captured";
+    StoryConverted => "线索转为客户", "Lead converted";
+    StoryOpportunity => "新建商机", "Opportunity opened";
+    StoryQuote => "报价", "Quote";
+    StoryOrder => "下单", "Order placed";
     KeyAccount => "大客户计划", "Key account plan";
     NoPlan => "还没有大客户计划。", "No account plan yet.";
     Goals => "目标", "Goals";

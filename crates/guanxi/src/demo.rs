@@ -377,7 +377,9 @@ async fn sales(
                 guanxi_store::AccountPlanPatch {
                     goals: Some(Some("年度采购额增长 20%，新增两个产品线".into())),
                     key_contacts: Some(Some("采购总监（决策人）；IT 经理（技术评估）".into())),
-                    service_plan: Some(Some("每月一次上门拜访，季度业务回顾，专属客服 7×24 响应".into())),
+                    service_plan: Some(Some(
+                        "每月一次上门拜访，季度业务回顾，专属客服 7×24 响应".into(),
+                    )),
                     last_review: Some(Some(today - Duration::days(30 + i as i64))),
                     next_review: Some(Some(today + Duration::days(60 + i as i64))),
                 },

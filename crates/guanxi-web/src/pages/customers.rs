@@ -564,6 +564,70 @@ pub async fn show(
         Vec::new()
     };
     let quotes = s.store.customer_quotes(v.ctx, id).await.unwrap_or_default();
+    // The sales history: every lead, opportunity, quote, order and activity of the customer on
+    // one line each, newest first.
+    let mut story: Vec<(chrono::DateTime<chrono::Utc>, &'static str, String)> = Vec::new();
+    for lead in &origin {
+        story.push((lead.created_at, Msg::StoryLead.t(l), lead.name.clone()));
+        if let Some(at) = lead.converted_at {
+            story.push((at, Msg::StoryConverted.t(l), lead.name.clone()));
+        }
+    }
+    for o in &opportunities {
+        story.push((
+            o.created_at,
+            Msg::StoryOpportunity.t(l),
+            format!("{} · {}", o.name, v.money(o.amount, o.currency)),
+        ));
+        if let Some(at) = o.closed_at {
+            let what = match o.status {
+                guanxi_core::pipeline::OpportunityStatus::Won => Msg::Won.t(l),
+                _ => Msg::Lost.t(l),
+            };
+            story.push((
+                at,
+                what,
+                format!(
+                    "{}{}",
+                    o.name,
+                    o.close_reason
+                        .as_deref()
+                        .map(|r| format!(" · {r}"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    for q in &quotes {
+        story.push((
+            q.created_at,
+            Msg::StoryQuote.t(l),
+            format!("#{} · {}", q.id, v.money(q.total, q.currency)),
+        ));
+    }
+    for o in &orders {
+        story.push((
+            o.placed_at,
+            Msg::StoryOrder.t(l),
+            format!("#{} · {}", o.id, v.money(o.total, o.currency)),
+        ));
+    }
+    for a in &activities {
+        story.push((
+            a.due_at,
+            value(
+                l,
+                if a.kind.as_str() == "visit" {
+                    "visit_activity"
+                } else {
+                    a.kind.as_str()
+                },
+            ),
+            a.subject.clone(),
+        ));
+    }
+    story.sort_by(|a, b| b.0.cmp(&a.0));
+    story.truncate(30);
     let plan = s.store.account_plan(v.ctx, id).await.ok();
     let staff =
         if guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteCustomers).is_some() {
@@ -647,6 +711,16 @@ pub async fn show(
                 }
             }
             div {
+                @if !story.is_empty() {
+                    section.card aria-labelledby="story-h" {
+                        h2 #story-h { (Msg::SalesHistory.t(l)) }
+                        ol.timeline #sales-history {
+                            @for (at, what, detail) in &story {
+                                li { div.when { (v.when(*at)) " · " (what) } span { (detail) } }
+                            }
+                        }
+                    }
+                }
                 section.card aria-labelledby="opps-h" {
                     h2 #opps-h { (Msg::Opportunities.t(l)) }
                     @if !opportunities.is_empty() {

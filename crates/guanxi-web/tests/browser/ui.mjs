@@ -401,6 +401,10 @@ try {
     await r.click("#order-save");
     await r.locator("#orders").waitFor();
     assert.match(await r.locator("#orders").innerText(), new RegExp(deal));
+    const story = await r.locator("#sales-history").innerText();
+    for (const want of zh ? [/线索转为客户/, /赢单/, /下单/] : [/Lead converted/, /Won/, /Order placed/]) {
+      assert.match(story, want, "the sales history tells the whole story");
+    }
     await shot(r, "customer-after-lead");
     // A follow-up quote with 13 % VAT, accepted, becomes a second order.
     await r.locator("#quote-details summary").click();
