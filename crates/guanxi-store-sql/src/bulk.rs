@@ -429,6 +429,35 @@ impl SqlStore {
             true,
         )
         .await?;
+        // The pipeline's running summary, one update per group.
+        let mut groups: std::collections::HashMap<_, (i64, i64, i64)> =
+            std::collections::HashMap::new();
+        for o in &rows {
+            let cycle = o
+                .closed_at
+                .map(|c| time_to_micros(c) - time_to_micros(o.created_at))
+                .unwrap_or(0);
+            let e = groups
+                .entry((
+                    o.stage_id,
+                    o.status,
+                    o.expected_close.map(|d| d.format("%Y-%m").to_string()),
+                    o.owner_id,
+                ))
+                .or_insert((0, 0, 0));
+            e.0 += 1;
+            e.1 = e.1.saturating_add(o.amount);
+            e.2 = e.2.saturating_add(cycle);
+        }
+        for ((stage, status, month, owner), sums) in groups {
+            let close = month.and_then(|m| {
+                chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok()
+            });
+            crate::pipeline::summarize(
+                &mut tx, ctx.org, pipeline, stage, status, close, owner, sums,
+            )
+            .await?;
+        }
         // The first (and only) move of each: into its stage.
         let moves: Vec<Vec<Arg>> = rows
             .iter()

@@ -302,6 +302,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "leads",
         include_str!("../migrations/sqlite/0008_leads.sql"),
     ),
+    (
+        9,
+        "pipeline summary",
+        include_str!("../migrations/sqlite/0009_pipeline_summary.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -344,6 +349,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         8,
         "leads",
         include_str!("../migrations/postgres/0008_leads.sql"),
+    ),
+    (
+        9,
+        "pipeline summary",
+        include_str!("../migrations/postgres/0009_pipeline_summary.sql"),
     ),
 ];
 

@@ -279,6 +279,31 @@ impl SqlStore {
         .await
         .map_err(db_err)?;
         record_move(&mut tx, ctx, id, Some(old.stage_id), stage.id, now).await?;
+        summarize(
+            &mut tx,
+            ctx.org,
+            old.pipeline_id,
+            old.stage_id,
+            old.status,
+            old.expected_close,
+            old.owner_id,
+            (-1, -old.amount, 0),
+        )
+        .await?;
+        let cycle = closed
+            .map(|c| c - crate::codec::time_to_micros(old.created_at))
+            .unwrap_or(0);
+        summarize(
+            &mut tx,
+            ctx.org,
+            old.pipeline_id,
+            stage.id,
+            status,
+            old.expected_close,
+            old.owner_id,
+            (1, old.amount, cycle),
+        )
+        .await?;
         let opp = load_opp(
             &mut tx,
             guanxi_store::Ctx {
@@ -327,13 +352,22 @@ impl SqlStore {
         // customers are joined only when the reach needs them.
         let mut f = scoped(ctx);
         let pp = f.arg(Arg::I(pipeline.get()));
-        f.cond(format!("o.pipeline_id = {pp} AND o.status = 'open'"));
-        let sums = format!(
-            "SELECT o.stage_id AS st, COUNT(*) AS n, CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) AS total \
-             FROM {} WHERE {} GROUP BY o.stage_id",
-            from_for(ctx),
-            f.where_sql()
-        );
+        let sums = if ctx.reach == guanxi_core::Reach::Org {
+            // The whole pipeline: its running summary.
+            format!(
+                "SELECT stage_id AS st, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS total \
+                 FROM pipeline_summary WHERE org_id = $1 AND pipeline_id = {pp} AND status = 'open' \
+                 GROUP BY stage_id"
+            )
+        } else {
+            f.cond(format!("o.pipeline_id = {pp} AND o.status = 'open'"));
+            format!(
+                "SELECT o.stage_id AS st, COUNT(*) AS n, CAST(COALESCE(SUM(o.amount), 0) AS BIGINT) AS total \
+                 FROM {} WHERE {} GROUP BY o.stage_id",
+                from_for(ctx),
+                f.where_sql()
+            )
+        };
         let mut totals = std::collections::HashMap::new();
         for r in f
             .bind_all(sqlx::query(&sums))
@@ -416,15 +450,24 @@ impl SqlStore {
         // reach is the organisation), grouped finely; the rest is summed here.
         let mut f = scoped(ctx);
         let pp = f.arg(Arg::I(pipeline.get()));
-        f.cond(format!("o.pipeline_id = {pp}"));
-        let sql = format!(
+        let sql = if ctx.reach == guanxi_core::Reach::Org {
+            format!(
+                "SELECT status AS st, stage_id AS stage, month, \
+                 CASE WHEN owner_key = 0 THEN NULL ELSE owner_key END AS owner, n, amount, \
+                 cycle_micros AS micros FROM pipeline_summary \
+                 WHERE org_id = $1 AND pipeline_id = {pp} AND n > 0"
+            )
+        } else {
+            f.cond(format!("o.pipeline_id = {pp}"));
+            format!(
             "SELECT o.status AS st, o.stage_id AS stage, COALESCE(substr(o.expected_close, 1, 7), '') AS month, \
              o.owner_id AS owner, COUNT(*) AS n, CAST(SUM(o.amount) AS BIGINT) AS amount, \
              CAST(COALESCE(SUM(o.closed_at - o.created_at), 0) AS BIGINT) AS micros \
              FROM {} WHERE {} GROUP BY o.status, o.stage_id, COALESCE(substr(o.expected_close, 1, 7), ''), o.owner_id",
             from_for(ctx),
             f.where_sql()
-        );
+        )
+        };
         let rows = f
             .bind_all(sqlx::query(&sql))
             .fetch_all(&mut *conn)
@@ -568,6 +611,17 @@ pub(crate) async fn insert_opportunity(
     .await
     .map_err(db_err)?;
     record_move(&mut *tx, ctx, OpportunityId(id), None, stage.id, now).await?;
+    summarize(
+        &mut *tx,
+        ctx.org,
+        new.pipeline_id,
+        stage.id,
+        OpportunityStatus::Open,
+        new.expected_close,
+        owner,
+        (1, new.amount, 0),
+    )
+    .await?;
     let opp = load_opp(
         &mut *tx,
         guanxi_store::Ctx {
@@ -589,4 +643,42 @@ pub(crate) async fn insert_opportunity(
     )
     .await?;
     Ok(opp)
+}
+
+/// Add `n` opportunities worth `amount` (and `cycle` micros from opening to closing) to the
+/// running summary of a pipeline; `n` and the sums are negative to take them away.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn summarize(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    pipeline: PipelineId,
+    stage: StageId,
+    status: OpportunityStatus,
+    expected_close: Option<chrono::NaiveDate>,
+    owner: Option<UserId>,
+    (n, amount, cycle): (i64, i64, i64),
+) -> Result<(), StoreError> {
+    let month = expected_close
+        .map(|d| d.format("%Y-%m").to_string())
+        .unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO pipeline_summary (org_id, pipeline_id, stage_id, status, month, owner_key, n, \
+         amount, cycle_micros) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (org_id, pipeline_id, stage_id, status, month, owner_key) DO UPDATE SET \
+         n = pipeline_summary.n + excluded.n, amount = pipeline_summary.amount + excluded.amount, \
+         cycle_micros = pipeline_summary.cycle_micros + excluded.cycle_micros",
+    )
+    .bind(org.get())
+    .bind(pipeline.get())
+    .bind(stage.get())
+    .bind(status.as_str())
+    .bind(month)
+    .bind(owner.map(UserId::get).unwrap_or(0))
+    .bind(n)
+    .bind(amount)
+    .bind(cycle)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
