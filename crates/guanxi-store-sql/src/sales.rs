@@ -239,129 +239,32 @@ impl SqlStore {
         ctx: Ctx,
         new: NewOrder,
     ) -> Result<(Order, bool), StoreError> {
+        if let Some(w) = &self.writer {
+            // SQLite: the group-commit writer (see `crate::writer`); it runs one order at a
+            // time, so a repeated external id is always seen by the check below.
+            return w.create_order(ctx, new).await;
+        }
+        let external = new.external_id.clone();
         let mut tx = self.begin_write().await?;
-        if let Some(ext) = &new.external_id {
-            if let Some(id) = by_external_id(&mut tx, ctx, ext).await? {
-                // The same order posted again: answer with it, change nothing.
-                let existing =
-                    reached_order(&mut tx, ctx, id)
-                        .await
-                        .map_err(|_| StoreError::Conflict {
-                            field: "external_id".into(),
-                            reason: Reason::Conflict,
-                        })?;
-                return Ok((existing, false));
+        match create_order_in(&mut tx, self.backend, ctx, new).await {
+            Ok(out) => {
+                tx.commit().await.map_err(db_err)?;
+                Ok(out)
             }
-        }
-        match within_reach(&mut tx, ctx, new.customer_id, false).await {
-            Ok(()) => {}
-            Err(StoreError::NotFound { .. }) => {
-                return Err(StoreError::invalid("customer_id", Reason::NotFound))
-            }
-            Err(e) => return Err(e),
-        }
-        if let Some(opp) = new.opportunity_id {
-            let of: Option<i64> = sqlx::query_scalar(
-                "SELECT customer_id FROM opportunities WHERE org_id = $1 AND id = $2",
-            )
-            .bind(ctx.org.get())
-            .bind(opp.get())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if of != Some(new.customer_id.get()) {
-                // Another organisation's, or another customer's deal.
-                return Err(StoreError::invalid("opportunity_id", Reason::NotFound));
-            }
-        }
-        let (priced, total) = price_lines(&mut tx, ctx.org, new.currency, &new.lines).await?;
-        if new.expected_total.is_some_and(|t| t != total) {
-            return Err(StoreError::invalid(
-                "total",
-                Reason::TotalMismatch { computed: total },
-            ));
-        }
-        let now = now_micros();
-        let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO orders (org_id, customer_id, external_id, status, currency, total, placed_at, \
-             paid_at, owner_id, note, version, created_at, updated_at, opportunity_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12) RETURNING id",
-        )
-        .bind(ctx.org.get())
-        .bind(new.customer_id.get())
-        .bind(new.external_id.as_deref())
-        .bind(new.status.as_str())
-        .bind(new.currency.as_str())
-        .bind(total)
-        .bind(time_to_micros(new.placed_at))
-        .bind(new.paid_at.map(time_to_micros))
-        .bind(new.owner_id.or(ctx.actor).map(UserId::get))
-        .bind(new.note.as_deref())
-        .bind(now)
-        .bind(new.opportunity_id.map(guanxi_core::OpportunityId::get))
-        .fetch_one(&mut *tx)
-        .await;
-        let id = match inserted {
-            Ok(id) => OrderId(id),
-            Err(e) => {
-                let err = db_err(e);
-                if let (StoreError::Conflict { .. }, Some(ext)) = (&err, &new.external_id) {
-                    // Posted twice at the same moment: the other request won; answer with its
-                    // order.
-                    drop(tx);
+            Err(err @ StoreError::Conflict { .. }) => {
+                // Posted twice at the same moment: the other request won; answer with its
+                // order.
+                drop(tx);
+                if let Some(ext) = external {
                     let mut conn = self.pool.acquire().await.map_err(db_err)?;
-                    if let Some(id) = by_external_id(&mut conn, ctx, ext).await? {
+                    if let Some(id) = by_external_id(&mut conn, ctx, &ext).await? {
                         return Ok((reached_order(&mut conn, ctx, id).await?, false));
                     }
                 }
-                return Err(err);
+                Err(err)
             }
-        };
-        for (
-            pos,
-            PricedLine {
-                line,
-                description,
-                price,
-                line_sum,
-            },
-        ) in priced.iter().enumerate()
-        {
-            sqlx::query(
-                "INSERT INTO order_lines (org_id, order_id, position, product_id, description, quantity, \
-                 unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(ctx.org.get())
-            .bind(id.get())
-            .bind(pos as i64)
-            .bind(line.product_id.map(ProductId::get))
-            .bind(description)
-            .bind(line.quantity)
-            .bind(*price)
-            .bind(line.discount)
-            .bind(*line_sum)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            Err(e) => Err(e),
         }
-        let order = load_order(&mut tx, ctx, id)
-            .await?
-            .ok_or_else(|| StoreError::Internal("the new order vanished".into()))?;
-        emit(
-            &mut tx,
-            self.backend,
-            ctx,
-            "order.created",
-            "order",
-            id.get(),
-            &json!({"customer_id": order.customer_id, "opportunity_id": order.opportunity_id,
-                    "external_id": order.external_id,
-                    "status": order.status, "currency": order.currency.as_str(), "total": order.total,
-                    "lines": order.lines.len(), "placed_at": order.placed_at}),
-        )
-        .await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok((order, true))
     }
 
     pub(crate) async fn get_order_impl(&self, ctx: Ctx, id: OrderId) -> Result<Order, StoreError> {
@@ -553,4 +456,121 @@ pub(crate) async fn price_lines<'a>(
     }
     errors.finish().map_err(StoreError::Invalid)?;
     Ok((priced, total))
+}
+
+/// Create an order inside the caller's transaction: `false` with the existing order when its
+/// external id was seen before. A unique conflict (the same external id committed meanwhile by
+/// another transaction) is returned as `Conflict`.
+pub(crate) async fn create_order_in(
+    tx: &mut AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    new: NewOrder,
+) -> Result<(Order, bool), StoreError> {
+    if let Some(ext) = &new.external_id {
+        if let Some(id) = by_external_id(&mut *tx, ctx, ext).await? {
+            // The same order posted again: answer with it, change nothing.
+            let existing =
+                reached_order(&mut *tx, ctx, id)
+                    .await
+                    .map_err(|_| StoreError::Conflict {
+                        field: "external_id".into(),
+                        reason: Reason::Conflict,
+                    })?;
+            return Ok((existing, false));
+        }
+    }
+    match within_reach(&mut *tx, ctx, new.customer_id, false).await {
+        Ok(()) => {}
+        Err(StoreError::NotFound { .. }) => {
+            return Err(StoreError::invalid("customer_id", Reason::NotFound))
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some(opp) = new.opportunity_id {
+        let of: Option<i64> = sqlx::query_scalar(
+            "SELECT customer_id FROM opportunities WHERE org_id = $1 AND id = $2",
+        )
+        .bind(ctx.org.get())
+        .bind(opp.get())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if of != Some(new.customer_id.get()) {
+            // Another organisation's, or another customer's deal.
+            return Err(StoreError::invalid("opportunity_id", Reason::NotFound));
+        }
+    }
+    let (priced, total) = price_lines(&mut *tx, ctx.org, new.currency, &new.lines).await?;
+    if new.expected_total.is_some_and(|t| t != total) {
+        return Err(StoreError::invalid(
+            "total",
+            Reason::TotalMismatch { computed: total },
+        ));
+    }
+    let now = now_micros();
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO orders (org_id, customer_id, external_id, status, currency, total, placed_at, \
+         paid_at, owner_id, note, version, created_at, updated_at, opportunity_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $12) RETURNING id",
+    )
+    .bind(ctx.org.get())
+    .bind(new.customer_id.get())
+    .bind(new.external_id.as_deref())
+    .bind(new.status.as_str())
+    .bind(new.currency.as_str())
+    .bind(total)
+    .bind(time_to_micros(new.placed_at))
+    .bind(new.paid_at.map(time_to_micros))
+    .bind(new.owner_id.or(ctx.actor).map(UserId::get))
+    .bind(new.note.as_deref())
+    .bind(now)
+    .bind(new.opportunity_id.map(guanxi_core::OpportunityId::get))
+    .fetch_one(&mut *tx)
+    .await;
+    let id = OrderId(inserted.map_err(db_err)?);
+    for (
+        pos,
+        PricedLine {
+            line,
+            description,
+            price,
+            line_sum,
+        },
+    ) in priced.iter().enumerate()
+    {
+        sqlx::query(
+            "INSERT INTO order_lines (org_id, order_id, position, product_id, description, quantity, \
+             unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(ctx.org.get())
+        .bind(id.get())
+        .bind(pos as i64)
+        .bind(line.product_id.map(ProductId::get))
+        .bind(description)
+        .bind(line.quantity)
+        .bind(*price)
+        .bind(line.discount)
+        .bind(*line_sum)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    let order = load_order(&mut *tx, ctx, id)
+        .await?
+        .ok_or_else(|| StoreError::Internal("the new order vanished".into()))?;
+    emit(
+        &mut *tx,
+        backend,
+        ctx,
+        "order.created",
+        "order",
+        id.get(),
+        &json!({"customer_id": order.customer_id, "opportunity_id": order.opportunity_id,
+                "external_id": order.external_id,
+                "status": order.status, "currency": order.currency.as_str(), "total": order.total,
+                "lines": order.lines.len(), "placed_at": order.placed_at}),
+    )
+    .await?;
+    Ok((order, true))
 }

@@ -1,6 +1,7 @@
 //! Group commit for SQLite.
 //!
-//! SQLite has one writer at a time. With many clients logging interactions at once, each
+//! SQLite has one writer at a time. With many clients logging interactions or posting orders
+//! at once, each
 //! transaction would wait for the write lock in SQLite's busy handler (which sleeps in
 //! steps of milliseconds) and then pay its own fsync. Instead, one task owns the writing: it
 //! takes every request that is waiting, runs each in its own savepoint inside one transaction,
@@ -8,7 +9,7 @@
 //! back only its savepoint; a failed commit fails the whole group, and nothing of it is kept.
 
 use crate::{db_err, Backend};
-use guanxi_store::{Ctx, Interaction, NewInteraction, Recognition, StoreError};
+use guanxi_store::{Ctx, Interaction, NewInteraction, NewOrder, Order, Recognition, StoreError};
 use sqlx::{Acquire, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -18,11 +19,26 @@ const GROUP_MAX: usize = 256;
 const QUEUE: usize = 4096;
 
 type Reply = Result<(Interaction, Recognition), StoreError>;
+type OrderReply = Result<(Order, bool), StoreError>;
 
-struct Job {
-    ctx: Ctx,
-    new: NewInteraction,
-    reply: oneshot::Sender<Reply>,
+/// One change to commit with the group, and where its answer goes.
+enum Job {
+    Interaction {
+        ctx: Ctx,
+        new: NewInteraction,
+        reply: oneshot::Sender<Reply>,
+    },
+    Order {
+        ctx: Ctx,
+        new: NewOrder,
+        reply: oneshot::Sender<OrderReply>,
+    },
+}
+
+/// The outcome of one job, kept until the group commits.
+enum Outcome {
+    Interaction(Reply),
+    Order(OrderReply),
 }
 
 #[derive(Clone)]
@@ -41,7 +57,18 @@ impl Writer {
     pub(crate) async fn log_interaction(&self, ctx: Ctx, new: NewInteraction) -> Reply {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Job { ctx, new, reply })
+            .send(Job::Interaction { ctx, new, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer dropped the request".into()))?
+    }
+
+    pub(crate) async fn create_order(&self, ctx: Ctx, new: NewOrder) -> OrderReply {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job::Order { ctx, new, reply })
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
         answer
@@ -63,16 +90,37 @@ async fn run(pool: AnyPool, backend: Backend, mut rx: mpsc::Receiver<Job>) {
         match results {
             Ok(results) => {
                 for (job, result) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+                    match (job, result) {
+                        (Job::Interaction { reply, .. }, Outcome::Interaction(r)) => {
+                            let _ = reply.send(r);
+                        }
+                        (Job::Order { reply, .. }, Outcome::Order(r)) => {
+                            let _ = reply.send(r);
+                        }
+                        // Outcomes are pushed in the order of the jobs, one of the same kind
+                        // each; anything else is a bug, answered rather than hung.
+                        (Job::Interaction { reply, .. }, _) => {
+                            let _ = reply.send(Err(StoreError::Internal("writer mix-up".into())));
+                        }
+                        (Job::Order { reply, .. }, _) => {
+                            let _ = reply.send(Err(StoreError::Internal("writer mix-up".into())));
+                        }
+                    }
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, group = jobs.len(), "group commit failed");
                 let message = e.to_string();
                 for job in jobs {
-                    let _ = job
-                        .reply
-                        .send(Err(StoreError::Unavailable(message.clone())));
+                    let err = StoreError::Unavailable(message.clone());
+                    match job {
+                        Job::Interaction { reply, .. } => {
+                            let _ = reply.send(Err(err));
+                        }
+                        Job::Order { reply, .. } => {
+                            let _ = reply.send(Err(err));
+                        }
+                    }
                 }
             }
         }
@@ -83,7 +131,7 @@ async fn commit_group(
     pool: &AnyPool,
     backend: Backend,
     jobs: &mut [Job],
-) -> Result<Vec<Reply>, StoreError> {
+) -> Result<Vec<Outcome>, StoreError> {
     let begin = match backend {
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
@@ -92,16 +140,24 @@ async fn commit_group(
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs.iter() {
         let mut sp = tx.begin().await.map_err(db_err)?;
-        match crate::interactions::log_one(&mut sp, backend, job.ctx, job.new.clone()).await {
-            Ok(r) => {
-                sp.commit().await.map_err(db_err)?;
-                results.push(Ok(r));
-            }
-            Err(e) => {
-                sp.rollback().await.map_err(db_err)?;
-                results.push(Err(e));
-            }
+        let outcome = match job {
+            Job::Interaction { ctx, new, .. } => Outcome::Interaction(
+                crate::interactions::log_one(&mut sp, backend, *ctx, new.clone()).await,
+            ),
+            Job::Order { ctx, new, .. } => Outcome::Order(
+                crate::sales::create_order_in(&mut sp, backend, *ctx, new.clone()).await,
+            ),
+        };
+        let ok = match &outcome {
+            Outcome::Interaction(r) => r.is_ok(),
+            Outcome::Order(r) => r.is_ok(),
+        };
+        if ok {
+            sp.commit().await.map_err(db_err)?;
+        } else {
+            sp.rollback().await.map_err(db_err)?;
         }
+        results.push(outcome);
     }
     tx.commit().await.map_err(db_err)?;
     Ok(results)

@@ -64,6 +64,7 @@ stories!(
     lead_mistakes_are_refused_whole,
     quotes_are_priced_taxed_and_ordered_once,
     key_accounts_have_a_plan_and_a_team,
+    concurrent_orders_with_one_external_id_make_one_order,
 );
 
 #[tokio::test]
@@ -2863,4 +2864,48 @@ async fn key_accounts_have_a_plan_and_a_team(s: S) {
     ] {
         assert!(kinds.iter().any(|k| k == want), "{want}");
     }
+}
+
+/// Many requests posting the same external order at once (and others posting their own):
+/// exactly one order per external id, every caller answered with it.
+async fn concurrent_orders_with_one_external_id_make_one_order(s: S) {
+    let a = org(&s, "并发下单").await;
+    let c = s
+        .create_customer(a, person("网店买家", vec![]))
+        .await
+        .expect("customer");
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut o = order_for(
+                c.id,
+                vec![NewOrderLine {
+                    description: Some("商品".into()),
+                    ..line(None, 1, Some(100), 0)
+                }],
+            );
+            o.external_id = Some(if i % 2 == 0 {
+                "same-1".into()
+            } else {
+                format!("own-{i}")
+            });
+            s.create_order(a, o).await
+        }));
+    }
+    let mut same = Vec::new();
+    let mut created = 0;
+    for t in tasks {
+        let (o, new) = t.await.expect("task").expect("order");
+        if o.external_id.as_deref() == Some("same-1") {
+            same.push(o.id);
+        }
+        created += usize::from(new);
+    }
+    assert_eq!(same.len(), 12);
+    assert!(
+        same.iter().all(|id| *id == same[0]),
+        "one order for the shared external id"
+    );
+    assert_eq!(created, 13, "twelve own orders and one shared");
 }
