@@ -626,7 +626,7 @@ pub async fn show(
             a.subject.clone(),
         ));
     }
-    story.sort_by(|a, b| b.0.cmp(&a.0));
+    story.sort_by_key(|x| std::cmp::Reverse(x.0));
     story.truncate(30);
     let plan = s.store.account_plan(v.ctx, id).await.ok();
     let staff =
