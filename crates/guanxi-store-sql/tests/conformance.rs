@@ -2094,6 +2094,48 @@ async fn leads_are_assigned_matched_and_converted(s: S) {
         .await
         .expect("list");
     assert_eq!(all.len(), 6);
+    // Handing a pool lead out by hand is recorded like a rule's assignment; a sales rep cannot
+    // hand their lead to someone outside their team.
+    let handed = s
+        .update_lead(
+            a,
+            pool.id,
+            Some(pool.version),
+            LeadPatch {
+                owner_id: Some(Some(r1.id)),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("hand out");
+    assert_eq!(handed.owner_id, Some(r1.id));
+    let outside = staff(&s, a, "外组", "wz@x.cn", Role::SalesRep, None).await;
+    match s
+        .update_lead(
+            rc,
+            pool.id,
+            None,
+            LeadPatch {
+                owner_id: Some(Some(outside.id)),
+                ..Default::default()
+            },
+        )
+        .await
+    {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.fields()[0].field, "owner_id"),
+        other => panic!("expected not allowed, got {other:?}"),
+    }
+    s.update_lead(
+        a,
+        pool.id,
+        None,
+        LeadPatch {
+            owner_id: Some(None),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("back to the pool");
 
     // Duplicates by contact point, against customers and other leads.
     let known = s

@@ -338,6 +338,13 @@ async fn render(s: &ApiState, v: &Viewer, id: LeadId, err: Option<ApiError>) -> 
                                     option value=(st.as_str()) selected[*st == lead.status] { (status_label(l, *st)) }
                                 }
                             }
+                            label.sr-only for="lead-owner-select" { (Msg::Owner.t(l)) }
+                            select #lead-owner-select name="owner_id" {
+                                option value="" selected[lead.owner_id.is_none()] { (Msg::Unassigned.t(l)) }
+                                @for u in users.iter().filter(|u| u.active && matches!(u.role, guanxi_core::Role::SalesRep | guanxi_core::Role::Manager | guanxi_core::Role::Admin)) {
+                                    option value=(u.id) selected[lead.owner_id == Some(u.id)] { (u.name) }
+                                }
+                            }
                             label.sr-only for="lead-reason" { (Msg::DisqualifyReason.t(l)) }
                             input #lead-reason name="reason" type="text" placeholder=(Msg::DisqualifyReason.t(l));
                             button #lead-status-save type="submit" { (Msg::UpdateStatus.t(l)) }
@@ -413,6 +420,8 @@ async fn render(s: &ApiState, v: &Viewer, id: LeadId, err: Option<ApiError>) -> 
 pub struct StatusForm {
     status: Option<String>,
     reason: Option<String>,
+    /// A user id, or empty for the pool.
+    owner_id: Option<String>,
     version: Option<i64>,
 }
 
@@ -424,9 +433,11 @@ pub async fn set_status(
     Path(id): Path<i64>,
     Form(f): Form<StatusForm>,
 ) -> Response {
+    let owner = f.owner_id.as_deref().map(|o| o.trim().parse::<i64>().ok());
     let dto = UpdateLead {
         status: f.status,
         reason: blank(&f.reason),
+        owner_id: owner,
         ..Default::default()
     };
     let result = match dto.parse() {
