@@ -360,6 +360,11 @@ async fn permission_matrix(mut app: TestApp) {
         ("POST /field-definitions", [201, 403, 403, 403, 403, 403]),
         ("GET /audit", [200, 403, 403, 403, 403, 403]),
         ("GET /events", [200, 403, 403, 403, 403, 200]),
+        ("GET /leads", [200, 200, 200, 200, 200, 200]),
+        ("GET /lead-sources", [200, 200, 200, 200, 200, 200]),
+        ("POST /leads", [201, 201, 201, 201, 201, 403]),
+        ("GET /lead-rules", [200, 200, 403, 403, 403, 403]),
+        ("POST /web-forms", [201, 201, 403, 403, 403, 403]),
         ("POST /customers", [201, 201, 201, 201, 403, 403]),
         (
             "POST /customers owner=other team",
@@ -412,6 +417,19 @@ async fn permission_matrix(mut app: TestApp) {
                     Some(
                         json!({"key": format!("f{body_serial}"), "label_zh": "字段", "label_en": "Field", "field_type": "text"}),
                     ),
+                ),
+                "POST /leads" => (
+                    Method::POST,
+                    "/api/v1/leads".into(),
+                    Some(
+                        json!({"name": format!("线索{body_serial}"), "source": "referral",
+                                "phone": format!("1390000{body_serial:04}")}),
+                    ),
+                ),
+                "POST /web-forms" => (
+                    Method::POST,
+                    "/api/v1/web-forms".into(),
+                    Some(json!({"name": format!("表单{body_serial}")})),
                 ),
                 "POST /customers" => (
                     Method::POST,
