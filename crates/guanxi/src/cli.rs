@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-use crate::{admin, bench, demo, server};
+use crate::{admin, bench, demo, import, server};
 
 #[derive(Parser)]
 #[command(name = "guanxi", version, about = "Guanxi (关系): an integrated CRM", long_about = None)]
@@ -29,6 +29,9 @@ enum Command {
     /// Organisations, users and passwords, for the deployment's operator.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Customer files: check what an import would do.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Benchmarks: bulk loading, and a load run against a running server.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -37,6 +40,10 @@ enum Command {
 /// Parse the command line and run the command.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Import(cmd) = cli.command {
+        // Reading a file needs neither settings nor a runtime.
+        return import::run(cmd);
+    }
     let settings = guanxi_config::Settings::load(cli.config.as_deref())?;
     server::init_tracing(&settings);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -61,6 +68,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Bench(cmd) => bench::run(&settings, cmd).await,
             Command::Admin(cmd) => admin::run(&settings, cmd).await,
+            Command::Import(cmd) => import::run(cmd),
         }
     })
 }

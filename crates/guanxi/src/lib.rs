@@ -5,4 +5,5 @@ pub mod admin;
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod import;
 pub mod server;

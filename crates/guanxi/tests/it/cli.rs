@@ -71,3 +71,43 @@ fn migrate_creates_the_database_and_config_hides_passwords() {
     assert!(!bad.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `guanxi import check` reads a GBK file with Chinese headers and names every damaged row, in
+/// both languages, without a database.
+#[test]
+fn import_check_reports_a_gbk_file() {
+    let path = std::env::temp_dir().join(format!("客户-{}.csv", std::process::id()));
+    let csv = "姓名,手机,邮箱\r\n张伟,13800138000,zhang.wei@example.cn\r\n王芳,1.38001E+10,\r\n张伟（重复）,138 0013 8000,\r\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+    std::fs::write(&path, &gbk).expect("write");
+    let bin = env!("CARGO_BIN_EXE_guanxi");
+    let zh = std::process::Command::new(bin)
+        .args(["import", "check"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        zh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&zh.stderr)
+    );
+    let out = String::from_utf8(zh.stdout).expect("utf-8");
+    assert!(out.contains("编码: gb18030"), "{out}");
+    assert!(out.contains("姓名 → 姓名"), "{out}");
+    assert!(
+        out.contains("第 3 行：手机: 号码被 Excel 存成了科学计数法"),
+        "{out}"
+    );
+    assert!(out.contains("第 4 行：与第 2 行是同一位客户"), "{out}");
+    let en = std::process::Command::new(bin)
+        .args(["import", "check", "--lang", "en"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let out = String::from_utf8(en.stdout).expect("utf-8");
+    assert!(
+        out.contains("3 rows: 1 to create or match, 1 the same as an earlier row, 1 refused"),
+        "{out}"
+    );
+    let _ = std::fs::remove_file(&path);
+}

@@ -1,0 +1,148 @@
+//! `guanxi import`: bringing customer files in. For now the dry run of a CSV file — its
+//! encoding, delimiter, the suggested column mapping and, row by row, what an import would do
+//! and why a row would be refused — without touching the database.
+
+use anyhow::Context;
+use guanxi_core::Lang;
+use guanxi_import::{dry_run, DateOrder, Mapping, Outcome};
+use std::path::PathBuf;
+
+/// Largest file read in one piece (the streaming import is still to come).
+const FILE_MAX: u64 = 512 * 1024 * 1024;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Read a CSV file of customers and report what an import would do (nothing is written).
+    Check {
+        file: PathBuf,
+        /// How the file writes dates that are not year-first: `dmy` (5/1/2024 is 5 January)
+        /// or `mdy`.
+        #[arg(long, default_value = "dmy")]
+        dates: String,
+        /// The language of the report: `zh-CN` or `en`.
+        #[arg(long, default_value = "zh-CN")]
+        lang: String,
+        /// Rows of problems to list (all are counted).
+        #[arg(long, default_value_t = 50)]
+        show: usize,
+    },
+}
+
+pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
+    match cmd {
+        ImportCommand::Check {
+            file,
+            dates,
+            lang,
+            show,
+        } => {
+            let lang = Lang::from_tag(&lang).unwrap_or(Lang::ZhCn);
+            let dates = match dates.as_str() {
+                "mdy" => DateOrder::MonthDayYear,
+                "dmy" => DateOrder::DayMonthYear,
+                "ymd" => DateOrder::YearMonthDay,
+                other => anyhow::bail!("--dates {other}: use dmy, mdy or ymd"),
+            };
+            let size = std::fs::metadata(&file)
+                .with_context(|| format!("reading {}", file.display()))?
+                .len();
+            if size > FILE_MAX {
+                anyhow::bail!(
+                    "{} is {} MB; files of up to {} MB are read for now",
+                    file.display(),
+                    size >> 20,
+                    FILE_MAX >> 20
+                );
+            }
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            // The suggestion from the header, with the date order asked for.
+            let first = dry_run(&bytes, None);
+            let mapping = Mapping {
+                dates,
+                ..first.mapping
+            };
+            let report = dry_run(&bytes, Some(mapping));
+            print!("{}", render(&report, lang, show));
+            Ok(())
+        }
+    }
+}
+
+/// The report as text in `lang`.
+pub fn render(r: &guanxi_import::Report, lang: Lang, show: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let delimiter = match r.delimiter {
+        b'\t' => "Tab".to_owned(),
+        d => (d as char).to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{}: {}{} · {}: {delimiter}",
+        lang.pick("编码", "Encoding"),
+        r.encoding,
+        if r.malformed {
+            lang.pick("（有无法识别的字节）", " (some bytes did not decode)")
+        } else {
+            ""
+        },
+        lang.pick("分隔符", "Delimiter"),
+    );
+    let _ = writeln!(out, "{}:", lang.pick("列对应", "Columns"));
+    for (h, f) in r.headers.iter().zip(&r.mapping.columns) {
+        let target = match f {
+            Some(f) => guanxi_import::field_label(*f, lang).to_owned(),
+            None => lang.pick("（不导入）", "(left out)").to_owned(),
+        };
+        let _ = writeln!(out, "  {h} → {target}");
+    }
+    let (create, same, rejected, skipped) = r.counts();
+    let _ = writeln!(
+        out,
+        "{}",
+        match lang {
+            Lang::ZhCn => format!(
+                "共 {} 行：新建或匹配 {create}，与前面的行相同 {same}，拒绝 {rejected}，空行 {skipped}",
+                r.rows.len()
+            ),
+            Lang::En => format!(
+                "{} rows: {create} to create or match, {same} the same as an earlier row, {rejected} refused, {skipped} empty",
+                r.rows.len()
+            ),
+        }
+    );
+    let mut listed = 0;
+    for row in &r.rows {
+        if listed >= show {
+            break;
+        }
+        match &row.outcome {
+            Outcome::Rejected(problems) => {
+                listed += 1;
+                let reasons: Vec<String> = problems.iter().map(|p| p.message(lang)).collect();
+                let _ = match lang {
+                    Lang::ZhCn => writeln!(out, "  第 {} 行：{}", row.line, reasons.join("；")),
+                    Lang::En => writeln!(out, "  line {}: {}", row.line, reasons.join("; ")),
+                };
+            }
+            Outcome::SameAs { line, key } => {
+                listed += 1;
+                let _ = match lang {
+                    Lang::ZhCn => writeln!(
+                        out,
+                        "  第 {} 行：与第 {line} 行是同一位客户（{key}）",
+                        row.line
+                    ),
+                    Lang::En => writeln!(
+                        out,
+                        "  line {}: the same customer as line {line} ({key})",
+                        row.line
+                    ),
+                };
+            }
+            Outcome::Create(_) | Outcome::Skipped => {}
+        }
+    }
+    out
+}
