@@ -399,6 +399,14 @@ impl Store for Fake {
     async fn activities_about(&self, _: Ctx, _: About) -> StoreResult<Vec<Activity>> {
         Err(not_in_fake())
     }
+    async fn import_customers(
+        &self,
+        _: Ctx,
+        _: Vec<ImportCustomer>,
+        _: ImportPolicy,
+    ) -> StoreResult<Vec<ImportResult>> {
+        Err(not_in_fake())
+    }
     async fn bulk_opportunities(
         &self,
         _: Ctx,

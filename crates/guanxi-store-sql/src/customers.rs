@@ -253,7 +253,7 @@ pub(crate) async fn retoken(
     Ok(())
 }
 
-async fn set_tags(
+pub(crate) async fn set_tags(
     conn: &mut AnyConnection,
     org: OrgId,
     id: i64,

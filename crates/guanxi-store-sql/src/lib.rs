@@ -14,6 +14,7 @@ mod codec;
 mod contacts;
 mod customers;
 mod events;
+mod imports;
 mod interactions;
 mod leads;
 mod orgs;

@@ -175,6 +175,14 @@ impl Store for SqlStore {
     async fn activities_about(&self, ctx: Ctx, about: About) -> StoreResult<Vec<Activity>> {
         self.activities_about_impl(ctx, about).await
     }
+    async fn import_customers(
+        &self,
+        ctx: Ctx,
+        rows: Vec<ImportCustomer>,
+        policy: ImportPolicy,
+    ) -> StoreResult<Vec<ImportResult>> {
+        self.import_customers_impl(ctx, rows, policy).await
+    }
     async fn bulk_opportunities(
         &self,
         ctx: Ctx,

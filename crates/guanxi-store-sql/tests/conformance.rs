@@ -65,6 +65,7 @@ stories!(
     quotes_are_priced_taxed_and_ordered_once,
     key_accounts_have_a_plan_and_a_team,
     concurrent_orders_with_one_external_id_make_one_order,
+    imports_match_fill_and_roll_back_whole,
 );
 
 #[tokio::test]
@@ -2950,4 +2951,158 @@ async fn concurrent_orders_with_one_external_id_make_one_order(s: S) {
         "one order for the shared external id"
     );
     assert_eq!(created, 13, "twelve own orders and one shared");
+}
+
+async fn imports_match_fill_and_roll_back_whole(s: S) {
+    let a = org(&s, "导入").await;
+    let mut known = person("老客户", vec![cp(ContactKind::Mobile, "13800138000")]);
+    known.city = Some("上海".into());
+    let known = s.create_customer(a, known).await.expect("customer");
+    let row = |name: &str, phone: &str| ImportCustomer {
+        name: name.into(),
+        contacts: vec![ContactValue::parse(ContactKind::Mobile, phone).expect("phone")],
+        ..Default::default()
+    };
+    let mut fresh = row("张伟", "13912345678");
+    fresh.company = Some("杭州华信科技有限公司".into());
+    fresh.tags = vec!["展会".into()];
+    let mut again = row("老客户（表格）", "138 0013 8000");
+    again.title = Some("采购经理".into());
+    again.city = Some("杭州".into());
+    again
+        .contacts
+        .push(ContactValue::parse(ContactKind::Email, "old@example.cn").expect("email"));
+    let twin = row("张伟（重复行）", "+86 139 1234 5678");
+    let out = s
+        .import_customers(a, vec![fresh, again.clone(), twin], ImportPolicy::FillEmpty)
+        .await
+        .expect("import");
+    let ImportResult::Created { customer_id: zw } = out[0] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        out[1],
+        ImportResult::Matched {
+            customer_id: known.id,
+            updated: true
+        }
+    );
+    assert_eq!(
+        out[2],
+        ImportResult::Matched {
+            customer_id: zw,
+            updated: false
+        },
+        "a later row of the same file"
+    );
+    let k = s.get_customer(a, known.id, false).await.expect("known");
+    assert_eq!(
+        k.title.as_deref(),
+        Some("采购经理"),
+        "an empty field is filled"
+    );
+    assert_eq!(k.city.as_deref(), Some("上海"), "a filled field is kept");
+    assert!(
+        k.contact_points.iter().any(|c| c.key == "old@example.cn"),
+        "the missing e-mail is added"
+    );
+    let z = s.get_customer(a, zw, false).await.expect("new");
+    let company = s
+        .get_customer(a, z.company_id.expect("company"), false)
+        .await
+        .expect("company");
+    assert_eq!(
+        (company.name.as_str(), company.kind),
+        ("杭州华信科技有限公司", CustomerKind::Company)
+    );
+    // Overwrite replaces; skip leaves alone.
+    let out = s
+        .import_customers(a, vec![again.clone()], ImportPolicy::Overwrite)
+        .await
+        .expect("overwrite");
+    assert_eq!(
+        out[0],
+        ImportResult::Matched {
+            customer_id: known.id,
+            updated: true
+        }
+    );
+    assert_eq!(
+        s.get_customer(a, known.id, false)
+            .await
+            .expect("k")
+            .city
+            .as_deref(),
+        Some("杭州")
+    );
+    let mut other = again.clone();
+    other.city = Some("北京".into());
+    let out = s
+        .import_customers(a, vec![other], ImportPolicy::Skip)
+        .await
+        .expect("skip");
+    assert_eq!(
+        out[0],
+        ImportResult::Matched {
+            customer_id: known.id,
+            updated: false
+        }
+    );
+    assert_eq!(
+        s.get_customer(a, known.id, false)
+            .await
+            .expect("k")
+            .city
+            .as_deref(),
+        Some("杭州")
+    );
+    // A bad row fails the whole import: the rows before it are not kept.
+    let before = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    let r = s
+        .import_customers(
+            a,
+            vec![
+                row("李娜", "13700000001"),
+                row("王强", "13700000002"),
+                row("", "13700000003"),
+            ],
+            ImportPolicy::Skip,
+        )
+        .await;
+    match r {
+        Err(StoreError::Invalid(e)) => assert_eq!(e.fields()[0].field, "rows[2].name"),
+        other => panic!("expected invalid, got {other:?}"),
+    }
+    let after = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    assert_eq!(before, after, "nothing of a failed import is kept");
+    assert_eq!(
+        events(&s, a)
+            .await
+            .iter()
+            .filter(|e| e.event_type == "customers.imported")
+            .count(),
+        3
+    );
 }

@@ -393,6 +393,15 @@ pub trait Store: Send + Sync + 'static {
     /// Insert a batch of already-parsed customers with their contact points and interactions
     /// in one transaction; writes one `customers.bulk_loaded` event for the batch.
     async fn bulk_load(&self, ctx: Ctx, batch: BulkBatch) -> StoreResult<BulkStats>;
+    /// Import checked rows in one transaction: each matches an existing customer by a contact
+    /// point (then `policy` decides) or becomes a new one. All or nothing; one
+    /// `customers.imported` event besides each customer's own.
+    async fn import_customers(
+        &self,
+        ctx: Ctx,
+        rows: Vec<ImportCustomer>,
+        policy: ImportPolicy,
+    ) -> StoreResult<Vec<ImportResult>>;
     /// Insert opportunities of one pipeline in one transaction (their stages must be of it and
     /// their customers of the organisation); one `opportunities.bulk_loaded` event. Returns how
     /// many.

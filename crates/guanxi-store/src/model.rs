@@ -540,3 +540,46 @@ pub struct AccountPlanPatch {
     pub last_review: Option<Option<NaiveDate>>,
     pub next_review: Option<Option<NaiveDate>>,
 }
+
+// ---------------------------------------------------------------- imports
+
+/// What to do with a row that matches an existing customer by phone, e-mail or WeChat id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportPolicy {
+    /// Leave the customer as it is.
+    Skip,
+    /// Fill the customer's empty fields and add the contact points it lacks.
+    FillEmpty,
+    /// Replace the customer's fields with the file's (where the file has a value) and add the
+    /// contact points it lacks.
+    Overwrite,
+}
+
+/// A checked row of a file, ready to create or match.
+#[derive(Clone, Debug, Default)]
+pub struct ImportCustomer {
+    pub name: String,
+    /// A company customer found by this name, or created.
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub contacts: Vec<ContactValue>,
+    pub city: Option<String>,
+    pub birthday: Option<NaiveDate>,
+    pub tags: Vec<String>,
+    pub note: Option<String>,
+}
+
+/// What an import did with one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ImportResult {
+    Created {
+        customer_id: CustomerId,
+    },
+    /// Matched an existing customer (or one created earlier in the same import).
+    Matched {
+        customer_id: CustomerId,
+        updated: bool,
+    },
+}

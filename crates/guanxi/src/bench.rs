@@ -36,6 +36,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         opportunities: usize,
     },
+    /// Bulk-load opportunities into an existing organisation (its first pipeline), spread over
+    /// its customers and owned by its sales reps and managers.
+    Opportunities {
+        #[arg(long)]
+        org: i64,
+        #[arg(long, default_value_t = 500_000)]
+        count: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Drive a running server with concurrent clients and report latency percentiles.
     Http {
         /// Base URL of the server.
@@ -78,6 +88,29 @@ pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
             let ipc = interactions_per_customer;
             let extra = (order_rate, opportunities);
             load(settings, customers, ipc, batch, seed, orders, extra).await
+        }
+        BenchCommand::Opportunities { org, count, seed } => {
+            let store = crate::server::open_store(settings).await?;
+            let ctx = guanxi_store::Ctx::new(guanxi_core::OrgId(org));
+            let sellers: Vec<guanxi_core::UserId> = guanxi_store::Store::list_users(&store, ctx)
+                .await?
+                .into_iter()
+                .filter(|u| {
+                    matches!(
+                        u.role,
+                        guanxi_core::Role::SalesRep | guanxi_core::Role::Manager
+                    )
+                })
+                .map(|u| u.id)
+                .collect();
+            let started = Instant::now();
+            crate::demo::load_opportunities(&store, ctx, &sellers, seed, count).await?;
+            store.analyze().await?;
+            println!(
+                "{count} opportunities in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
         BenchCommand::Http {
             url,

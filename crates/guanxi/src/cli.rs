@@ -40,8 +40,8 @@ enum Command {
 /// Parse the command line and run the command.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Import(cmd) = cli.command {
-        // Reading a file needs neither settings nor a runtime.
+    if let Command::Import(cmd @ import::ImportCommand::Check { .. }) = cli.command {
+        // Checking a file needs neither settings nor a runtime.
         return import::run(cmd);
     }
     let settings = guanxi_config::Settings::load(cli.config.as_deref())?;
@@ -68,7 +68,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Bench(cmd) => bench::run(&settings, cmd).await,
             Command::Admin(cmd) => admin::run(&settings, cmd).await,
-            Command::Import(cmd) => import::run(cmd),
+            Command::Import(cmd) => import::import_customers(&settings, cmd).await,
         }
     })
 }

@@ -489,7 +489,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
 /// Bulk-load `n` opportunities over the organisation's customers, in the default pipeline:
 /// three in five open (spread over the stages), the rest won or lost over the last two years,
 /// expected to close within the next year.
-async fn load_opportunities(
+pub async fn load_opportunities(
     store: &SqlStore,
     ctx: Ctx,
     sellers: &[guanxi_core::UserId],

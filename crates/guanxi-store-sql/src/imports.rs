@@ -1,0 +1,242 @@
+//! Importing checked rows of a file: match by contact point or create, in one transaction.
+
+use crate::codec::{date_to_str, now_micros, to_json};
+use crate::customers::{insert_customer, load};
+use crate::events::emit;
+use crate::{db_err, SqlStore};
+use guanxi_core::customer::{CustomerClass, CustomerKind, CustomerStatus};
+use guanxi_core::Reach;
+use guanxi_store::{
+    Ctx, ImportCustomer, ImportPolicy, ImportResult, NewContactPoint, NewCustomer, StoreError,
+};
+use serde_json::{json, Map};
+
+/// Most rows in one import call (the caller splits larger files).
+pub const IMPORT_ROWS_MAX: usize = 1_000_000;
+
+impl SqlStore {
+    pub(crate) async fn import_customers_impl(
+        &self,
+        ctx: Ctx,
+        rows: Vec<ImportCustomer>,
+        policy: ImportPolicy,
+    ) -> Result<Vec<ImportResult>, StoreError> {
+        if rows.len() > IMPORT_ROWS_MAX {
+            return Err(StoreError::invalid(
+                "rows",
+                guanxi_core::Reason::TooMany {
+                    max: IMPORT_ROWS_MAX,
+                },
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let (mut created, mut matched, mut updated) = (0u64, 0u64, 0u64);
+        for (i, row) in rows.into_iter().enumerate() {
+            // Checked again here (the caller parsed the file): a bad row fails the whole
+            // import, and everything before it is rolled back with it.
+            if let Err(e) = guanxi_core::text::line(&row.name, 120) {
+                let reason = e
+                    .fields()
+                    .first()
+                    .map(|f| f.reason.clone())
+                    .unwrap_or(guanxi_core::Reason::Required);
+                return Err(StoreError::invalid(format!("rows[{i}].name"), reason));
+            }
+            let mut holder = None;
+            for c in &row.contacts {
+                if let Some(id) = crate::contacts::holder(&mut tx, ctx.org, c, None).await? {
+                    holder = Some(guanxi_core::CustomerId(id));
+                    break;
+                }
+            }
+            match holder {
+                Some(id) => {
+                    matched += 1;
+                    let changed = match policy {
+                        ImportPolicy::Skip => false,
+                        ImportPolicy::FillEmpty | ImportPolicy::Overwrite => {
+                            apply(&mut tx, self.backend, ctx, id, &row, policy).await?
+                        }
+                    };
+                    updated += u64::from(changed);
+                    out.push(ImportResult::Matched {
+                        customer_id: id,
+                        updated: changed,
+                    });
+                }
+                None => {
+                    let company_id = match row.company.as_deref() {
+                        Some(c) if c != row.name => Some(
+                            crate::leads::company_for(&mut tx, self.backend, ctx, c, None).await?,
+                        ),
+                        _ => None,
+                    };
+                    let mut seen = std::collections::HashSet::new();
+                    let contact_points = row
+                        .contacts
+                        .iter()
+                        .filter(|c| seen.insert(c.key.clone()))
+                        .enumerate()
+                        .map(|(i, c)| NewContactPoint {
+                            value: c.clone(),
+                            label: None,
+                            primary: i == 0,
+                        })
+                        .collect();
+                    let kind = if row.company.as_deref() == Some(row.name.as_str()) {
+                        CustomerKind::Company
+                    } else {
+                        CustomerKind::Person
+                    };
+                    let c = insert_customer(
+                        &mut tx,
+                        self.backend,
+                        ctx,
+                        NewCustomer {
+                            kind,
+                            name: row.name.clone(),
+                            company_id,
+                            title: row.title.clone(),
+                            owner_id: None,
+                            team_id: None,
+                            status: CustomerStatus::New,
+                            class: CustomerClass::Ordinary,
+                            vip: false,
+                            tags: row.tags.clone(),
+                            city: row.city.clone(),
+                            birthday: row.birthday,
+                            note: row.note.clone(),
+                            custom: Map::new(),
+                            contact_points,
+                            allow_duplicate: false,
+                        },
+                    )
+                    .await?;
+                    created += 1;
+                    out.push(ImportResult::Created { customer_id: c.id });
+                }
+            }
+        }
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "customers.imported",
+            "customer",
+            0,
+            &json!({"created": created, "matched": matched, "updated": updated,
+                    "policy": policy, "at": now_micros()}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+}
+
+/// Fill (or overwrite) a matched customer's fields from a row and add the contact points it
+/// lacks that nobody else holds. `true` when something changed.
+async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    id: guanxi_core::CustomerId,
+    row: &ImportCustomer,
+    policy: ImportPolicy,
+) -> Result<bool, StoreError> {
+    let old = load(conn, ctx.org, Reach::Org, id, false).await?;
+    let pick = |current: &Option<String>, new: &Option<String>| -> Option<String> {
+        match (policy, current, new) {
+            (_, _, None) => current.clone(),
+            (ImportPolicy::Overwrite, _, Some(n)) => Some(n.clone()),
+            (_, None, Some(n)) => Some(n.clone()),
+            (_, Some(c), Some(_)) => Some(c.clone()),
+        }
+    };
+    let title = pick(&old.title, &row.title);
+    let city = pick(&old.city, &row.city);
+    let note = pick(&old.note, &row.note);
+    let birthday = match (policy, old.birthday, row.birthday) {
+        (_, b, None) => b,
+        (ImportPolicy::Overwrite, _, Some(n)) => Some(n),
+        (_, None, Some(n)) => Some(n),
+        (_, Some(b), Some(_)) => Some(b),
+    };
+    let mut tags = old.tags.clone();
+    for t in &row.tags {
+        if !tags.contains(t) && tags.len() < 50 {
+            tags.push(t.clone());
+        }
+    }
+    let mut changes = Map::new();
+    for (k, a, b) in [
+        ("title", json!(old.title), json!(title)),
+        ("city", json!(old.city), json!(city)),
+        ("note", json!(old.note), json!(note)),
+        ("birthday", json!(old.birthday), json!(birthday)),
+        ("tags", json!(old.tags), json!(tags)),
+    ] {
+        if a != b {
+            changes.insert(k.into(), json!([a, b]));
+        }
+    }
+    let now = now_micros();
+    let mut added = Vec::new();
+    for c in &row.contacts {
+        let has = old.contact_points.iter().any(|cp| cp.key == c.key);
+        if !has
+            && crate::contacts::holder(conn, ctx.org, c, None)
+                .await?
+                .is_none()
+        {
+            crate::contacts::insert(
+                conn,
+                ctx.org,
+                id.get(),
+                &NewContactPoint {
+                    value: c.clone(),
+                    label: None,
+                    primary: false,
+                },
+                now,
+            )
+            .await?;
+            added.push(c.display.clone());
+        }
+    }
+    if changes.is_empty() && added.is_empty() {
+        return Ok(false);
+    }
+    if !changes.is_empty() {
+        sqlx::query(
+            "UPDATE customers SET title = $1, city = $2, note = $3, birthday = $4, tags = $5, \
+             version = version + 1, updated_at = $6 WHERE org_id = $7 AND id = $8",
+        )
+        .bind(title.as_deref())
+        .bind(city.as_deref())
+        .bind(note.as_deref())
+        .bind(date_to_str(birthday))
+        .bind(to_json(&tags)?)
+        .bind(now)
+        .bind(ctx.org.get())
+        .bind(id.get())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        crate::customers::set_tags(conn, ctx.org, id.get(), &old.tags, &tags).await?;
+    }
+    if !added.is_empty() {
+        changes.insert("contact_points_added".into(), json!(added));
+    }
+    emit(
+        conn,
+        backend,
+        ctx,
+        "customer.updated",
+        "customer",
+        id.get(),
+        &json!({"changes": changes, "via": "import"}),
+    )
+    .await?;
+    Ok(true)
+}
