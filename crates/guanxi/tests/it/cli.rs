@@ -20,6 +20,8 @@ fn every_subcommand_has_help() {
         vec!["config", "--help"],
         vec!["admin", "--help"],
         vec!["admin", "create-user", "--help"],
+        vec!["import", "check", "--help"],
+        vec!["import", "customers", "--help"],
     ] {
         let out = guanxi().args(&args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
@@ -110,4 +112,41 @@ fn import_check_reports_a_gbk_file() {
         "{out}"
     );
     let _ = std::fs::remove_file(&path);
+}
+
+/// `guanxi import customers` brings the good rows of a file into an organisation, matching
+/// existing customers by phone; importing the same file again creates nobody twice.
+#[test]
+fn import_customers_into_an_organisation() {
+    let dir = std::env::temp_dir().join(format!("guanxi_import_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("客户.csv");
+    let csv = "姓名,手机,邮箱,城市\r\n张伟,13800138000,zhang.wei@example.cn,杭州\r\n王芳,1.38001E+10,,\r\n李娜,13912345678,,上海\r\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+    std::fs::write(&path, &gbk).expect("write");
+    let run = |args: &[&str]| {
+        let out = guanxi()
+            .current_dir(&dir)
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    run(&["admin", "create-org", "--name", "导入公司"]);
+    let file = path.to_str().expect("path");
+    let first = run(&["import", "customers", file, "--org", "1"]);
+    assert!(first.contains("第 3 行：手机"), "{first}");
+    assert!(first.contains("新建 2，匹配已有客户 0"), "{first}");
+    let again = run(&["import", "customers", file, "--org", "1", "--lang", "en"]);
+    assert!(
+        again.contains("0 created, 2 matched existing customers (0 updated)"),
+        "{again}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
