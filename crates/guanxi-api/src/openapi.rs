@@ -50,6 +50,7 @@ use utoipa::{Modify, OpenApi};
         customers::merge,
         customers::list,
         customers::lookup,
+        customers::export_csv,
         customers::view_360,
         contact_points::create,
         contact_points::update,

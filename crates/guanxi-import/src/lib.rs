@@ -8,6 +8,7 @@
 //! what an import would do; the store decides about matches with existing customers.
 
 mod decode;
+pub mod export;
 mod mapping;
 mod report;
 mod row;

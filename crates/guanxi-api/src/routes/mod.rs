@@ -55,6 +55,7 @@ pub fn api_routes() -> Router<ApiState> {
             post(customers::create).get(customers::list),
         )
         .route("/api/v1/customers/lookup", get(customers::lookup))
+        .route("/api/v1/customers/export.csv", get(customers::export_csv))
         .route(
             "/api/v1/customers/{id}",
             get(customers::get)
@@ -240,6 +241,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/interactions/{id}",
         ) => A::ReadCustomers,
         ("GET", "/api/v1/customers/lookup") => A::LookupCustomers,
+        ("GET", "/api/v1/customers/export.csv") => A::ReadCustomers,
         ("PATCH", "/api/v1/customers/{id}")
         | ("POST", "/api/v1/customers/{id}/contact-points")
         | ("PATCH" | "DELETE", "/api/v1/customers/{id}/contact-points/{cp_id}") => {

@@ -171,7 +171,10 @@ pub async fn list(
         }
     };
     let content = html! {
-        h1 { (Msg::Customers.t(l)) }
+        div.titlebar {
+            h1 { (Msg::Customers.t(l)) }
+            a.button #export href={"/api/v1/customers/export.csv?" (here)} download { (Msg::ExportCsv.t(l)) }
+        }
         nav.channels #views aria-label=(Msg::SavedViews.t(l)) {
             strong { (Msg::SavedViews.t(l)) ": " }
             @if views.is_empty() { span.muted { (Msg::NoViews.t(l)) } }

@@ -70,6 +70,16 @@ try {
     await page.fill("#q", "");
     await page.locator("#rows a").first().waitFor();
   });
+  await step("export the list as CSV that Excel opens", async () => {
+    const href = await page.locator("#export").getAttribute("href");
+    const res = await page.request.get(`${BASE}${href}`);
+    assert.equal(res.status(), 200);
+    const body = await res.body();
+    assert.deepEqual([...body.subarray(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 with a BOM");
+    const text = body.subarray(3).toString("utf8");
+    assert.match(text.split("\r\n")[0], zh ? /^编号,类型,姓名\/名称/ : /^id,kind,name/);
+    assert.ok(text.split("\r\n").length > 50, "every page, not just the first");
+  });
   await step("save the filters as a view and open it again", async () => {
     await page.goto(`${BASE}/customers?status=loyal&sort=name`);
     const viewName = (zh ? "忠诚客户" : "Loyal customers") + String(Date.now()).slice(-4);

@@ -11,7 +11,8 @@ crate::on_both!(
     opportunities_over_http,
     activities_and_the_calendar_feed,
     quotes_over_http,
-    key_accounts_over_http
+    key_accounts_over_http,
+    customers_export_as_csv
 );
 
 async fn orders_over_http(mut app: TestApp) {
@@ -657,4 +658,65 @@ async fn key_accounts_over_http(mut app: TestApp) {
         app.get(&format!("/api/v1/customers/{cid}")).await.status,
         404
     );
+}
+
+async fn customers_export_as_csv(mut app: TestApp) {
+    let org = app.use_new_org("导出公司").await;
+    let (rep, rep_token) = app.user_with_token(org, Role::SalesRep, None).await;
+    for (name, owner) in [("张伟", None), ("=1+1", None), ("王芳", Some(rep.get()))] {
+        let r = app
+            .post("/api/v1/customers", &json!({"name": name, "owner_id": owner, "city": "杭州",
+                "contact_points": [{"kind": "mobile", "value": format!("1380013{:04}", name.chars().count() * 37 + usize::from(owner.is_some()))}]}))
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let fetch = |token: Option<String>, query: &'static str, lang: &'static str| {
+        let http = app.http.clone();
+        let url = format!("{}/api/v1/customers/export.csv{query}", app.base);
+        async move {
+            let mut req = http.get(url).header("Accept-Language", lang);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let res = req.send().await.expect("export");
+            let status = res.status().as_u16();
+            let ctype = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (status, ctype, res.bytes().await.expect("body").to_vec())
+        }
+    };
+    let (status, ctype, body) = fetch(app.token.clone(), "", "zh-CN").await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/csv"), "{ctype}");
+    assert!(body.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
+    let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("编号,类型,姓名/名称"), "{text}");
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        text.contains(",'=1+1,"),
+        "a formula is never exported as one: {text}"
+    );
+    assert!(text.contains("王芳") && text.contains("张伟"));
+    // The list's filters apply; so does the caller's reach.
+    let (_, _, body) = fetch(app.token.clone(), "?q=%E7%8E%8B", "en").await;
+    let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+    assert!(text.starts_with("id,kind,name"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let (_, _, body) = fetch(Some(rep_token), "", "zh-CN").await;
+    let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+    assert_eq!(
+        text.lines().count(),
+        2,
+        "a sales rep exports their own: {text}"
+    );
+    assert!(text.contains("王芳"));
+    let (status, _, _) = fetch(app.token.clone(), "?status=nonsense", "en").await;
+    assert_eq!(status, 400);
+    let (status, _, _) = fetch(None, "", "en").await;
+    assert_eq!(status, 401);
 }
