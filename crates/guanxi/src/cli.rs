@@ -40,7 +40,7 @@ enum Command {
 /// Parse the command line and run the command.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Import(cmd @ import::ImportCommand::Check { .. }) = cli.command {
+    if let Command::Import(cmd @ import::ImportCommand::Check { org: None, .. }) = cli.command {
         // Checking a file needs neither settings nor a runtime.
         return import::run(cmd);
     }

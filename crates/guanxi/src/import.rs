@@ -41,6 +41,10 @@ pub enum ImportCommand {
         /// Rows of problems to list (all are counted).
         #[arg(long, default_value_t = 50)]
         show: usize,
+        /// Also look up each row's phone, e-mail and WeChat id among this organisation's
+        /// customers (needs the database; still writes nothing).
+        #[arg(long)]
+        org: Option<i64>,
     },
 }
 
@@ -77,15 +81,22 @@ pub async fn import_customers(
     settings: &guanxi_config::Settings,
     cmd: ImportCommand,
 ) -> anyhow::Result<()> {
-    let ImportCommand::Customers {
-        file,
-        org,
-        policy,
-        dates,
-        lang,
-    } = cmd
-    else {
-        return run(cmd);
+    let (file, org, policy, dates, lang) = match cmd {
+        ImportCommand::Customers {
+            file,
+            org,
+            policy,
+            dates,
+            lang,
+        } => (file, org, policy, dates, lang),
+        ImportCommand::Check {
+            file,
+            dates,
+            lang,
+            show,
+            org: Some(org),
+        } => return check_against(settings, &file, org, &dates, &lang, show).await,
+        other => return run(other),
     };
     let lang = Lang::from_tag(&lang).unwrap_or(Lang::ZhCn);
     let policy = match policy.as_str() {
@@ -156,6 +167,7 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             dates,
             lang,
             show,
+            ..
         } => {
             let lang = Lang::from_tag(&lang).unwrap_or(Lang::ZhCn);
             let report = read(&file, &dates)?;
@@ -241,4 +253,62 @@ pub fn render(r: &guanxi_import::Report, lang: Lang, show: usize) -> String {
         }
     }
     out
+}
+
+/// The dry run, with each row that would be created looked up among the organisation's
+/// customers: the ones that would match are listed with the customer they would join.
+async fn check_against(
+    settings: &guanxi_config::Settings,
+    file: &std::path::Path,
+    org: i64,
+    dates: &str,
+    lang: &str,
+    show: usize,
+) -> anyhow::Result<()> {
+    use guanxi_store::{ContactLookup, Store};
+    let lang = Lang::from_tag(lang).unwrap_or(Lang::ZhCn);
+    let report = read(file, dates)?;
+    print!("{}", render(&report, lang, show));
+    let store = crate::server::open_store(settings).await?;
+    let org = store
+        .get_org(guanxi_core::OrgId(org))
+        .await
+        .with_context(|| format!("organisation {org}"))?;
+    let ctx = guanxi_store::Ctx::new(org.id);
+    let (mut matched, mut listed) = (0usize, 0usize);
+    for row in &report.rows {
+        let Outcome::Create(r) = &row.outcome else {
+            continue;
+        };
+        let mut found = None;
+        for c in &r.contacts {
+            if let Some(key) = ContactLookup::from_value(c) {
+                if let Some(hit) = store.lookup(ctx, &key).await?.into_iter().next() {
+                    found = Some((hit.id, hit.name, c.display.clone()));
+                    break;
+                }
+            }
+        }
+        if let Some((id, name, via)) = found {
+            matched += 1;
+            if listed < show {
+                listed += 1;
+                match lang {
+                    Lang::ZhCn => {
+                        println!("  第 {} 行：匹配已有客户 #{id} {name}（{via}）", row.line)
+                    }
+                    Lang::En => {
+                        println!("  line {}: matches customer #{id} {name} ({via})", row.line)
+                    }
+                }
+            }
+        }
+    }
+    match lang {
+        Lang::ZhCn => println!("其中 {matched} 行会匹配已有客户，其余新建"),
+        Lang::En => println!(
+            "Of the rows to import, {matched} match existing customers; the others are new"
+        ),
+    }
+    Ok(())
 }

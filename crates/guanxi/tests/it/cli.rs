@@ -143,6 +143,9 @@ fn import_customers_into_an_organisation() {
     let first = run(&["import", "customers", file, "--org", "1"]);
     assert!(first.contains("第 3 行：手机"), "{first}");
     assert!(first.contains("新建 2，匹配已有客户 0"), "{first}");
+    let checked = run(&["import", "check", file, "--org", "1"]);
+    assert!(checked.contains("匹配已有客户 #"), "{checked}");
+    assert!(checked.contains("其中 2 行会匹配已有客户"), "{checked}");
     let again = run(&["import", "customers", file, "--org", "1", "--lang", "en"]);
     assert!(
         again.contains("0 created, 2 matched existing customers (0 updated)"),
