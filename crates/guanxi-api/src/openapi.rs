@@ -51,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         customers::list,
         customers::lookup,
         customers::export_csv,
+        customers::vcard,
         customers::view_360,
         contact_points::create,
         contact_points::update,

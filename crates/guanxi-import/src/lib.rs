@@ -12,6 +12,7 @@ pub mod export;
 mod mapping;
 mod report;
 mod row;
+pub mod vcard;
 
 pub use decode::{decode, sniff_delimiter, Decoded};
 pub use mapping::{DateOrder, Field, Mapping};

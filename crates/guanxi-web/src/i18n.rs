@@ -100,6 +100,7 @@ messages! {
     Leads => "线索", "Leads";
     NewOrder => "新建订单", "New order";
     Quotes => "报价单", "Quotes";
+    VCard => "存入通讯录（vCard）", "Save to contacts (vCard)";
     ExportCsv => "导出 CSV（Excel 可直接打开）", "Export CSV (opens in Excel)";
     SalesHistory => "销售动态", "Sales history";
     StoryLead => "线索录入", "Lead captured";

@@ -365,3 +365,60 @@ pub async fn export_csv(
     )
         .into_response())
 }
+
+/// A customer as a vCard 4.0 (for a phone's or mail client's address book).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/vcard", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "vCard 4.0", content_type = "text/vcard"),
+        (status = 404, description = "No such customer within reach", body = ErrorBody),
+    ))]
+pub async fn vcard(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use guanxi_core::ContactKind;
+    let c = s.store.get_customer(ctx, CustomerId(p.id), false).await?;
+    let of = |k: &[ContactKind]| -> Vec<&guanxi_store::ContactPoint> {
+        c.contact_points
+            .iter()
+            .filter(|cp| k.contains(&cp.kind))
+            .collect()
+    };
+    let card = guanxi_import::vcard::Card {
+        uid: format!("urn:guanxi:org:{}:customer:{}", ctx.org, c.id),
+        name: c.name.clone(),
+        is_company: c.kind == guanxi_core::customer::CustomerKind::Company,
+        org: c.company_name.clone(),
+        title: c.title.clone(),
+        phones: of(&[ContactKind::Mobile, ContactKind::Landline])
+            .iter()
+            .map(|cp| (cp.key.clone(), cp.kind == ContactKind::Mobile))
+            .collect(),
+        emails: of(&[ContactKind::Email])
+            .iter()
+            .map(|cp| cp.key.clone())
+            .collect(),
+        addresses: of(&[ContactKind::Address])
+            .iter()
+            .map(|cp| cp.value.clone())
+            .collect(),
+        birthday: c.birthday,
+        categories: c.tags.clone(),
+        note: c.note.clone(),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/vcard; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"customer-{}.vcf\"", c.id),
+            ),
+        ],
+        guanxi_import::vcard::card(&card),
+    )
+        .into_response())
+}

@@ -56,6 +56,7 @@ pub fn api_routes() -> Router<ApiState> {
         )
         .route("/api/v1/customers/lookup", get(customers::lookup))
         .route("/api/v1/customers/export.csv", get(customers::export_csv))
+        .route("/api/v1/customers/{id}/vcard", get(customers::vcard))
         .route(
             "/api/v1/customers/{id}",
             get(customers::get)
@@ -241,7 +242,9 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/interactions/{id}",
         ) => A::ReadCustomers,
         ("GET", "/api/v1/customers/lookup") => A::LookupCustomers,
-        ("GET", "/api/v1/customers/export.csv") => A::ReadCustomers,
+        ("GET", "/api/v1/customers/export.csv" | "/api/v1/customers/{id}/vcard") => {
+            A::ReadCustomers
+        }
         ("PATCH", "/api/v1/customers/{id}")
         | ("POST", "/api/v1/customers/{id}/contact-points")
         | ("PATCH" | "DELETE", "/api/v1/customers/{id}/contact-points/{cp_id}") => {

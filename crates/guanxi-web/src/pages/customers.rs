@@ -662,6 +662,7 @@ pub async fn show(
         @if p.converted.is_some() { p.alert role="status" #lead-converted { (Msg::LeadConverted.t(l)) } }
         div.titlebar {
             h1 { (c.name) @if c.vip { " " span.pill { (Msg::Vip.t(l)) } } }
+            a.button #vcard href={"/api/v1/customers/" (id) "/vcard"} download { (Msg::VCard.t(l)) }
             @if may_edit { a.button #edit href={"/customers/" (id) "/edit"} { (Msg::Edit.t(l)) } }
         }
         div.cols {

@@ -719,4 +719,21 @@ async fn customers_export_as_csv(mut app: TestApp) {
     assert_eq!(status, 400);
     let (status, _, _) = fetch(None, "", "en").await;
     assert_eq!(status, 401);
+    // One customer as a vCard for an address book.
+    let list = app.get("/api/v1/customers?q=%E5%BC%A0").await;
+    let id = list.body["items"][0]["id"].as_i64().expect("id");
+    let res = app
+        .http
+        .get(format!("{}/api/v1/customers/{id}/vcard", app.base))
+        .bearer_auth(app.token.clone().expect("token"))
+        .send()
+        .await
+        .expect("vcard");
+    assert_eq!(res.status().as_u16(), 200);
+    let card = res.text().await.expect("text");
+    assert!(card.starts_with("BEGIN:VCARD\r\nVERSION:4.0\r\n"), "{card}");
+    assert!(
+        card.contains("FN:张伟\r\n") && card.contains("TYPE=cell:tel:+86"),
+        "{card}"
+    );
 }
