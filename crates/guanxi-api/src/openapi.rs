@@ -52,6 +52,7 @@ use utoipa::{Modify, OpenApi};
         customers::lookup,
         customers::export_csv,
         customers::vcard,
+        customers::personal_data,
         customers::view_360,
         contact_points::create,
         contact_points::update,

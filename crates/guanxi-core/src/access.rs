@@ -73,6 +73,8 @@ str_enum!(
         WriteLeads = "write_leads",
         // Turn a lead into a customer and an opportunity.
         ConvertLeads = "convert_leads",
+        // Export everything held about a person (a request under PIPL / GDPR).
+        ExportPersonalData = "export_personal_data",
     }
 );
 
@@ -154,6 +156,10 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
         (A::ConvertLeads, R::Manager) => Some(Team),
         (A::ConvertLeads, R::SalesRep) => Some(Own),
         (A::ConvertLeads, R::Agent | R::Marketer | R::Analyst) => None,
+
+        // A data-protection duty: administrators only, and every export is audited.
+        (A::ExportPersonalData, R::Admin) => Some(Org),
+        (A::ExportPersonalData, _) => None,
 
         (A::ManageSalesSettings, R::Admin | R::Manager) => Some(Org),
         (A::ManageSalesSettings, _) => None,

@@ -100,6 +100,7 @@ messages! {
     Leads => "线索", "Leads";
     NewOrder => "新建订单", "New order";
     Quotes => "报价单", "Quotes";
+    PersonalData => "导出个人信息", "Export personal data";
     VCard => "存入通讯录（vCard）", "Save to contacts (vCard)";
     ExportCsv => "导出 CSV（Excel 可直接打开）", "Export CSV (opens in Excel)";
     SalesHistory => "销售动态", "Sales history";
@@ -357,6 +358,10 @@ pub fn value(lang: Lang, v: &str) -> &'static str {
         "write_activities" => ("安排和完成待办", "Plan and complete activities"),
         "read_leads" => ("查看销售线索", "See leads"),
         "write_leads" => ("录入、跟进和分配线索", "Capture, qualify and assign leads"),
+        "export_personal_data" => (
+            "导出个人信息（应个人信息主体请求）",
+            "Export a person's data (PIPL/GDPR request)",
+        ),
         "convert_leads" => (
             "将线索转为客户和商机",
             "Convert leads into customers and opportunities",

@@ -1034,3 +1034,17 @@ pub struct MergedView {
     pub customer: CustomerView,
     pub moved: MovedView,
 }
+
+/// Everything held about one customer (a personal-information request).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonalDataView {
+    pub generated_at: chrono::DateTime<chrono::Utc>,
+    pub customer: CustomerView,
+    pub interactions: Vec<crate::dto::interactions::InteractionView>,
+    pub orders: Vec<crate::dto::sales::OrderView>,
+    pub quotes: Vec<crate::dto::sales::QuoteView>,
+    pub opportunities: Vec<crate::dto::sales::OpportunityView>,
+    pub activities: Vec<crate::dto::sales::ActivityView>,
+    pub leads: Vec<crate::dto::leads::LeadView>,
+    pub account_plan: Option<crate::dto::accounts::AccountPlanView>,
+}

@@ -422,3 +422,121 @@ pub async fn vcard(
     )
         .into_response())
 }
+
+/// Everything Guanxi holds about one customer, for a request under the Personal Information
+/// Protection Law (个人信息保护法) or the GDPR: the record with its contact points, every
+/// interaction, order, quote, opportunity, activity, the lead it came from and its account
+/// plan. Administrators only; each export is written to the audit log.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/personal-data", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "The whole record as JSON", body = crate::dto::customers::PersonalDataView),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn personal_data(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let id = CustomerId(p.id);
+    let customer = s.store.get_customer(ctx, id, true).await?;
+    let mut interactions = Vec::new();
+    let mut cursor = None;
+    // Every interaction, page by page (bounded).
+    for _ in 0..500 {
+        let page = s
+            .store
+            .timeline(
+                ctx,
+                id,
+                guanxi_store::TimelineQuery {
+                    channel: None,
+                    cursor: cursor.clone(),
+                    limit: 200,
+                },
+            )
+            .await?;
+        interactions.extend(page.items.into_iter().map(Into::into));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let view = crate::dto::customers::PersonalDataView {
+        generated_at: chrono::Utc::now(),
+        customer: customer.into(),
+        interactions,
+        orders: s
+            .store
+            .customer_orders(ctx, id, 10_000)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        quotes: s
+            .store
+            .customer_quotes(ctx, id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        opportunities: s
+            .store
+            .customer_opportunities(ctx, id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        activities: s
+            .store
+            .activities_about(ctx, guanxi_store::About::Customer(id))
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        leads: s
+            .store
+            .list_leads(
+                ctx,
+                guanxi_store::LeadQuery {
+                    customer: Some(id),
+                    limit: 200,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        account_plan: s.store.account_plan(ctx, id).await.ok().map(Into::into),
+    };
+    crate::auth::record(
+        &s,
+        guanxi_store::AuditEntry {
+            org: Some(ctx.org),
+            actor: ctx.actor,
+            token: ctx.token,
+            ip: ctx.ip,
+            action: "customer.personal_data_exported".into(),
+            entity: Some("customer".into()),
+            entity_id: Some(id.get()),
+            outcome: guanxi_store::Outcome::Ok,
+            detail: serde_json::json!({"interactions": view.interactions.len(),
+                                       "orders": view.orders.len()}),
+        },
+    )
+    .await;
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"customer-{}-personal-data.json\"",
+                id
+            ),
+        )],
+        Json(view),
+    )
+        .into_response())
+}

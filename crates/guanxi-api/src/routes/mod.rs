@@ -58,6 +58,10 @@ pub fn api_routes() -> Router<ApiState> {
         .route("/api/v1/customers/export.csv", get(customers::export_csv))
         .route("/api/v1/customers/{id}/vcard", get(customers::vcard))
         .route(
+            "/api/v1/customers/{id}/personal-data",
+            get(customers::personal_data),
+        )
+        .route(
             "/api/v1/customers/{id}",
             get(customers::get)
                 .patch(customers::update)
@@ -242,6 +246,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/interactions/{id}",
         ) => A::ReadCustomers,
         ("GET", "/api/v1/customers/lookup") => A::LookupCustomers,
+        ("GET", "/api/v1/customers/{id}/personal-data") => A::ExportPersonalData,
         ("GET", "/api/v1/customers/export.csv" | "/api/v1/customers/{id}/vcard") => {
             A::ReadCustomers
         }

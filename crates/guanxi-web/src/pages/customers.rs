@@ -663,6 +663,9 @@ pub async fn show(
         div.titlebar {
             h1 { (c.name) @if c.vip { " " span.pill { (Msg::Vip.t(l)) } } }
             a.button #vcard href={"/api/v1/customers/" (id) "/vcard"} download { (Msg::VCard.t(l)) }
+            @if guanxi_core::access::grant(v.user.role, guanxi_core::Action::ExportPersonalData).is_some() {
+                a.button #personal-data href={"/api/v1/customers/" (id) "/personal-data"} download { (Msg::PersonalData.t(l)) }
+            }
             @if may_edit { a.button #edit href={"/customers/" (id) "/edit"} { (Msg::Edit.t(l)) } }
         }
         div.cols {
