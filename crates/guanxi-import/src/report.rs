@@ -75,14 +75,24 @@ pub fn dry_run(bytes: &[u8], mapping: Option<Mapping>) -> Report {
     let mapping = mapping.unwrap_or_else(|| Mapping::suggest(&headers));
     // The line where a record starts, from its byte offset (newlines inside quotes count).
     let text = decoded.text.as_str();
-    // The reader's position may still stand before the previous record's line end.
-    let line_at = |byte: u64| -> u64 {
-        let bytes = text.as_bytes();
+    // The line where a record starts, counted forward from the previous one (newlines inside
+    // quotes count). The reader's position may still stand before the previous record's line
+    // end, so line ends at the position are skipped first.
+    let bytes = text.as_bytes();
+    let mut counted = (0usize, 1u64); // (offset, line at that offset)
+    let mut line_at = |byte: u64| -> u64 {
         let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
         while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
             end += 1;
         }
-        bytes[..end].iter().filter(|b| **b == b'\n').count() as u64 + 1
+        if end >= counted.0 {
+            let more = bytes[counted.0..end]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted = (end, counted.1 + more);
+        }
+        counted.1
     };
     let mut rows = Vec::new();
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
