@@ -6,7 +6,7 @@ use crate::codec::{
 };
 use crate::customers::within_reach;
 use crate::events::emit;
-use crate::sales::{load_order, price_lines, PricedLine};
+use crate::sales::{check_deal, insert_lines, load_order, price_lines, stored_lines, LineTable};
 use crate::{db_err, SqlStore};
 use guanxi_core::order::OrderStatus;
 use guanxi_core::quote::{totals, QuoteStatus};
@@ -84,27 +84,6 @@ async fn load_quote(conn: &mut AnyConnection, ctx: Ctx, id: QuoteId) -> Result<Q
     Ok(q)
 }
 
-/// Does the opportunity belong to this customer (and organisation)?
-async fn check_opportunity(
-    conn: &mut AnyConnection,
-    ctx: Ctx,
-    opp: OpportunityId,
-    customer: CustomerId,
-) -> Result<(), StoreError> {
-    let of: Option<i64> =
-        sqlx::query_scalar("SELECT customer_id FROM opportunities WHERE org_id = $1 AND id = $2")
-            .bind(ctx.org.get())
-            .bind(opp.get())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?;
-    if of == Some(customer.get()) {
-        Ok(())
-    } else {
-        Err(StoreError::invalid("opportunity_id", Reason::NotFound))
-    }
-}
-
 impl SqlStore {
     pub(crate) async fn create_quote_impl(
         &self,
@@ -120,7 +99,7 @@ impl SqlStore {
             Err(e) => return Err(e),
         }
         if let Some(o) = new.opportunity_id {
-            check_opportunity(&mut tx, ctx, o, new.customer_id).await?;
+            check_deal(&mut tx, ctx.org, o, new.customer_id).await?;
         }
         let (priced, subtotal) = price_lines(&mut tx, ctx.org, new.currency, &new.lines).await?;
         let Some((tax, total)) = totals(subtotal, new.tax_rate_bp) else {
@@ -147,33 +126,14 @@ impl SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        for (
-            pos,
-            PricedLine {
-                line,
-                description,
-                price,
-                line_sum,
-            },
-        ) in priced.iter().enumerate()
-        {
-            sqlx::query(
-                "INSERT INTO quote_lines (org_id, quote_id, position, product_id, description, quantity, \
-                 unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(ctx.org.get())
-            .bind(id)
-            .bind(pos as i64)
-            .bind(line.product_id.map(ProductId::get))
-            .bind(description)
-            .bind(line.quantity)
-            .bind(*price)
-            .bind(line.discount)
-            .bind(*line_sum)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        insert_lines(
+            &mut tx,
+            LineTable::Quote,
+            ctx.org,
+            id,
+            &stored_lines(&priced),
+        )
+        .await?;
         let q = load_quote(
             &mut tx,
             Ctx {
@@ -330,44 +290,20 @@ impl SqlStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let mut lines: Vec<(Option<i64>, String, i64, i64, i64, i64)> = q
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    l.product_id.map(ProductId::get),
-                    l.description.clone(),
-                    l.quantity,
-                    l.unit_price,
-                    l.discount,
-                    l.line_total,
-                )
-            })
-            .collect();
+        let mut lines = q.lines.clone();
         if q.tax > 0 {
             let pct = q.tax_rate_bp as f64 / 100.0;
-            lines.push((None, format!("增值税 VAT {pct}%"), 1, q.tax, 0, q.tax));
+            lines.push(OrderLine {
+                position: lines.len() as i64,
+                product_id: None,
+                description: format!("增值税 VAT {pct}%"),
+                quantity: 1,
+                unit_price: q.tax,
+                discount: 0,
+                line_total: q.tax,
+            });
         }
-        for (pos, (product, description, quantity, price, discount, total)) in
-            lines.iter().enumerate()
-        {
-            sqlx::query(
-                "INSERT INTO order_lines (org_id, order_id, position, product_id, description, quantity, \
-                 unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(ctx.org.get())
-            .bind(order_id)
-            .bind(pos as i64)
-            .bind(*product)
-            .bind(description)
-            .bind(*quantity)
-            .bind(*price)
-            .bind(*discount)
-            .bind(*total)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
+        insert_lines(&mut tx, LineTable::Order, ctx.org, order_id, &lines).await?;
         sqlx::query(
             "UPDATE quotes SET status = 'ordered', order_id = $1, version = version + 1, updated_at = $2 \
              WHERE org_id = $3 AND id = $4",

@@ -488,18 +488,7 @@ pub(crate) async fn create_order_in(
         Err(e) => return Err(e),
     }
     if let Some(opp) = new.opportunity_id {
-        let of: Option<i64> = sqlx::query_scalar(
-            "SELECT customer_id FROM opportunities WHERE org_id = $1 AND id = $2",
-        )
-        .bind(ctx.org.get())
-        .bind(opp.get())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if of != Some(new.customer_id.get()) {
-            // Another organisation's, or another customer's deal.
-            return Err(StoreError::invalid("opportunity_id", Reason::NotFound));
-        }
+        check_deal(&mut *tx, ctx.org, opp, new.customer_id).await?;
     }
     let (priced, total) = price_lines(&mut *tx, ctx.org, new.currency, &new.lines).await?;
     if new.expected_total.is_some_and(|t| t != total) {
@@ -529,33 +518,14 @@ pub(crate) async fn create_order_in(
     .fetch_one(&mut *tx)
     .await;
     let id = OrderId(inserted.map_err(db_err)?);
-    for (
-        pos,
-        PricedLine {
-            line,
-            description,
-            price,
-            line_sum,
-        },
-    ) in priced.iter().enumerate()
-    {
-        sqlx::query(
-            "INSERT INTO order_lines (org_id, order_id, position, product_id, description, quantity, \
-             unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(ctx.org.get())
-        .bind(id.get())
-        .bind(pos as i64)
-        .bind(line.product_id.map(ProductId::get))
-        .bind(description)
-        .bind(line.quantity)
-        .bind(*price)
-        .bind(line.discount)
-        .bind(*line_sum)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    }
+    insert_lines(
+        &mut *tx,
+        LineTable::Order,
+        ctx.org,
+        id.get(),
+        &stored_lines(&priced),
+    )
+    .await?;
     let order = load_order(&mut *tx, ctx, id)
         .await?
         .ok_or_else(|| StoreError::Internal("the new order vanished".into()))?;
@@ -573,4 +543,85 @@ pub(crate) async fn create_order_in(
     )
     .await?;
     Ok((order, true))
+}
+
+/// Which lines a row of lines belongs to.
+#[derive(Clone, Copy)]
+pub(crate) enum LineTable {
+    Order,
+    Quote,
+}
+
+/// Priced lines as they are stored, numbered from 0.
+pub(crate) fn stored_lines(priced: &[PricedLine<'_>]) -> Vec<OrderLine> {
+    priced
+        .iter()
+        .enumerate()
+        .map(|(pos, p)| OrderLine {
+            position: pos as i64,
+            product_id: p.line.product_id,
+            description: p.description.clone(),
+            quantity: p.line.quantity,
+            unit_price: p.price,
+            discount: p.line.discount,
+            line_total: p.line_sum,
+        })
+        .collect()
+}
+
+/// Store the lines of an order or a quote.
+pub(crate) async fn insert_lines(
+    conn: &mut AnyConnection,
+    table: LineTable,
+    org: guanxi_core::OrgId,
+    parent: i64,
+    lines: &[OrderLine],
+) -> Result<(), StoreError> {
+    let sql = match table {
+        LineTable::Order => {
+            "INSERT INTO order_lines (org_id, order_id, position, product_id, description, quantity, \
+             unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        }
+        LineTable::Quote => {
+            "INSERT INTO quote_lines (org_id, quote_id, position, product_id, description, quantity, \
+             unit_price, discount, line_total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        }
+    };
+    for l in lines {
+        sqlx::query(sql)
+            .bind(org.get())
+            .bind(parent)
+            .bind(l.position)
+            .bind(l.product_id.map(ProductId::get))
+            .bind(&l.description)
+            .bind(l.quantity)
+            .bind(l.unit_price)
+            .bind(l.discount)
+            .bind(l.line_total)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// An order or quote may name a deal only of its own customer (and organisation).
+pub(crate) async fn check_deal(
+    conn: &mut AnyConnection,
+    org: guanxi_core::OrgId,
+    opp: guanxi_core::OpportunityId,
+    customer: CustomerId,
+) -> Result<(), StoreError> {
+    let of: Option<i64> =
+        sqlx::query_scalar("SELECT customer_id FROM opportunities WHERE org_id = $1 AND id = $2")
+            .bind(org.get())
+            .bind(opp.get())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    if of == Some(customer.get()) {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("opportunity_id", Reason::NotFound))
+    }
 }
