@@ -75,6 +75,12 @@ str_enum!(
         ConvertLeads = "convert_leads",
         // Export everything held about a person (a request under PIPL / GDPR).
         ExportPersonalData = "export_personal_data",
+        // Bring files of customers in (imports run for the whole organisation).
+        ImportCustomers = "import_customers",
+        // Work the queue of customers that may be one person: scan, merge, dismiss.
+        ReviewDuplicates = "review_duplicates",
+        // Erase a person's data on request (PIPL / GDPR): irreversible.
+        EraseCustomers = "erase_customers",
     }
 );
 
@@ -160,6 +166,17 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
         // A data-protection duty: administrators only, and every export is audited.
         (A::ExportPersonalData, R::Admin) => Some(Org),
         (A::ExportPersonalData, _) => None,
+        (A::EraseCustomers, R::Admin) => Some(Org),
+        (A::EraseCustomers, _) => None,
+
+        // Imports create customers without an owner for the whole organisation, and the
+        // possible duplicates they find span it.
+        (A::ImportCustomers, R::Admin | R::Manager) => Some(Org),
+        (A::ImportCustomers, _) => None,
+        // Merging moves history between two customers: those who may delete them.
+        (A::ReviewDuplicates, R::Admin) => Some(Org),
+        (A::ReviewDuplicates, R::Manager) => Some(Team),
+        (A::ReviewDuplicates, _) => None,
 
         (A::ManageSalesSettings, R::Admin | R::Manager) => Some(Org),
         (A::ManageSalesSettings, _) => None,

@@ -110,3 +110,11 @@ id_type!(
     /// A quote (报价单).
     QuoteId
 );
+id_type!(
+    /// An import of a file (a job that may run, stop and resume).
+    ImportJobId
+);
+id_type!(
+    /// A pair of customers that may be the same person, waiting for review.
+    DuplicateId
+);

@@ -21,7 +21,7 @@ const PARAMS_PER_STATEMENT: usize = 4_000;
 
 /// Insert `rows` (each with the same number of values) into `head` (`INSERT INTO t (a, b)`),
 /// several rows per statement; returns the generated ids in row order when `returning`.
-async fn insert_rows(
+pub(crate) async fn insert_rows(
     conn: &mut AnyConnection,
     backend: Backend,
     head: &str,
@@ -86,7 +86,7 @@ async fn insert_rows(
     Ok(ids)
 }
 
-fn opt_s(v: &Option<String>) -> Arg {
+pub(crate) fn opt_s(v: &Option<String>) -> Arg {
     match v {
         Some(s) => Arg::S(s.clone()),
         None => Arg::NS,

@@ -136,7 +136,7 @@ impl SqlStore {
 
 /// Fill (or overwrite) a matched customer's fields from a row and add the contact points it
 /// lacks that nobody else holds. `true` when something changed.
-async fn apply(
+pub(crate) async fn apply(
     conn: &mut sqlx::AnyConnection,
     backend: crate::Backend,
     ctx: Ctx,

@@ -13,9 +13,11 @@ mod bulk;
 mod codec;
 mod contacts;
 mod customers;
+mod duplicates;
 mod events;
 mod imports;
 mod interactions;
+mod jobs;
 mod leads;
 mod orgs;
 mod pipeline;
@@ -308,6 +310,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "pipeline summary",
         include_str!("../migrations/sqlite/0009_pipeline_summary.sql"),
     ),
+    (
+        10,
+        "imports",
+        include_str!("../migrations/sqlite/0010_imports.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -355,6 +362,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         9,
         "pipeline summary",
         include_str!("../migrations/postgres/0009_pipeline_summary.sql"),
+    ),
+    (
+        10,
+        "imports",
+        include_str!("../migrations/postgres/0010_imports.sql"),
     ),
 ];
 

@@ -183,6 +183,121 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<ImportResult>> {
         self.import_customers_impl(ctx, rows, policy).await
     }
+    async fn create_import_job(&self, ctx: Ctx, job: NewImportJob) -> StoreResult<ImportJob> {
+        self.create_import_job_impl(ctx, job).await
+    }
+    async fn import_job(&self, ctx: Ctx, id: guanxi_core::ImportJobId) -> StoreResult<ImportJob> {
+        self.import_job_impl(ctx, id).await
+    }
+    async fn import_jobs(&self, ctx: Ctx, limit: u32) -> StoreResult<Vec<ImportJob>> {
+        self.import_jobs_impl(ctx, limit).await
+    }
+    async fn claim_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+    ) -> StoreResult<ImportJob> {
+        self.claim_import_job_impl(ctx, id).await
+    }
+    async fn import_chunk(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        chunk: ImportChunk,
+    ) -> StoreResult<ImportCounts> {
+        self.import_chunk_impl(ctx, id, chunk).await
+    }
+    async fn finish_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        duplicates: u64,
+        error: Option<String>,
+    ) -> StoreResult<ImportJob> {
+        self.finish_import_job_impl(ctx, id, duplicates, error)
+            .await
+    }
+    async fn import_first_customer(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+    ) -> StoreResult<Option<CustomerId>> {
+        self.import_first_customer_impl(ctx, id).await
+    }
+    async fn restart_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        mode: ImportMode,
+        mapping: serde_json::Value,
+        policy: ImportPolicy,
+    ) -> StoreResult<ImportJob> {
+        self.restart_import_job_impl(ctx, id, mode, mapping, policy)
+            .await
+    }
+    async fn cancel_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+    ) -> StoreResult<ImportJob> {
+        self.cancel_import_job_impl(ctx, id).await
+    }
+    async fn import_rows(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        outcome: Option<String>,
+        after_line: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<ImportRowNote>> {
+        self.import_rows_impl(ctx, id, outcome, after_line, limit)
+            .await
+    }
+    async fn save_import_mapping(
+        &self,
+        ctx: Ctx,
+        name: String,
+        mapping: serde_json::Value,
+    ) -> StoreResult<ImportMapping> {
+        self.save_import_mapping_impl(ctx, name, mapping).await
+    }
+    async fn import_mappings(&self, ctx: Ctx) -> StoreResult<Vec<ImportMapping>> {
+        self.import_mappings_impl(ctx).await
+    }
+    async fn scan_duplicates(
+        &self,
+        ctx: Ctx,
+        scope: ScanScope,
+        found_by: String,
+    ) -> StoreResult<ScanStats> {
+        self.scan_duplicates_impl(ctx, scope, found_by).await
+    }
+    async fn duplicate_candidates(
+        &self,
+        ctx: Ctx,
+        status: DuplicateStatus,
+        limit: u32,
+    ) -> StoreResult<Vec<DuplicateCandidate>> {
+        self.duplicate_candidates_impl(ctx, status, limit).await
+    }
+    async fn duplicate_candidate(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::DuplicateId,
+    ) -> StoreResult<DuplicateCandidate> {
+        self.duplicate_candidate_impl(ctx, id).await
+    }
+    async fn decide_duplicate(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::DuplicateId,
+        status: DuplicateStatus,
+    ) -> StoreResult<DuplicateCandidate> {
+        self.decide_duplicate_impl(ctx, id, status).await
+    }
+    async fn erase_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<()> {
+        self.erase_customer_impl(ctx, id).await
+    }
     async fn bulk_opportunities(
         &self,
         ctx: Ctx,

@@ -66,7 +66,23 @@ stories!(
     key_accounts_have_a_plan_and_a_team,
     concurrent_orders_with_one_external_id_make_one_order,
     imports_match_fill_and_roll_back_whole,
+    import_jobs_check_then_import_in_chunks,
+    look_alikes_are_queued_once_and_decided,
+    erasure_keeps_that_it_happened_not_the_data,
 );
+
+#[tokio::test]
+async fn sqlite_an_interrupted_import_resumes_without_counting_twice() {
+    let (s, _) = fresh_sqlite().await.expect("sqlite");
+    an_interrupted_import_resumes_without_counting_twice(s).await;
+}
+
+#[tokio::test]
+async fn postgres_an_interrupted_import_resumes_without_counting_twice() {
+    if let Some((s, _)) = fresh_postgres().await.expect("postgres") {
+        an_interrupted_import_resumes_without_counting_twice(s).await;
+    }
+}
 
 #[tokio::test]
 async fn sqlite_audit_log_is_append_only() {
@@ -3105,4 +3121,597 @@ async fn imports_match_fill_and_roll_back_whole(s: S) {
             .count(),
         3
     );
+}
+
+fn import_row(name: &str, phone: &str) -> ImportCustomer {
+    ImportCustomer {
+        name: name.into(),
+        contacts: vec![ContactValue::parse(ContactKind::Mobile, phone).expect("phone")],
+        ..Default::default()
+    }
+}
+
+fn new_job(mode: ImportMode, policy: ImportPolicy) -> NewImportJob {
+    NewImportJob {
+        file_name: "客户名单.csv".into(),
+        file_path: Some("/tmp/x.csv".into()),
+        file_size: 1000,
+        file_sha256: "00".into(),
+        format: "csv".into(),
+        encoding: "gb18030".into(),
+        mapping: json!({"columns": ["name", "mobile"], "dates": "day_month_year"}),
+        policy,
+        mode,
+    }
+}
+
+fn said(s: &str) -> Said {
+    Said {
+        zh: s.into(),
+        en: s.into(),
+    }
+}
+
+async fn import_jobs_check_then_import_in_chunks(s: S) {
+    let a = org(&s, "导入任务").await;
+    let known = s
+        .create_customer(
+            a,
+            person("老客户", vec![cp(ContactKind::Mobile, "13800138000")]),
+        )
+        .await
+        .expect("customer");
+    let mut with_company = import_row("张伟", "13912345678");
+    with_company.company = Some("杭州华信科技有限公司".into());
+    let rows = vec![
+        ChunkRow::Import {
+            line: 2,
+            row: with_company.clone(),
+        },
+        ChunkRow::Import {
+            line: 3,
+            row: {
+                let mut r = import_row("老客户（表格）", "13800138000");
+                r.title = Some("采购经理".into());
+                r
+            },
+        },
+        ChunkRow::SameAs {
+            line: 4,
+            first_line: 2,
+            row: {
+                let mut r = import_row("张伟", "13912345678");
+                r.contacts
+                    .push(ContactValue::parse(ContactKind::Email, "zw@example.cn").expect("e"));
+                r.city = Some("杭州".into());
+                r
+            },
+        },
+        ChunkRow::Rejected {
+            line: 5,
+            reasons: vec![said("手机: 号码无效")],
+        },
+        ChunkRow::Skipped { line: 6 },
+    ];
+    // A check writes its report and counts, not a single customer.
+    let job = s
+        .create_import_job(a, new_job(ImportMode::Check, ImportPolicy::FillEmpty))
+        .await
+        .expect("job");
+    assert_eq!((job.status, job.rows_done), (ImportStatus::Running, 0));
+    let job = s.claim_import_job(a, job.id).await.expect("claim");
+    let before = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    let counts = s
+        .import_chunk(
+            a,
+            job.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 500,
+                rows: rows.clone(),
+            },
+        )
+        .await
+        .expect("check chunk");
+    assert_eq!(
+        (
+            counts.created,
+            counts.matched,
+            counts.same_as,
+            counts.rejected,
+            counts.skipped
+        ),
+        (1, 1, 1, 1, 1)
+    );
+    assert_eq!(counts.companies, 1, "the company would be added");
+    assert_eq!(
+        s.list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len(),
+        before,
+        "a check creates nobody"
+    );
+    let job = s
+        .finish_import_job(a, job.id, 0, None)
+        .await
+        .expect("finish");
+    assert_eq!(
+        (job.status, job.mode),
+        (ImportStatus::Done, ImportMode::Check)
+    );
+    let report = s.import_rows(a, job.id, None, 0, 100).await.expect("rows");
+    let outcomes: Vec<(u64, &str)> = report
+        .iter()
+        .map(|r| (r.line, r.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![(3, "matched"), (4, "same_as"), (5, "rejected")]
+    );
+    assert_eq!(report[0].customer_id, Some(known.id));
+    // Then the import itself, from the first row.
+    let job = s
+        .restart_import_job(
+            a,
+            job.id,
+            ImportMode::Import,
+            job.mapping.clone(),
+            ImportPolicy::FillEmpty,
+        )
+        .await
+        .expect("restart");
+    assert_eq!((job.rows_done, job.counts), (0, ImportCounts::default()));
+    let job = s.claim_import_job(a, job.id).await.expect("claim");
+    let counts = s
+        .import_chunk(
+            a,
+            job.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 500,
+                rows,
+            },
+        )
+        .await
+        .expect("import chunk");
+    assert_eq!(
+        (
+            counts.created,
+            counts.companies,
+            counts.matched,
+            counts.updated,
+            counts.same_as
+        ),
+        (1, 1, 1, 1, 1)
+    );
+    let zw = s
+        .lookup(a, &ContactLookup::Phone("+8613912345678".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(zw.len(), 1, "the repeated row merged, not duplicated");
+    let zw = &zw[0];
+    assert_eq!(
+        zw.city.as_deref(),
+        Some("杭州"),
+        "the later row filled the city"
+    );
+    assert!(zw.contact_points.iter().any(|c| c.key == "zw@example.cn"));
+    let company = s
+        .get_customer(a, zw.company_id.expect("company"), false)
+        .await
+        .expect("company");
+    assert_eq!(company.kind, CustomerKind::Company);
+    let k = s.get_customer(a, known.id, false).await.expect("known");
+    assert_eq!(k.title.as_deref(), Some("采购经理"));
+    // A chunk that does not follow on is refused whole.
+    let late = s
+        .import_chunk(
+            a,
+            job.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 500,
+                rows: vec![ChunkRow::Import {
+                    line: 9,
+                    row: import_row("不该有", "13700137000"),
+                }],
+            },
+        )
+        .await;
+    assert!(matches!(late, Err(StoreError::Conflict { .. })), "{late:?}");
+    assert!(s
+        .lookup(a, &ContactLookup::Phone("+8613700137000".into()))
+        .await
+        .expect("lookup")
+        .is_empty());
+    let first = s.import_first_customer(a, job.id).await.expect("first");
+    assert!(first.is_some());
+    let job = s
+        .finish_import_job(a, job.id, 0, None)
+        .await
+        .expect("finish");
+    assert_eq!(job.rows_done, 5);
+    assert_eq!(job.counts.created, 1);
+    // A finished import cannot start over (its rows would count twice), nor be cancelled.
+    assert!(s
+        .restart_import_job(
+            a,
+            job.id,
+            ImportMode::Import,
+            job.mapping.clone(),
+            ImportPolicy::Skip
+        )
+        .await
+        .is_err());
+    assert!(s.cancel_import_job(a, job.id).await.is_err());
+    // A cancelled job refuses further chunks.
+    let j2 = s
+        .create_import_job(a, new_job(ImportMode::Import, ImportPolicy::Skip))
+        .await
+        .expect("job");
+    s.claim_import_job(a, j2.id).await.expect("claim");
+    s.cancel_import_job(a, j2.id).await.expect("cancel");
+    let refused = s
+        .import_chunk(
+            a,
+            j2.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 1,
+                rows: vec![ChunkRow::Skipped { line: 2 }],
+            },
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Conflict { .. })));
+    // Other organisations see none of it.
+    let b = org(&s, "别家").await;
+    assert!(matches!(
+        s.import_job(b, job.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s.import_jobs(b, 10).await.expect("jobs").is_empty());
+    assert_eq!(s.import_jobs(a, 10).await.expect("jobs").len(), 2);
+    // Mappings are saved per organisation by name, replaced by the same name.
+    s.save_import_mapping(a, "旧系统".into(), json!({"columns": ["name"]}))
+        .await
+        .expect("save");
+    s.save_import_mapping(a, "旧系统".into(), json!({"columns": ["name", "mobile"]}))
+        .await
+        .expect("replace");
+    let maps = s.import_mappings(a).await.expect("maps");
+    assert_eq!(maps.len(), 1);
+    assert_eq!(maps[0].mapping["columns"][1], "mobile");
+    assert!(s.import_mappings(b).await.expect("maps").is_empty());
+    assert!(s
+        .save_import_mapping(a, " ".into(), json!({}))
+        .await
+        .is_err());
+}
+
+async fn an_interrupted_import_resumes_without_counting_twice(st: guanxi_store_sql::SqlStore) {
+    let s: S = Arc::new(st.clone());
+    let a = org(&s, "断点续传").await;
+    let job = s
+        .create_import_job(a, new_job(ImportMode::Import, ImportPolicy::Skip))
+        .await
+        .expect("job");
+    s.claim_import_job(a, job.id).await.expect("claim");
+    let chunk = |from: u64, names: &[(&str, &str)]| ImportChunk {
+        from_row: from,
+        bytes_done: from * 10,
+        rows: names
+            .iter()
+            .enumerate()
+            .map(|(n, (name, phone))| ChunkRow::Import {
+                line: from + n as u64 + 2,
+                row: import_row(name, phone),
+            })
+            .collect(),
+    };
+    s.import_chunk(
+        a,
+        job.id,
+        chunk(0, &[("甲", "13800000001"), ("乙", "13800000002")]),
+    )
+    .await
+    .expect("chunk 1");
+    // The process dies here. While its heartbeat is fresh, nobody else may take the job.
+    assert!(matches!(
+        s.claim_import_job(a, job.id).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(!s.import_job(a, job.id).await.expect("job").interrupted);
+    // A minute later it shows as interrupted and can be resumed from row 2.
+    sqlx::query("UPDATE import_jobs SET heartbeat_at = heartbeat_at - 120000000")
+        .execute(st.pool())
+        .await
+        .expect("age the heartbeat");
+    let j = s.import_job(a, job.id).await.expect("job");
+    assert!(j.interrupted);
+    assert_eq!(j.rows_done, 2);
+    let j = s.claim_import_job(a, job.id).await.expect("resume");
+    assert!(!j.interrupted);
+    // Re-sending the first chunk (the reader starts where the job says, but a confused caller
+    // might not) is refused; the next one is taken.
+    assert!(s
+        .import_chunk(
+            a,
+            job.id,
+            chunk(0, &[("甲", "13800000001"), ("乙", "13800000002")])
+        )
+        .await
+        .is_err());
+    s.import_chunk(a, job.id, chunk(2, &[("丙", "13800000003")]))
+        .await
+        .expect("chunk 2");
+    let j = s
+        .finish_import_job(a, job.id, 0, None)
+        .await
+        .expect("finish");
+    assert_eq!((j.rows_done, j.counts.created), (3, 3));
+    let all = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(all.items.len(), 3, "nothing written twice");
+    // A failed job resumes too.
+    let j2 = s
+        .create_import_job(a, new_job(ImportMode::Import, ImportPolicy::Skip))
+        .await
+        .expect("job");
+    s.claim_import_job(a, j2.id).await.expect("claim");
+    let f = s
+        .finish_import_job(a, j2.id, 0, Some("数据库断开".into()))
+        .await
+        .expect("fail");
+    assert_eq!(f.status, ImportStatus::Failed);
+    let r = s.claim_import_job(a, j2.id).await.expect("resume failed");
+    assert_eq!((r.status, r.error), (ImportStatus::Running, None));
+}
+
+async fn look_alikes_are_queued_once_and_decided(s: S) {
+    let a = org(&s, "查重").await;
+    let company = s
+        .create_customer(
+            a,
+            NewCustomer {
+                kind: CustomerKind::Company,
+                ..person("杭州华信科技有限公司", vec![])
+            },
+        )
+        .await
+        .expect("company");
+    let at = |name: &str, cps| NewCustomer {
+        company_id: Some(company.id),
+        ..person(name, cps)
+    };
+    let zw1 = s.create_customer(a, at("张伟", vec![])).await.expect("c");
+    let zw2 = s.create_customer(a, at("张 伟", vec![])).await.expect("c");
+    let ln1 = s
+        .create_customer(
+            a,
+            person("李娜", vec![cp(ContactKind::Mobile, "13800138000")]),
+        )
+        .await
+        .expect("c");
+    let ln2 = s
+        .create_customer(
+            a,
+            person("李娜", vec![cp(ContactKind::Mobile, "13800138001")]),
+        )
+        .await
+        .expect("c");
+    let wf1 = s
+        .create_customer(
+            a,
+            person("王芳", vec![cp(ContactKind::Email, "wangfang@a.cn")]),
+        )
+        .await
+        .expect("c");
+    let wf2 = s
+        .create_customer(
+            a,
+            person("王芳", vec![cp(ContactKind::Email, "wangfang@b.com")]),
+        )
+        .await
+        .expect("c");
+    // Same name, nothing else alike: not a pair.
+    s.create_customer(
+        a,
+        person("李娜", vec![cp(ContactKind::Mobile, "13912345678")]),
+    )
+    .await
+    .expect("c");
+    let stats = s
+        .scan_duplicates(a, ScanScope::All, "scan".into())
+        .await
+        .expect("scan");
+    assert_eq!(stats.found, 3, "{stats:?}");
+    let open = s
+        .duplicate_candidates(a, DuplicateStatus::Open, 50)
+        .await
+        .expect("open");
+    let mut pairs: Vec<(CustomerId, CustomerId, DuplicateReason)> =
+        open.iter().map(|p| (p.a.id, p.b.id, p.reason)).collect();
+    pairs.sort_by_key(|p| p.0);
+    assert_eq!(
+        pairs,
+        vec![
+            (zw1.id, zw2.id, DuplicateReason::SameNameCompany),
+            (ln1.id, ln2.id, DuplicateReason::SimilarPhone),
+            (wf1.id, wf2.id, DuplicateReason::SimilarEmail),
+        ]
+    );
+    assert_eq!(
+        open[0].reason,
+        DuplicateReason::SameNameCompany,
+        "best first"
+    );
+    assert_eq!(open[0].a.company.as_deref(), Some("杭州华信科技有限公司"));
+    // A second scan adds nothing; another organisation sees nothing.
+    assert_eq!(
+        s.scan_duplicates(a, ScanScope::All, "scan".into())
+            .await
+            .expect("scan")
+            .found,
+        0
+    );
+    let b = org(&s, "别家").await;
+    assert!(s
+        .duplicate_candidates(b, DuplicateStatus::Open, 50)
+        .await
+        .expect("b")
+        .is_empty());
+    assert!(matches!(
+        s.decide_duplicate(b, open[0].id, DuplicateStatus::Dismissed)
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // A sales rep sees only pairs whose both sides are theirs.
+    let rep = staff(&s, a, "小刘", "liu@example.cn", Role::SalesRep, None).await;
+    let rep_ctx = Ctx {
+        actor: Some(rep.id),
+        reach: Reach::Own {
+            user: rep.id,
+            team: None,
+        },
+        ..a
+    };
+    assert!(s
+        .duplicate_candidates(rep_ctx, DuplicateStatus::Open, 50)
+        .await
+        .expect("rep")
+        .is_empty());
+    // Dismissed pairs leave the queue for good; merged ones too.
+    let wf = open
+        .iter()
+        .find(|p| p.reason == DuplicateReason::SimilarEmail)
+        .expect("wf");
+    let d = s
+        .decide_duplicate(a, wf.id, DuplicateStatus::Dismissed)
+        .await
+        .expect("dismiss");
+    assert_eq!(d.status, DuplicateStatus::Dismissed);
+    assert!(s
+        .decide_duplicate(a, wf.id, DuplicateStatus::Merged)
+        .await
+        .is_err());
+    let ln = open
+        .iter()
+        .find(|p| p.reason == DuplicateReason::SimilarPhone)
+        .expect("ln");
+    s.merge_customers(a, ln1.id, ln2.id).await.expect("merge");
+    let m = s
+        .decide_duplicate(a, ln.id, DuplicateStatus::Merged)
+        .await
+        .expect("merged");
+    assert_eq!(m.status, DuplicateStatus::Merged);
+    let left = s
+        .duplicate_candidates(a, DuplicateStatus::Open, 50)
+        .await
+        .expect("open");
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        s.scan_duplicates(a, ScanScope::All, "scan".into())
+            .await
+            .expect("scan")
+            .found,
+        0,
+        "decided pairs are not found again"
+    );
+    // A scan from an id compares only newer customers with the rest.
+    let zw3 = s.create_customer(a, at("张伟", vec![])).await.expect("c");
+    let st = s
+        .scan_duplicates(a, ScanScope::From(zw3.id), "import:1".into())
+        .await
+        .expect("scan");
+    assert_eq!(st.found, 2, "{st:?}");
+    assert!(matches!(
+        s.decide_duplicate(a, left[0].id, DuplicateStatus::Open)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+async fn erasure_keeps_that_it_happened_not_the_data(s: S) {
+    let a = org(&s, "删除").await;
+    let mut n = person(
+        "赵敏",
+        vec![
+            cp(ContactKind::Mobile, "13800138000"),
+            cp(ContactKind::Email, "zhaomin@example.cn"),
+        ],
+    );
+    n.note = Some("住在杭州西湖区".into());
+    n.tags = vec!["老客户".into()];
+    let c = s.create_customer(a, n).await.expect("customer");
+    let mut it = interaction_for(c.id);
+    it.body = "赵敏来电投诉快递".into();
+    s.log_interaction(a, it).await.expect("interaction");
+    s.erase_customer(a, c.id).await.expect("erase");
+    let e = s.get_customer(a, c.id, true).await.expect("still there");
+    assert_ne!(e.name, "赵敏");
+    assert!(e.contact_points.is_empty());
+    assert!(e.note.is_none() && e.tags.is_empty());
+    assert!(matches!(
+        s.get_customer(a, c.id, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(s
+        .lookup(a, &ContactLookup::Phone("+8613800138000".into()))
+        .await
+        .expect("lookup")
+        .is_empty());
+    // Neither the outbox nor the audit log keeps the data; both keep that it happened.
+    for e in events(&s, a).await {
+        assert!(!e.payload.to_string().contains("赵敏"), "{e:?}");
+        assert!(!e.payload.to_string().contains("13800138000"), "{e:?}");
+    }
+    let audit = s
+        .list_audit(
+            a,
+            AuditQuery {
+                entity: Some("customer".into()),
+                entity_id: Some(c.id.get()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("audit");
+    assert!(audit.iter().any(|r| r.action == "customer.created"));
+    assert!(audit.iter().any(|r| r.action == "customer.erased"));
+    for r in &audit {
+        assert!(!r.detail.to_string().contains("赵敏"), "{r:?}");
+    }
+    let b = org(&s, "别家").await;
+    assert!(matches!(
+        s.erase_customer(b, c.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

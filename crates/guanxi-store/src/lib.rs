@@ -7,12 +7,14 @@
 
 mod access;
 mod error;
+mod imports;
 mod leads;
 mod model;
 mod sales;
 
 pub use access::*;
 pub use error::{StoreError, StoreResult};
+pub use imports::*;
 pub use leads::*;
 pub use model::*;
 pub use sales::*;
@@ -402,6 +404,109 @@ pub trait Store: Send + Sync + 'static {
         rows: Vec<ImportCustomer>,
         policy: ImportPolicy,
     ) -> StoreResult<Vec<ImportResult>>;
+    // Imports as jobs (see `imports.rs`).
+    async fn create_import_job(&self, ctx: Ctx, job: NewImportJob) -> StoreResult<ImportJob>;
+    async fn import_job(&self, ctx: Ctx, id: guanxi_core::ImportJobId) -> StoreResult<ImportJob>;
+    /// The organisation's imports, newest first.
+    async fn import_jobs(&self, ctx: Ctx, limit: u32) -> StoreResult<Vec<ImportJob>>;
+    /// Take a job to run it: a new one, or an interrupted one to resume from `rows_done`.
+    /// Refused (conflict) while another process is running it or when it has finished.
+    async fn claim_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+    ) -> StoreResult<ImportJob>;
+    /// Write one chunk of rows and the job's progress in one transaction. Refused when the
+    /// chunk does not follow on from `rows_done` or the job is no longer running (cancelled).
+    async fn import_chunk(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        chunk: ImportChunk,
+    ) -> StoreResult<ImportCounts>;
+    /// Close a running job as done (`error` none) or failed, with the possible duplicates its
+    /// scan queued; one `import.finished` event.
+    async fn finish_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        duplicates: u64,
+        error: Option<String>,
+    ) -> StoreResult<ImportJob>;
+    /// The lowest customer id an import created, if it created any.
+    async fn import_first_customer(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+    ) -> StoreResult<Option<CustomerId>>;
+    /// Run a job again from its first row: after a check, to import (or to check again with
+    /// another mapping or policy). Refused while it runs.
+    async fn restart_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        mode: ImportMode,
+        mapping: serde_json::Value,
+        policy: ImportPolicy,
+    ) -> StoreResult<ImportJob>;
+    /// Stop a job: what it wrote stays, the rest is not imported.
+    async fn cancel_import_job(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+    ) -> StoreResult<ImportJob>;
+    /// Rows of a job's report by line, optionally of one outcome.
+    async fn import_rows(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        outcome: Option<String>,
+        after_line: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<ImportRowNote>>;
+    /// Save (or replace) a named column mapping.
+    async fn save_import_mapping(
+        &self,
+        ctx: Ctx,
+        name: String,
+        mapping: serde_json::Value,
+    ) -> StoreResult<ImportMapping>;
+    async fn import_mappings(&self, ctx: Ctx) -> StoreResult<Vec<ImportMapping>>;
+
+    // Duplicates that only look alike: found by a scan, reviewed by a person.
+    /// Compare customers with the same name and queue the pairs that look like one person.
+    async fn scan_duplicates(
+        &self,
+        ctx: Ctx,
+        scope: ScanScope,
+        found_by: String,
+    ) -> StoreResult<ScanStats>;
+    /// Pairs in the queue of one status, best first, within the caller's reach (both sides).
+    async fn duplicate_candidates(
+        &self,
+        ctx: Ctx,
+        status: DuplicateStatus,
+        limit: u32,
+    ) -> StoreResult<Vec<DuplicateCandidate>>;
+    async fn duplicate_candidate(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::DuplicateId,
+    ) -> StoreResult<DuplicateCandidate>;
+    /// Close an open pair: merged (after `merge_customers`) or dismissed as two people.
+    async fn decide_duplicate(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::DuplicateId,
+        status: DuplicateStatus,
+    ) -> StoreResult<DuplicateCandidate>;
+
+    /// Erase a customer's personal data on request (PIPL / GDPR): name, contact points, notes,
+    /// interactions' text, leads, tags and custom fields go; orders stay with the anonymous
+    /// customer. Event and audit payloads about the customer are cleared; one
+    /// `customer.erased` record keeps that it happened, without the data.
+    async fn erase_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<()>;
+
     /// Insert opportunities of one pipeline in one transaction (their stages must be of it and
     /// their customers of the organisation); one `opportunities.bulk_loaded` event. Returns how
     /// many.
