@@ -207,6 +207,24 @@ const CSRF_FORM_MAX: usize = 64 * 1024;
 /// Does a URL-encoded form carry the session's CSRF token as `_csrf`? The body is read (at
 /// most [`CSRF_FORM_MAX`] bytes) and put back, so the handler still sees it.
 async fn csrf_in_form(req: Request, expected: &str) -> (bool, Request) {
+    // A file upload form cannot be read ahead (it may be a gigabyte); it carries the token in
+    // its action's query string instead (never logged: spans leave the query out).
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let query = req.uri().query().unwrap_or("");
+        let mut found = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v);
+        let ok = match (found.next(), found.next()) {
+            (Some(v), None) => secret::same(&v, expected),
+            _ => false,
+        };
+        return (ok, req);
+    }
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod dto;
 pub mod error;
 pub(crate) mod extract;
+pub mod imports;
 mod openapi;
 mod routes;
 
@@ -34,6 +35,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 /// Default largest request body: 1 MiB (`max_body_bytes` in the settings).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default largest uploaded import file: 1 GiB (`max_upload_bytes` in the settings).
+pub const MAX_UPLOAD_BYTES: u64 = 1 << 30;
 /// A request still running after this is answered `503 timeout`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -54,6 +57,11 @@ pub struct ApiState {
     pub form_throttle: Arc<auth::Throttle>,
     /// Credentials verified in the last seconds.
     pub auth_cache: Arc<auth::AuthCache>,
+    /// Where uploaded import files are kept (one folder per organisation) until their job
+    /// is done, so that an import resumes after a restart.
+    pub upload_dir: std::path::PathBuf,
+    /// Largest uploaded file, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl ApiState {
@@ -68,6 +76,8 @@ impl ApiState {
             throttle: Arc::new(auth::Throttle::default()),
             form_throttle: Arc::new(auth::Throttle::new(300, 10, Duration::from_secs(10 * 60))),
             auth_cache: Arc::new(auth::AuthCache::default()),
+            upload_dir: std::env::temp_dir().join("guanxi-uploads"),
+            max_upload_bytes: MAX_UPLOAD_BYTES,
         }
     }
 }
@@ -75,6 +85,14 @@ impl ApiState {
 /// Web forms: taking a visitor's submission (for the hosted form page of the web UI).
 pub mod forms {
     pub use crate::routes::leads::{accept_submission, FORM_PREFIX};
+}
+
+/// Import jobs and the duplicate queue, for the web UI's pages (the same steps as the API's
+/// handlers).
+pub mod import_jobs {
+    pub use crate::routes::imports::{
+        merge_pair, restart, resume_job, spawn_job, start_upload, upload_job, JobView, StartImport,
+    };
 }
 
 /// The prefix of calendar feed secrets (for the web UI, which makes feed links too).
@@ -94,8 +112,28 @@ pub fn router(state: ApiState) -> Router {
 
 /// The API together with `pages` (the web UI), behind the same middleware.
 pub fn router_with(state: ApiState, pages: Router) -> Router {
+    router_full(state, pages, Router::new())
+}
+
+/// The API, the web UI's `pages`, and the web UI's `page_uploads` (pages that take a file,
+/// under the upload limit instead of the body limit).
+pub fn router_full(state: ApiState, pages: Router, page_uploads: Router) -> Router {
     let limit = state.max_body_bytes.max(1);
+    let upload = usize::try_from(state.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .max(limit);
     let docs = SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", ApiDoc::openapi());
+    // Uploads get their own, larger limit (the handler also counts what it writes); every
+    // other route keeps the small one.
+    let uploads = routes::upload_routes()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
+        .with_state(state.clone())
+        .merge(page_uploads)
+        .layer(DefaultBodyLimit::max(upload))
+        .layer(RequestBodyLimitLayer::new(upload));
     routes::api_routes()
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -104,10 +142,11 @@ pub fn router_with(state: ApiState, pages: Router) -> Router {
         .with_state(state)
         .merge(docs)
         .merge(pages)
-        .fallback(error::route_not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
+        .merge(uploads)
+        .fallback(error::route_not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

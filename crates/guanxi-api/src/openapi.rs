@@ -3,7 +3,7 @@
 
 use crate::routes::{
     accounts, activities, audit, auth, contact_points, customers, events, field_defs, health,
-    interactions, leads, orgs, sales, teams, tokens, users,
+    imports, interactions, leads, orgs, sales, teams, tokens, users,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -107,6 +107,20 @@ use utoipa::{Modify, OpenApi};
         leads::delete_rule,
         leads::submit,
         sales::customer_opportunities,
+        imports::upload,
+        imports::list,
+        imports::get,
+        imports::rows,
+        imports::start,
+        imports::resume,
+        imports::cancel,
+        imports::list_mappings,
+        imports::save_mapping,
+        imports::duplicates,
+        imports::scan,
+        imports::merge,
+        imports::dismiss,
+        imports::erase,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&RequestHeaders),
@@ -123,6 +137,7 @@ use utoipa::{Modify, OpenApi};
         (name = "events", description = "Domain events (outbox) in commit order"),
         (name = "sales", description = "Products and orders (behavioural data)"),
         (name = "leads", description = "Leads (销售线索): capture, web forms, assignment, conversion"),
+        (name = "imports", description = "Importing files as resumable jobs, saved mappings, the review queue of possible duplicates"),
     )
 )]
 pub struct ApiDoc;

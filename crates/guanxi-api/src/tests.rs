@@ -415,6 +415,113 @@ impl Store for Fake {
     ) -> StoreResult<u64> {
         Err(not_in_fake())
     }
+    async fn create_import_job(&self, _: Ctx, _: NewImportJob) -> StoreResult<ImportJob> {
+        Err(not_in_fake())
+    }
+    async fn import_job(&self, _: Ctx, _: guanxi_core::ImportJobId) -> StoreResult<ImportJob> {
+        Err(not_in_fake())
+    }
+    async fn import_jobs(&self, _: Ctx, _: u32) -> StoreResult<Vec<ImportJob>> {
+        Err(not_in_fake())
+    }
+    async fn claim_import_job(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+    ) -> StoreResult<ImportJob> {
+        Err(not_in_fake())
+    }
+    async fn import_chunk(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+        _: ImportChunk,
+    ) -> StoreResult<ImportCounts> {
+        Err(not_in_fake())
+    }
+    async fn finish_import_job(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+        _: u64,
+        _: Option<String>,
+    ) -> StoreResult<ImportJob> {
+        Err(not_in_fake())
+    }
+    async fn import_first_customer(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+    ) -> StoreResult<Option<CustomerId>> {
+        Err(not_in_fake())
+    }
+    async fn restart_import_job(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+        _: ImportMode,
+        _: serde_json::Value,
+        _: ImportPolicy,
+    ) -> StoreResult<ImportJob> {
+        Err(not_in_fake())
+    }
+    async fn cancel_import_job(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+    ) -> StoreResult<ImportJob> {
+        Err(not_in_fake())
+    }
+    async fn import_rows(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+        _: Option<String>,
+        _: u64,
+        _: u32,
+    ) -> StoreResult<Vec<ImportRowNote>> {
+        Err(not_in_fake())
+    }
+    async fn save_import_mapping(
+        &self,
+        _: Ctx,
+        _: String,
+        _: serde_json::Value,
+    ) -> StoreResult<ImportMapping> {
+        Err(not_in_fake())
+    }
+    async fn import_mappings(&self, _: Ctx) -> StoreResult<Vec<ImportMapping>> {
+        Err(not_in_fake())
+    }
+    async fn scan_duplicates(&self, _: Ctx, _: ScanScope, _: String) -> StoreResult<ScanStats> {
+        Err(not_in_fake())
+    }
+    async fn duplicate_candidates(
+        &self,
+        _: Ctx,
+        _: DuplicateStatus,
+        _: u32,
+    ) -> StoreResult<Vec<DuplicateCandidate>> {
+        Err(not_in_fake())
+    }
+    async fn duplicate_candidate(
+        &self,
+        _: Ctx,
+        _: guanxi_core::DuplicateId,
+    ) -> StoreResult<DuplicateCandidate> {
+        Err(not_in_fake())
+    }
+    async fn decide_duplicate(
+        &self,
+        _: Ctx,
+        _: guanxi_core::DuplicateId,
+        _: DuplicateStatus,
+    ) -> StoreResult<DuplicateCandidate> {
+        Err(not_in_fake())
+    }
+    async fn erase_customer(&self, _: Ctx, _: CustomerId) -> StoreResult<()> {
+        Err(not_in_fake())
+    }
     async fn create_quote(&self, _: Ctx, _: NewQuote) -> StoreResult<Quote> {
         Err(not_in_fake())
     }

@@ -71,6 +71,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How long a browser session lasts, in hours (1 to 720).
     pub session_hours: u32,
+    /// Where uploaded import files are kept until their import is done (so that an import
+    /// resumes after a restart).
+    pub upload_dir: String,
+    /// Largest uploaded import file in bytes (the command line reads files of any size).
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Settings {
@@ -85,6 +90,8 @@ impl Default for Settings {
             log_format: "text".into(),
             secure_cookies: false,
             session_hours: 12,
+            upload_dir: "guanxi-uploads".into(),
+            max_upload_bytes: 1 << 30,
         }
     }
 }
@@ -118,11 +125,13 @@ impl Settings {
             "log_format",
             "secure_cookies",
             "session_hours",
+            "upload_dir",
+            "max_upload_bytes",
         ]));
         let s: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
-        if s.max_body_bytes == 0 || s.max_connections == 0 {
+        if s.max_body_bytes == 0 || s.max_connections == 0 || s.max_upload_bytes == 0 {
             return Err(ConfigError(
-                "max_body_bytes and max_connections must be above zero".into(),
+                "max_body_bytes, max_upload_bytes and max_connections must be above zero".into(),
             ));
         }
         if !(1..=720).contains(&s.session_hours) {
@@ -136,7 +145,7 @@ impl Settings {
     /// The settings as TOML, with the database URL's password redacted.
     pub fn to_redacted_toml(&self) -> String {
         format!(
-            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\n",
+            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\nupload_dir = {:?}\nmax_upload_bytes = {}\n",
             redact_url(self.database_url.expose()),
             self.listen,
             self.max_connections,
@@ -145,7 +154,9 @@ impl Settings {
             self.log,
             self.log_format,
             self.secure_cookies,
-            self.session_hours
+            self.session_hours,
+            self.upload_dir,
+            self.max_upload_bytes
         )
     }
 }

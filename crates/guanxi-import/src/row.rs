@@ -30,8 +30,25 @@ pub enum ProblemKind {
     ScientificNotation,
     /// A formula (`=…`), which is never run.
     Formula,
+    /// The cell shows one of Excel's error values (`#N/A`, `#VALUE!`, …): a formula that
+    /// had no result when the file was saved.
+    CellError(String),
     /// A value the field's parser refused.
     Invalid(Reason),
+    /// A physical line of a vCard longer than the limit (a photo or a damaged file); it was
+    /// left out and the card refused.
+    LineTooLong { max: usize },
+    /// A vCard birthday without a year (`--0312`): left out, the rest of the card imported.
+    BirthdayWithoutYear(String),
+    /// A value that could not be understood (a vCard birthday such as `around 1980`): left
+    /// out, the rest imported.
+    NotUnderstood(String),
+    /// A vCard with several addresses: the first is imported, these are not.
+    AddressesLeftOut(Vec<String>),
+    /// A vCard value in a character set that is not known; read as UTF-8.
+    UnknownCharset(String),
+    /// Reading stopped here: the rest of the file cannot be read (see the reason).
+    Stopped(crate::source::FileError),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +59,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn at(field: Field, kind: ProblemKind) -> Self {
+    /// A problem of the whole row (no field).
+    pub fn row(kind: ProblemKind) -> Self {
+        Self { field: None, kind }
+    }
+
+    pub(crate) fn at(field: Field, kind: ProblemKind) -> Self {
         Self {
             field: Some(field),
             kind,
@@ -68,7 +90,47 @@ impl Problem {
                     "the cell is a formula (it starts with =), which is not calculated; export its value instead",
                 )
                 .to_owned(),
+            ProblemKind::CellError(e) => match lang {
+                Lang::ZhCn => format!("单元格显示 Excel 错误值 {e}（公式没有算出结果）；请先修正公式，再重新导出"),
+                Lang::En => format!("the cell shows the Excel error {e} (a formula without a result); fix the formula and export again"),
+            },
             ProblemKind::Invalid(r) => r.message(lang),
+            ProblemKind::LineTooLong { max } => match lang {
+                Lang::ZhCn => format!(
+                    "这张名片有一行超过 {} KB（可能是照片或文件已损坏），整张名片没有导入",
+                    max / 1024
+                ),
+                Lang::En => format!(
+                    "a line of this card is longer than {} KB (a photo or a damaged file); the card was not imported",
+                    max / 1024
+                ),
+            },
+            ProblemKind::BirthdayWithoutYear(v) => match lang {
+                Lang::ZhCn => format!("“{v}”没有年份，生日未导入，其余内容照常导入"),
+                Lang::En => format!("“{v}” has no year; the birthday was left out, the rest is imported"),
+            },
+            ProblemKind::NotUnderstood(v) => match lang {
+                Lang::ZhCn => format!("无法识别“{v}”，这一项未导入，其余内容照常导入"),
+                Lang::En => format!("“{v}” was not understood and left out; the rest is imported"),
+            },
+            ProblemKind::AddressesLeftOut(rest) => match lang {
+                Lang::ZhCn => format!(
+                    "名片有多个地址，只导入了第一个；未导入：{}",
+                    rest.join("；")
+                ),
+                Lang::En => format!(
+                    "the card has several addresses and only the first was imported; left out: {}",
+                    rest.join("; ")
+                ),
+            },
+            ProblemKind::UnknownCharset(c) => match lang {
+                Lang::ZhCn => format!("无法识别字符集 {c}，已按 UTF-8 读取，可能出现乱码"),
+                Lang::En => format!("the character set {c} is not known; read as UTF-8, some text may be garbled"),
+            },
+            ProblemKind::Stopped(e) => match lang {
+                Lang::ZhCn => format!("{}。从这里起的内容无法读取，已停止", e.message(lang)),
+                Lang::En => format!("{}. Reading stopped here: the rest of the file cannot be read", e.message(lang)),
+            },
         };
         match self.field {
             Some(f) => format!("{}: {what}", field_label(f, lang)),
@@ -121,6 +183,39 @@ fn phone_text(raw: &str) -> Result<String, ProblemKind> {
         }
         _ => t.to_owned(),
     })
+}
+
+/// Excel's error values, as a cell shows them (and as a CSV export writes them).
+const EXCEL_ERRORS: [&str; 11] = [
+    "#N/A",
+    "#VALUE!",
+    "#REF!",
+    "#DIV/0!",
+    "#NUM!",
+    "#NAME?",
+    "#NULL!",
+    "#SPILL!",
+    "#CALC!",
+    "#GETTING_DATA",
+    "#FIELD!",
+];
+
+/// The Excel error value a cell shows, if it shows one.
+fn excel_error(raw: &str) -> Option<&'static str> {
+    if !raw.starts_with('#') {
+        return None;
+    }
+    EXCEL_ERRORS
+        .into_iter()
+        .find(|e| e.eq_ignore_ascii_case(raw))
+}
+
+/// The values of a contact cell: one, or several one per line (as vCards and some exports
+/// write several numbers or addresses of a person in one cell).
+fn values(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 /// A date in the ways spreadsheets write them: ISO and `2024/1/5` (always year first),
@@ -184,7 +279,9 @@ fn text(raw: &str, max: usize, field: Field, problems: &mut Vec<Problem>) -> Opt
 }
 
 /// Check one row against the mapping. `cells` is the row as read; `width` the header's number
-/// of cells.
+/// of cells. A phone, e-mail or WeChat cell may hold several values, one per line (as vCards
+/// and some exports give them); an address is one value. Several columns may map to the
+/// same contact field, each adding its values.
 pub fn parse_row(
     cells: &[&str],
     width: usize,
@@ -213,6 +310,10 @@ pub fn parse_row(
             problems.push(Problem::at(*field, ProblemKind::Formula));
             continue;
         }
+        if let Some(e) = excel_error(raw) {
+            problems.push(Problem::at(*field, ProblemKind::CellError(e.to_owned())));
+            continue;
+        }
         match field {
             Field::Name => {
                 row.name = text(raw, LINE_MAX, *field, &mut problems).unwrap_or_default()
@@ -228,38 +329,49 @@ pub fn parse_row(
                         .map(|f| Problem::at(Field::Note, ProblemKind::Invalid(f.reason.clone()))),
                 ),
             },
-            Field::Mobile | Field::Phone => match phone_text(raw) {
-                Err(k) => problems.push(Problem::at(*field, k)),
-                Ok(p) => {
-                    let kinds = if *field == Field::Mobile {
-                        [ContactKind::Mobile, ContactKind::Landline]
-                    } else {
-                        [ContactKind::Landline, ContactKind::Mobile]
-                    };
-                    match ContactValue::parse(kinds[0], &p)
-                        .or_else(|_| ContactValue::parse(kinds[1], &p))
-                    {
-                        Ok(v) => row.contacts.push(v),
-                        Err(_) => problems.push(Problem::at(
-                            *field,
-                            ProblemKind::Invalid(Reason::InvalidPhone),
-                        )),
+            Field::Mobile | Field::Phone => {
+                for raw in values(raw) {
+                    match phone_text(raw) {
+                        Err(k) => problems.push(Problem::at(*field, k)),
+                        Ok(p) => {
+                            let kinds = if *field == Field::Mobile {
+                                [ContactKind::Mobile, ContactKind::Landline]
+                            } else {
+                                [ContactKind::Landline, ContactKind::Mobile]
+                            };
+                            match ContactValue::parse(kinds[0], &p)
+                                .or_else(|_| ContactValue::parse(kinds[1], &p))
+                            {
+                                Ok(v) => row.contacts.push(v),
+                                Err(_) => problems.push(Problem::at(
+                                    *field,
+                                    ProblemKind::Invalid(Reason::InvalidPhone),
+                                )),
+                            }
+                        }
                     }
                 }
-            },
+            }
             Field::Email | Field::Wechat | Field::Address => {
                 let kind = match field {
                     Field::Email => ContactKind::Email,
                     Field::Wechat => ContactKind::Wechat,
                     _ => ContactKind::Address,
                 };
-                match ContactValue::parse(kind, raw) {
+                let mut add = |raw: &str| match ContactValue::parse(kind, raw) {
                     Ok(v) => row.contacts.push(v),
                     Err(e) => problems.extend(
                         e.fields()
                             .iter()
                             .map(|f| Problem::at(*field, ProblemKind::Invalid(f.reason.clone()))),
                     ),
+                };
+                // An address written over several lines is one address (and refused as
+                // such); e-mail addresses and WeChat ids may come several to a cell.
+                if kind == ContactKind::Address {
+                    add(raw);
+                } else {
+                    values(raw).for_each(add);
                 }
             }
             Field::Birthday => match parse_date(raw, mapping.dates) {
@@ -382,6 +494,104 @@ mod tests {
         assert_eq!(nameless[0].field, Some(Field::Name));
         let bad = parse_row(&["王芳", "12345", "2024-02-30"], 3, &m).expect_err("bad");
         assert_eq!(bad.len(), 2);
+    }
+
+    #[test]
+    fn excel_error_values_are_named() {
+        let m = mapping(&[
+            Some(Field::Name),
+            Some(Field::Mobile),
+            None,
+            Some(Field::Note),
+        ]);
+        let e = parse_row(&["王芳", "#N/A", "#REF!", "#value!"], 4, &m).expect_err("errors");
+        assert_eq!(
+            e,
+            [
+                Problem::at(Field::Mobile, ProblemKind::CellError("#N/A".into())),
+                Problem::at(Field::Note, ProblemKind::CellError("#VALUE!".into())),
+            ],
+            "a column left out does not matter"
+        );
+        assert!(e[0]
+            .message(Lang::ZhCn)
+            .starts_with("手机: 单元格显示 Excel 错误值 #N/A"));
+        assert!(e[0].message(Lang::En).contains("#N/A"));
+        let ok = parse_row(&["王芳", "13800138000", "", "#1 客户"], 4, &m)
+            .expect("a note may start with #");
+        assert_eq!(ok.note.as_deref(), Some("#1 客户"));
+    }
+
+    #[test]
+    fn several_numbers_and_addresses_in_one_cell() {
+        let m = mapping(&[
+            Some(Field::Name),
+            Some(Field::Mobile),
+            Some(Field::Email),
+            Some(Field::Phone),
+        ]);
+        let r = parse_row(
+            &[
+                "张伟",
+                "13800138000\n139 0013 9000",
+                "a@example.cn\r\nB@example.cn\n",
+                "010-8888 6666",
+            ],
+            4,
+            &m,
+        )
+        .expect("row");
+        let keys: Vec<&str> = r.contacts.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "+8613800138000",
+                "+8613900139000",
+                "a@example.cn",
+                "b@example.cn",
+                "+861088886666"
+            ]
+        );
+        // One bad value among several names the field.
+        let e = parse_row(&["张伟", "13800138000\n12345", "", ""], 4, &m).expect_err("bad");
+        assert_eq!(
+            e,
+            [Problem::at(
+                Field::Mobile,
+                ProblemKind::Invalid(Reason::InvalidPhone)
+            )]
+        );
+        // An address over two lines is one address, refused as before.
+        let m = mapping(&[Some(Field::Name), Some(Field::Address)]);
+        let e = parse_row(&["张伟", "杭州市西湖区\n文三路 90 号"], 2, &m).expect_err("one address");
+        assert_eq!(e.len(), 1);
+    }
+
+    #[test]
+    fn every_problem_speaks_both_languages() {
+        let kinds = [
+            ProblemKind::Ragged {
+                expected: 3,
+                got: 2,
+            },
+            ProblemKind::ScientificNotation,
+            ProblemKind::Formula,
+            ProblemKind::CellError("#N/A".into()),
+            ProblemKind::Invalid(Reason::InvalidPhone),
+            ProblemKind::LineTooLong { max: 1 << 20 },
+            ProblemKind::BirthdayWithoutYear("--0312".into()),
+            ProblemKind::NotUnderstood("around 1980".into()),
+            ProblemKind::AddressesLeftOut(vec!["Shelbyville".into()]),
+            ProblemKind::UnknownCharset("x-mac-chinese".into()),
+            ProblemKind::Stopped(crate::source::FileError::RowTooLong { max: 1 << 20 }),
+        ];
+        let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for k in kinds {
+            let p = Problem::row(k);
+            let (zh, en) = (p.message(Lang::ZhCn), p.message(Lang::En));
+            assert!(han(&zh), "{zh}");
+            assert!(!han(&en), "{en}");
+        }
     }
 
     #[test]

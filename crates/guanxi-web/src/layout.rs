@@ -18,6 +18,10 @@ pub struct Shell<'a> {
     pub can_see_leads: bool,
     /// May plan activities (has "my day").
     pub can_plan: bool,
+    /// May import customer files.
+    pub can_import: bool,
+    /// May review possible duplicates.
+    pub can_review_duplicates: bool,
     /// Reminders due now: (when, subject).
     pub reminders: Vec<(String, String)>,
 }
@@ -53,6 +57,8 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                         @if shell.can_see_leads { a href="/leads" { (Msg::Leads.t(l)) } }
                         a href="/pipelines" { (Msg::Opportunities.t(l)) }
                         @if shell.can_plan { a href="/my-day" { (Msg::MyDay.t(l)) } }
+                        @if shell.can_import { a href="/imports" { (Msg::ImportNav.t(l)) } }
+                        @if shell.can_review_duplicates { a href="/duplicates" { (Msg::Duplicates.t(l)) } }
                         @if shell.is_admin { a href="/admin/users" { (Msg::Admin.t(l)) } }
                         a href="/account/tokens" { (Msg::ApiTokens.t(l)) }
                     }

@@ -108,6 +108,20 @@ pub fn router(state: ApiState) -> Router {
             "/customers/{id}/account-team/{user_id}/remove",
             post(pages::customers::remove_member),
         )
+        .route(
+            "/customers/{id}/erase",
+            get(pages::customers::erase_form).post(pages::customers::erase),
+        )
+        .route("/imports", get(pages::imports::list))
+        .route("/imports/{id}", get(pages::imports::show))
+        .route("/imports/{id}/start", post(pages::imports::start))
+        .route("/imports/{id}/resume", post(pages::imports::resume))
+        .route("/imports/{id}/cancel", post(pages::imports::cancel))
+        .route("/imports/{id}/mapping", post(pages::imports::save_mapping))
+        .route("/duplicates", get(pages::imports::duplicates))
+        .route("/duplicates/scan", post(pages::imports::scan))
+        .route("/duplicates/{id}/merge", post(pages::imports::merge))
+        .route("/duplicates/{id}/dismiss", post(pages::imports::dismiss))
         .route("/quotes/{id}/status", post(pages::customers::quote_status))
         .route("/quotes/{id}/order", post(pages::customers::order_quote))
         .route(
@@ -148,6 +162,17 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// Pages that take a file, under the upload limit instead of the body limit.
+pub fn upload_router(state: ApiState) -> Router {
+    Router::new()
+        .route("/imports", post(pages::imports::upload))
+        .route_layer(middleware::from_fn_with_state(
+            (state.clone(), WebGate),
+            authorize_with::<WebGate>,
+        ))
+        .with_state(state)
+}
+
 /// What each page needs: the web half of the permission table.
 pub fn action_of(method: &Method, route: &str) -> Option<Action> {
     use Action as A;
@@ -167,6 +192,20 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/leads/settings/sources",
         ) => A::ManageSalesSettings,
         ("GET", "/") | ("POST", "/logout" | "/lang") => A::OwnAccount,
+        ("GET", "/imports" | "/imports/{id}")
+        | (
+            "POST",
+            "/imports"
+            | "/imports/{id}/start"
+            | "/imports/{id}/resume"
+            | "/imports/{id}/cancel"
+            | "/imports/{id}/mapping",
+        ) => A::ImportCustomers,
+        ("GET", "/duplicates")
+        | ("POST", "/duplicates/scan" | "/duplicates/{id}/merge" | "/duplicates/{id}/dismiss") => {
+            A::ReviewDuplicates
+        }
+        ("GET" | "POST", "/customers/{id}/erase") => A::EraseCustomers,
         ("GET", "/customers" | "/customers/{id}") => A::ReadCustomers,
         ("POST", "/customers/views" | "/customers/views/{id}/delete") => A::ReadCustomers,
         ("GET" | "POST", "/customers/{id}/edit") => A::WriteCustomers,

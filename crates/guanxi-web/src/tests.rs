@@ -44,6 +44,19 @@ fn only_the_sign_in_form_is_public() {
         ("GET", "/account/tokens"),
         ("POST", "/account/tokens"),
         ("POST", "/account/tokens/{id}/revoke"),
+        ("GET", "/imports"),
+        ("POST", "/imports"),
+        ("GET", "/imports/{id}"),
+        ("POST", "/imports/{id}/start"),
+        ("POST", "/imports/{id}/resume"),
+        ("POST", "/imports/{id}/cancel"),
+        ("POST", "/imports/{id}/mapping"),
+        ("GET", "/duplicates"),
+        ("POST", "/duplicates/scan"),
+        ("POST", "/duplicates/{id}/merge"),
+        ("POST", "/duplicates/{id}/dismiss"),
+        ("GET", "/customers/{id}/erase"),
+        ("POST", "/customers/{id}/erase"),
     ];
     for (m, r) in routes {
         let m = Method::from_bytes(m.as_bytes()).expect("method");
@@ -114,4 +127,515 @@ fn money_reads_as_people_write_it() {
     assert_eq!(money_text(-5, cny), "-¥0.05");
     let usd = guanxi_core::Currency::parse("USD").expect("usd");
     assert_eq!(money_text(1_200, usd), "USD 12.00");
+}
+
+// ---------------------------------------------------------------- imports, duplicates, erasure
+
+mod data_in_out {
+    use super::*;
+    use crate::pages::imports::{
+        duplicates_content, job_content, list_content, parse_columns, start_body,
+    };
+    use crate::pages::Viewer;
+    use chrono::Utc;
+    use guanxi_core::{CustomerId, DuplicateId, ImportJobId, OrgId, Role, UserId};
+    use guanxi_import::Field;
+    use guanxi_store::{
+        Ctx, DuplicateCandidate, DuplicateReason, DuplicateSide, DuplicateStatus, ImportCounts,
+        ImportJob, ImportMapping, ImportMode, ImportPolicy, ImportRowNote, ImportStatus,
+        Organisation, User,
+    };
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    fn viewer(role: Role, lang: Lang) -> Viewer {
+        Viewer {
+            ctx: Ctx::new(OrgId(1)),
+            user: User {
+                id: UserId(1),
+                name: "张伟".into(),
+                email: "zhang.wei@example.com".into(),
+                role,
+                team_id: None,
+                active: true,
+                locale: Some(lang),
+                created_at: Utc::now(),
+            },
+            org: Organisation {
+                id: OrgId(1),
+                name: "演示公司".into(),
+                locale: Lang::ZhCn,
+                currency: guanxi_core::Currency::CNY,
+                time_zone: "Asia/Shanghai".into(),
+                created_at: Utc::now(),
+            },
+            lang,
+            csrf: Some("tok+en/1".into()),
+            session: Some(1),
+            reminders: Vec::new(),
+        }
+    }
+
+    fn job(status: ImportStatus, mode: ImportMode, interrupted: bool) -> ImportJob {
+        ImportJob {
+            id: ImportJobId(7),
+            org: OrgId(1),
+            created_by: Some(UserId(1)),
+            file_name: "客户名单.csv".into(),
+            file_path: None,
+            file_size: 1000,
+            file_sha256: "00".into(),
+            format: "csv".into(),
+            encoding: "GBK".into(),
+            mapping: json!({
+                "columns": ["name", "mobile", null, "company"],
+                "dates": "day_month_year",
+                "headers": ["姓名", "手机", "备用", "公司"],
+            }),
+            policy: ImportPolicy::FillEmpty,
+            mode,
+            status,
+            rows_done: 4,
+            bytes_done: 500,
+            counts: ImportCounts {
+                created: 2,
+                companies: 1,
+                matched: 0,
+                updated: 0,
+                same_as: 1,
+                rejected: 1,
+                skipped: 0,
+                duplicates: 3,
+            },
+            error: None,
+            created_at: Utc::now(),
+            heartbeat_at: Utc::now(),
+            finished_at: None,
+            interrupted,
+        }
+    }
+
+    fn rows() -> Vec<ImportRowNote> {
+        vec![
+            ImportRowNote {
+                line: 3,
+                outcome: "rejected".into(),
+                customer_id: None,
+                detail: json!({"reasons": [{"zh": "手机号码无效", "en": "the mobile number is not valid"}]}),
+            },
+            ImportRowNote {
+                line: 4,
+                outcome: "same_as".into(),
+                customer_id: Some(CustomerId(12)),
+                detail: json!({"first_line": 2}),
+            },
+        ]
+    }
+
+    fn has(html: &str, parts: &[&str]) {
+        for p in parts {
+            assert!(html.contains(p), "{p:?} missing from\n{html}");
+        }
+    }
+
+    fn lacks(html: &str, parts: &[&str]) {
+        for p in parts {
+            assert!(!html.contains(p), "{p:?} should not be in\n{html}");
+        }
+    }
+
+    #[test]
+    fn a_finished_check_offers_the_mapping_editor_in_both_languages() {
+        let j = job(ImportStatus::Done, ImportMode::Check, false);
+        let zh = job_content(
+            &viewer(Role::Admin, Lang::ZhCn),
+            &j,
+            &rows(),
+            None,
+            false,
+            None,
+        )
+        .into_string();
+        has(
+            &zh,
+            &[
+                "检查完成，待确认",
+                "检查结果（尚未写入任何数据）",
+                "新建 2 位客户",
+                "（另建公司 1 家）",
+                "与前面的行合并 1 行",
+                "拒绝 1 行",
+                "手机号码无效",
+                "同第 2 行",
+                r#"href="/customers/12""#,
+                r#"action="/imports/7/start""#,
+                r#"name="col_0""#,
+                r#"name="col_3""#,
+                r#"<option value="name" selected>姓名</option>"#,
+                r#"<option value="" selected>不导入</option>"#,
+                r#"<option value="dmy" selected>"#,
+                r#"<option value="fill" selected>只补充空白字段</option>"#,
+                "开始导入",
+                "重新检查",
+                "保存为映射方案",
+                r#"value="50""#,
+                "已处理 4 行",
+                r#"name="_csrf" value="tok+en/1""#,
+            ],
+        );
+        // A check looks for no look-alikes, and nothing runs, so nothing to cancel or resume.
+        lacks(
+            &zh,
+            &[
+                "疑似重复 3 对",
+                "cancel-import",
+                "resume-import",
+                "the mobile number",
+            ],
+        );
+        let en = job_content(
+            &viewer(Role::Admin, Lang::En),
+            &j,
+            &rows(),
+            None,
+            false,
+            None,
+        )
+        .into_string();
+        has(
+            &en,
+            &[
+                "Checked, waiting for you",
+                "New customers: 2",
+                " (new companies: 1)",
+                "Rejected: 1",
+                "the mobile number is not valid",
+                "Same as line 2",
+                "Import now",
+                "Check again",
+                "Save mapping",
+                r#"<option value="mobile" selected>Mobile</option>"#,
+            ],
+        );
+        lacks(&en, &["手机号码无效", "开始导入"]);
+        // The every-field select: every field a column can fill.
+        for f in Field::ALL {
+            assert!(en.contains(&format!(r#"value="{}""#, f.as_str())), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn running_interrupted_failed_and_done_jobs_say_what_comes_next() {
+        let v = viewer(Role::Manager, Lang::ZhCn);
+        let running = job(ImportStatus::Running, ImportMode::Import, false);
+        let html = job_content(&v, &running, &[], None, false, None).into_string();
+        has(
+            &html,
+            &["导入中", "cancel-import", "取消导入", "没有需要查看的行"],
+        );
+        lacks(&html, &["mapping-form", "resume-import"]);
+
+        let stopped = job(ImportStatus::Running, ImportMode::Import, true);
+        let html = job_content(&v, &stopped, &[], None, false, None).into_string();
+        has(&html, &["已中断（可继续）", "resume-import", "继续导入"]);
+        lacks(&html, &["cancel-import"]);
+
+        let mut failed = job(ImportStatus::Failed, ImportMode::Import, false);
+        failed.error = Some("读取文件失败：磁盘已满 / reading the file failed: disk full".into());
+        let zh = job_content(&v, &failed, &[], None, false, None).into_string();
+        has(&zh, &["失败", "读取文件失败：磁盘已满", "resume-import"]);
+        lacks(&zh, &["disk full"]);
+        let en = job_content(
+            &viewer(Role::Admin, Lang::En),
+            &failed,
+            &[],
+            None,
+            false,
+            None,
+        )
+        .into_string();
+        has(
+            &en,
+            &["Failed", "reading the file failed: disk full", "Resume"],
+        );
+
+        let done = job(ImportStatus::Done, ImportMode::Import, false);
+        let html = job_content(&v, &done, &rows(), Some("rejected"), false, None).into_string();
+        has(
+            &html,
+            &[
+                "导入完成",
+                "疑似重复 3 对",
+                r#"href="/duplicates""#,
+                "去处理疑似重复客户",
+                r#"href="/imports/7?outcome=rejected" aria-current="true""#,
+            ],
+        );
+        lacks(&html, &["mapping-form", "cancel-import", "resume-import"]);
+    }
+
+    #[test]
+    fn the_upload_page_posts_a_file_with_the_token_in_its_address() {
+        let jobs = [
+            job(ImportStatus::Running, ImportMode::Check, true),
+            job(ImportStatus::Done, ImportMode::Import, false),
+        ];
+        let mappings = [ImportMapping {
+            id: 1,
+            name: "旧系统导出".into(),
+            mapping: json!({}),
+        }];
+        let zh =
+            list_content(&viewer(Role::Admin, Lang::ZhCn), &jobs, &mappings, None).into_string();
+        has(
+            &zh,
+            &[
+                r#"action="/imports?_csrf=tok%2Ben%2F1""#,
+                r#"enctype="multipart/form-data""#,
+                r#"accept=".csv,.tsv,.txt,.xlsx,.vcf""#,
+                "跳过已有客户",
+                "只补充空白字段",
+                "用文件覆盖",
+                "确认之前不会写入任何数据",
+                "旧系统导出",
+                "已中断（可继续）",
+                "导入完成",
+                "客户名单.csv",
+                r#"href="/imports/7""#,
+                r#"name="mode" value="check""#,
+            ],
+        );
+        let e = ApiError::Validation(vec![guanxi_core::FieldError::new(
+            "file",
+            guanxi_core::Reason::Required,
+        )]);
+        let en = list_content(&viewer(Role::Admin, Lang::En), &[], &[], Some(&e)).into_string();
+        has(
+            &en,
+            &[
+                "Import customers",
+                "No imports yet.",
+                "import-error",
+                "File: ",
+            ],
+        );
+        // No saved mappings, no select for them.
+        lacks(&en, &["mapping_name", "老"]);
+    }
+
+    #[test]
+    fn the_mapping_form_parses_into_fields() {
+        let form = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let f = form(&[
+            ("_csrf", "x"),
+            ("mode", "import"),
+            ("policy", "overwrite"),
+            ("dates", "mdy"),
+            ("col_0", "name"),
+            ("col_1", ""),
+            ("col_3", "wechat"),
+            ("col_2", "email"),
+        ]);
+        let body = start_body(&f, 4).expect("parses");
+        assert_eq!(body.mode, "import");
+        assert_eq!(body.policy.as_deref(), Some("overwrite"));
+        assert_eq!(body.dates.as_deref(), Some("mdy"));
+        assert_eq!(
+            body.columns,
+            Some(vec![
+                Some(Field::Name),
+                None,
+                Some(Field::Email),
+                Some(Field::Wechat)
+            ])
+        );
+        // Columns the form leaves out are left out; a form without columns keeps the job's.
+        assert_eq!(
+            parse_columns(&form(&[("col_1", "mobile")]), 3).expect("parses"),
+            Some(vec![None, Some(Field::Mobile), None])
+        );
+        assert_eq!(
+            parse_columns(&form(&[("mode", "check")]), 3).expect("ok"),
+            None
+        );
+        let b = start_body(&form(&[]), 2).expect("defaults");
+        assert_eq!((b.mode.as_str(), b.policy, b.dates), ("check", None, None));
+        // Unknown fields and columns the file does not have are named.
+        match parse_columns(&form(&[("col_0", "shoe_size"), ("col_9", "name")]), 2) {
+            Err(ApiError::Validation(errors)) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["col_9", "columns[0]"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_columns(&form(&[("col_x", "name")]), 2).is_err());
+    }
+
+    fn pair() -> DuplicateCandidate {
+        let side = |id: i64, name: &str, phone: &str| DuplicateSide {
+            id: CustomerId(id),
+            name: name.into(),
+            company: Some("华兴贸易".into()),
+            city: None,
+            contacts: vec![phone.into(), "li@example.com".into()],
+            created_at: Utc::now(),
+        };
+        DuplicateCandidate {
+            id: DuplicateId(5),
+            a: side(21, "李明", "+8613800138000"),
+            b: side(34, "李明", "+8613800138001"),
+            reason: DuplicateReason::SimilarPhone,
+            score: 80,
+            status: DuplicateStatus::Open,
+            found_by: "scan".into(),
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_duplicate_queue_shows_both_sides_and_the_choices() {
+        let zh = duplicates_content(
+            &viewer(Role::Admin, Lang::ZhCn),
+            &[pair()],
+            Some(Msg::ScanStarted),
+            None,
+        )
+        .into_string();
+        has(
+            &zh,
+            &[
+                "疑似重复客户",
+                "姓名相同，电话只差一位",
+                "相似度 80",
+                r#"href="/customers/21""#,
+                r#"href="/customers/34""#,
+                "+8613800138001",
+                "华兴贸易",
+                r#"action="/duplicates/5/merge""#,
+                r#"name="keep" value="21""#,
+                r#"name="keep" value="34""#,
+                "保留左边并合并",
+                "保留右边并合并",
+                "不是同一人",
+                r#"action="/duplicates/5/dismiss""#,
+                r#"action="/duplicates/scan""#,
+                "扫描全部客户",
+                "已开始扫描全部客户",
+            ],
+        );
+        let en =
+            duplicates_content(&viewer(Role::Manager, Lang::En), &[], None, None).into_string();
+        has(
+            &en,
+            &[
+                "Possible duplicates",
+                "No possible duplicates to review.",
+                "Scan all customers",
+            ],
+        );
+    }
+
+    #[test]
+    fn erasing_asks_for_the_name_and_says_what_stays() {
+        use crate::pages::customers::{erase_content, same_name};
+        let v = viewer(Role::Admin, Lang::ZhCn);
+        let html = erase_content(&v, CustomerId(9), "王小红", "", false).into_string();
+        has(
+            &html,
+            &[
+                "彻底删除个人信息",
+                "此操作无法撤销",
+                "订单",
+                "审计日志",
+                r#"action="/customers/9/erase""#,
+                r#"name="confirm_name""#,
+            ],
+        );
+        lacks(&html, &["erase-name-error"]);
+        let en = erase_content(
+            &viewer(Role::Admin, Lang::En),
+            CustomerId(9),
+            "Mary Lee",
+            "Mary",
+            true,
+        )
+        .into_string();
+        has(
+            &en,
+            &[
+                "This cannot be undone.",
+                "erase-name-error",
+                r#"value="Mary""#,
+            ],
+        );
+        assert!(same_name(" 王小红 ", "王小红"));
+        assert!(same_name("mary  lee", "Mary Lee"));
+        assert!(!same_name("王小", "王小红"));
+        assert!(!same_name("", ""));
+    }
+
+    #[test]
+    fn only_roles_with_the_action_reach_imports_duplicates_and_erasure() {
+        use guanxi_core::access::grant;
+        let cases: [(&str, &str, &[Role]); 5] = [
+            ("GET", "/imports", &[Role::Admin, Role::Manager]),
+            ("POST", "/imports/{id}/start", &[Role::Admin, Role::Manager]),
+            ("GET", "/duplicates", &[Role::Admin, Role::Manager]),
+            (
+                "POST",
+                "/duplicates/{id}/merge",
+                &[Role::Admin, Role::Manager],
+            ),
+            ("POST", "/customers/{id}/erase", &[Role::Admin]),
+        ];
+        let all = [
+            Role::Admin,
+            Role::Manager,
+            Role::SalesRep,
+            Role::Agent,
+            Role::Marketer,
+            Role::Analyst,
+        ];
+        for (m, r, allowed) in cases {
+            let m = Method::from_bytes(m.as_bytes()).expect("method");
+            let action = action_of(&m, r).expect("an action");
+            for role in all {
+                assert_eq!(
+                    grant(role, action).is_some(),
+                    allowed.contains(&role),
+                    "{role:?} {m} {r}"
+                );
+            }
+        }
+        // A refusal is the 403 page, in the language asked for.
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en"));
+        let res = WebGate.refuse(ApiError::Forbidden, "/imports", &h);
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+
+    async fn body(res: axum::response::Response) -> String {
+        use http_body_util::BodyExt;
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn the_navigation_links_follow_the_role() {
+        let page = |role: Role| {
+            let v = viewer(role, Lang::ZhCn);
+            crate::layout::page(&v.shell(), "t", maud::html! {})
+        };
+        let admin = body(page(Role::Admin)).await;
+        assert!(admin.contains(r#"<a href="/imports">导入</a>"#), "{admin}");
+        assert!(admin.contains(r#"<a href="/duplicates">疑似重复</a>"#));
+        let rep = body(page(Role::SalesRep)).await;
+        assert!(!rep.contains(r#"href="/imports""#));
+        assert!(!rep.contains(r#"href="/duplicates""#));
+    }
 }

@@ -46,6 +46,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Import a generated customer file (1,000,000 rows by default) and compare with the
+    /// databases' own bulk loaders reading the same file into a bare table.
+    Import(crate::bench_import::ImportBench),
     /// Drive a running server with concurrent clients and report latency percentiles.
     Http {
         /// Base URL of the server.
@@ -76,6 +79,7 @@ pub enum BenchCommand {
 
 pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Import(b) => crate::bench_import::run(b).await,
         BenchCommand::Load {
             customers,
             interactions_per_customer,

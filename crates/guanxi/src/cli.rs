@@ -29,7 +29,7 @@ enum Command {
     /// Organisations, users and passwords, for the deployment's operator.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
-    /// Customer files: check what an import would do.
+    /// Customer files: check, import (resumable jobs), find look-alike customers.
     #[command(subcommand)]
     Import(import::ImportCommand),
     /// Benchmarks: bulk loading, and a load run against a running server.
@@ -68,7 +68,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Bench(cmd) => bench::run(&settings, cmd).await,
             Command::Admin(cmd) => admin::run(&settings, cmd).await,
-            Command::Import(cmd) => import::import_customers(&settings, cmd).await,
+            Command::Import(cmd) => import::run_with_store(&settings, cmd).await,
         }
     })
 }

@@ -1,20 +1,21 @@
-//! `guanxi import`: bringing customer files in. For now the dry run of a CSV file — its
-//! encoding, delimiter, the suggested column mapping and, row by row, what an import would do
-//! and why a row would be refused — without touching the database.
+//! `guanxi import`: bringing customer files (CSV, Excel .xlsx, vCard) in. `check` is the dry
+//! run — encoding, delimiter, the column mapping and, row by row, what an import would do and
+//! why a row would be refused — without writing anything. `customers` runs the import as a
+//! resumable job with a progress bar; `resume` goes on with one that stopped; `jobs` lists
+//! them; `duplicates` scans the organisation for customers that only look alike.
 
 use anyhow::Context;
-use guanxi_core::Lang;
-use guanxi_import::{dry_run, DateOrder, Mapping, Outcome};
-use std::path::PathBuf;
-
-/// Largest file read in one piece (the streaming import is still to come).
-const FILE_MAX: u64 = 512 * 1024 * 1024;
+use guanxi_core::{ImportJobId, Lang, OrgId};
+use guanxi_import::{DateOrder, Mapping, Outcome, Source};
+use guanxi_store::{Ctx, ImportJob, ImportPolicy, NewImportJob, ScanScope, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ImportCommand {
-    /// Import a CSV file of customers into an organisation: rows that match a customer by
-    /// phone, e-mail or WeChat id follow `--policy`, the others become customers. All or
-    /// nothing; refused rows are listed and left out.
+    /// Import a file of customers (CSV in any common encoding, .xlsx or .vcf) into an
+    /// organisation as a resumable job: rows that match a customer by phone, e-mail or WeChat
+    /// id follow `--policy`, the others become customers, refused rows are reported.
     Customers {
         file: PathBuf,
         /// The organisation's id (`guanxi admin list-orgs`).
@@ -23,16 +24,49 @@ pub enum ImportCommand {
         /// `skip`, `fill` (fill empty fields, add missing contact points) or `overwrite`.
         #[arg(long, default_value = "fill")]
         policy: String,
+        /// How the file writes dates that are not year-first: `dmy` (5/1/2024 is 5 January)
+        /// or `mdy`.
         #[arg(long, default_value = "dmy")]
         dates: String,
+        /// A mapping saved in the web UI (by name) instead of the one suggested by the header.
+        #[arg(long)]
+        mapping: Option<String>,
+        #[arg(long, default_value = "zh-CN")]
+        lang: String,
+        /// No progress bar (for logs and scripts).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Go on with an import that stopped (the process was killed, the database failed).
+    Resume {
+        job: i64,
+        #[arg(long)]
+        org: i64,
+        #[arg(long, default_value = "zh-CN")]
+        lang: String,
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The organisation's imports, newest first.
+    Jobs {
+        #[arg(long)]
+        org: i64,
         #[arg(long, default_value = "zh-CN")]
         lang: String,
     },
-    /// Read a CSV file of customers and report what an import would do (nothing is written).
+    /// Compare every customer of the organisation with the others and queue the pairs that
+    /// look like one person (same name and company, phone numbers one digit apart …) for
+    /// review in the web UI.
+    Duplicates {
+        #[arg(long)]
+        org: i64,
+        #[arg(long, default_value = "zh-CN")]
+        lang: String,
+    },
+    /// Read a file of customers and report what an import would do (nothing is written).
     Check {
         file: PathBuf,
-        /// How the file writes dates that are not year-first: `dmy` (5/1/2024 is 5 January)
-        /// or `mdy`.
+        /// How the file writes dates that are not year-first: `dmy` or `mdy`.
         #[arg(long, default_value = "dmy")]
         dates: String,
         /// The language of the report: `zh-CN` or `en`.
@@ -48,120 +82,145 @@ pub enum ImportCommand {
     },
 }
 
-/// Read a file into its report with the date order asked for.
-fn read(file: &std::path::Path, dates: &str) -> anyhow::Result<guanxi_import::Report> {
-    let dates = match dates {
+fn date_order(dates: &str) -> anyhow::Result<DateOrder> {
+    Ok(match dates {
         "mdy" => DateOrder::MonthDayYear,
         "dmy" => DateOrder::DayMonthYear,
         "ymd" => DateOrder::YearMonthDay,
         other => anyhow::bail!("--dates {other}: use dmy, mdy or ymd"),
+    })
+}
+
+fn lang_of(tag: &str) -> Lang {
+    Lang::from_tag(tag).unwrap_or(Lang::ZhCn)
+}
+
+/// Open a file as a table, with the reason in `lang` when it cannot be read.
+fn open(file: &Path, lang: Lang) -> anyhow::Result<Source> {
+    Source::open(file).map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.message(lang)))
+}
+
+/// The dry run, streamed: counts of every outcome and the first `show` rows that need a look.
+struct Checked {
+    text: String,
+    creatable: Vec<(u64, guanxi_import::ImportRow)>,
+}
+
+fn check_file(
+    file: &Path,
+    dates: &str,
+    lang: Lang,
+    show: usize,
+    keep_rows: bool,
+) -> anyhow::Result<Checked> {
+    use std::fmt::Write as _;
+    let mut source = open(file, lang)?;
+    let mut mapping = source.suggested_mapping();
+    mapping.dates = date_order(dates)?;
+    let mut out = String::new();
+    let delimiter = match source.delimiter() {
+        Some(b'\t') => "Tab".to_owned(),
+        Some(d) => (d as char).to_string(),
+        None => "—".to_owned(),
     };
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("reading {}", file.display()))?
-        .len();
-    if size > FILE_MAX {
-        anyhow::bail!(
-            "{} is {} MB; files of up to {} MB are read for now",
-            file.display(),
-            size >> 20,
-            FILE_MAX >> 20
+    let _ = writeln!(
+        out,
+        "{}: {} · {}: {} · {}: {delimiter}",
+        lang.pick("格式", "Format"),
+        source.format().as_str(),
+        lang.pick("编码", "Encoding"),
+        source.encoding(),
+        lang.pick("分隔符", "Delimiter"),
+    );
+    let _ = writeln!(out, "{}:", lang.pick("列对应", "Columns"));
+    for (h, f) in source.headers().iter().zip(&mapping.columns) {
+        let target = match f {
+            Some(f) => guanxi_import::field_label(*f, lang).to_owned(),
+            None => lang.pick("（不导入）", "(left out)").to_owned(),
+        };
+        let _ = writeln!(out, "  {h} → {target}");
+    }
+    let mut checker = guanxi_import::Checker::new(mapping);
+    let (mut create, mut same, mut rejected, mut skipped) = (0u64, 0u64, 0u64, 0u64);
+    let mut listed = 0;
+    let mut list = String::new();
+    let mut creatable = Vec::new();
+    while let Some(rec) = source.next_record() {
+        let row = checker.check(rec);
+        match &row.outcome {
+            Outcome::Create(r) => {
+                create += 1;
+                if keep_rows {
+                    creatable.push((row.line, r.clone()));
+                }
+            }
+            Outcome::Skipped => skipped += 1,
+            Outcome::Rejected(problems) => {
+                rejected += 1;
+                if listed < show {
+                    listed += 1;
+                    let reasons: Vec<String> = problems.iter().map(|p| p.message(lang)).collect();
+                    let _ = match lang {
+                        Lang::ZhCn => {
+                            writeln!(list, "  第 {} 行：{}", row.line, reasons.join("；"))
+                        }
+                        Lang::En => writeln!(list, "  line {}: {}", row.line, reasons.join("; ")),
+                    };
+                }
+            }
+            Outcome::SameAs { line, key, .. } => {
+                same += 1;
+                if listed < show {
+                    listed += 1;
+                    let _ = match lang {
+                        Lang::ZhCn => writeln!(
+                            list,
+                            "  第 {} 行：与第 {line} 行是同一位客户（{key}）",
+                            row.line
+                        ),
+                        Lang::En => writeln!(
+                            list,
+                            "  line {}: the same customer as line {line} ({key})",
+                            row.line
+                        ),
+                    };
+                }
+            }
+        }
+    }
+    if source.malformed() {
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.pick(
+                "注意：有些字节不符合识别出的编码，已显示为 �",
+                "Note: some bytes did not fit the detected encoding and show as �"
+            )
         );
     }
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let first = dry_run(&bytes, None);
-    let mapping = Mapping {
-        dates,
-        ..first.mapping
-    };
-    Ok(dry_run(&bytes, Some(mapping)))
+    let total = create + same + rejected + skipped;
+    let _ = writeln!(
+        out,
+        "{}",
+        match lang {
+            Lang::ZhCn => format!(
+                "共 {total} 行：新建或匹配 {create}，与前面的行相同 {same}，拒绝 {rejected}，空行 {skipped}"
+            ),
+            Lang::En => format!(
+                "{total} rows: {create} to create or match, {same} the same as an earlier row, {rejected} refused, {skipped} empty"
+            ),
+        }
+    );
+    out.push_str(&list);
+    Ok(Checked {
+        text: out,
+        creatable,
+    })
 }
 
-/// Import the rows of a file that can be imported, in one transaction.
-pub async fn import_customers(
-    settings: &guanxi_config::Settings,
-    cmd: ImportCommand,
-) -> anyhow::Result<()> {
-    let (file, org, policy, dates, lang) = match cmd {
-        ImportCommand::Customers {
-            file,
-            org,
-            policy,
-            dates,
-            lang,
-        } => (file, org, policy, dates, lang),
-        ImportCommand::Check {
-            file,
-            dates,
-            lang,
-            show,
-            org: Some(org),
-        } => return check_against(settings, &file, org, &dates, &lang, show).await,
-        other => return run(other),
-    };
-    let lang = Lang::from_tag(&lang).unwrap_or(Lang::ZhCn);
-    let policy = match policy.as_str() {
-        "skip" => guanxi_store::ImportPolicy::Skip,
-        "fill" => guanxi_store::ImportPolicy::FillEmpty,
-        "overwrite" => guanxi_store::ImportPolicy::Overwrite,
-        other => anyhow::bail!("--policy {other}: use skip, fill or overwrite"),
-    };
-    let report = read(&file, &dates)?;
-    print!("{}", render(&report, lang, 50));
-    let rows: Vec<guanxi_store::ImportCustomer> = report
-        .rows
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Create(row) | Outcome::SameAs { row, .. } => Some(row),
-            _ => None,
-        })
-        .map(|r| guanxi_store::ImportCustomer {
-            name: r.name.clone(),
-            company: r.company.clone(),
-            title: r.title.clone(),
-            contacts: r.contacts.clone(),
-            city: r.city.clone(),
-            birthday: r.birthday,
-            tags: r.tags.clone(),
-            note: r.note.clone(),
-        })
-        .collect();
-    let store = crate::server::open_store(settings).await?;
-    let org = guanxi_store::Store::get_org(&store, guanxi_core::OrgId(org))
-        .await
-        .with_context(|| format!("organisation {org}"))?;
-    let started = std::time::Instant::now();
-    let n = rows.len();
-    let results =
-        guanxi_store::Store::import_customers(&store, guanxi_store::Ctx::new(org.id), rows, policy)
-            .await
-            .context("importing")?;
-    let created = results
-        .iter()
-        .filter(|r| matches!(r, guanxi_store::ImportResult::Created { .. }))
-        .count();
-    let updated = results
-        .iter()
-        .filter(|r| matches!(r, guanxi_store::ImportResult::Matched { updated: true, .. }))
-        .count();
-    let secs = started.elapsed().as_secs_f64();
-    match lang {
-        Lang::ZhCn => println!(
-            "已导入 {n} 行（{secs:.1} 秒）：新建 {created}，匹配已有客户 {}（其中更新 {updated}）",
-            n - created
-        ),
-        Lang::En => println!(
-            "Imported {n} rows in {secs:.1} s: {created} created, {} matched existing customers ({updated} updated)",
-            n - created
-        ),
-    }
-    Ok(())
-}
-
+/// `guanxi import check` without a database.
 pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     match cmd {
-        ImportCommand::Customers { .. } => {
-            anyhow::bail!("importing needs the database: run it through the command line")
-        }
         ImportCommand::Check {
             file,
             dates,
@@ -169,117 +228,279 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             show,
             ..
         } => {
-            let lang = Lang::from_tag(&lang).unwrap_or(Lang::ZhCn);
-            let report = read(&file, &dates)?;
-            print!("{}", render(&report, lang, show));
+            let checked = check_file(&file, &dates, lang_of(&lang), show, false)?;
+            print!("{}", checked.text);
+            Ok(())
+        }
+        _ => anyhow::bail!("this command needs the database"),
+    }
+}
+
+/// The commands that need the database.
+pub async fn run_with_store(
+    settings: &guanxi_config::Settings,
+    cmd: ImportCommand,
+) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = Arc::new(crate::server::open_store(settings).await?);
+    match cmd {
+        ImportCommand::Check {
+            file,
+            dates,
+            lang,
+            show,
+            org: Some(org),
+        } => check_against(&*store, &file, org, &dates, &lang, show).await,
+        ImportCommand::Check { .. } => run(cmd),
+        ImportCommand::Customers {
+            file,
+            org,
+            policy,
+            dates,
+            mapping,
+            lang,
+            quiet,
+        } => {
+            let lang = lang_of(&lang);
+            let policy = ImportPolicy::parse(&policy)
+                .with_context(|| format!("--policy {policy}: use skip, fill or overwrite"))?;
+            let ctx = org_ctx(&*store, org).await?;
+            let file = std::fs::canonicalize(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let source = open(&file, lang)?;
+            let mapping = match mapping {
+                Some(name) => {
+                    let saved = store
+                        .import_mappings(ctx)
+                        .await?
+                        .into_iter()
+                        .find(|m| m.name == name)
+                        .with_context(|| format!("no saved mapping named {name:?}"))?;
+                    let m: Mapping = serde_json::from_value(saved.mapping)
+                        .context("the saved mapping cannot be read")?;
+                    if m.columns.len() != source.headers().len() {
+                        anyhow::bail!(
+                            "the mapping {name:?} has {} columns, the file {}",
+                            m.columns.len(),
+                            source.headers().len()
+                        );
+                    }
+                    m
+                }
+                None => {
+                    let mut m = source.suggested_mapping();
+                    m.dates = date_order(&dates)?;
+                    m
+                }
+            };
+            let size = std::fs::metadata(&file)?.len();
+            let sha = guanxi_api::imports::file_sha256(&file)?;
+            let job = store
+                .create_import_job(
+                    ctx,
+                    NewImportJob {
+                        file_name: file
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "import".into()),
+                        file_path: Some(file.to_string_lossy().into_owned()),
+                        file_size: size,
+                        file_sha256: sha,
+                        format: source.format().as_str().to_owned(),
+                        encoding: source.encoding().to_owned(),
+                        mapping: serde_json::to_value(&mapping)?,
+                        policy,
+                        mode: guanxi_store::ImportMode::Import,
+                    },
+                )
+                .await?;
+            drop(source);
+            match lang {
+                Lang::ZhCn => eprintln!(
+                    "导入任务 #{}（中断后可用 guanxi import resume {} --org {org} 继续）",
+                    job.id, job.id
+                ),
+                Lang::En => eprintln!(
+                    "Import job #{} (if it stops, go on with: guanxi import resume {} --org {org})",
+                    job.id, job.id
+                ),
+            }
+            run_job(store, ctx, job, file, mapping, lang, quiet).await
+        }
+        ImportCommand::Resume {
+            job,
+            org,
+            lang,
+            quiet,
+        } => {
+            let lang = lang_of(&lang);
+            let ctx = org_ctx(&*store, org).await?;
+            let job = store.import_job(ctx, ImportJobId(job)).await?;
+            let path = job
+                .file_path
+                .clone()
+                .context("the job does not say where its file is")?;
+            let mapping: Mapping =
+                serde_json::from_value(job.mapping.clone()).context("the job's mapping")?;
+            run_job(store, ctx, job, PathBuf::from(path), mapping, lang, quiet).await
+        }
+        ImportCommand::Jobs { org, lang } => {
+            let lang = lang_of(&lang);
+            let ctx = org_ctx(&*store, org).await?;
+            for j in store.import_jobs(ctx, 50).await? {
+                println!(
+                    "#{} {} {} · {} · {}",
+                    j.id,
+                    j.created_at.format("%Y-%m-%d %H:%M"),
+                    j.file_name,
+                    status_label(&j, lang),
+                    summary(&j, lang)
+                );
+            }
+            Ok(())
+        }
+        ImportCommand::Duplicates { org, lang } => {
+            let lang = lang_of(&lang);
+            let ctx = org_ctx(&*store, org).await?;
+            let started = std::time::Instant::now();
+            let s = store
+                .scan_duplicates(ctx, ScanScope::All, "scan".into())
+                .await?;
+            let secs = started.elapsed().as_secs_f64();
+            match lang {
+                Lang::ZhCn => println!(
+                    "比对了 {} 位客户（{} 组同名），新发现疑似重复 {} 对，用时 {secs:.1} 秒；请在“疑似重复”页面处理",
+                    s.customers, s.groups, s.found
+                ),
+                Lang::En => println!(
+                    "Compared {} customers ({} groups with one name), {} new possible duplicate pairs in {secs:.1} s; review them under \"Possible duplicates\"",
+                    s.customers, s.groups, s.found
+                ),
+            }
             Ok(())
         }
     }
 }
 
-/// The report as text in `lang`.
-pub fn render(r: &guanxi_import::Report, lang: Lang, show: usize) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let delimiter = match r.delimiter {
-        b'\t' => "Tab".to_owned(),
-        d => (d as char).to_string(),
+async fn org_ctx(store: &dyn Store, org: i64) -> anyhow::Result<Ctx> {
+    let org = store
+        .get_org(OrgId(org))
+        .await
+        .with_context(|| format!("organisation {org}"))?;
+    Ok(Ctx::new(org.id))
+}
+
+pub fn status_label(j: &ImportJob, lang: Lang) -> &'static str {
+    use guanxi_store::ImportStatus as S;
+    match (j.status, j.interrupted) {
+        (S::Running, true) => lang.pick("已中断（可继续）", "interrupted (can resume)"),
+        (S::Running, false) => lang.pick("进行中", "running"),
+        (S::Done, _) => lang.pick("已完成", "done"),
+        (S::Failed, _) => lang.pick("失败（可继续）", "failed (can resume)"),
+        (S::Cancelled, _) => lang.pick("已取消", "cancelled"),
+    }
+}
+
+pub fn summary(j: &ImportJob, lang: Lang) -> String {
+    let c = &j.counts;
+    match lang {
+        Lang::ZhCn => format!(
+            "{} 行：新建 {}（另建公司 {}），匹配已有客户 {}（更新 {}），与前面的行合并 {}，拒绝 {}，空行 {}，疑似重复 {}",
+            j.rows_done, c.created, c.companies, c.matched, c.updated, c.same_as, c.rejected, c.skipped, c.duplicates
+        ),
+        Lang::En => format!(
+            "{} rows: {} created ({} companies added), {} matched existing customers ({} updated), {} merged into earlier rows, {} refused, {} empty, {} possible duplicates",
+            j.rows_done, c.created, c.companies, c.matched, c.updated, c.same_as, c.rejected, c.skipped, c.duplicates
+        ),
+    }
+}
+
+async fn run_job(
+    store: Arc<dyn Store>,
+    ctx: Ctx,
+    job: ImportJob,
+    file: PathBuf,
+    mapping: Mapping,
+    lang: Lang,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(job.file_size.max(1))
     };
-    let _ = writeln!(
-        out,
-        "{}: {}{} · {}: {delimiter}",
-        lang.pick("编码", "Encoding"),
-        r.encoding,
-        if r.malformed {
-            lang.pick("（有无法识别的字节）", " (some bytes did not decode)")
-        } else {
-            ""
-        },
-        lang.pick("分隔符", "Delimiter"),
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {percent:>3}% {msg} · ETA {eta} ({elapsed})",
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
-    let _ = writeln!(out, "{}:", lang.pick("列对应", "Columns"));
-    for (h, f) in r.headers.iter().zip(&r.mapping.columns) {
-        let target = match f {
-            Some(f) => guanxi_import::field_label(*f, lang).to_owned(),
-            None => lang.pick("（不导入）", "(left out)").to_owned(),
-        };
-        let _ = writeln!(out, "  {h} → {target}");
-    }
-    let (create, same, rejected, skipped) = r.counts();
-    let _ = writeln!(
-        out,
-        "{}",
-        match lang {
-            Lang::ZhCn => format!(
-                "共 {} 行：新建或匹配 {create}，与前面的行相同 {same}，拒绝 {rejected}，空行 {skipped}",
-                r.rows.len()
-            ),
-            Lang::En => format!(
-                "{} rows: {create} to create or match, {same} the same as an earlier row, {rejected} refused, {skipped} empty",
-                r.rows.len()
-            ),
-        }
-    );
-    let mut listed = 0;
-    for row in &r.rows {
-        if listed >= show {
-            break;
-        }
-        match &row.outcome {
-            Outcome::Rejected(problems) => {
-                listed += 1;
-                let reasons: Vec<String> = problems.iter().map(|p| p.message(lang)).collect();
-                let _ = match lang {
-                    Lang::ZhCn => writeln!(out, "  第 {} 行：{}", row.line, reasons.join("；")),
-                    Lang::En => writeln!(out, "  line {}: {}", row.line, reasons.join("; ")),
-                };
+    bar.set_position(job.bytes_done);
+    let started = std::time::Instant::now();
+    let first = job.rows_done;
+    let id = job.id;
+    let result = guanxi_api::imports::run(store.clone(), ctx, id, file, mapping, |p| {
+        bar.set_position(p.bytes);
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        let rate = (p.rows - first) as f64 / secs;
+        bar.set_message(match lang {
+            Lang::ZhCn => format!("{} 行，{rate:.0} 行/秒", p.rows),
+            Lang::En => format!("{} rows, {rate:.0} rows/s", p.rows),
+        });
+    })
+    .await;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    match result {
+        Ok(job) => {
+            println!(
+                "#{} {} ({secs:.1} s) · {}",
+                job.id,
+                status_label(&job, lang),
+                summary(&job, lang)
+            );
+            for n in store
+                .import_rows(ctx, id, Some("rejected".into()), 0, 20)
+                .await?
+            {
+                let reasons: Vec<String> = n.detail["reasons"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|r| {
+                                r[if lang == Lang::ZhCn { "zh" } else { "en" }].as_str()
+                            })
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                match lang {
+                    Lang::ZhCn => println!("  第 {} 行：{}", n.line, reasons.join("；")),
+                    Lang::En => println!("  line {}: {}", n.line, reasons.join("; ")),
+                }
             }
-            Outcome::SameAs { line, key, .. } => {
-                listed += 1;
-                let _ = match lang {
-                    Lang::ZhCn => writeln!(
-                        out,
-                        "  第 {} 行：与第 {line} 行是同一位客户（{key}）",
-                        row.line
-                    ),
-                    Lang::En => writeln!(
-                        out,
-                        "  line {}: the same customer as line {line} ({key})",
-                        row.line
-                    ),
-                };
-            }
-            Outcome::Create(_) | Outcome::Skipped => {}
+            Ok(())
         }
+        Err(e) => anyhow::bail!("{}", e.message(lang)),
     }
-    out
 }
 
 /// The dry run, with each row that would be created looked up among the organisation's
 /// customers: the ones that would match are listed with the customer they would join.
 async fn check_against(
-    settings: &guanxi_config::Settings,
-    file: &std::path::Path,
+    store: &dyn Store,
+    file: &Path,
     org: i64,
     dates: &str,
     lang: &str,
     show: usize,
 ) -> anyhow::Result<()> {
-    use guanxi_store::{ContactLookup, Store};
-    let lang = Lang::from_tag(lang).unwrap_or(Lang::ZhCn);
-    let report = read(file, dates)?;
-    print!("{}", render(&report, lang, show));
-    let store = crate::server::open_store(settings).await?;
-    let org = store
-        .get_org(guanxi_core::OrgId(org))
-        .await
-        .with_context(|| format!("organisation {org}"))?;
-    let ctx = guanxi_store::Ctx::new(org.id);
+    use guanxi_store::ContactLookup;
+    let lang = lang_of(lang);
+    let checked = check_file(file, dates, lang, show, true)?;
+    print!("{}", checked.text);
+    let ctx = org_ctx(store, org).await?;
     let (mut matched, mut listed) = (0usize, 0usize);
-    for row in &report.rows {
-        let Outcome::Create(r) = &row.outcome else {
-            continue;
-        };
+    for (line, r) in &checked.creatable {
         let mut found = None;
         for c in &r.contacts {
             if let Some(key) = ContactLookup::from_value(c) {
@@ -294,12 +515,8 @@ async fn check_against(
             if listed < show {
                 listed += 1;
                 match lang {
-                    Lang::ZhCn => {
-                        println!("  第 {} 行：匹配已有客户 #{id} {name}（{via}）", row.line)
-                    }
-                    Lang::En => {
-                        println!("  line {}: matches customer #{id} {name} ({via})", row.line)
-                    }
+                    Lang::ZhCn => println!("  第 {line} 行：匹配已有客户 #{id} {name}（{via}）"),
+                    Lang::En => println!("  line {line}: matches customer #{id} {name} ({via})"),
                 }
             }
         }

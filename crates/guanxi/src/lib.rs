@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bench_import;
 pub mod cli;
 pub mod demo;
 pub mod import;

@@ -39,8 +39,11 @@ pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
     state.max_body_bytes = settings.max_body_bytes;
     state.secure_cookies = settings.secure_cookies;
     state.session_ttl = std::time::Duration::from_secs(u64::from(settings.session_hours) * 3600);
+    state.upload_dir = std::path::PathBuf::from(&settings.upload_dir);
+    state.max_upload_bytes = settings.max_upload_bytes;
     let pages = guanxi_web::router(state.clone());
-    guanxi_api::router_with(state, pages)
+    let page_uploads = guanxi_web::upload_router(state.clone());
+    guanxi_api::router_full(state, pages, page_uploads)
 }
 
 pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {

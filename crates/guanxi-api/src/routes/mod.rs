@@ -10,6 +10,7 @@ pub mod customers;
 pub mod events;
 pub mod field_defs;
 pub mod health;
+pub mod imports;
 pub mod interactions;
 pub mod leads;
 pub mod orgs;
@@ -160,6 +161,26 @@ pub fn api_routes() -> Router<ApiState> {
         )
         .route("/api/v1/lead-rules/{id}", delete(leads::delete_rule))
         .route("/api/v1/forms/{key}/submissions", post(leads::submit))
+        .route("/api/v1/imports", get(imports::list))
+        .route("/api/v1/imports/{id}", get(imports::get))
+        .route("/api/v1/imports/{id}/rows", get(imports::rows))
+        .route("/api/v1/imports/{id}/start", post(imports::start))
+        .route("/api/v1/imports/{id}/resume", post(imports::resume))
+        .route("/api/v1/imports/{id}/cancel", post(imports::cancel))
+        .route(
+            "/api/v1/import-mappings",
+            get(imports::list_mappings).post(imports::save_mapping),
+        )
+        .route("/api/v1/duplicates", get(imports::duplicates))
+        .route("/api/v1/duplicates/scan", post(imports::scan))
+        .route("/api/v1/duplicates/{id}/merge", post(imports::merge))
+        .route("/api/v1/duplicates/{id}/dismiss", post(imports::dismiss))
+        .route("/api/v1/customers/{id}/erase", post(imports::erase))
+}
+
+/// Routes that take large bodies (file uploads), with their own limit.
+pub fn upload_routes() -> Router<ApiState> {
+    Router::new().route("/api/v1/imports", post(imports::upload))
 }
 
 /// What each route asks to do: the left half of the permission table
@@ -247,6 +268,29 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         ) => A::ReadCustomers,
         ("GET", "/api/v1/customers/lookup") => A::LookupCustomers,
         ("GET", "/api/v1/customers/{id}/personal-data") => A::ExportPersonalData,
+        ("POST", "/api/v1/customers/{id}/erase") => A::EraseCustomers,
+        (
+            "GET",
+            "/api/v1/imports"
+            | "/api/v1/imports/{id}"
+            | "/api/v1/imports/{id}/rows"
+            | "/api/v1/import-mappings",
+        )
+        | (
+            "POST",
+            "/api/v1/imports"
+            | "/api/v1/imports/{id}/start"
+            | "/api/v1/imports/{id}/resume"
+            | "/api/v1/imports/{id}/cancel"
+            | "/api/v1/import-mappings",
+        ) => A::ImportCustomers,
+        ("GET", "/api/v1/duplicates")
+        | (
+            "POST",
+            "/api/v1/duplicates/scan"
+            | "/api/v1/duplicates/{id}/merge"
+            | "/api/v1/duplicates/{id}/dismiss",
+        ) => A::ReviewDuplicates,
         ("GET", "/api/v1/customers/export.csv" | "/api/v1/customers/{id}/vcard") => {
             A::ReadCustomers
         }

@@ -41,6 +41,8 @@ pub struct ListParams {
     tag: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
+    /// A customer's personal data was just erased.
+    erased: Option<String>,
 }
 
 fn rows(v: &Viewer, items: &[CustomerSummary], next: Option<&str>, p: &ListParams) -> Markup {
@@ -157,6 +159,7 @@ pub async fn list(
             class: p.class.clone(),
             owner_id: p.owner_id.clone(),
             tag: p.tag.clone(),
+            erased: None,
         };
         format!("/customers?{}", query(&q, None))
     };
@@ -173,8 +176,13 @@ pub async fn list(
     let content = html! {
         div.titlebar {
             h1 { (Msg::Customers.t(l)) }
-            a.button #export href={"/api/v1/customers/export.csv?" (here)} download { (Msg::ExportCsv.t(l)) }
+            div.actions {
+                a.button #export href={"/api/v1/customers/export.csv?" (here)} download { (Msg::ExportCsv.t(l)) }
+                " "
+                a.button #export-xlsx href={"/api/v1/customers/export.xlsx?" (here)} download { (Msg::ExportXlsx.t(l)) }
+            }
         }
+        @if p.erased.is_some() { p.alert role="status" #erased { (Msg::Erased.t(l)) } }
         nav.channels #views aria-label=(Msg::SavedViews.t(l)) {
             strong { (Msg::SavedViews.t(l)) ": " }
             @if views.is_empty() { span.muted { (Msg::NoViews.t(l)) } }
@@ -667,6 +675,9 @@ pub async fn show(
                 a.button #personal-data href={"/api/v1/customers/" (id) "/personal-data"} download { (Msg::PersonalData.t(l)) }
             }
             @if may_edit { a.button #edit href={"/customers/" (id) "/edit"} { (Msg::Edit.t(l)) } }
+            @if v.may(guanxi_core::Action::EraseCustomers) {
+                a.button.danger #erase href={"/customers/" (id) "/erase"} { (Msg::ErasePersonalData.t(l)) }
+            }
         }
         div.cols {
             div {
@@ -1787,5 +1798,103 @@ pub async fn remove_member(
     {
         Ok(_) => super::login::go(&headers, &format!("/customers/{id}#key-account")),
         Err(e) => sales_problem(&v, Msg::KeyAccount, id, e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- erasure on request
+
+/// The confirmation page of an erasure: what goes, what stays, and the customer's name to type.
+pub(crate) fn erase_content(
+    v: &Viewer,
+    id: CustomerId,
+    name: &str,
+    typed: &str,
+    mismatch: bool,
+) -> Markup {
+    let l = v.lang;
+    html! {
+        h1 { (Msg::ErasePersonalData.t(l)) ": " (name) }
+        section.card #erase-card {
+            p.alert.bad role="alert" { strong { (Msg::EraseCannotUndo.t(l)) } }
+            p #erase-goes { (Msg::EraseGoes.t(l)) }
+            p #erase-stays { (Msg::EraseStays.t(l)) }
+            form #erase-form method="post" action={"/customers/" (id) "/erase"} {
+                (crate::layout::csrf_input(v.csrf.as_deref()))
+                div.field.narrow.invalid[mismatch] {
+                    label for="erase-name" { (Msg::EraseTypeName.t(l)) ": " strong { (name) } }
+                    input #erase-name name="confirm_name" type="text" required autocomplete="off"
+                        value=(typed) aria-invalid=[mismatch.then_some("true")]
+                        aria-describedby=[mismatch.then_some("erase-name-error")];
+                    @if mismatch {
+                        span.error #erase-name-error role="alert" { (Msg::EraseNameMismatch.t(l)) }
+                    }
+                }
+                p {
+                    button.danger #erase-confirm type="submit" { (Msg::EraseConfirm.t(l)) }
+                    " " a href={"/customers/" (id)} { (Msg::Cancel.t(l)) }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /customers/{id}/erase`: ask before erasing.
+pub async fn erase_form(State(s): State<ApiState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let l = v.lang;
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let c = match s.store.get_customer(v.ctx, id, false).await {
+        Ok(c) => c,
+        Err(e) => return crate::page_error(l, e.into()),
+    };
+    let content = erase_content(&v, id, &c.name, "", false);
+    layout::page(&v.shell(), Msg::ErasePersonalData.t(l), content)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EraseForm {
+    confirm_name: Option<String>,
+}
+
+/// Is the typed name the customer's (spaces around and the case of Latin letters aside)?
+pub(crate) fn same_name(typed: &str, name: &str) -> bool {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    !typed.trim().is_empty() && norm(typed) == norm(name)
+}
+
+/// `POST /customers/{id}/erase`: erase when the typed name is the customer's; on to the list.
+pub async fn erase(
+    State(s): State<ApiState>,
+    v: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<EraseForm>,
+) -> Response {
+    let l = v.lang;
+    let Some(id) = parse_id(&id) else {
+        return crate::page_error(l, ApiError::RouteNotFound);
+    };
+    let c = match s.store.get_customer(v.ctx, id, false).await {
+        Ok(c) => c,
+        Err(e) => return crate::page_error(l, e.into()),
+    };
+    let typed = f.confirm_name.unwrap_or_default();
+    if !same_name(&typed, &c.name) {
+        let content = erase_content(&v, id, &c.name, &typed, true);
+        return (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            layout::page(&v.shell(), Msg::ErasePersonalData.t(l), content),
+        )
+            .into_response();
+    }
+    match s.store.erase_customer(v.ctx, id).await {
+        Ok(()) => go(&headers, "/customers?erased=1"),
+        Err(e) => crate::page_error(l, e.into()),
     }
 }

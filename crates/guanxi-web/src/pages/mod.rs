@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod customers;
 pub mod day;
+pub mod imports;
 pub mod leads;
 pub mod login;
 pub mod sales;
@@ -32,6 +33,11 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// Does the viewer's role allow `action` (at any scope)?
+    pub fn may(&self, action: guanxi_core::Action) -> bool {
+        guanxi_core::access::grant(self.user.role, action).is_some()
+    }
+
     pub fn shell(&self) -> Shell<'_> {
         Shell {
             lang: self.lang,
@@ -49,6 +55,8 @@ impl Viewer {
                 guanxi_core::Action::WriteActivities,
             )
             .is_some(),
+            can_import: self.may(guanxi_core::Action::ImportCustomers),
+            can_review_duplicates: self.may(guanxi_core::Action::ReviewDuplicates),
             reminders: self
                 .reminders
                 .iter()

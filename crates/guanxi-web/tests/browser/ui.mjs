@@ -1,6 +1,7 @@
 // The web UI end to end in Debian's headless Chromium: sign in, switch language, create a
 // customer with a bad phone number and see the error, fix it, log an interaction, find the
-// customer by phone from the lookup box, see the duplicate warning, sign out.
+// customer by phone from the lookup box, see the duplicate warning, import a GBK file (check,
+// refused rows, import), review the look-alikes it found, erase a person's data, sign out.
 //
 // Run by crates/guanxi/tests/it/browser.rs against a real server:
 //   BASE=http://127.0.0.1:PORT EMAIL=… PASSWORD=… UI_LANG=zh-CN|en [SHOTS=dir] node ui.mjs
@@ -20,7 +21,49 @@ const T = {
   duplicate: zh ? "该联系方式已属于另一位客户" : "already belongs to another customer",
   noInteractions: zh ? "还没有互动记录" : "No interactions yet",
   wrongPassword: zh ? "邮箱或密码不正确" : "Wrong e-mail address or password",
+  importTitle: zh ? "导入客户" : "Import customers",
+  checked: zh ? /检查完成，待确认/ : /Checked, waiting for you/,
+  badPhone: zh ? /手机: 不是有效的电话号码/ : /mobile: is not a valid phone number/,
+  sameAsLine2: zh ? /同第 2 行/ : /Same as line 2/,
+  rejectedOne: zh ? /拒绝 1 行/ : /Rejected: 1/,
+  createdFive: zh ? /新建 5 位客户/ : /New customers: 5/,
+  imported: zh ? /导入完成/ : /Imported/,
+  duplicatesTitle: zh ? "疑似重复客户" : "Possible duplicates",
+  similarPhone: zh ? /姓名相同，电话只差一位/ : /Same name, phone numbers one digit apart/,
+  scanStarted: zh ? /已开始扫描全部客户/ : /Scanning all customers/,
 };
+
+// Text as a GBK-encoded file, the way Excel on a Chinese Windows saves CSV. No encoder package:
+// the table is Node's own GBK decoder (WHATWG TextDecoder) read backwards. A Node built
+// without full ICU has no GBK decoder; then the file is UTF-8 with a BOM, and the run says so.
+function gbkEncoder() {
+  let dec;
+  try {
+    dec = new TextDecoder("gbk");
+  } catch {
+    console.log("browser: this Node has no GBK decoder; the import file is UTF-8 with a BOM");
+    return (text) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, "utf8")]);
+  }
+  const table = new Map();
+  for (let b1 = 0x81; b1 <= 0xfe; b1++) {
+    for (let b2 = 0x40; b2 <= 0xfe; b2++) {
+      if (b2 === 0x7f) continue;
+      const ch = dec.decode(Uint8Array.of(b1, b2));
+      if (ch.length === 1 && ch !== "\ufffd" && !table.has(ch)) table.set(ch, [b1, b2]);
+    }
+  }
+  return (text) => {
+    const out = [];
+    for (const ch of text) {
+      const c = ch.codePointAt(0);
+      if (c < 0x80) { out.push(c); continue; }
+      const b = table.get(ch);
+      if (!b) throw new Error(`no GBK code for ${ch}`);
+      out.push(...b);
+    }
+    return Buffer.from(out);
+  };
+}
 const tag = zh ? "zh" : "en";
 
 const browser = await chromium.launch({
@@ -327,8 +370,12 @@ try {
     await p.click("#sign-in");
     await p.waitForURL(/\/customers/);
     assert.equal(await p.locator('header a[href="/admin/users"]').count(), 0);
+    assert.equal(await p.locator('header a[href="/imports"]').count(), 0);
+    assert.equal(await p.locator('header a[href="/duplicates"]').count(), 0);
     const res = await p.goto(`${BASE}/admin/users`);
     assert.equal(res.status(), 403);
+    assert.equal((await p.goto(`${BASE}/imports`)).status(), 403);
+    assert.equal((await p.goto(`${BASE}/duplicates`)).status(), 403);
     await rep.close();
   });
   await step("a lead from the web form to a won opportunity and an order", async () => {
@@ -431,6 +478,99 @@ try {
     assert.equal(await r.locator("#orders tbody tr").count(), ordersBefore + 1);
     assert.match(await r.locator("#quotes li").first().innerText(), zh ? /已下单/ : /Ordered/);
     await rep.close();
+  });
+  // A customer file as people send it: GBK, Chinese headers, a bad phone number, a row that
+  // repeats an earlier row's phone, and two pairs of look-alikes for the review queue.
+  const is = String(Date.now()).slice(-8);
+  const imp = {
+    file: `客户名单-${is}.csv`,
+    first: `导入甲${is}`,
+    twin: `王小明${is}`,
+    pair: `李四${is}`,
+    company: `华南贸易有限公司${is}`,
+  };
+  const nextDigit = (p) => p.slice(0, -1) + String((Number(p.slice(-1)) + 1) % 10);
+  await step("import a GBK file: check it, see why a row is refused, import it, find the customers", async () => {
+    const rows = [
+      ["姓名", "手机", "邮箱", "公司"],
+      [imp.first, `139${is}`, `jia.${is}@example.com`, imp.company],
+      [`导入乙${is}`, "12345", `yi.${is}@example.com`, imp.company],
+      [`导入丙${is}`, `139${is}`, `bing.${is}@example.com`, ""],
+      [imp.twin, `136${is}`, "", "上海浦东发展银行"],
+      [imp.twin, nextDigit(`136${is}`), "", ""],
+      [imp.pair, `135${is}`, "", imp.company],
+      [imp.pair, `133${is}`, "", imp.company],
+    ];
+    const buffer = gbkEncoder()(rows.map((r) => r.join(",")).join("\r\n") + "\r\n");
+    await page.click('header a[href="/imports"]');
+    assert.equal(await h1(), T.importTitle);
+    await page.setInputFiles("#import-file", { name: imp.file, mimeType: "text/csv", buffer });
+    await page.selectOption("#import-policy", "fill");
+    await page.click("#upload");
+    await page.waitForURL(/\/imports\/\d+$/);
+    // The page reloads itself while the check runs.
+    await page.locator('#job-status[data-status="done"][data-mode="check"]').waitFor({ timeout: 60000 });
+    assert.equal(await page.locator("#job-file").innerText(), imp.file);
+    assert.match(await page.locator("#job-status").innerText(), T.checked);
+    assert.match(await page.locator("#counts").innerText(), T.rejectedOne);
+    const refused = page.locator('#report-rows tr[data-outcome="rejected"]');
+    assert.equal(await refused.count(), 1);
+    assert.equal(await refused.getAttribute("data-line"), "3");
+    assert.match(await refused.innerText(), T.badPhone);
+    assert.match(await page.locator('#report-rows tr[data-line="4"]').innerText(), T.sameAsLine2);
+    // The Chinese headers were read (so the file was decoded) and mapped.
+    assert.equal(await page.locator('label[for="col-0"]').innerText(), "姓名");
+    assert.equal(await page.locator("#col-0").inputValue(), "name");
+    assert.equal(await page.locator("#col-1").inputValue(), "mobile");
+    assert.equal(await page.locator("#col-3").inputValue(), "company");
+    await shot(page, "import-check");
+    await page.click("#start-import");
+    await page.locator('#job-status[data-status="done"][data-mode="import"]').waitFor({ timeout: 60000 });
+    assert.match(await page.locator("#counts").innerText(), T.createdFive);
+    await page.locator("#review-duplicates").waitFor();
+    await page.goto(`${BASE}/customers?q=${encodeURIComponent(imp.first)}`);
+    await page.locator("#rows a", { hasText: imp.first }).waitFor();
+    await page.goto(`${BASE}/imports`);
+    assert.match(await page.locator("#imports tr", { hasText: imp.file }).innerText(), T.imported);
+  });
+  await step("review the look-alikes the import found: merge one pair, dismiss another, scan all", async () => {
+    await page.click('header a[href="/duplicates"]');
+    assert.equal(await h1(), T.duplicatesTitle);
+    const twins = page.locator("section.pair", { hasText: imp.twin });
+    await twins.waitFor();
+    assert.match(await twins.innerText(), T.similarPhone);
+    await shot(page, "duplicates");
+    const kept = await twins.locator(".side.left h3 a").getAttribute("href");
+    page.once("dialog", (d) => d.accept());
+    await twins.locator("button.keep-left").click();
+    await page.waitForURL(/\/duplicates\?merged=1$/);
+    await page.locator("#duplicates-notice").waitFor();
+    assert.equal(await page.locator("section.pair", { hasText: imp.twin }).count(), 0);
+    await page.goto(`${BASE}${kept}`);
+    assert.ok((await page.locator("#contact-points li").count()) >= 2, "the kept customer holds both numbers");
+    await page.goto(`${BASE}/duplicates`);
+    await page.locator("section.pair", { hasText: imp.pair }).locator("button.not-same").click();
+    await page.waitForURL(/\/duplicates\?dismissed=1$/);
+    assert.equal(await page.locator("section.pair", { hasText: imp.pair }).count(), 0);
+    await page.click("#scan-all");
+    await page.waitForURL(/\/duplicates\?scanning=1$/);
+    assert.match(await page.locator("#duplicates-notice").innerText(), T.scanStarted);
+  });
+  await step("erase a person's data on request: the name must be typed", async () => {
+    await page.goto(`${BASE}/customers?q=${encodeURIComponent(imp.first)}`);
+    await page.locator("#rows a", { hasText: imp.first }).click();
+    await page.waitForURL(/\/customers\/\d+$/);
+    const url = page.url();
+    await page.click("#erase");
+    await page.waitForURL(/\/customers\/\d+\/erase$/);
+    await page.fill("#erase-name", "not the name");
+    await page.click("#erase-confirm");
+    await page.locator("#erase-name-error").waitFor();
+    await page.fill("#erase-name", imp.first);
+    await page.click("#erase-confirm");
+    await page.waitForURL(/\/customers\?erased=1$/);
+    await page.locator("#erased").waitFor();
+    assert.equal((await page.goto(url)).status(), 404);
   });
   await step("without JavaScript: read, create, log and sign out with plain forms", async () => {
     const plain = await browser.newContext({ locale: LANG, javaScriptEnabled: false });

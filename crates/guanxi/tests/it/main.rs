@@ -5,6 +5,7 @@ mod access;
 mod api;
 mod browser;
 mod cli;
+mod imports;
 mod leads;
 mod sales;
 mod support;

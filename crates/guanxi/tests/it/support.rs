@@ -44,7 +44,17 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shared: Arc<dyn Store> = Arc::new(store.clone());
-        let app = guanxi::server::app(&guanxi_config::Settings::default(), store)
+        // Uploads go to a folder of this test run, not the working directory.
+        let uploads = std::env::temp_dir().join(format!(
+            "guanxi-test-uploads-{}-{}",
+            std::process::id(),
+            EMAILS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let settings = guanxi_config::Settings {
+            upload_dir: uploads.to_string_lossy().into_owned(),
+            ..guanxi_config::Settings::default()
+        };
+        let app = guanxi::server::app(&settings, store)
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");

@@ -1,0 +1,246 @@
+//! Running an import job: the file is read and checked on a blocking thread (`guanxi-import`),
+//! chunks of decided rows go to the store, which writes each chunk with the job's progress in
+//! one transaction. The command line and the server's background jobs both run imports here;
+//! a job that stopped (killed process, failed database) resumes from its last chunk.
+
+use guanxi_core::{ImportJobId, Lang};
+use guanxi_import::{Mapping, Outcome, RowReport, Source};
+use guanxi_store::{
+    ChunkRow, Ctx, ImportChunk, ImportCounts, ImportCustomer, ImportJob, ImportMode, Said,
+    ScanScope, Store, StoreError,
+};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Rows per chunk: large enough for set-wise writes, small enough that a resumed import
+/// repeats little and progress moves every fraction of a second.
+pub const CHUNK_ROWS: usize = 10_000;
+
+/// Where an import stands while it runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    /// Records of the file written (including those before a resume).
+    pub rows: u64,
+    pub bytes: u64,
+    pub total_bytes: u64,
+    /// What this run did (a resumed run starts from the job's counts).
+    pub counts: ImportCounts,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The file cannot be read as a table (empty, a zip bomb, not a spreadsheet …).
+    #[error("{}", .0.zh)]
+    File(Said),
+    /// The file is not the one the job started with.
+    #[error("the file changed since the import started")]
+    Changed,
+    #[error("reading the file: {0}")]
+    Io(String),
+}
+
+impl RunError {
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Self::File(s) => lang.pick(&s.zh, &s.en).to_owned(),
+            Self::Changed => lang
+                .pick(
+                    "文件在导入开始后被修改过，无法继续导入；请重新上传",
+                    "the file changed since the import started, so it cannot resume; upload it again",
+                )
+                .to_owned(),
+            Self::Io(e) => match lang {
+                Lang::ZhCn => format!("读取文件失败：{e}"),
+                Lang::En => format!("reading the file failed: {e}"),
+            },
+            Self::Store(e) => e.to_string(),
+        }
+    }
+}
+
+/// Hex SHA-256 of a file, read in blocks.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn said(f: impl Fn(Lang) -> String) -> Said {
+    Said {
+        zh: f(Lang::ZhCn),
+        en: f(Lang::En),
+    }
+}
+
+/// A checked row as the store takes it.
+fn chunk_row(r: RowReport) -> ChunkRow {
+    let line = r.line;
+    let to = |row: guanxi_import::ImportRow| ImportCustomer {
+        name: row.name,
+        company: row.company,
+        title: row.title,
+        contacts: row.contacts,
+        city: row.city,
+        birthday: row.birthday,
+        tags: row.tags,
+        note: row.note,
+    };
+    match r.outcome {
+        Outcome::Create(row) => ChunkRow::Import { line, row: to(row) },
+        Outcome::SameAs {
+            line: first, row, ..
+        } => ChunkRow::SameAs {
+            line,
+            first_line: first,
+            row: to(row),
+        },
+        Outcome::Rejected(problems) => ChunkRow::Rejected {
+            line,
+            reasons: problems.iter().map(|p| said(|l| p.message(l))).collect(),
+        },
+        Outcome::Skipped => ChunkRow::Skipped { line },
+    }
+}
+
+/// One chunk from the reader thread: its rows and the bytes read when it ends.
+type Batch = (Vec<ChunkRow>, u64);
+
+/// Run (or resume) a job on the file at `path` with `mapping`. Calls `progress` after every
+/// chunk. Claims the job first, so two processes never run one job; on a failure the job is
+/// marked failed (and can be resumed).
+pub async fn run(
+    store: Arc<dyn Store>,
+    ctx: Ctx,
+    id: ImportJobId,
+    path: PathBuf,
+    mapping: Mapping,
+    mut progress: impl FnMut(&Progress) + Send,
+) -> Result<ImportJob, RunError> {
+    let job = store.claim_import_job(ctx, id).await?;
+    match run_claimed(&*store, ctx, &job, path, mapping, &mut progress).await {
+        Ok(()) => {}
+        Err(RunError::Store(StoreError::Conflict { field, .. })) if field == "status" => {
+            // Cancelled while running: what was written stays, as the user was told.
+            return Ok(store.import_job(ctx, id).await?);
+        }
+        Err(e) => {
+            let msg = e.message(Lang::ZhCn) + " / " + &e.message(Lang::En);
+            // The job records the failure; if even that fails, the heartbeat runs out and the
+            // job shows as interrupted.
+            let _ = store.finish_import_job(ctx, id, 0, Some(msg)).await;
+            return Err(e);
+        }
+    }
+    // Rows that only look like existing customers go to the review queue.
+    let duplicates = match store.import_first_customer(ctx, id).await? {
+        Some(_) if job.mode == ImportMode::Check => 0,
+        Some(first) => {
+            store
+                .scan_duplicates(ctx, ScanScope::From(first), format!("import:{}", id.get()))
+                .await?
+                .found
+        }
+        None => 0,
+    };
+    Ok(store.finish_import_job(ctx, id, duplicates, None).await?)
+}
+
+async fn run_claimed(
+    store: &dyn Store,
+    ctx: Ctx,
+    job: &ImportJob,
+    path: PathBuf,
+    mapping: Mapping,
+    progress: &mut (impl FnMut(&Progress) + Send),
+) -> Result<(), RunError> {
+    let expected = job.file_sha256.clone();
+    let skip = job.rows_done;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, RunError>>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let send = |b: Result<Batch, RunError>| tx.blocking_send(b).is_ok();
+        let sha = match file_sha256(&path) {
+            Ok(s) => s,
+            Err(e) => return send(Err(RunError::Io(e.to_string()))),
+        };
+        if sha != expected {
+            return send(Err(RunError::Changed));
+        }
+        let mut source = match Source::open(&path) {
+            Ok(s) => s,
+            Err(e) => return send(Err(RunError::File(said(|l| e.message(l))))),
+        };
+        let mut checker = guanxi_import::Checker::new(mapping);
+        let mut seen = 0u64;
+        let mut rows = Vec::with_capacity(CHUNK_ROWS);
+        while let Some(rec) = source.next_record() {
+            // Rows written before a resume are read again only to know the file's earlier
+            // phones and e-mails (rows that repeat them are merged, not created).
+            let report = checker.check(rec);
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            rows.push(chunk_row(report));
+            if rows.len() == CHUNK_ROWS {
+                let full = std::mem::replace(&mut rows, Vec::with_capacity(CHUNK_ROWS));
+                if !send(Ok((full, source.bytes_read()))) {
+                    return false;
+                }
+            }
+        }
+        // A file that cannot be read on (a line of more than a megabyte, a broken archive)
+        // fails the job with its reason; what was written stays and the job can be looked at.
+        if let Some(e) = source.stopped() {
+            let e = RunError::File(said(|l| e.message(l)));
+            if !rows.is_empty() && !send(Ok((rows, source.bytes_read()))) {
+                return false;
+            }
+            return send(Err(e));
+        }
+        if !rows.is_empty() {
+            return send(Ok((rows, source.bytes_read())));
+        }
+        true
+    });
+    let mut p = Progress {
+        rows: job.rows_done,
+        bytes: job.bytes_done,
+        total_bytes: job.file_size,
+        counts: ImportCounts::default(),
+    };
+    while let Some(batch) = rx.recv().await {
+        let (rows, bytes) = batch?;
+        let n = rows.len() as u64;
+        let counts = store
+            .import_chunk(
+                ctx,
+                job.id,
+                ImportChunk {
+                    from_row: p.rows,
+                    bytes_done: bytes,
+                    rows,
+                },
+            )
+            .await?;
+        p.rows += n;
+        p.bytes = bytes;
+        p.counts.add(&counts);
+        progress(&p);
+    }
+    reader
+        .await
+        .map_err(|e| RunError::Io(format!("the reader stopped: {e}")))?;
+    Ok(())
+}

@@ -1,0 +1,784 @@
+//! Imports of customer files as background jobs, saved column mappings, the review queue of
+//! possible duplicates, and erasing a person's data on request.
+//!
+//! An upload is written to the upload folder as it arrives (never held in memory), checked in
+//! the background (the dry run: what each row would do, against the database), and imported
+//! when the user says so. Jobs live in the database, so a page reload or a restart of the
+//! server loses nothing; an interrupted job resumes from its last chunk.
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{IdPath, JsonBody, OrgCtx, PathParams, QueryParams};
+use crate::imports::{file_sha256, run};
+use crate::ApiState;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use guanxi_core::error::FieldError;
+use guanxi_core::{CustomerId, DuplicateId, ImportJobId, Lang, Reason};
+use guanxi_import::{DateOrder, Field, Mapping, Source};
+use guanxi_store::{
+    Ctx, DuplicateCandidate, DuplicateStatus, ImportJob, ImportMode, ImportPolicy, ImportRowNote,
+    NewImportJob, ScanScope, Store,
+};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+fn invalid(field: &str, reason: Reason) -> ApiError {
+    ApiError::Validation(vec![FieldError::new(field, reason)])
+}
+
+fn lang_of(headers: &axum::http::HeaderMap, caller: Option<&crate::auth::Caller>) -> Lang {
+    caller
+        .and_then(|c| c.user.locale)
+        .unwrap_or_else(|| crate::error::request_lang(headers))
+}
+
+/// A job as the API shows it: the job, its file's column headers and the mapping.
+#[derive(Debug, Serialize)]
+pub struct JobView {
+    #[serde(flatten)]
+    pub job: ImportJob,
+    /// Percent of the file's bytes written (or checked), 0–100.
+    pub percent: u8,
+}
+
+impl From<ImportJob> for JobView {
+    fn from(job: ImportJob) -> Self {
+        let percent = (job.bytes_done.min(job.file_size) * 100)
+            .checked_div(job.file_size)
+            .unwrap_or(0) as u8;
+        Self { job, percent }
+    }
+}
+
+/// Start a job in the background: it claims itself, so a second start of a running job is
+/// refused by the store, not run twice.
+pub fn spawn_job(store: Arc<dyn Store>, ctx: Ctx, job: &ImportJob) -> Result<(), ApiError> {
+    let path = job
+        .file_path
+        .clone()
+        .map(PathBuf::from)
+        .ok_or(ApiError::Internal)?;
+    let mapping: Mapping =
+        serde_json::from_value(job.mapping.clone()).map_err(|_| ApiError::Internal)?;
+    let id = job.id;
+    tokio::spawn(async move {
+        if let Err(e) = run(store, ctx, id, path, mapping, |_| {}).await {
+            tracing::warn!(job = id.get(), error = %e.message(Lang::En), "import job failed");
+        }
+    });
+    Ok(())
+}
+
+/// The mapping kept with a job: the columns' fields, the date order and the headers (for
+/// the mapping editor).
+fn stored_mapping(mapping: &Mapping, headers: &[String]) -> serde_json::Value {
+    let mut v = serde_json::to_value(mapping).unwrap_or_default();
+    v["headers"] = serde_json::json!(headers);
+    v
+}
+
+async fn save_upload(
+    dir: &Path,
+    max: u64,
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> Result<(PathBuf, u64), ApiError> {
+    tokio::fs::create_dir_all(dir).await.map_err(|e| {
+        tracing::error!(error = %e, "the upload folder cannot be made");
+        ApiError::Internal
+    })?;
+    let mut name = [0u8; 16];
+    rand_name(&mut name);
+    let path = dir.join(format!(
+        "{}.upload",
+        name.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    let mut file = tokio::fs::File::create(&path).await.map_err(|e| {
+        tracing::error!(error = %e, "an upload cannot be written");
+        ApiError::Internal
+    })?;
+    let mut size = 0u64;
+    loop {
+        let chunk = match field.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(_) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                return Err(ApiError::PayloadTooLarge);
+            }
+        };
+        size += chunk.len() as u64;
+        if size > max {
+            drop(file);
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(invalid(
+                "file",
+                Reason::TooLong {
+                    max: usize::try_from(max).unwrap_or(usize::MAX),
+                },
+            ));
+        }
+        if let Err(e) = file.write_all(&chunk).await {
+            let _ = tokio::fs::remove_file(&path).await;
+            tracing::error!(error = %e, "an upload cannot be written");
+            return Err(ApiError::Internal);
+        }
+    }
+    file.flush().await.map_err(|_| ApiError::Internal)?;
+    Ok((path, size))
+}
+
+fn rand_name(out: &mut [u8; 16]) {
+    use std::hash::{BuildHasher, Hasher};
+    // Unique names for upload files: the time and a per-process random state.
+    let s = std::collections::hash_map::RandomState::new();
+    for (n, chunk) in out.chunks_mut(8).enumerate() {
+        let mut h = s.build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.write_usize(n);
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+}
+
+fn parse_policy(v: &str) -> Result<ImportPolicy, ApiError> {
+    ImportPolicy::parse(v).ok_or_else(|| {
+        invalid(
+            "policy",
+            Reason::NotOneOf {
+                allowed: vec!["skip".into(), "fill".into(), "overwrite".into()],
+            },
+        )
+    })
+}
+
+fn parse_dates(v: &str) -> Result<DateOrder, ApiError> {
+    Ok(match v {
+        "dmy" => DateOrder::DayMonthYear,
+        "mdy" => DateOrder::MonthDayYear,
+        "ymd" => DateOrder::YearMonthDay,
+        _ => {
+            return Err(invalid(
+                "dates",
+                Reason::NotOneOf {
+                    allowed: vec!["dmy".into(), "mdy".into(), "ymd".into()],
+                },
+            ))
+        }
+    })
+}
+
+/// Upload a file of customers (CSV in any common encoding, .xlsx, .vcf) as
+/// `multipart/form-data` with the parts `file`, and optionally `policy` (`skip`, `fill`,
+/// `overwrite`), `dates` (`dmy`, `mdy`, `ymd`), `mapping_name` (a saved mapping) and `mode`
+/// (`check`, the default: a dry run first; or `import`). The job runs in the background;
+/// follow it with `GET /imports/{id}`.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    responses(
+        (status = 202, description = "The job, started"),
+        (status = 413, description = "Larger than the upload limit", body = ErrorBody),
+        (status = 422, description = "No file, or a file that cannot be read as a table", body = ErrorBody),
+    ))]
+pub async fn upload(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    headers: axum::http::HeaderMap,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
+    form: Multipart,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(&headers, caller.as_deref());
+    let job = upload_job(&s, ctx, lang, form).await?;
+    Ok((StatusCode::ACCEPTED, Json(JobView::from(job))).into_response())
+}
+
+/// Take a multipart upload (`file`, `policy`, `dates`, `mapping_name`, `mode`), keep the file
+/// in the upload folder and start its job (shared with the web UI's upload form).
+pub async fn upload_job(
+    s: &ApiState,
+    ctx: Ctx,
+    lang: Lang,
+    mut form: Multipart,
+) -> Result<ImportJob, ApiError> {
+    let dir = s.upload_dir.join(ctx.org.get().to_string());
+    let mut saved: Option<(PathBuf, u64, String)> = None;
+    let (mut policy, mut dates, mut mapping_name, mut mode) = (
+        ImportPolicy::FillEmpty,
+        DateOrder::DayMonthYear,
+        None,
+        ImportMode::Check,
+    );
+    let result = async {
+        while let Some(mut field) = form.next_field().await.map_err(|_| {
+            invalid(
+                "file",
+                Reason::Malformed {
+                    detail: "multipart/form-data".into(),
+                },
+            )
+        })? {
+            let name = field.name().unwrap_or("").to_owned();
+            if name == "file" {
+                if saved.is_some() {
+                    return Err(invalid("file", Reason::TooMany { max: 1 }));
+                }
+                let file_name = field
+                    .file_name()
+                    .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| "upload".into());
+                let (path, size) = save_upload(&dir, s.max_upload_bytes, &mut field).await?;
+                saved = Some((path, size, file_name));
+                continue;
+            }
+            let text = field.text().await.map_err(|_| {
+                invalid(
+                    &name,
+                    Reason::Malformed {
+                        detail: "text".into(),
+                    },
+                )
+            })?;
+            let text = text.trim().to_owned();
+            match name.as_str() {
+                "policy" => policy = parse_policy(&text)?,
+                "dates" => dates = parse_dates(&text)?,
+                "mapping_name" if !text.is_empty() => mapping_name = Some(text),
+                "mapping_name" => {}
+                "mode" => {
+                    mode = ImportMode::parse(&text).ok_or_else(|| {
+                        invalid(
+                            "mode",
+                            Reason::NotOneOf {
+                                allowed: vec!["check".into(), "import".into()],
+                            },
+                        )
+                    })?
+                }
+                // Form helpers (the CSRF token is checked by the authorisation layer).
+                "csrf" | "_csrf" => {}
+                other => return Err(invalid(other, Reason::UnknownField)),
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        if let Some((path, _, _)) = &saved {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+        return Err(e);
+    }
+    let Some((path, size, file_name)) = saved else {
+        return Err(invalid("file", Reason::Required));
+    };
+    let outcome = start_upload(
+        s,
+        ctx,
+        lang,
+        &path,
+        size,
+        file_name,
+        policy,
+        dates,
+        mapping_name,
+        mode,
+    )
+    .await;
+    if outcome.is_err() {
+        let _ = tokio::fs::remove_file(&path).await;
+    }
+    outcome
+}
+
+/// Make the job of a saved upload and start it.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_upload(
+    s: &ApiState,
+    ctx: Ctx,
+    lang: Lang,
+    path: &Path,
+    size: u64,
+    file_name: String,
+    policy: ImportPolicy,
+    dates: DateOrder,
+    mapping_name: Option<String>,
+    mode: ImportMode,
+) -> Result<ImportJob, ApiError> {
+    let p = path.to_owned();
+    let read = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let source = Source::open(&p)
+            .map_err(|e| format!("{}\u{1f}{}", e.message(Lang::ZhCn), e.message(Lang::En)))?;
+        let sha = file_sha256(&p).map_err(|e| e.to_string())?;
+        Ok((
+            source.headers().to_vec(),
+            source.format().as_str().to_owned(),
+            source.encoding().to_owned(),
+            sha,
+            source.suggested_mapping(),
+        ))
+    })
+    .await
+    .map_err(|_| ApiError::Internal)?;
+    let (headers, format, encoding, sha, suggested) = read.map_err(|m| {
+        let mut parts = m.split('\u{1f}');
+        let zh = parts.next().unwrap_or("").to_owned();
+        let en = parts.next().unwrap_or(&zh).to_owned();
+        invalid(
+            "file",
+            Reason::Malformed {
+                detail: if lang == Lang::ZhCn { zh } else { en },
+            },
+        )
+    })?;
+    let mapping = match mapping_name {
+        Some(name) => {
+            let saved = s
+                .store
+                .import_mappings(ctx)
+                .await?
+                .into_iter()
+                .find(|m| m.name == name)
+                .ok_or_else(|| invalid("mapping_name", Reason::NotFound))?;
+            let m: Mapping = serde_json::from_value(saved.mapping)
+                .map_err(|_| invalid("mapping_name", Reason::NotFound))?;
+            if m.columns.len() != headers.len() {
+                return Err(invalid(
+                    "mapping_name",
+                    Reason::WrongType {
+                        expected: format!("{} columns", headers.len()),
+                    },
+                ));
+            }
+            m
+        }
+        None => {
+            let mut m = suggested;
+            m.dates = dates;
+            m
+        }
+    };
+    let job = s
+        .store
+        .create_import_job(
+            ctx,
+            NewImportJob {
+                file_name,
+                file_path: Some(path.to_string_lossy().into_owned()),
+                file_size: size,
+                file_sha256: sha,
+                format,
+                encoding,
+                mapping: stored_mapping(&mapping, &headers),
+                policy,
+                mode,
+            },
+        )
+        .await?;
+    spawn_job(s.store.clone(), ctx, &job)?;
+    Ok(job)
+}
+
+/// The organisation's imports, newest first.
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports",
+    responses((status = 200, description = "Jobs")))]
+pub async fn list(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+) -> Result<Json<Vec<JobView>>, ApiError> {
+    Ok(Json(
+        s.store
+            .import_jobs(ctx, 50)
+            .await?
+            .into_iter()
+            .map(JobView::from)
+            .collect(),
+    ))
+}
+
+/// One import: where it stands (`status`, `interrupted`, `rows_done`, `percent`) and its
+/// counts.
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
+    params(("id" = i64, Path, description = "Import job id")),
+    responses(
+        (status = 200, description = "The job"),
+        (status = 404, description = "No such job in the organisation", body = ErrorBody),
+    ))]
+pub async fn get(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<JobView>, ApiError> {
+    Ok(Json(
+        s.store.import_job(ctx, ImportJobId(p.id)).await?.into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RowsQuery {
+    /// `rejected`, `same_as`, `matched`, `updated`.
+    pub outcome: Option<String>,
+    /// Rows after this line of the file.
+    pub after: Option<u64>,
+    pub limit: Option<u32>,
+}
+
+/// The rows of a job's report that need a look, by line (at most 10,000 are kept per job;
+/// the counts are complete).
+#[utoipa::path(get, path = "/api/v1/imports/{id}/rows", tag = "imports",
+    params(("id" = i64, Path, description = "Import job id"), RowsQuery),
+    responses((status = 200, description = "Report rows")))]
+pub async fn rows(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    QueryParams(q): QueryParams<RowsQuery>,
+) -> Result<Json<Vec<ImportRowNote>>, ApiError> {
+    Ok(Json(
+        s.store
+            .import_rows(
+                ctx,
+                ImportJobId(p.id),
+                q.outcome,
+                q.after.unwrap_or(0),
+                q.limit.unwrap_or(100),
+            )
+            .await?,
+    ))
+}
+
+/// Run a checked job again: `mode` `import` imports it; `check` checks it again (after the
+/// mapping or policy changed).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartImport {
+    /// `import` or `check`.
+    pub mode: String,
+    /// `skip`, `fill` or `overwrite`; the job's when absent.
+    pub policy: Option<String>,
+    /// The field of each column (`name`, `mobile`, `email`, …, or null to leave it out), in
+    /// the order of the file's columns; the job's when absent.
+    #[schema(value_type = Option<Vec<Option<String>>>)]
+    pub columns: Option<Vec<Option<Field>>>,
+    /// `dmy`, `mdy` or `ymd`.
+    pub dates: Option<String>,
+}
+
+/// Import a checked file (or check it again with another mapping).
+#[utoipa::path(post, path = "/api/v1/imports/{id}/start", tag = "imports",
+    params(("id" = i64, Path, description = "Import job id")),
+    request_body = StartImport,
+    responses(
+        (status = 202, description = "Started"),
+        (status = 409, description = "The job is running, or has imported already", body = ErrorBody),
+        (status = 422, description = "Invalid mapping or policy", body = ErrorBody),
+    ))]
+pub async fn start(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    JsonBody(body): JsonBody<StartImport>,
+) -> Result<Response, ApiError> {
+    let job = restart(&s, ctx, ImportJobId(p.id), body).await?;
+    Ok((StatusCode::ACCEPTED, Json(JobView::from(job))).into_response())
+}
+
+/// Restart a job with a new mode, mapping or policy (shared with the web UI).
+pub async fn restart(
+    s: &ApiState,
+    ctx: Ctx,
+    id: ImportJobId,
+    body: StartImport,
+) -> Result<ImportJob, ApiError> {
+    let job = s.store.import_job(ctx, id).await?;
+    let mode = ImportMode::parse(&body.mode).ok_or_else(|| {
+        invalid(
+            "mode",
+            Reason::NotOneOf {
+                allowed: vec!["check".into(), "import".into()],
+            },
+        )
+    })?;
+    let policy = match &body.policy {
+        Some(p) => parse_policy(p)?,
+        None => job.policy,
+    };
+    let headers: Vec<String> =
+        serde_json::from_value(job.mapping["headers"].clone()).unwrap_or_default();
+    let mut mapping: Mapping =
+        serde_json::from_value(job.mapping.clone()).map_err(|_| ApiError::Internal)?;
+    if let Some(columns) = body.columns {
+        if columns.len() != mapping.columns.len() {
+            return Err(invalid(
+                "columns",
+                Reason::WrongType {
+                    expected: format!("{} columns", mapping.columns.len()),
+                },
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (n, f) in columns.iter().enumerate() {
+            if let Some(f) = f {
+                if !seen.insert(*f) {
+                    return Err(invalid(&format!("columns[{n}]"), Reason::Conflict));
+                }
+            }
+        }
+        if !columns.contains(&Some(Field::Name)) {
+            return Err(invalid("columns", Reason::Required));
+        }
+        mapping.columns = columns;
+    }
+    if let Some(d) = &body.dates {
+        mapping.dates = parse_dates(d)?;
+    }
+    let job = s
+        .store
+        .restart_import_job(ctx, id, mode, stored_mapping(&mapping, &headers), policy)
+        .await?;
+    spawn_job(s.store.clone(), ctx, &job)?;
+    Ok(job)
+}
+
+/// Go on with an interrupted or failed job from its last chunk.
+#[utoipa::path(post, path = "/api/v1/imports/{id}/resume", tag = "imports",
+    params(("id" = i64, Path, description = "Import job id")),
+    responses(
+        (status = 202, description = "Resumed"),
+        (status = 409, description = "The job is running or finished", body = ErrorBody),
+    ))]
+pub async fn resume(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Response, ApiError> {
+    let job = resume_job(&s, ctx, ImportJobId(p.id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(JobView::from(job))).into_response())
+}
+
+/// Claim the job here (so that a refusal is an answer, not a log line), then run it.
+pub async fn resume_job(s: &ApiState, ctx: Ctx, id: ImportJobId) -> Result<ImportJob, ApiError> {
+    let job = s.store.import_job(ctx, id).await?;
+    use guanxi_store::ImportStatus as St;
+    let resumable =
+        matches!(job.status, St::Failed) || (job.status == St::Running && job.interrupted);
+    if !resumable {
+        return Err(ApiError::Conflict(vec![FieldError::new(
+            "status",
+            Reason::Conflict,
+        )]));
+    }
+    spawn_job(s.store.clone(), ctx, &job)?;
+    Ok(job)
+}
+
+/// Stop a running job: what it wrote stays.
+#[utoipa::path(post, path = "/api/v1/imports/{id}/cancel", tag = "imports",
+    params(("id" = i64, Path, description = "Import job id")),
+    responses(
+        (status = 200, description = "Cancelled"),
+        (status = 409, description = "Not running", body = ErrorBody),
+    ))]
+pub async fn cancel(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<JobView>, ApiError> {
+    Ok(Json(
+        s.store
+            .cancel_import_job(ctx, ImportJobId(p.id))
+            .await?
+            .into(),
+    ))
+}
+
+/// Saved column mappings.
+#[utoipa::path(get, path = "/api/v1/import-mappings", tag = "imports",
+    responses((status = 200, description = "Mappings")))]
+pub async fn list_mappings(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+) -> Result<Json<Vec<guanxi_store::ImportMapping>>, ApiError> {
+    Ok(Json(s.store.import_mappings(ctx).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveMapping {
+    pub name: String,
+    /// The mapping of a job to save under the name.
+    pub job_id: i64,
+}
+
+/// Save a job's column mapping under a name, for the next file from the same system.
+#[utoipa::path(post, path = "/api/v1/import-mappings", tag = "imports",
+    request_body = SaveMapping,
+    responses(
+        (status = 200, description = "Saved"),
+        (status = 422, description = "Invalid name", body = ErrorBody),
+    ))]
+pub async fn save_mapping(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<SaveMapping>,
+) -> Result<Json<guanxi_store::ImportMapping>, ApiError> {
+    let job = s.store.import_job(ctx, ImportJobId(body.job_id)).await?;
+    Ok(Json(
+        s.store
+            .save_import_mapping(ctx, body.name, job.mapping)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicatesQuery {
+    /// `open` (the default), `merged` or `dismissed`.
+    pub status: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Pairs of customers that may be one person, best first (both within the caller's reach).
+#[utoipa::path(get, path = "/api/v1/duplicates", tag = "imports",
+    params(DuplicatesQuery),
+    responses((status = 200, description = "Pairs")))]
+pub async fn duplicates(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    QueryParams(q): QueryParams<DuplicatesQuery>,
+) -> Result<Json<Vec<DuplicateCandidate>>, ApiError> {
+    let status = match q.status.as_deref() {
+        None => DuplicateStatus::Open,
+        Some(v) => DuplicateStatus::parse(v).ok_or_else(|| {
+            ApiError::InvalidQuery(vec![FieldError::new(
+                "status",
+                Reason::NotOneOf {
+                    allowed: vec!["open".into(), "merged".into(), "dismissed".into()],
+                },
+            )])
+        })?,
+    };
+    Ok(Json(
+        s.store
+            .duplicate_candidates(ctx, status, q.limit.unwrap_or(50))
+            .await?,
+    ))
+}
+
+/// Compare every customer of the organisation with the others, in the background; new pairs
+/// appear in `GET /duplicates`.
+#[utoipa::path(post, path = "/api/v1/duplicates/scan", tag = "imports",
+    responses((status = 202, description = "Scanning")))]
+pub async fn scan(State(s): State<ApiState>, OrgCtx(ctx): OrgCtx) -> Result<Response, ApiError> {
+    let store = s.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store
+            .scan_duplicates(ctx, ScanScope::All, "scan".into())
+            .await
+        {
+            tracing::warn!(error = %e, "duplicate scan failed");
+        }
+    });
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergePair {
+    /// The customer that stays (one of the pair); the other is merged into it.
+    pub keep: i64,
+}
+
+/// Merge the pair: the other customer's history moves to `keep` (the merge of
+/// `POST /customers/{id}/merge`), and the pair is closed.
+#[utoipa::path(post, path = "/api/v1/duplicates/{id}/merge", tag = "imports",
+    params(("id" = i64, Path, description = "Pair id")),
+    request_body = MergePair,
+    responses(
+        (status = 200, description = "Merged"),
+        (status = 409, description = "Already decided", body = ErrorBody),
+        (status = 422, description = "`keep` is not one of the pair", body = ErrorBody),
+    ))]
+pub async fn merge(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+    JsonBody(body): JsonBody<MergePair>,
+) -> Result<Json<DuplicateCandidate>, ApiError> {
+    Ok(Json(
+        merge_pair(&s, ctx, DuplicateId(p.id), body.keep).await?,
+    ))
+}
+
+/// Merge a pair keeping `keep` (shared with the web UI).
+pub async fn merge_pair(
+    s: &ApiState,
+    ctx: Ctx,
+    id: DuplicateId,
+    keep: i64,
+) -> Result<DuplicateCandidate, ApiError> {
+    let pair = s.store.duplicate_candidate(ctx, id).await?;
+    if pair.status != DuplicateStatus::Open {
+        return Err(ApiError::Conflict(vec![FieldError::new(
+            "status",
+            Reason::Conflict,
+        )]));
+    }
+    let other = if pair.a.id.get() == keep {
+        pair.b.id
+    } else if pair.b.id.get() == keep {
+        pair.a.id
+    } else {
+        return Err(invalid("keep", Reason::NotFound));
+    };
+    s.store
+        .merge_customers(ctx, CustomerId(keep), other)
+        .await?;
+    Ok(s.store
+        .decide_duplicate(ctx, id, DuplicateStatus::Merged)
+        .await?)
+}
+
+/// Two different people after all: the pair leaves the queue and is not found again.
+#[utoipa::path(post, path = "/api/v1/duplicates/{id}/dismiss", tag = "imports",
+    params(("id" = i64, Path, description = "Pair id")),
+    responses(
+        (status = 200, description = "Dismissed"),
+        (status = 409, description = "Already decided", body = ErrorBody),
+    ))]
+pub async fn dismiss(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<DuplicateCandidate>, ApiError> {
+    Ok(Json(
+        s.store
+            .decide_duplicate(ctx, DuplicateId(p.id), DuplicateStatus::Dismissed)
+            .await?,
+    ))
+}
+
+/// Erase a person's data on request (PIPL / GDPR). Irreversible: name, contact points, notes,
+/// the text of interactions, leads and tags go, and the customer leaves every list; orders
+/// stay with the anonymous record. The audit log keeps that it happened, not the data.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/erase", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, description = "No such customer", body = ErrorBody),
+    ))]
+pub async fn erase(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<StatusCode, ApiError> {
+    s.store.erase_customer(ctx, CustomerId(p.id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,391 @@
+//! Imports over HTTP on both databases: a GBK file with Chinese headers uploaded, checked
+//! (nothing written), imported, exported back; bad files refused with the field named; the
+//! duplicate queue; erasure; roles respected.
+
+use crate::support::{error_fields, TestApp};
+use guanxi_core::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+crate::on_both!(
+    a_gbk_file_is_checked_imported_and_exported,
+    bad_files_are_refused_with_a_reason,
+    duplicates_are_reviewed_and_people_erased
+);
+
+/// A multipart body with one file part and text fields.
+fn multipart(file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "----guanxi-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    app: &TestApp,
+    file_name: &str,
+    bytes: &[u8],
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let (ct, body) = multipart(file_name, bytes, fields);
+    let mut r = app
+        .http
+        .post(format!("{}/api/v1/imports", app.base))
+        .header("Accept-Language", app.lang)
+        .header("Content-Type", ct)
+        .body(body);
+    if let Some(t) = &app.token {
+        r = r.bearer_auth(t);
+    }
+    let resp = r.send().await.expect("upload");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Wait until a job is no longer running.
+async fn settled(app: &TestApp, id: i64) -> Value {
+    for _ in 0..300 {
+        let j = app.get(&format!("/api/v1/imports/{id}")).await;
+        assert_eq!(j.status, 200, "{:?}", j.body);
+        if j.body["status"] != "running" {
+            return j.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
+    assert!(!unmappable);
+    bytes.into_owned()
+}
+
+async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
+    app.use_new_org("导入公司").await;
+    let known = app
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "老客户", "contact_points": [{"kind": "mobile", "value": "13800138000"}]}),
+        )
+        .await;
+    assert_eq!(known.status, 201, "{:?}", known.body);
+    let file = gbk("姓名,手机,邮箱,公司,城市\r\n\
+         张伟,13912345678,zhangwei@example.cn,杭州华信科技有限公司,杭州\r\n\
+         老客户（表格）,138 0013 8000,,,上海\r\n\
+         王芳,1.39123E+10,wangfang@example.cn,,\r\n\
+         张伟（重复）,+86 139 1234 5678,,,\r\n\
+         ,,,,\r\n\
+         李娜,13700137000,lina@example.cn,杭州华信科技有限公司,\r\n");
+    let (status, job) = upload(&app, "旧系统导出.csv", &file, &[("policy", "fill")]).await;
+    assert_eq!(status, 202, "{job:?}");
+    assert_eq!(job["mode"], "check");
+    assert_eq!(job["encoding"], "gb18030");
+    let id = job["id"].as_i64().expect("id");
+    let checked = settled(&app, id).await;
+    assert_eq!(checked["status"], "done", "{checked:?}");
+    let c = &checked["counts"];
+    assert_eq!(
+        (
+            c["created"].as_u64(),
+            c["matched"].as_u64(),
+            c["same_as"].as_u64(),
+            c["rejected"].as_u64(),
+            c["skipped"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1), Some(1), Some(1)),
+        "{checked:?}"
+    );
+    assert_eq!(checked["mapping"]["headers"][1], "手机");
+    // The check wrote nothing but its report.
+    let none = app.get("/api/v1/customers/lookup?phone=13912345678").await;
+    assert!(
+        none.body["matches"].as_array().is_none_or(Vec::is_empty),
+        "{:?}",
+        none.body
+    );
+    let rows = app
+        .get(&format!("/api/v1/imports/{id}/rows?outcome=rejected"))
+        .await;
+    assert_eq!(rows.status, 200);
+    let rejected = &rows.body[0];
+    assert_eq!(rejected["line"], 4);
+    let zh = rejected["detail"]["reasons"][0]["zh"].as_str().expect("zh");
+    assert!(zh.contains("科学计数法"), "{zh}");
+    let en = rejected["detail"]["reasons"][0]["en"].as_str().expect("en");
+    assert!(en.contains("scientific notation"), "{en}");
+    // Import it.
+    let started = app
+        .post(
+            &format!("/api/v1/imports/{id}/start"),
+            &json!({"mode": "import"}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let done = settled(&app, id).await;
+    assert_eq!(
+        (done["status"].as_str(), done["mode"].as_str()),
+        (Some("done"), Some("import"))
+    );
+    assert_eq!(done["counts"]["created"], 2);
+    assert_eq!(done["counts"]["companies"], 1);
+    assert_eq!(done["counts"]["updated"], 1);
+    assert_eq!(done["percent"], 100);
+    let zw = app.get("/api/v1/customers/lookup?phone=13912345678").await;
+    assert_eq!(
+        zw.body["matches"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        zw.body
+    );
+    let k = app
+        .get(&format!("/api/v1/customers/{}", known.body["id"]))
+        .await;
+    assert_eq!(k.body["city"], "上海", "the empty city was filled");
+    // An imported job cannot start over; the audit log has it.
+    let again = app
+        .post(
+            &format!("/api/v1/imports/{id}/start"),
+            &json!({"mode": "import"}),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+    let audit = app.get("/api/v1/audit?entity=import_job").await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["action"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(actions.contains(&"import.finished"), "{actions:?}");
+    assert!(actions.contains(&"customers.imported"), "{actions:?}");
+    // Saved mapping, reused by name.
+    let saved = app
+        .post(
+            "/api/v1/import-mappings",
+            &json!({"name": "旧系统", "job_id": id}),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let (status, j2) = upload(
+        &app,
+        "第二批.csv",
+        &gbk("姓名,手机,邮箱,公司,城市\r\n赵敏,13600136000,,,\r\n"),
+        &[("mapping_name", "旧系统"), ("mode", "import")],
+    )
+    .await;
+    assert_eq!(status, 202, "{j2:?}");
+    let j2 = settled(&app, j2["id"].as_i64().expect("id")).await;
+    assert_eq!(j2["counts"]["created"], 1, "{j2:?}");
+    // And back out: the list as CSV holds the Chinese names.
+    let csv = app
+        .http
+        .get(format!("{}/api/v1/customers/export.csv", app.base))
+        .bearer_auth(app.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("export");
+    let text = csv.text().await.expect("csv");
+    assert!(text.contains("李娜") && text.contains("赵敏"), "{text}");
+    // A changed mapping is checked: a field twice is refused with the column named.
+    let (_, j3) = upload(
+        &app,
+        "三.csv",
+        &gbk("姓名,手机\r\n钱七,13500135000\r\n"),
+        &[],
+    )
+    .await;
+    let id3 = j3["id"].as_i64().expect("id");
+    settled(&app, id3).await;
+    let twice = app
+        .post(
+            &format!("/api/v1/imports/{id3}/start"),
+            &json!({"mode": "check", "columns": ["name", "name"]}),
+        )
+        .await;
+    assert_eq!(twice.status, 422, "{:?}", twice.body);
+    assert_eq!(error_fields(&twice.body), vec!["columns[1]"]);
+    let no_name = app
+        .post(
+            &format!("/api/v1/imports/{id3}/start"),
+            &json!({"mode": "check", "columns": [null, "mobile"]}),
+        )
+        .await;
+    assert_eq!(error_fields(&no_name.body), vec!["columns"]);
+    let rechecked = app
+        .post(
+            &format!("/api/v1/imports/{id3}/start"),
+            &json!({"mode": "check", "columns": ["name", null], "policy": "skip"}),
+        )
+        .await;
+    assert_eq!(rechecked.status, 202, "{:?}", rechecked.body);
+    let r = settled(&app, id3).await;
+    assert_eq!(r["mapping"]["columns"][1], Value::Null);
+    assert_eq!(r["policy"], "skip");
+}
+
+async fn bad_files_are_refused_with_a_reason(mut app: TestApp) {
+    let org = app.use_new_org("坏文件").await;
+    // No file at all.
+    let (ct, body) = multipart("x.csv", b"", &[]);
+    let body = String::from_utf8_lossy(&body).replace("name=\"file\"", "name=\"other\"");
+    let r = app.raw(Method::POST, "/api/v1/imports", &body, &ct).await;
+    assert_eq!(r.status, 422, "{:?}", r.body);
+    // An empty file, and a zip that is not a spreadsheet.
+    for (name, bytes) in [
+        ("empty.csv", Vec::new()),
+        ("fake.xlsx", b"PK\x03\x04not really a zip".to_vec()),
+    ] {
+        let (status, body) = upload(&app, name, &bytes, &[]).await;
+        assert_eq!(status, 422, "{name}: {body:?}");
+        assert_eq!(error_fields(&body), vec!["file"], "{name}");
+    }
+    // Bad options are named.
+    let (status, body) = upload(
+        &app,
+        "a.csv",
+        "姓名\n张三\n".as_bytes(),
+        &[("policy", "merge")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(error_fields(&body), vec!["policy"]);
+    let (status, body) = upload(
+        &app,
+        "a.csv",
+        "姓名\n张三\n".as_bytes(),
+        &[("mapping_name", "没有这个")],
+    )
+    .await;
+    assert_eq!(status, 422, "{body:?}");
+    assert_eq!(error_fields(&body), vec!["mapping_name"]);
+    // Sales reps and agents do not import; another organisation does not see the jobs.
+    let (status, job) = upload(
+        &app,
+        "ok.csv",
+        "姓名,手机\n张三,13800138000\n".as_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 202, "{job:?}");
+    let id = job["id"].as_i64().expect("id");
+    let (_, rep) = app.user_with_token(org, Role::SalesRep, None).await;
+    let admin = app.token.replace(rep);
+    let (status, _) = upload(&app, "ok.csv", "姓名\n张三\n".as_bytes(), &[]).await;
+    assert_eq!(status, 403);
+    assert_eq!(app.get(&format!("/api/v1/imports/{id}")).await.status, 403);
+    app.token = admin;
+    app.use_new_org("别家").await;
+    assert_eq!(app.get(&format!("/api/v1/imports/{id}")).await.status, 404);
+}
+
+async fn duplicates_are_reviewed_and_people_erased(mut app: TestApp) {
+    let org = app.use_new_org("查重").await;
+    let mut ids = Vec::new();
+    for phone in ["13800138000", "13800138001", "13900139000"] {
+        let c = app
+            .post(
+                "/api/v1/customers",
+                &json!({"name": "李娜", "contact_points": [{"kind": "mobile", "value": phone}]}),
+            )
+            .await;
+        assert_eq!(c.status, 201, "{:?}", c.body);
+        ids.push(c.body["id"].as_i64().expect("id"));
+    }
+    assert_eq!(
+        app.post("/api/v1/duplicates/scan", &json!({})).await.status,
+        202
+    );
+    let mut open = Value::Null;
+    for _ in 0..100 {
+        open = app.get("/api/v1/duplicates").await.body;
+        if open.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pairs = open.as_array().expect("pairs");
+    assert_eq!(pairs.len(), 1, "{open:?}");
+    assert_eq!(pairs[0]["reason"], "similar_phone");
+    let pid = pairs[0]["id"].as_i64().expect("pair");
+    let bad = app
+        .post(
+            &format!("/api/v1/duplicates/{pid}/merge"),
+            &json!({"keep": ids[2]}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{:?}", bad.body);
+    assert_eq!(error_fields(&bad.body), vec!["keep"]);
+    let merged = app
+        .post(
+            &format!("/api/v1/duplicates/{pid}/merge"),
+            &json!({"keep": ids[0]}),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{:?}", merged.body);
+    assert_eq!(merged.body["status"], "merged");
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{}", ids[1]))
+            .await
+            .status,
+        404
+    );
+    let twice = app
+        .post(&format!("/api/v1/duplicates/{pid}/dismiss"), &json!({}))
+        .await;
+    assert_eq!(
+        twice.status, 409,
+        "a merged pair is decided: {:?}",
+        twice.body
+    );
+    let left = app.get("/api/v1/duplicates").await;
+    assert!(
+        left.body.as_array().is_some_and(Vec::is_empty),
+        "{:?}",
+        left.body
+    );
+    // Erasure: administrators only; afterwards the person is gone from lookups.
+    let (_, mgr) = app.user_with_token(org, Role::Manager, None).await;
+    let admin = app.token.replace(mgr);
+    let refused = app
+        .post(&format!("/api/v1/customers/{}/erase", ids[0]), &json!({}))
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        app.get("/api/v1/duplicates").await.status,
+        200,
+        "managers review"
+    );
+    app.token = admin;
+    let erased = app
+        .post(&format!("/api/v1/customers/{}/erase", ids[0]), &json!({}))
+        .await;
+    assert_eq!(erased.status, 204, "{:?}", erased.body);
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{}", ids[0]))
+            .await
+            .status,
+        404
+    );
+    let gone = app.get("/api/v1/customers/lookup?phone=13800138000").await;
+    assert!(
+        gone.body["matches"].as_array().is_none_or(Vec::is_empty),
+        "{:?}",
+        gone.body
+    );
+}
