@@ -107,6 +107,7 @@ use utoipa::{Modify, OpenApi};
         leads::delete_rule,
         leads::submit,
         sales::customer_opportunities,
+        customers::export_xlsx,
         imports::upload,
         imports::list,
         imports::get,

@@ -50,8 +50,11 @@ pub struct Limits {
     /// The highest compression ratio allowed for a part larger than `ratio_from_bytes`.
     pub max_ratio: u64,
     pub ratio_from_bytes: u64,
-    /// The largest shared string table (calamine holds it in memory).
+    /// The largest shared string table, by its declared size.
     pub max_shared_strings_bytes: u64,
+    /// The most memory the shared string table may take once read (calamine holds it
+    /// whole): its text plus about 56 bytes a string.
+    pub max_shared_strings_memory: u64,
     /// The largest central directory of an .xlsx (the zip reader holds it in memory).
     pub max_zip_directory_bytes: u64,
     /// Excel's own limits: a sheet beyond them is damaged.
@@ -68,6 +71,7 @@ impl Default for Limits {
             max_ratio: 200,
             ratio_from_bytes: 10 << 20,
             max_shared_strings_bytes: 256 << 20,
+            max_shared_strings_memory: 320 << 20,
             max_zip_directory_bytes: 16 << 20,
             max_rows: 1_048_576,
             max_columns: 16_384,
@@ -102,6 +106,12 @@ pub enum FileError {
     Ratio {
         part: String,
         ratio: u64,
+        limit: u64,
+    },
+    /// A shared string table that would take more memory than the limit (in bytes).
+    SharedStrings {
+        strings: u64,
+        memory: u64,
         limit: u64,
     },
     /// A damaged or truncated workbook (the reader's own words in `detail`).
@@ -204,6 +214,16 @@ impl FileError {
             ),
             (FileError::Ratio { part, ratio, limit }, En) => format!(
                 "{part} in the workbook is compressed {ratio}:1 (real sheets stay under {limit}:1), like a zip bomb; it was not read"
+            ),
+            (FileError::SharedStrings { strings, memory, limit }, ZhCn) => format!(
+                "工作簿中有 {strings} 个不同的文字单元格，读取需要约 {} 内存，超过上限 {}；请在 Excel 中另存为“CSV UTF-8”后再导入",
+                size(*memory),
+                size(*limit)
+            ),
+            (FileError::SharedStrings { strings, memory, limit }, En) => format!(
+                "the workbook holds {strings} different texts, which would take about {} of memory, more than the limit of {}; save it as “CSV UTF-8” in Excel and import that",
+                size(*memory),
+                size(*limit)
             ),
             (FileError::Xlsx { detail }, ZhCn) => format!(
                 "Excel 文件已损坏或不完整（{detail}）；请用 Excel 打开后重新保存，再导入"
@@ -932,6 +952,11 @@ mod tests {
                 part: "xl/worksheets/sheet1.xml".into(),
                 ratio: 1000,
                 limit: 200,
+            },
+            FileError::SharedStrings {
+                strings: 9_000_000,
+                memory: 600 << 20,
+                limit: 320 << 20,
             },
             FileError::Xlsx { detail: "x".into() },
             FileError::NoWorksheet,

@@ -6,8 +6,9 @@
 //! part past its declared size. The sheet is then read with calamine's streaming cell reader
 //! (`worksheet_cells_reader`, which parses the sheet's XML as it inflates it) on a thread of
 //! its own that hands rows over a small bounded channel, so the sheet is never in memory as
-//! a whole. calamine does keep the shared string table in memory; its size is bounded by
-//! [`Limits::max_shared_strings_bytes`].
+//! a whole. calamine does keep the shared string table in memory: the table is read once
+//! before (as it inflates) to count its strings, and refused past
+//! [`Limits::max_shared_strings_memory`] or when it claims more strings than it holds.
 //!
 //! Cells become the text a person sees: whole numbers without `.0` or an exponent
 //! (`13800138000`, since phone columns are often stored as numbers), other numbers in their
@@ -128,6 +129,7 @@ fn guard(input: &mut Box<dyn Input>, limits: &Limits) -> Result<(), FileError> {
     input.seek(SeekFrom::Start(0)).map_err(FileError::io)?;
     let mut zip = zip::ZipArchive::new(&mut *input).map_err(bad)?;
     let (mut total, mut content_types, mut xl) = (0u64, false, false);
+    let mut shared = Vec::new();
     for i in 0..zip.len() {
         let part = zip.by_index_raw(i).map_err(bad)?;
         let name = part.name().map_err(bad)?.into_owned();
@@ -144,14 +146,15 @@ fn guard(input: &mut Box<dyn Input>, limits: &Limits) -> Result<(), FileError> {
                 });
             }
         }
-        if name.to_ascii_lowercase().ends_with("sharedstrings.xml")
-            && unpacked > limits.max_shared_strings_bytes
-        {
-            return Err(FileError::TooBig {
-                part: Some(name),
-                size: unpacked,
-                limit: limits.max_shared_strings_bytes,
-            });
+        if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
+            if unpacked > limits.max_shared_strings_bytes {
+                return Err(FileError::TooBig {
+                    part: Some(name),
+                    size: unpacked,
+                    limit: limits.max_shared_strings_bytes,
+                });
+            }
+            shared.push(i);
         }
         total = total.saturating_add(unpacked);
         if total > limits.max_unpacked_bytes {
@@ -165,7 +168,97 @@ fn guard(input: &mut Box<dyn Input>, limits: &Limits) -> Result<(), FileError> {
     if !(content_types && xl) {
         return Err(FileError::NotXlsx);
     }
+    for i in shared {
+        let part = zip.by_index(i).map_err(bad)?;
+        check_shared_strings(part, limits)?;
+    }
     Ok(())
+}
+
+/// What one string of the shared string table takes in memory besides its text: calamine
+/// keeps a `String` (24 bytes) whose text is a heap block of at least 32 bytes.
+const STRING_OVERHEAD: u64 = 56;
+
+/// calamine reads the whole shared string table into memory, and reserves room for as many
+/// strings as the table says it holds (`uniqueCount`) before reading them. So before it
+/// does, the table is read once as it inflates (bounded by its declared size), its strings
+/// counted, and it is refused when the count it claims is a lie (a tiny file claiming a
+/// billion strings would make that reservation abort the process), or when the strings
+/// would take more memory than the limit.
+fn check_shared_strings(mut part: impl Read, limits: &Limits) -> Result<(), FileError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut window: Vec<u8> = Vec::with_capacity(buf.len() + 3);
+    let (mut strings, mut bytes) = (0u64, 0u64);
+    let mut claimed: Option<u64> = None;
+    let mut head: Vec<u8> = Vec::new();
+    loop {
+        let n = match part.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(FileError::Xlsx {
+                    detail: e.to_string(),
+                })
+            }
+        };
+        bytes += n as u64;
+        if head.len() < 4096 {
+            head.extend_from_slice(&buf[..n.min(4096 - head.len())]);
+            if claimed.is_none() {
+                claimed = unique_count(&head);
+            }
+        }
+        // `<si>`, `<si `, `<x:si>`… counted across chunk ends (the last 3 bytes carry over,
+        // and a match needs 4, so none is counted twice). Counting a few too many is safe.
+        let keep = window.len().saturating_sub(3);
+        window.drain(..keep);
+        window.extend_from_slice(&buf[..n]);
+        strings += memchr::memmem::find_iter(&window, b"si")
+            .filter(|&i| {
+                i > 0
+                    && matches!(window[i - 1], b'<' | b':')
+                    && matches!(
+                        window.get(i + 2),
+                        Some(b'>' | b' ' | b'/' | b'\t' | b'\r' | b'\n')
+                    )
+            })
+            .count() as u64;
+    }
+    if let Some(claimed) = claimed {
+        if claimed > strings + 1024 {
+            return Err(FileError::Xlsx {
+                detail: format!(
+                    "its shared string table claims {claimed} strings but holds {strings}"
+                ),
+            });
+        }
+    }
+    let memory = strings.max(claimed.unwrap_or(0)) * STRING_OVERHEAD + bytes;
+    if memory > limits.max_shared_strings_memory {
+        return Err(FileError::SharedStrings {
+            strings,
+            memory,
+            limit: limits.max_shared_strings_memory,
+        });
+    }
+    Ok(())
+}
+
+/// The `uniqueCount` of `<sst …>` in the start of the table.
+fn unique_count(head: &[u8]) -> Option<u64> {
+    let at = memchr::memmem::find(head, b"uniqueCount=")? + b"uniqueCount=".len();
+    let rest = head.get(at + 1..)?;
+    let digits: Vec<u8> = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    if digits.is_empty() || digits.len() == rest.len() {
+        // Cut off by the end of what was read: not known yet.
+        return None;
+    }
+    std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
 /// The zip reader holds the central directory in memory: its size, from the end record,
@@ -613,6 +706,66 @@ mod tests {
             matches!(outcome, Some(FileError::Xlsx { .. })),
             "{outcome:?}"
         );
+    }
+
+    /// The smallest parts calamine needs to open a workbook, with the given shared strings.
+    fn workbook_with_strings(sst: &[u8]) -> Vec<u8> {
+        zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            (
+                "_rels/.rels",
+                br#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/workbook.xml",
+                br#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                br#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                br#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row></sheetData></worksheet>"#,
+            ),
+            ("xl/sharedStrings.xml", sst),
+        ])
+    }
+
+    #[test]
+    fn the_shared_string_table_is_counted_before_calamine_reads_it() {
+        let honest = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>姓名</t></si><si><t>张伟</t></si></sst>"#.as_bytes();
+        let mut s = Source::from_bytes(workbook_with_strings(honest)).expect("workbook");
+        assert_eq!(s.headers(), ["姓名"]);
+        assert_eq!(rows(&mut s), [(2, vec!["张伟".to_owned()])]);
+        // A billion strings claimed in a few bytes: calamine would reserve 24 GB for them.
+        let liar = r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="1000000000"><si><t>姓名</t></si><si><t>张伟</t></si></sst>"#.as_bytes();
+        let e = Source::from_bytes(workbook_with_strings(liar)).err();
+        assert!(
+            matches!(&e, Some(FileError::Xlsx { detail }) if detail.contains("1000000000")),
+            "{e:?}"
+        );
+        // Many small strings: more memory than their text.
+        let mut many =
+            br#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#.to_vec();
+        for i in 0..20_000 {
+            many.extend_from_slice(format!("<si><t>{i}</t></si>").as_bytes());
+        }
+        many.extend_from_slice(b"</sst>");
+        let limits = Limits {
+            max_shared_strings_memory: 1 << 20,
+            ..Limits::default()
+        };
+        let e = Source::from_bytes_with(workbook_with_strings(&many), limits).err();
+        assert_eq!(
+            e,
+            Some(FileError::SharedStrings {
+                strings: 20_000,
+                memory: 20_000 * STRING_OVERHEAD + many.len() as u64,
+                limit: 1 << 20
+            })
+        );
+        assert!(Source::from_bytes(workbook_with_strings(&many)).is_ok());
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn api_routes() -> Router<ApiState> {
         )
         .route("/api/v1/customers/lookup", get(customers::lookup))
         .route("/api/v1/customers/export.csv", get(customers::export_csv))
+        .route("/api/v1/customers/export.xlsx", get(customers::export_xlsx))
         .route("/api/v1/customers/{id}/vcard", get(customers::vcard))
         .route(
             "/api/v1/customers/{id}/personal-data",
@@ -291,9 +292,12 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/duplicates/{id}/merge"
             | "/api/v1/duplicates/{id}/dismiss",
         ) => A::ReviewDuplicates,
-        ("GET", "/api/v1/customers/export.csv" | "/api/v1/customers/{id}/vcard") => {
-            A::ReadCustomers
-        }
+        (
+            "GET",
+            "/api/v1/customers/export.csv"
+            | "/api/v1/customers/export.xlsx"
+            | "/api/v1/customers/{id}/vcard",
+        ) => A::ReadCustomers,
         ("PATCH", "/api/v1/customers/{id}")
         | ("POST", "/api/v1/customers/{id}/contact-points")
         | ("PATCH" | "DELETE", "/api/v1/customers/{id}/contact-points/{cp_id}") => {

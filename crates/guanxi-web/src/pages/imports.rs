@@ -844,7 +844,7 @@ pub(crate) fn duplicates_content(
 fn side(v: &Viewer, c: &DuplicateSide, class: &str) -> Markup {
     let l = v.lang;
     html! {
-        div.side class=(class) {
+        div class={"side " (class)} {
             h3 { a href={"/customers/" (c.id)} { (c.name) } }
             dl.props {
                 dt { (Msg::Company.t(l)) } dd { (c.company.as_deref().unwrap_or("—")) }
@@ -873,7 +873,7 @@ fn merge_form(
         form.inline method="post" action=(action) hx-post=(action) hx-confirm=(Msg::MergePairConfirm.t(l)) {
             (layout::csrf_input(csrf))
             input type="hidden" name="keep" value=(keep.id);
-            button.merge class=(class) type="submit" { (label.t(l)) }
+            button class={"merge " (class)} type="submit" { (label.t(l)) }
         }
     }
 }

@@ -571,6 +571,7 @@ try {
     await page.waitForURL(/\/customers\?erased=1$/);
     await page.locator("#erased").waitFor();
     assert.equal((await page.goto(url)).status(), 404);
+    await page.goto(`${BASE}/customers`);
   });
   await step("without JavaScript: read, create, log and sign out with plain forms", async () => {
     const plain = await browser.newContext({ locale: LANG, javaScriptEnabled: false });

@@ -93,7 +93,9 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
          王芳,1.39123E+10,wangfang@example.cn,,\r\n\
          张伟（重复）,+86 139 1234 5678,,,\r\n\
          ,,,,\r\n\
-         李娜,13700137000,lina@example.cn,杭州华信科技有限公司,\r\n");
+         李娜,13700137000,lina@example.cn,杭州华信科技有限公司,\r\n\
+         王小明,13600136000,,上海浦东发展银行,\r\n\
+         王小明,13600136001,,,\r\n");
     let (status, job) = upload(&app, "旧系统导出.csv", &file, &[("policy", "fill")]).await;
     assert_eq!(status, 202, "{job:?}");
     assert_eq!(job["mode"], "check");
@@ -110,7 +112,7 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
             c["rejected"].as_u64(),
             c["skipped"].as_u64()
         ),
-        (Some(2), Some(1), Some(1), Some(1), Some(1)),
+        (Some(4), Some(1), Some(1), Some(1), Some(1)),
         "{checked:?}"
     );
     assert_eq!(checked["mapping"]["headers"][1], "手机");
@@ -144,8 +146,11 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
         (done["status"].as_str(), done["mode"].as_str()),
         (Some("done"), Some("import"))
     );
-    assert_eq!(done["counts"]["created"], 2);
-    assert_eq!(done["counts"]["companies"], 1);
+    assert_eq!(done["counts"]["created"], 4);
+    assert_eq!(done["counts"]["duplicates"], 1, "{done:?}");
+    let pairs = app.get("/api/v1/duplicates").await;
+    assert_eq!(pairs.body[0]["reason"], "similar_phone", "{:?}", pairs.body);
+    assert_eq!(done["counts"]["companies"], 2);
     assert_eq!(done["counts"]["updated"], 1);
     assert_eq!(done["percent"], 100);
     let zw = app.get("/api/v1/customers/lookup?phone=13912345678").await;
@@ -185,7 +190,7 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
     let (status, j2) = upload(
         &app,
         "第二批.csv",
-        &gbk("姓名,手机,邮箱,公司,城市\r\n赵敏,13600136000,,,\r\n"),
+        &gbk("姓名,手机,邮箱,公司,城市\r\n赵敏,13300133000,,,\r\n"),
         &[("mapping_name", "旧系统"), ("mode", "import")],
     )
     .await;
@@ -202,6 +207,32 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
         .expect("export");
     let text = csv.text().await.expect("csv");
     assert!(text.contains("李娜") && text.contains("赵敏"), "{text}");
+    // And as Excel: every cell text, so the phone stays digits.
+    let xlsx = app
+        .http
+        .get(format!(
+            "{}/api/v1/customers/export.xlsx?sort=name",
+            app.base
+        ))
+        .header("Accept-Language", "zh-CN")
+        .bearer_auth(app.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(xlsx.status(), 200);
+    let bytes = xlsx.bytes().await.expect("bytes").to_vec();
+    let mut book = guanxi_import::Source::from_bytes(bytes).expect("a workbook");
+    assert_eq!(book.format(), guanxi_import::Format::Xlsx);
+    assert_eq!(book.headers()[2], "姓名/名称");
+    let mut rows = Vec::new();
+    while let Some(r) = book.next_record() {
+        rows.push(r.cells.expect("cells"));
+    }
+    let lina = rows
+        .iter()
+        .find(|r| r[2] == "李娜")
+        .expect("李娜 in the workbook");
+    assert_eq!(lina[6], "+86 137 0013 7000");
     // A changed mapping is checked: a field twice is refused with the column named.
     let (_, j3) = upload(
         &app,
