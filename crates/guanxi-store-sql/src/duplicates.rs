@@ -52,6 +52,9 @@ fn digits(key: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Customers and their numbers that share a masked number.
+type Bucket<'a> = Vec<(i64, &'a [u8])>;
+
 /// Pairs of customers whose numbers are one digit apart or have two neighbouring digits
 /// swapped. `phones` holds (customer, digits).
 pub(crate) fn similar_phones(phones: &[(i64, Vec<u8>)]) -> Vec<(i64, i64)> {
@@ -63,7 +66,7 @@ pub(crate) fn similar_phones(phones: &[(i64, Vec<u8>)]) -> Vec<(i64, i64)> {
         exact.entry(d.as_slice()).or_default().push(*c);
     }
     // One digit masked: numbers in one bucket differ at most at that position.
-    let mut masked: HashMap<(usize, u64), Vec<(i64, &[u8])>> = HashMap::new();
+    let mut masked: HashMap<(usize, u64), Bucket> = HashMap::new();
     for (c, d) in phones {
         for pos in 0..d.len() {
             let mut h = DefaultHasher::new();
