@@ -366,6 +366,15 @@ async fn permission_matrix(mut app: TestApp) {
         ("GET /lead-rules", [200, 200, 403, 403, 403, 403]),
         ("POST /web-forms", [201, 201, 403, 403, 403, 403]),
         ("POST /customers", [201, 201, 201, 201, 403, 403]),
+        ("GET /imports", [200, 200, 403, 403, 403, 403]),
+        ("GET /import-mappings", [200, 200, 403, 403, 403, 403]),
+        ("GET /duplicates", [200, 200, 403, 403, 403, 403]),
+        ("POST /duplicates/scan", [202, 202, 403, 403, 403, 403]),
+        (
+            "POST /customers/{new}/erase",
+            [204, 403, 403, 403, 403, 403],
+        ),
+        ("GET /customers/export.xlsx", [200, 200, 200, 200, 200, 200]),
         (
             "POST /customers owner=other team",
             [201, 422, 422, 422, 403, 403],
@@ -451,6 +460,43 @@ async fn permission_matrix(mut app: TestApp) {
                     "/api/v1/customers".into(),
                     Some(json!({"name": "共享给别组", "team_id": t2})),
                 ),
+                "POST /duplicates/scan" => (
+                    Method::POST,
+                    "/api/v1/duplicates/scan".into(),
+                    Some(json!({})),
+                ),
+                "POST /customers/{new}/erase" => {
+                    let c = app
+                        .store
+                        .create_customer(
+                            Ctx::new(OrgId(a)),
+                            guanxi_store::NewCustomer {
+                                kind: guanxi_core::customer::CustomerKind::Person,
+                                name: format!("待删除{body_serial}"),
+                                company_id: None,
+                                title: None,
+                                owner_id: None,
+                                team_id: None,
+                                status: guanxi_core::customer::CustomerStatus::New,
+                                class: guanxi_core::customer::CustomerClass::Ordinary,
+                                vip: false,
+                                tags: vec![],
+                                city: None,
+                                birthday: None,
+                                note: None,
+                                custom: Default::default(),
+                                contact_points: vec![],
+                                allow_duplicate: false,
+                            },
+                        )
+                        .await
+                        .expect("customer to erase");
+                    (
+                        Method::POST,
+                        format!("/api/v1/customers/{}/erase", c.id),
+                        Some(json!({})),
+                    )
+                }
                 get => (
                     Method::GET,
                     format!("/api/v1{}", get.trim_start_matches("GET ")),
