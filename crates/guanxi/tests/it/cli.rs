@@ -142,14 +142,110 @@ fn import_customers_into_an_organisation() {
     let file = path.to_str().expect("path");
     let first = run(&["import", "customers", file, "--org", "1"]);
     assert!(first.contains("第 3 行：手机"), "{first}");
-    assert!(first.contains("新建 2，匹配已有客户 0"), "{first}");
+    assert!(first.contains("新建 2（另建公司 0），匹配已有客户 0"), "{first}");
     let checked = run(&["import", "check", file, "--org", "1"]);
     assert!(checked.contains("匹配已有客户 #"), "{checked}");
     assert!(checked.contains("其中 2 行会匹配已有客户"), "{checked}");
     let again = run(&["import", "customers", file, "--org", "1", "--lang", "en"]);
     assert!(
-        again.contains("0 created, 2 matched existing customers (0 updated)"),
+        again.contains("0 created (0 companies added), 2 matched existing customers (0 updated)"),
         "{again}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An import killed half-way is seen as running, then as interrupted once its heartbeat is
+/// old, and resumes from its last chunk: every row is written exactly once.
+#[tokio::test]
+async fn a_killed_import_resumes_from_its_last_chunk() {
+    let dir = std::env::temp_dir().join(format!("guanxi_resume_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("big.csv");
+    let rows = 100_000u64;
+    let mut csv = String::from("name,mobile,email\n");
+    for i in 0..rows {
+        csv.push_str(&format!("客户{i},139{:08},c{i}@example.cn\n", i * 7 % 100_000_000));
+    }
+    std::fs::write(&path, csv).expect("write");
+    let db = dir.join("guanxi.db");
+    let url = format!("sqlite://{}", db.display());
+    let run = |args: &[&str]| {
+        guanxi()
+            .env("GUANXI_DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    assert!(run(&["admin", "create-org", "--name", "续传"]).status.success());
+    let mut child = guanxi()
+        .env("GUANXI_DATABASE_URL", &url)
+        .args(["import", "customers", "--quiet", "--org", "1"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let store = guanxi_store_sql::SqlStore::connect(
+        &url,
+        &guanxi_store_sql::PoolSettings::default(),
+    )
+    .await
+    .expect("store");
+    // Kill it once a chunk or two are in.
+    let mut done = 0i64;
+    for _ in 0..1200 {
+        done = sqlx::query_scalar("SELECT COALESCE(MAX(rows_done), 0) FROM import_jobs")
+            .fetch_one(store.pool())
+            .await
+            .unwrap_or(0);
+        if done >= 10_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert!(done >= 10_000, "no chunk was written");
+    let done: i64 = sqlx::query_scalar("SELECT rows_done FROM import_jobs WHERE id = 1")
+        .fetch_one(store.pool())
+        .await
+        .expect("rows_done");
+    assert!(
+        (done as u64) < rows,
+        "the import finished before it could be killed"
+    );
+    let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    assert_eq!(customers, done, "what is written is what the job counts");
+    // Still "running" while its heartbeat is fresh: nobody else may take it.
+    let jobs = String::from_utf8(run(&["import", "jobs", "--org", "1", "--lang", "en"]).stdout)
+        .expect("utf-8");
+    assert!(jobs.contains("running"), "{jobs}");
+    let early = run(&["import", "resume", "1", "--org", "1", "--quiet"]);
+    assert!(!early.status.success());
+    // A minute later it is interrupted, and resumes.
+    sqlx::query("UPDATE import_jobs SET heartbeat_at = heartbeat_at - 120000000")
+        .execute(store.pool())
+        .await
+        .expect("age");
+    let jobs = String::from_utf8(run(&["import", "jobs", "--org", "1", "--lang", "en"]).stdout)
+        .expect("utf-8");
+    assert!(jobs.contains("interrupted (can resume)"), "{jobs}");
+    let resumed = run(&["import", "resume", "1", "--org", "1", "--quiet", "--lang", "en"]);
+    let out = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        resumed.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(out.contains(&format!("{rows} rows: {rows} created")), "{out}");
+    let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    assert_eq!(customers as u64, rows, "every row exactly once");
     let _ = std::fs::remove_dir_all(&dir);
 }
