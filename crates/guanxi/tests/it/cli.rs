@@ -142,7 +142,10 @@ fn import_customers_into_an_organisation() {
     let file = path.to_str().expect("path");
     let first = run(&["import", "customers", file, "--org", "1"]);
     assert!(first.contains("第 3 行：手机"), "{first}");
-    assert!(first.contains("新建 2（另建公司 0），匹配已有客户 0"), "{first}");
+    assert!(
+        first.contains("新建 2（另建公司 0），匹配已有客户 0"),
+        "{first}"
+    );
     let checked = run(&["import", "check", file, "--org", "1"]);
     assert!(checked.contains("匹配已有客户 #"), "{checked}");
     assert!(checked.contains("其中 2 行会匹配已有客户"), "{checked}");
@@ -165,7 +168,10 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
     let rows = 100_000u64;
     let mut csv = String::from("name,mobile,email\n");
     for i in 0..rows {
-        csv.push_str(&format!("客户{i},139{:08},c{i}@example.cn\n", i * 7 % 100_000_000));
+        csv.push_str(&format!(
+            "客户{i},139{:08},c{i}@example.cn\n",
+            i * 7 % 100_000_000
+        ));
     }
     std::fs::write(&path, csv).expect("write");
     let db = dir.join("guanxi.db");
@@ -177,7 +183,9 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
             .output()
             .expect("run")
     };
-    assert!(run(&["admin", "create-org", "--name", "续传"]).status.success());
+    assert!(run(&["admin", "create-org", "--name", "续传"])
+        .status
+        .success());
     let mut child = guanxi()
         .env("GUANXI_DATABASE_URL", &url)
         .args(["import", "customers", "--quiet", "--org", "1"])
@@ -186,12 +194,10 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
-    let store = guanxi_store_sql::SqlStore::connect(
-        &url,
-        &guanxi_store_sql::PoolSettings::default(),
-    )
-    .await
-    .expect("store");
+    let store =
+        guanxi_store_sql::SqlStore::connect(&url, &guanxi_store_sql::PoolSettings::default())
+            .await
+            .expect("store");
     // Kill it once a chunk or two are in.
     let mut done = 0i64;
     for _ in 0..1200 {
@@ -234,14 +240,19 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
     let jobs = String::from_utf8(run(&["import", "jobs", "--org", "1", "--lang", "en"]).stdout)
         .expect("utf-8");
     assert!(jobs.contains("interrupted (can resume)"), "{jobs}");
-    let resumed = run(&["import", "resume", "1", "--org", "1", "--quiet", "--lang", "en"]);
+    let resumed = run(&[
+        "import", "resume", "1", "--org", "1", "--quiet", "--lang", "en",
+    ]);
     let out = String::from_utf8_lossy(&resumed.stdout);
     assert!(
         resumed.status.success(),
         "{out} {}",
         String::from_utf8_lossy(&resumed.stderr)
     );
-    assert!(out.contains(&format!("{rows} rows: {rows} created")), "{out}");
+    assert!(
+        out.contains(&format!("{rows} rows: {rows} created")),
+        "{out}"
+    );
     let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
         .fetch_one(store.pool())
         .await

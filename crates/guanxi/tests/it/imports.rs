@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 crate::on_both!(
+    a_messy_spreadsheet_export_gets_a_reason_per_row,
     a_gbk_file_is_checked_imported_and_exported,
     bad_files_are_refused_with_a_reason,
     duplicates_are_reviewed_and_people_erased
@@ -419,4 +420,73 @@ async fn duplicates_are_reviewed_and_people_erased(mut app: TestApp) {
         "{:?}",
         gone.body
     );
+}
+
+async fn a_messy_spreadsheet_export_gets_a_reason_per_row(mut app: TestApp) {
+    app.use_new_org("乱表格").await;
+    let file = "\u{feff}姓名;手机;邮箱;生日;备注\r\n\
+                赵一;13800138000.0;;2024/1/5;\"两行\r\n备注\"\r\n\
+                钱二;13800138002;;2024-01-05;\r\n\
+                孙三;13800138003;;5/1/2024;\r\n\
+                =HYPERLINK(\"http://x\");13800138004;;;\r\n\
+                李四;1.38001E+10;;;\r\n\
+                周五;13800138006\r\n\
+                吴六;13800138007;;31/02/2024;\r\n\
+                郑七;13800138008;bad@;;\r\n";
+    let (status, job) = upload(&app, "乱.csv", file.as_bytes(), &[("dates", "dmy")]).await;
+    assert_eq!(status, 202, "{job:?}");
+    assert_eq!(
+        job["encoding"].as_str().map(str::to_lowercase).as_deref(),
+        Some("utf-8")
+    );
+    let id = job["id"].as_i64().expect("id");
+    let checked = settled(&app, id).await;
+    assert_eq!(checked["counts"]["created"], 3, "{checked:?}");
+    assert_eq!(checked["counts"]["rejected"], 5, "{checked:?}");
+    let rows = app
+        .get(&format!("/api/v1/imports/{id}/rows?outcome=rejected"))
+        .await;
+    let lines: Vec<i64> = rows
+        .body
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["line"].as_i64())
+        .collect();
+    // The quoted newline makes line 2 two lines long: the formula is on line 6.
+    assert_eq!(lines, vec![6, 7, 8, 9, 10], "{:?}", rows.body);
+    let reason = |line: i64| -> String {
+        rows.body
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["line"] == line))
+            .map(|r| r["detail"]["reasons"].to_string())
+            .unwrap_or_default()
+    };
+    assert!(reason(6).contains("公式"), "{}", reason(6));
+    assert!(reason(7).contains("科学计数法"), "{}", reason(7));
+    assert!(reason(8).contains("列"), "ragged: {}", reason(8));
+    assert!(reason(9).contains("生日"), "{}", reason(9));
+    assert!(reason(10).contains("邮箱"), "{}", reason(10));
+    let started = app
+        .post(
+            &format!("/api/v1/imports/{id}/start"),
+            &json!({"mode": "import"}),
+        )
+        .await;
+    assert_eq!(started.status, 202);
+    let done = settled(&app, id).await;
+    assert_eq!(done["counts"]["created"], 3, "{done:?}");
+    for phone in ["13800138000", "13800138002", "13800138003"] {
+        let hit = app
+            .get(&format!("/api/v1/customers/lookup?phone={phone}"))
+            .await;
+        let c = &hit.body["matches"][0];
+        assert_eq!(c["birthday"], "2024-01-05", "{phone}: {c:?}");
+        if phone == "13800138000" {
+            assert_eq!(
+                c["note"], "两行\n备注",
+                "the quoted newline stays in its cell"
+            );
+        }
+    }
 }
