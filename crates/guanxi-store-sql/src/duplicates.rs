@@ -44,6 +44,12 @@ pub(crate) fn name_key(name: &str) -> u64 {
     hash_of(norm)
 }
 
+/// A mailbox name that is more than a name: at least six characters with a digit
+/// (`wangfang1988`), not the bare pinyin that everyone called 王芳 may use (`wangfang`).
+pub(crate) fn distinctive_mailbox(local: &str) -> bool {
+    local.chars().count() >= 6 && local.chars().any(|c| c.is_ascii_digit())
+}
+
 /// Digits of a phone key, least significant first, at most 16.
 fn digits(key: &str) -> Vec<u8> {
     key.bytes()
@@ -220,7 +226,11 @@ impl SqlStore {
                 let key = str_of(r, "key")?;
                 if str_of(r, "kind")? == "email" {
                     let local = key.split('@').next().unwrap_or("");
-                    mails[g].push((cid, hash_of(local), hash_of(&key)));
+                    // People with one name share its pinyin as a mailbox (yehaibo@…), so only
+                    // a mailbox with something of its own (digits) says "the same person".
+                    if distinctive_mailbox(local) {
+                        mails[g].push((cid, hash_of(local), hash_of(&key)));
+                    }
                 } else {
                     phones[g].push((cid, digits(&key)));
                 }
@@ -689,6 +699,16 @@ mod tests {
         assert!(!pairs.iter().any(|p| p.0 == 4 || p.1 == 4), "{pairs:?}");
         assert!(!pairs.iter().any(|p| p.0 == 6 || p.1 == 6), "{pairs:?}");
         assert!(!pairs.contains(&(2, 3)), "two digits apart: {pairs:?}");
+    }
+
+    #[test]
+    fn only_mailboxes_with_something_of_their_own_count() {
+        assert!(distinctive_mailbox("wangfang1988"));
+        assert!(
+            !distinctive_mailbox("wangfang"),
+            "the pinyin of a common name"
+        );
+        assert!(!distinctive_mailbox("wf88"), "too short to say much");
     }
 
     #[test]

@@ -3529,14 +3529,14 @@ async fn look_alikes_are_queued_once_and_decided(s: S) {
     let wf1 = s
         .create_customer(
             a,
-            person("王芳", vec![cp(ContactKind::Email, "wangfang@a.cn")]),
+            person("王芳", vec![cp(ContactKind::Email, "wangfang1988@a.cn")]),
         )
         .await
         .expect("c");
     let wf2 = s
         .create_customer(
             a,
-            person("王芳", vec![cp(ContactKind::Email, "wangfang@b.com")]),
+            person("王芳", vec![cp(ContactKind::Email, "wangfang1988@b.com")]),
         )
         .await
         .expect("c");

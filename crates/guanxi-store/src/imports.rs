@@ -246,7 +246,8 @@ pub enum DuplicateReason {
     SameNameCompany,
     /// The same name and phone numbers one digit apart (a typo, or two digits swapped).
     SimilarPhone,
-    /// The same name and the same e-mail mailbox at another domain.
+    /// The same name and the same mailbox (with digits of its own, not just the pinyin of the
+    /// name) at another domain.
     SimilarEmail,
 }
 

@@ -41,8 +41,9 @@ struct Run {
 /// Generate the file: 姓名, 手机, 邮箱, 公司, 城市, with one row in a hundred repeating an
 /// earlier row's phone (merged, not duplicated) and one in two hundred with a broken number.
 fn generate(path: &Path, rows: usize, seed: u64, gbk: bool) -> anyhow::Result<u64> {
+    // Companies are left out of the file (a person names theirs), so ask for more customers.
     let mut gen = guanxi_demo::DemoGenerator::new(guanxi_demo::DemoConfig {
-        customers: rows,
+        customers: rows + rows / 4 + 1000,
         seed,
         staff: Vec::<UserId>::new(),
         now: chrono::Utc::now(),
