@@ -150,6 +150,15 @@ impl SqlStore {
             ScanScope::All => 0,
             ScanScope::From(id) => id.get(),
         };
+        // Paging by id needs the planner to know the tables' size: right after a large import
+        // PostgreSQL's statistics still describe empty tables, and every page became a scan
+        // and a sort of all contact points (seconds per page at a million customers).
+        if self.backend == crate::Backend::Postgres {
+            sqlx::raw_sql("ANALYZE customers, contact_points")
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+        }
         // Customers, a page at a time (bounded memory per read).
         let mut people: Vec<Person> = Vec::new();
         let mut after = 0i64;
@@ -206,16 +215,26 @@ impl SqlStore {
         let mut mails: Vec<Vec<(i64, u64, u64)>> = vec![Vec::new(); groups.len()];
         let mut after = 0i64;
         loop {
-            let rows = sqlx::query(
-                "SELECT id, customer_id, kind, key FROM contact_points WHERE org_id = $1 \
-                 AND kind IN ('mobile', 'landline', 'email') AND id > $2 ORDER BY id LIMIT $3",
-            )
-            .bind(org)
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+            // SQLite reads in id order only with `+org_id` (through the key index it sorted
+            // all contact points again for every page: 33 s instead of 14 at a million
+            // customers); PostgreSQL plans the plain form better (9 s against 14).
+            let sql = match self.backend {
+                crate::Backend::Sqlite => {
+                    "SELECT id, customer_id, kind, key FROM contact_points WHERE +org_id = $1 \
+                     AND kind IN ('mobile', 'landline', 'email') AND id > $2 ORDER BY id LIMIT $3"
+                }
+                crate::Backend::Postgres => {
+                    "SELECT id, customer_id, kind, key FROM contact_points WHERE org_id = $1 \
+                     AND kind IN ('mobile', 'landline', 'email') AND id > $2 ORDER BY id LIMIT $3"
+                }
+            };
+            let rows = sqlx::query(sql)
+                .bind(org)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
             let Some(last) = rows.last() else { break };
             after = i64_of(last, "id")?;
             for r in &rows {
