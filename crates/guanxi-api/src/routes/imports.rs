@@ -66,11 +66,30 @@ pub fn spawn_job(store: Arc<dyn Store>, ctx: Ctx, job: &ImportJob) -> Result<(),
         serde_json::from_value(job.mapping.clone()).map_err(|_| ApiError::Internal)?;
     let id = job.id;
     tokio::spawn(async move {
-        if let Err(e) = run(store, ctx, id, path, mapping, |_| {}).await {
-            tracing::warn!(job = id.get(), error = %e.message(Lang::En), "import job failed");
+        match run(store, ctx, id, path.clone(), mapping, |_| {}).await {
+            // The upload is kept while the job may still need it (a check waits for the
+            // import, a failed or interrupted job for its resume); not after.
+            Ok(j) if finished_with_file(&j) => {
+                if let Err(e) = tokio::fs::remove_file(&path).await {
+                    tracing::warn!(job = id.get(), error = %e, "an upload could not be removed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(job = id.get(), error = %e.message(Lang::En), "import job failed");
+            }
         }
     });
     Ok(())
+}
+
+/// Whether a job is done with its file: imported, or cancelled.
+fn finished_with_file(j: &ImportJob) -> bool {
+    use guanxi_store::ImportStatus as St;
+    matches!(
+        (j.mode, j.status),
+        (ImportMode::Import, St::Done) | (_, St::Cancelled)
+    )
 }
 
 /// The mapping kept with a job: the columns' fields, the date order and the headers (for
