@@ -1,0 +1,65 @@
+//! Customer value models for Guanxi (关系), the mining centre (挖掘中心) of the decision-support
+//! module: pure, synchronous numerics over per-customer purchase summaries.
+//!
+//! So far: the BG/NBD model of Fader, Hardie and Lee (2005), "Counting your customers the easy
+//! way", fitted by maximum likelihood ([`bgnbd::fit`]); it reproduces the published CDNOW
+//! parameters (see the tests). Pareto/NBD, Gamma-Gamma, CLV and RFM follow (issue 7).
+
+pub mod bgnbd;
+mod optimize;
+
+/// One customer's purchase history, summarised: `x` repeat purchases, the last at `t_x` and the
+/// end of observation at `t`, both counted from the first purchase (any time unit, the same
+/// for all customers).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    pub x: f64,
+    pub t_x: f64,
+    pub t: f64,
+}
+
+/// Why a model could not be fitted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FitError {
+    /// No customer, or none with the history a model needs.
+    NoData,
+    /// A summary that cannot be a purchase history (negative, `t_x > t`, not finite).
+    BadSummary { index: usize },
+    /// The optimiser stopped without converging.
+    NotConverged { iterations: usize },
+}
+
+impl std::fmt::Display for FitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoData => f.write_str("no purchase histories to fit"),
+            Self::BadSummary { index } => write!(f, "summary {index} is not a purchase history"),
+            Self::NotConverged { iterations } => {
+                write!(f, "the fit did not converge in {iterations} iterations")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FitError {}
+
+/// Check summaries before fitting.
+pub(crate) fn check(data: &[Summary]) -> Result<(), FitError> {
+    if data.is_empty() {
+        return Err(FitError::NoData);
+    }
+    for (index, s) in data.iter().enumerate() {
+        let ok = s.x.is_finite()
+            && s.t_x.is_finite()
+            && s.t.is_finite()
+            && s.x >= 0.0
+            && s.t_x >= 0.0
+            && s.t_x <= s.t
+            && s.t > 0.0
+            && (s.x > 0.0 || s.t_x == 0.0);
+        if !ok {
+            return Err(FitError::BadSummary { index });
+        }
+    }
+    Ok(())
+}
