@@ -4,7 +4,7 @@
 //! (x, t_x, T) (equation 6 of the paper) over ln r, ln α, ln a, ln b, so the parameters stay
 //! positive.
 
-use crate::optimize::nelder_mead;
+use crate::optimize::minimise;
 use crate::{check, FitError, Summary};
 use libm::lgamma;
 
@@ -71,7 +71,7 @@ pub fn fit(data: &[Summary]) -> Result<Fit, FitError> {
             f64::INFINITY
         }
     };
-    let (best, value, iterations) = nelder_mead(negative, &[0.0; 4], 0.5, 1e-12, 20_000)
+    let (best, value, iterations) = minimise(negative, &[0.0; 4], 20_000)
         .ok_or(FitError::NotConverged { iterations: 20_000 })?;
     Ok(Fit {
         params: of(&best),

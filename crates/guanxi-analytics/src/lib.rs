@@ -1,12 +1,15 @@
 //! Customer value models for Guanxi (关系), the mining centre (挖掘中心) of the decision-support
 //! module: pure, synchronous numerics over per-customer purchase summaries.
 //!
-//! So far: the BG/NBD model of Fader, Hardie and Lee (2005), "Counting your customers the easy
-//! way", fitted by maximum likelihood ([`bgnbd::fit`]); it reproduces the published CDNOW
-//! parameters (see the tests). Pareto/NBD, Gamma-Gamma, CLV and RFM follow (issue 7).
+//! So far, fitted by maximum likelihood and reproducing the published CDNOW parameters (see the
+//! tests): the BG/NBD model of Fader, Hardie and Lee (2005), "Counting your customers the easy
+//! way" ([`bgnbd::fit`]); the Pareto/NBD model ([`pareto::fit`]); the Gamma-Gamma spend model
+//! ([`gamma_gamma::fit`]). Predictions, CLV and RFM follow (issue 7).
 
 pub mod bgnbd;
+pub mod gamma_gamma;
 mod optimize;
+pub mod pareto;
 
 /// One customer's purchase history, summarised: `x` repeat purchases, the last at `t_x` and the
 /// end of observation at `t`, both counted from the first purchase (any time unit, the same

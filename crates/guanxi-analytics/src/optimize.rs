@@ -75,6 +75,25 @@ pub fn nelder_mead<F: Fn(&[f64]) -> f64>(
     None
 }
 
+/// [`nelder_mead`], restarted from its answer with a smaller simplex until the value stops
+/// improving (a single run can stop on a flat ridge, a little short of the optimum).
+pub fn minimise<F: Fn(&[f64]) -> f64>(
+    f: F,
+    start: &[f64],
+    max_iter: usize,
+) -> Option<(Vec<f64>, f64, usize)> {
+    let (mut best, mut value, mut iterations) = nelder_mead(&f, start, 0.5, 1e-12, max_iter)?;
+    for step in [0.05, 0.01, 0.002] {
+        let (p, v, n) = nelder_mead(&f, &best, step, 1e-15, max_iter)?;
+        iterations += n;
+        if v < value {
+            best = p;
+            value = v;
+        }
+    }
+    Some((best, value, iterations))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
