@@ -54,6 +54,38 @@ pub fn log_likelihood(p: Params, data: &[Summary]) -> f64 {
     data.iter().map(|s| customer_log_likelihood(p, *s)).sum()
 }
 
+/// The probability that a customer with this history is still alive at `T` (equation 11 of the
+/// paper): 1 without repeat purchases (dropping out happens only after one).
+pub fn probability_alive(p: Params, h: Summary) -> f64 {
+    if h.x == 0.0 {
+        return 1.0;
+    }
+    let Params { r, alpha, a, b } = p;
+    let odds = (a / (b + h.x - 1.0)) * ((alpha + h.t) / (alpha + h.t_x)).powf(r + h.x);
+    1.0 / (1.0 + odds)
+}
+
+/// Expected purchases in the next `t` periods of a customer with this history (equation 10 of
+/// the paper). `None` where the formula has no value (a = 1, or a + b + x ≤ 1).
+pub fn expected_purchases(p: Params, h: Summary, t: f64) -> Option<f64> {
+    let Params { r, alpha, a, b } = p;
+    let x = h.x;
+    let c = a + b + x - 1.0;
+    if (a - 1.0).abs() < 1e-12 || c <= 0.0 || t < 0.0 {
+        return None;
+    }
+    let z = t / (alpha + h.t + t);
+    let hyp = crate::special::ln_hyp2f1(r + x, b + x, c, z).exp();
+    let ratio = ((alpha + h.t) / (alpha + h.t + t)).powf(r + x);
+    let numerator = c / (a - 1.0) * (1.0 - ratio * hyp);
+    let denominator = if x > 0.0 {
+        1.0 + (a / (b + x - 1.0)) * ((alpha + h.t) / (alpha + h.t_x)).powf(r + x)
+    } else {
+        1.0
+    };
+    Some(numerator / denominator)
+}
+
 /// Fit by maximum likelihood, starting from r = α = a = b = 1.
 pub fn fit(data: &[Summary]) -> Result<Fit, FitError> {
     check(data)?;
@@ -100,6 +132,34 @@ mod tests {
         // x = 0: the likelihood is (α/(α+T))^r.
         let want = 0.5 * (2.0_f64 / 12.0).ln();
         assert!((customer_log_likelihood(p, s) - want).abs() < 1e-12);
+    }
+
+    const CDNOW: Params = Params {
+        r: 0.243,
+        alpha: 4.414,
+        a: 0.793,
+        b: 2.426,
+    };
+
+    #[test]
+    fn alive_and_expected_purchases_behave() {
+        let h = |x: f64, t_x: f64| Summary { x, t_x, t: 38.86 };
+        assert_eq!(probability_alive(CDNOW, h(0.0, 0.0)), 1.0);
+        // The longer ago the last of the same number of purchases, the likelier gone.
+        let recent = probability_alive(CDNOW, h(4.0, 37.0));
+        let old = probability_alive(CDNOW, h(4.0, 10.0));
+        assert!(recent > old && old > 0.0 && recent < 1.0, "{recent} {old}");
+        // More time, more purchases; none in no time.
+        let e = |t| expected_purchases(CDNOW, h(4.0, 37.0), t).expect("value");
+        assert!(e(0.0).abs() < 1e-12);
+        assert!(e(10.0) < e(39.0) && e(39.0) < e(78.0));
+        // A frequent, recent buyer is expected to buy more than a lapsed one.
+        let lapsed = expected_purchases(CDNOW, h(4.0, 5.0), 39.0).expect("value");
+        assert!(lapsed < e(39.0));
+        assert_eq!(
+            expected_purchases(Params { a: 1.0, ..CDNOW }, h(1.0, 3.0), 39.0),
+            None
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod bgnbd;
 pub mod gamma_gamma;
 mod optimize;
 pub mod pareto;
+mod special;
 
 /// One customer's purchase history, summarised: `x` repeat purchases, the last at `t_x` and the
 /// end of observation at `t`, both counted from the first purchase (any time unit, the same

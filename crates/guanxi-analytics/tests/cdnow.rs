@@ -150,3 +150,66 @@ fn bgnbd_recovers_the_parameters_it_simulated() {
     // The fitted parameters explain the data at least as well as the true ones.
     assert!(fit.log_likelihood >= bgnbd::log_likelihood(truth, &data) - 1e-6);
 }
+
+/// Customers drawn from the model over 39 weeks and the 39 after: for those with the same kind
+/// of history, the mean of the conditional expectation equals the mean of what they then bought,
+/// and the mean probability of being alive the share that still bought or were alive.
+#[test]
+fn bgnbd_predictions_match_a_simulation() {
+    use rand::{Rng, SeedableRng};
+    use rand_distr::{Beta, Distribution, Exp, Gamma};
+    let truth = bgnbd::Params {
+        r: 0.8,
+        alpha: 4.0,
+        a: 0.8,
+        b: 2.5,
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let rates = Gamma::new(truth.r, 1.0 / truth.alpha).expect("gamma");
+    let drops = Beta::new(truth.a, truth.b).expect("beta");
+    let (t, horizon) = (39.0, 39.0);
+    let (mut expected, mut bought, mut alive_p, mut alive, mut n) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for _ in 0..300_000 {
+        let lambda: f64 = rates.sample(&mut rng);
+        let p: f64 = drops.sample(&mut rng);
+        let wait = Exp::new(lambda.max(1e-12)).expect("exp");
+        let (mut now, mut x, mut t_x, mut dead_at) = (0.0, 0.0, 0.0, f64::INFINITY);
+        let mut later = 0.0;
+        loop {
+            now += wait.sample(&mut rng);
+            if now > t + horizon {
+                break;
+            }
+            if now <= t {
+                x += 1.0;
+                t_x = now;
+            } else {
+                later += 1.0;
+            }
+            if rng.gen::<f64>() < p {
+                dead_at = now;
+                break;
+            }
+        }
+        // The histories looked at: three purchases, the last in weeks 20 to 30.
+        if x == 3.0 && (20.0..30.0).contains(&t_x) {
+            let h = Summary { x, t_x, t };
+            expected += bgnbd::expected_purchases(truth, h, horizon).expect("value");
+            alive_p += bgnbd::probability_alive(truth, h);
+            bought += later;
+            alive += if dead_at > t { 1.0 } else { 0.0 };
+            n += 1.0;
+        }
+    }
+    assert!(n > 1000.0, "too few matching histories: {n}");
+    let (e, b) = (expected / n, bought / n);
+    assert!(
+        (e - b).abs() / b < 0.08,
+        "expected {e} a customer, simulated {b} ({n} customers)"
+    );
+    let (pa, sa) = (alive_p / n, alive / n);
+    assert!(
+        (pa - sa).abs() < 0.03,
+        "P(alive) {pa}, simulated {sa} ({n} customers)"
+    );
+}
