@@ -4,12 +4,15 @@
 //! So far, fitted by maximum likelihood and reproducing the published CDNOW parameters (see the
 //! tests): the BG/NBD model of Fader, Hardie and Lee (2005), "Counting your customers the easy
 //! way" ([`bgnbd::fit`]); the Pareto/NBD model ([`pareto::fit`]); the Gamma-Gamma spend model
-//! ([`gamma_gamma::fit`]). Predictions, CLV and RFM follow (issue 7).
+//! ([`gamma_gamma::fit`]); BG/NBD predictions (probability alive, expected purchases); RFM
+//! quintile scores with a deterministic tie rule and named segments ([`rfm`]). CLV, the
+//! warehouse and the write-back follow (issue 7).
 
 pub mod bgnbd;
 pub mod gamma_gamma;
 mod optimize;
 pub mod pareto;
+pub mod rfm;
 mod special;
 
 /// One customer's purchase history, summarised: `x` repeat purchases, the last at `t_x` and the
