@@ -88,7 +88,7 @@ pub struct Segment {
 }
 
 /// The first segment (in order) that holds the scores; an organisation may keep its own list.
-pub fn segment_of<'a>(segments: &'a [Segment], s: Scores) -> Option<&'a Segment> {
+pub fn segment_of(segments: &[Segment], s: Scores) -> Option<&Segment> {
     segments
         .iter()
         .find(|g| (g.r.0..=g.r.1).contains(&s.r) && (g.f.0..=g.f.1).contains(&s.f))
