@@ -5,7 +5,8 @@
 //! tests): the BG/NBD model of Fader, Hardie and Lee (2005), "Counting your customers the easy
 //! way" ([`bgnbd::fit`]); the Pareto/NBD model ([`pareto::fit`]); the Gamma-Gamma spend model
 //! ([`gamma_gamma::fit`]); BG/NBD predictions (probability alive, expected purchases); RFM
-//! quintile scores with a deterministic tie rule and named segments ([`rfm`]). CLV, the
+//! quintile scores with a deterministic tie rule and named segments ([`rfm`]); lifetime value
+//! over a horizon with a discount rate, ABC tiers, the Lorenz curve and Gini ([`value`]). The
 //! warehouse and the write-back follow (issue 7).
 
 pub mod bgnbd;
@@ -14,6 +15,7 @@ mod optimize;
 pub mod pareto;
 pub mod rfm;
 mod special;
+pub mod value;
 
 /// One customer's purchase history, summarised: `x` repeat purchases, the last at `t_x` and the
 /// end of observation at `t`, both counted from the first purchase (any time unit, the same
