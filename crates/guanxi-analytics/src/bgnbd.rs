@@ -4,7 +4,7 @@
 //! (x, t_x, T) (equation 6 of the paper) over ln r, ln α, ln a, ln b, so the parameters stay
 //! positive.
 
-use crate::optimize::minimise;
+use crate::optimize::max_likelihood;
 use crate::{check, FitError, Summary};
 use libm::lgamma;
 
@@ -95,19 +95,11 @@ pub fn fit(data: &[Summary]) -> Result<Fit, FitError> {
         a: t[2].exp(),
         b: t[3].exp(),
     };
-    let negative = |t: &[f64]| {
-        let ll = log_likelihood(of(t), data);
-        if ll.is_finite() {
-            -ll
-        } else {
-            f64::INFINITY
-        }
-    };
-    let (best, value, iterations) = minimise(negative, &[0.0; 4], 20_000)
-        .ok_or(FitError::NotConverged { iterations: 20_000 })?;
+    let (params, log_likelihood, iterations) =
+        max_likelihood(4, of, |p| self::log_likelihood(*p, data))?;
     Ok(Fit {
-        params: of(&best),
-        log_likelihood: -value,
+        params,
+        log_likelihood,
         iterations,
     })
 }

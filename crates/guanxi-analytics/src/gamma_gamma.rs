@@ -3,7 +3,7 @@
 //! customers. Fitted on customers with repeat purchases from their number `x` and average value
 //! `m`; gives each customer's expected average spend.
 
-use crate::optimize::minimise;
+use crate::optimize::max_likelihood;
 use crate::FitError;
 use libm::lgamma;
 
@@ -60,19 +60,11 @@ pub fn fit(data: &[(f64, f64)]) -> Result<Fit, FitError> {
         q: t[1].exp(),
         gamma: t[2].exp(),
     };
-    let negative = |t: &[f64]| {
-        let ll = log_likelihood(of(t), &used);
-        if ll.is_finite() {
-            -ll
-        } else {
-            f64::INFINITY
-        }
-    };
-    let (best, value, iterations) = minimise(negative, &[0.0; 3], 20_000)
-        .ok_or(FitError::NotConverged { iterations: 20_000 })?;
+    let (params, log_likelihood, iterations) =
+        max_likelihood(3, of, |p| self::log_likelihood(*p, &used))?;
     Ok(Fit {
-        params: of(&best),
-        log_likelihood: -value,
+        params,
+        log_likelihood,
         iterations,
     })
 }

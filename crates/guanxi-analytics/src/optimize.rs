@@ -94,6 +94,34 @@ pub fn minimise<F: Fn(&[f64]) -> f64>(
     Some((best, value, iterations))
 }
 
+/// Maximum likelihood over `n` positive parameters: `log_likelihood` is maximised over their
+/// logarithms (so they stay positive) from all ones. Returns the parameters as `of` builds them,
+/// the log-likelihood reached and the iterations used.
+pub fn max_likelihood<P, O, L>(
+    n: usize,
+    of: O,
+    log_likelihood: L,
+) -> Result<(P, f64, usize), crate::FitError>
+where
+    O: Fn(&[f64]) -> P,
+    L: Fn(&P) -> f64,
+{
+    const ITERATIONS: usize = 20_000;
+    let negative = |t: &[f64]| {
+        let ll = log_likelihood(&of(t));
+        if ll.is_finite() {
+            -ll
+        } else {
+            f64::INFINITY
+        }
+    };
+    let (best, value, iterations) =
+        minimise(negative, &vec![0.0; n], ITERATIONS).ok_or(crate::FitError::NotConverged {
+            iterations: ITERATIONS,
+        })?;
+    Ok((of(&best), -value, iterations))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

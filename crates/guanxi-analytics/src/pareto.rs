@@ -4,7 +4,7 @@
 //! Pareto/NBD Model and Related Expressions" (2005), with the Gaussian hypergeometric function
 //! summed as a series; fitted over the logarithms of the four parameters.
 
-use crate::optimize::minimise;
+use crate::optimize::max_likelihood;
 use crate::special::ln_hyp2f1;
 use crate::{check, FitError, Summary};
 use libm::lgamma;
@@ -87,19 +87,11 @@ pub fn fit(data: &[Summary]) -> Result<Fit, FitError> {
         s: t[2].exp(),
         beta: t[3].exp(),
     };
-    let negative = |t: &[f64]| {
-        let ll = log_likelihood(of(t), data);
-        if ll.is_finite() {
-            -ll
-        } else {
-            f64::INFINITY
-        }
-    };
-    let (best, value, iterations) = minimise(negative, &[0.0; 4], 20_000)
-        .ok_or(FitError::NotConverged { iterations: 20_000 })?;
+    let (params, log_likelihood, iterations) =
+        max_likelihood(4, of, |p| self::log_likelihood(*p, data))?;
     Ok(Fit {
-        params: of(&best),
-        log_likelihood: -value,
+        params,
+        log_likelihood,
         iterations,
     })
 }

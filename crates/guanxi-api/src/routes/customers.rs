@@ -219,6 +219,45 @@ pub async fn merge(
 /// Most rows one export writes.
 pub const EXPORT_ROWS_MAX: usize = 1_000_000;
 
+/// What both exports start from: the language of the headers (the user's own, else the
+/// request's), the list's query read page by page, owners' names, and the first page, read
+/// before answering so that a failure is still an error response.
+struct Export {
+    lang: guanxi_core::Lang,
+    query: guanxi_store::CustomerQuery,
+    owners: std::collections::HashMap<i64, String>,
+    first: guanxi_store::Page<guanxi_store::CustomerSummary>,
+}
+
+async fn export_start(
+    s: &ApiState,
+    ctx: guanxi_store::Ctx,
+    headers: &axum::http::HeaderMap,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
+    q: ListCustomersQuery,
+) -> Result<Export, ApiError> {
+    let lang = caller
+        .and_then(|c| c.0.user.locale)
+        .unwrap_or_else(|| crate::error::request_lang(headers));
+    let mut query = q.parse()?;
+    query.cursor = None;
+    query.limit = 500;
+    let owners: std::collections::HashMap<i64, String> = s
+        .store
+        .list_users(ctx)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.get(), u.name))
+        .collect();
+    let first = s.store.list_customers(ctx, query.clone()).await?;
+    Ok(Export {
+        lang,
+        query,
+        owners,
+        first,
+    })
+}
+
 /// The customer list as a CSV file that Excel opens (UTF-8 with a BOM), with the same filters,
 /// search and sort as `GET /customers`, every page of it (at most 1,000,000 rows), headers in
 /// the request's language. Written as it is read, so memory stays flat.
@@ -237,22 +276,12 @@ pub async fn export_csv(
 ) -> Result<Response, ApiError> {
     use axum::http::header;
     use axum::response::IntoResponse;
-    // The user's own language first (the UI's), else the request's.
-    let lang = caller
-        .and_then(|c| c.0.user.locale)
-        .unwrap_or_else(|| crate::error::request_lang(&headers));
-    let mut query = q.parse()?;
-    query.cursor = None;
-    query.limit = 500;
-    let owners: std::collections::HashMap<i64, String> = s
-        .store
-        .list_users(ctx)
-        .await?
-        .into_iter()
-        .map(|u| (u.id.get(), u.name))
-        .collect();
-    // The first page before answering, so that a failure is still an error response.
-    let first = s.store.list_customers(ctx, query.clone()).await?;
+    let Export {
+        lang,
+        query,
+        owners,
+        first,
+    } = export_start(&s, ctx, &headers, caller, q).await?;
     let titles = export_titles(lang);
     let mut head = guanxi_import::export::BOM.to_vec();
     head.extend(guanxi_import::export::csv_rows([titles]));
@@ -398,20 +427,12 @@ pub async fn export_xlsx(
 ) -> Result<Response, ApiError> {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let lang = caller
-        .and_then(|c| c.0.user.locale)
-        .unwrap_or_else(|| crate::error::request_lang(&headers));
-    let mut query = q.parse()?;
-    query.cursor = None;
-    query.limit = 500;
-    let owners: std::collections::HashMap<i64, String> = s
-        .store
-        .list_users(ctx)
-        .await?
-        .into_iter()
-        .map(|u| (u.id.get(), u.name))
-        .collect();
-    let first = s.store.list_customers(ctx, query.clone()).await?;
+    let Export {
+        lang,
+        query,
+        owners,
+        first,
+    } = export_start(&s, ctx, &headers, caller, q).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(1000);
     let store = s.store.clone();
     let feed = tokio::spawn(async move {
