@@ -12,8 +12,11 @@
 pub mod bgnbd;
 pub mod gamma_gamma;
 mod optimize;
+mod par;
 pub mod pareto;
+pub mod pipeline;
 pub mod rfm;
+pub mod simulate;
 mod special;
 pub mod value;
 
@@ -36,6 +39,10 @@ pub enum FitError {
     BadSummary { index: usize },
     /// The optimiser stopped without converging.
     NotConverged { iterations: usize },
+    /// Nobody has bought twice: the purchase and spend models learn from repeat purchases.
+    NoRepeat,
+    /// The fit ran off to parameters that describe no buying (vanishing or exploding).
+    Degenerate,
 }
 
 impl std::fmt::Display for FitError {
@@ -45,6 +52,10 @@ impl std::fmt::Display for FitError {
             Self::BadSummary { index } => write!(f, "summary {index} is not a purchase history"),
             Self::NotConverged { iterations } => {
                 write!(f, "the fit did not converge in {iterations} iterations")
+            }
+            Self::NoRepeat => f.write_str("no customer has bought twice yet"),
+            Self::Degenerate => {
+                f.write_str("the fit ran off to parameters that describe no buying")
             }
         }
     }

@@ -28,46 +28,68 @@ pub struct Scores {
 /// the largest values score 5.
 pub fn quintiles(values: &[(i64, f64)]) -> Vec<u8> {
     let n = values.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| {
-        values[i]
-            .1
-            .total_cmp(&values[j].1)
-            .then(values[i].0.cmp(&values[j].0))
-    });
+    // Sort packed keys (the value's bits in total order, then the id, then the position):
+    // the same order as `f64::total_cmp` then id, without a comparison closure.
+    let mut order: Vec<(u64, i64, usize)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, (id, v))| (ordered_bits(*v), *id, i))
+        .collect();
+    order.sort_unstable();
     let mut out = vec![0u8; n];
     let mut first = 0usize;
-    for (k, &i) in order.iter().enumerate() {
-        if k > 0 && values[order[k - 1]].1.total_cmp(&values[i].1).is_ne() {
+    for k in 0..n {
+        if k > 0 && order[k - 1].0 != order[k].0 {
             first = k;
         }
         // 5·first/n < 5 since first < n.
-        out[i] = 1 + u8::try_from(5 * first / n.max(1)).unwrap_or(4);
+        out[order[k].2] = 1 + u8::try_from(5 * first / n.max(1)).unwrap_or(4);
     }
     out
 }
 
+/// The bits of a float, mapped so that unsigned order is `f64::total_cmp`'s.
+fn ordered_bits(v: f64) -> u64 {
+    let b = v.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
 /// R, F and M scores of every customer, in input order.
 pub fn score(customers: &[Behaviour]) -> Vec<Scores> {
-    // Recency: fewer days is better, so score the negated days.
-    let r = quintiles(
-        &customers
-            .iter()
-            .map(|c| (c.id, -c.recency_days))
-            .collect::<Vec<_>>(),
-    );
-    let f = quintiles(
-        &customers
-            .iter()
-            .map(|c| (c.id, c.frequency))
-            .collect::<Vec<_>>(),
-    );
-    let m = quintiles(
-        &customers
-            .iter()
-            .map(|c| (c.id, c.monetary))
-            .collect::<Vec<_>>(),
-    );
+    let column = |k: usize| -> Vec<u8> {
+        quintiles(
+            &customers
+                .iter()
+                .map(|c| {
+                    let v = match k {
+                        // Recency: fewer days is better, so score the negated days.
+                        0 => -c.recency_days,
+                        1 => c.frequency,
+                        _ => c.monetary,
+                    };
+                    (c.id, v)
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    // The three sorts are independent: run them side by side on large inputs.
+    let (r, f, m) = if customers.len() < 20_000 {
+        (column(0), column(1), column(2))
+    } else {
+        let join = |h: std::thread::ScopedJoinHandle<'_, Vec<u8>>| {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+        };
+        std::thread::scope(|s| {
+            let r = s.spawn(|| column(0));
+            let f = s.spawn(|| column(1));
+            let m = column(2);
+            (join(r), join(f), m)
+        })
+    };
     (0..customers.len())
         .map(|i| Scores {
             r: r[i],
@@ -133,6 +155,27 @@ pub fn default_segments() -> Vec<Segment> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn ordered_bits_sort_like_total_cmp() {
+        let mut v = vec![
+            3.5,
+            -0.0,
+            0.0,
+            -7.25,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            -1e-300,
+        ];
+        let mut by_bits = v.clone();
+        v.sort_by(f64::total_cmp);
+        by_bits.sort_by_key(|x| ordered_bits(*x));
+        assert_eq!(
+            v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            by_bits.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn ten_distinct_values_make_two_per_quintile() {

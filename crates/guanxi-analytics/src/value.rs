@@ -27,14 +27,27 @@ pub fn clv(
     if !value.is_finite() || value < 0.0 {
         return None;
     }
+    let months = months.min(bgnbd::MANY as u32);
+    let horizons: Vec<f64> = (1..=months)
+        .map(|m| f64::from(m) * period_per_month)
+        .collect();
+    let mut cumulative = vec![0.0; horizons.len()];
+    if !bgnbd::expected_purchases_many(model, history, &horizons, &mut cumulative) {
+        return None;
+    }
+    Some(discounted(&cumulative, value, margin, monthly_discount))
+}
+
+/// Lifetime value from the cumulative expected purchases at the end of each month: each
+/// month's purchases × `value` × `margin`, discounted monthly.
+pub fn discounted(cumulative: &[f64], value: f64, margin: f64, monthly_discount: f64) -> f64 {
     let mut total = 0.0;
     let mut before = 0.0;
-    for m in 1..=months {
-        let upto = bgnbd::expected_purchases(model, history, f64::from(m) * period_per_month)?;
-        total += (upto - before) * value * margin / (1.0 + monthly_discount).powi(m as i32);
-        before = upto;
+    for (m, upto) in cumulative.iter().enumerate() {
+        total += (upto - before) * value * margin / (1.0 + monthly_discount).powi(m as i32 + 1);
+        before = *upto;
     }
-    Some(total)
+    total
 }
 
 /// Value tier of a customer by their share of revenue.

@@ -7,6 +7,7 @@
 //!
 //! Conventions for clients are in `docs/API.md`.
 
+pub mod analysis;
 pub mod auth;
 pub mod dto;
 pub mod error;
@@ -62,6 +63,8 @@ pub struct ApiState {
     pub upload_dir: std::path::PathBuf,
     /// Largest uploaded file, in bytes.
     pub max_upload_bytes: u64,
+    /// How scoring runs value customers.
+    pub analysis: analysis::Settings,
 }
 
 impl ApiState {
@@ -78,6 +81,7 @@ impl ApiState {
             auth_cache: Arc::new(auth::AuthCache::default()),
             upload_dir: std::env::temp_dir().join("guanxi-uploads"),
             max_upload_bytes: MAX_UPLOAD_BYTES,
+            analysis: analysis::Settings::default(),
         }
     }
 }
@@ -93,6 +97,11 @@ pub mod import_jobs {
     pub use crate::routes::imports::{
         merge_pair, restart, resume_job, spawn_job, start_upload, upload_job, JobView, StartImport,
     };
+}
+
+/// Starting a scoring run in the background (the web UI's button).
+pub mod analysis_jobs {
+    pub use crate::routes::analysis::start_run;
 }
 
 /// The prefix of calendar feed secrets (for the web UI, which makes feed links too).

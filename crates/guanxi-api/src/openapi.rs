@@ -2,8 +2,8 @@
 //! DTOs' `ToSchema` derives. Served at `/api/v1/openapi.json`, browsable at `/api/docs`.
 
 use crate::routes::{
-    accounts, activities, audit, auth, contact_points, customers, events, field_defs, health,
-    imports, interactions, leads, orgs, sales, teams, tokens, users,
+    accounts, activities, analysis, audit, auth, contact_points, customers, events, field_defs,
+    health, imports, interactions, leads, orgs, sales, teams, tokens, users,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -122,6 +122,10 @@ use utoipa::{Modify, OpenApi};
         imports::merge,
         imports::dismiss,
         imports::erase,
+        analysis::runs,
+        analysis::start,
+        analysis::counts,
+        analysis::customer_scores,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&RequestHeaders),
@@ -139,6 +143,7 @@ use utoipa::{Modify, OpenApi};
         (name = "sales", description = "Products and orders (behavioural data)"),
         (name = "leads", description = "Leads (销售线索): capture, web forms, assignment, conversion"),
         (name = "imports", description = "Importing files as resumable jobs, saved mappings, the review queue of possible duplicates"),
+        (name = "analysis", description = "Decision support (辅助决策): scoring runs, counts by segment, tier, lifecycle and risk, a customer's scores"),
     )
 )]
 pub struct ApiDoc;

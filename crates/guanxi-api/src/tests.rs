@@ -522,6 +522,34 @@ impl Store for Fake {
     async fn erase_customer(&self, _: Ctx, _: CustomerId) -> StoreResult<()> {
         Err(not_in_fake())
     }
+    async fn analysis_purchases(&self, _: Ctx) -> StoreResult<Purchases> {
+        Err(not_in_fake())
+    }
+    async fn save_scores(
+        &self,
+        _: Ctx,
+        _: NewScoreRun,
+        _: Vec<CustomerScore>,
+    ) -> StoreResult<(ScoreRun, ScoreWrite)> {
+        Err(not_in_fake())
+    }
+    async fn score_runs(&self, _: Ctx, _: u32) -> StoreResult<Vec<ScoreRun>> {
+        Err(not_in_fake())
+    }
+    async fn customer_score(&self, _: Ctx, _: CustomerId) -> StoreResult<Option<StoredScore>> {
+        Err(not_in_fake())
+    }
+    async fn score_history(&self, _: Ctx, _: CustomerId) -> StoreResult<Vec<ScoreChange>> {
+        Err(not_in_fake())
+    }
+    async fn score_counts(
+        &self,
+        _: Ctx,
+        _: ScoreDim,
+        _: ScoreFilter,
+    ) -> StoreResult<Vec<ScoreCount>> {
+        Err(not_in_fake())
+    }
     async fn create_quote(&self, _: Ctx, _: NewQuote) -> StoreResult<Quote> {
         Err(not_in_fake())
     }

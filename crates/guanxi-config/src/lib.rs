@@ -76,6 +76,15 @@ pub struct Settings {
     pub upload_dir: String,
     /// Largest uploaded import file in bytes (the command line reads files of any size).
     pub max_upload_bytes: u64,
+    /// Customer value: gross margin as a share of revenue (0 < margin ≤ 1).
+    pub analysis_margin: f64,
+    /// Lifetime value horizon in months (1 to 120).
+    pub analysis_clv_months: u32,
+    /// Lifetime value discount rate per month (0 to 0.5).
+    pub analysis_monthly_discount: f64,
+    /// The server scores every organisation's customers this often, in hours (0: never; runs
+    /// can still be started from the API, the web UI or `guanxi analyze`).
+    pub analysis_every_hours: u32,
 }
 
 impl Default for Settings {
@@ -92,6 +101,10 @@ impl Default for Settings {
             session_hours: 12,
             upload_dir: "guanxi-uploads".into(),
             max_upload_bytes: 1 << 30,
+            analysis_margin: 0.3,
+            analysis_clv_months: 12,
+            analysis_monthly_discount: 0.01,
+            analysis_every_hours: 24,
         }
     }
 }
@@ -127,11 +140,24 @@ impl Settings {
             "session_hours",
             "upload_dir",
             "max_upload_bytes",
+            "analysis_margin",
+            "analysis_clv_months",
+            "analysis_monthly_discount",
+            "analysis_every_hours",
         ]));
         let s: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         if s.max_body_bytes == 0 || s.max_connections == 0 || s.max_upload_bytes == 0 {
             return Err(ConfigError(
                 "max_body_bytes, max_upload_bytes and max_connections must be above zero".into(),
+            ));
+        }
+        let analysis_ok = s.analysis_margin > 0.0
+            && s.analysis_margin <= 1.0
+            && (1..=120).contains(&s.analysis_clv_months)
+            && (0.0..=0.5).contains(&s.analysis_monthly_discount);
+        if !analysis_ok {
+            return Err(ConfigError(
+                "analysis_margin must be above 0 and at most 1, analysis_clv_months between 1 and 120, analysis_monthly_discount between 0 and 0.5".into(),
             ));
         }
         if !(1..=720).contains(&s.session_hours) {
@@ -145,7 +171,7 @@ impl Settings {
     /// The settings as TOML, with the database URL's password redacted.
     pub fn to_redacted_toml(&self) -> String {
         format!(
-            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\nupload_dir = {:?}\nmax_upload_bytes = {}\n",
+            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\nupload_dir = {:?}\nmax_upload_bytes = {}\nanalysis_margin = {}\nanalysis_clv_months = {}\nanalysis_monthly_discount = {}\nanalysis_every_hours = {}\n",
             redact_url(self.database_url.expose()),
             self.listen,
             self.max_connections,
@@ -156,7 +182,11 @@ impl Settings {
             self.secure_cookies,
             self.session_hours,
             self.upload_dir,
-            self.max_upload_bytes
+            self.max_upload_bytes,
+            self.analysis_margin,
+            self.analysis_clv_months,
+            self.analysis_monthly_discount,
+            self.analysis_every_hours
         )
     }
 }

@@ -81,6 +81,10 @@ str_enum!(
         ReviewDuplicates = "review_duplicates",
         // Erase a person's data on request (PIPL / GDPR): irreversible.
         EraseCustomers = "erase_customers",
+        // See the decision-support dashboards and counts (over the customers within reach).
+        ViewAnalytics = "view_analytics",
+        // Run the customer-value models and write their scores back (organisation-wide).
+        RunAnalysis = "run_analysis",
     }
 );
 
@@ -177,6 +181,16 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
         (A::ReviewDuplicates, R::Admin) => Some(Org),
         (A::ReviewDuplicates, R::Manager) => Some(Team),
         (A::ReviewDuplicates, _) => None,
+
+        // The mining centre: analysts and marketers see the whole organisation, managers their
+        // team's customers, sales reps their own; service agents work calls, not segments.
+        (A::ViewAnalytics, R::Admin | R::Analyst | R::Marketer) => Some(Org),
+        (A::ViewAnalytics, R::Manager) => Some(Team),
+        (A::ViewAnalytics, R::SalesRep) => Some(Own),
+        (A::ViewAnalytics, R::Agent) => None,
+        // A run reads every purchase and rewrites every customer's scores.
+        (A::RunAnalysis, R::Admin | R::Analyst) => Some(Org),
+        (A::RunAnalysis, _) => None,
 
         (A::ManageSalesSettings, R::Admin | R::Manager) => Some(Org),
         (A::ManageSalesSettings, _) => None,

@@ -115,6 +115,10 @@ id_type!(
     ImportJobId
 );
 id_type!(
+    /// A run of the customer-value models that scored an organisation's customers.
+    ScoreRunId
+);
+id_type!(
     /// A pair of customers that may be the same person, waiting for review.
     DuplicateId
 );

@@ -71,6 +71,8 @@ pub(crate) async fn insert_rows(
                     Arg::B(v) => q.bind(*v),
                     Arg::N => q.bind(None::<i64>),
                     Arg::NS => q.bind(None::<String>),
+                    Arg::F(v) => q.bind(*v),
+                    Arg::NF => q.bind(None::<f64>),
                 };
             }
         }

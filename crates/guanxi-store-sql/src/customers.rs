@@ -959,6 +959,9 @@ pub(crate) enum Arg {
     N,
     /// SQL NULL of a text column (PostgreSQL checks the parameter type).
     NS,
+    /// A floating-point value, and SQL NULL of a floating-point column.
+    F(f64),
+    NF,
 }
 
 /// WHERE conditions plus their arguments, numbered `$1…` in order.
@@ -1051,6 +1054,9 @@ impl Filter {
             let p = self.arg(Arg::I(time_to_micros(v)));
             self.cond(format!("c.created_at < {p}"));
         }
+        if let Some(Arg::I(org)) = self.args.first().cloned() {
+            crate::scores::filter_customers(self, OrgId(org), &q.scores);
+        }
     }
 
     /// Keep only the customers within `reach` (the permission table's record-level rule; see
@@ -1130,6 +1136,8 @@ impl Filter {
                 Arg::B(v) => query.bind(*v),
                 Arg::N => query.bind(None::<i64>),
                 Arg::NS => query.bind(None::<String>),
+                Arg::F(v) => query.bind(*v),
+                Arg::NF => query.bind(None::<f64>),
             };
         }
         query
@@ -1146,6 +1154,8 @@ impl Filter {
                 Arg::B(v) => query.bind(*v),
                 Arg::N => query.bind(None::<i64>),
                 Arg::NS => query.bind(None::<String>),
+                Arg::F(v) => query.bind(*v),
+                Arg::NF => query.bind(None::<f64>),
             };
         }
         query

@@ -23,6 +23,7 @@ mod orgs;
 mod pipeline;
 mod quotes;
 mod sales;
+mod scores;
 mod search;
 mod store;
 pub mod testdb;
@@ -315,6 +316,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "imports",
         include_str!("../migrations/sqlite/0010_imports.sql"),
     ),
+    (
+        11,
+        "scores",
+        include_str!("../migrations/sqlite/0011_scores.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -367,6 +373,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         10,
         "imports",
         include_str!("../migrations/postgres/0010_imports.sql"),
+    ),
+    (
+        11,
+        "scores",
+        include_str!("../migrations/postgres/0011_scores.sql"),
     ),
 ];
 

@@ -298,6 +298,34 @@ impl Store for SqlStore {
     async fn erase_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<()> {
         self.erase_customer_impl(ctx, id).await
     }
+    async fn analysis_purchases(&self, ctx: Ctx) -> StoreResult<Purchases> {
+        self.analysis_purchases_impl(ctx).await
+    }
+    async fn save_scores(
+        &self,
+        ctx: Ctx,
+        run: NewScoreRun,
+        scores: Vec<CustomerScore>,
+    ) -> StoreResult<(ScoreRun, ScoreWrite)> {
+        self.save_scores_impl(ctx, run, scores).await
+    }
+    async fn score_runs(&self, ctx: Ctx, limit: u32) -> StoreResult<Vec<ScoreRun>> {
+        self.score_runs_impl(ctx, limit).await
+    }
+    async fn customer_score(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Option<StoredScore>> {
+        self.customer_score_impl(ctx, id).await
+    }
+    async fn score_history(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Vec<ScoreChange>> {
+        self.score_history_impl(ctx, id).await
+    }
+    async fn score_counts(
+        &self,
+        ctx: Ctx,
+        by: ScoreDim,
+        filter: ScoreFilter,
+    ) -> StoreResult<Vec<ScoreCount>> {
+        self.score_counts_impl(ctx, by, filter).await
+    }
     async fn bulk_opportunities(
         &self,
         ctx: Ctx,

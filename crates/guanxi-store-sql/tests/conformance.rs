@@ -69,6 +69,7 @@ stories!(
     import_jobs_check_then_import_in_chunks,
     look_alikes_are_queued_once_and_decided,
     erasure_keeps_that_it_happened_not_the_data,
+    scores_are_written_back_with_history,
 );
 
 #[tokio::test]
@@ -3714,4 +3715,300 @@ async fn erasure_keeps_that_it_happened_not_the_data(s: S) {
         s.erase_customer(b, c.id).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+fn scored(c: CustomerId, segment: &str, tier: &str, stage: &str, risk: &str) -> CustomerScore {
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+    CustomerScore {
+        customer: c,
+        purchases: 3,
+        first_purchase: d("2025-01-05"),
+        last_purchase: d("2026-11-20"),
+        revenue: 123_400,
+        revenue_12m: 80_000,
+        historical_value: 37_020,
+        current_value: 24_000,
+        r: 5,
+        f: 4,
+        m: 3,
+        segment: Some(segment.into()),
+        tier: tier.into(),
+        alive: Some(0.87),
+        expected_90: Some(0.4),
+        expected_180: Some(0.7),
+        expected_365: Some(1.2),
+        expected_spend: Some(41_000),
+        clv: Some(15_000),
+        stage: stage.into(),
+        risk: risk.into(),
+        reasons: json!([{"code": "overdue", "days": 90, "usual_gap": 30}]),
+    }
+}
+
+fn run_at(day: &str) -> NewScoreRun {
+    NewScoreRun {
+        as_of: chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("date"),
+        started_at: Utc::now(),
+        purchases: 4,
+        report: json!({"customers": 2}),
+    }
+}
+
+/// Decision support: the purchases the models read (paid, shipped, completed; the
+/// organisation's currency; live customers; this organisation only), and scores written back
+/// whole with the history of each customer's movement, filterable and counted within reach.
+async fn scores_are_written_back_with_history(s: S) {
+    use guanxi_core::order::OrderStatus;
+    let a = org(&s, "评分").await;
+    let b = org(&s, "别家").await;
+    let rep = staff(&s, a, "小王", "wang@pf.cn", Role::SalesRep, None).await;
+    let mut mine = person("王的客户", vec![]);
+    mine.owner_id = Some(rep.id);
+    let c1 = s.create_customer(a, mine).await.expect("c1");
+    let c2 = s
+        .create_customer(a, person("二号", vec![]))
+        .await
+        .expect("c2");
+    let c3 = s
+        .create_customer(a, person("美元客户", vec![]))
+        .await
+        .expect("c3");
+    let c4 = s
+        .create_customer(b, person("别家客户", vec![]))
+        .await
+        .expect("c4");
+    let line = || {
+        vec![NewOrderLine {
+            product_id: None,
+            description: Some("茶叶".into()),
+            quantity: 1,
+            unit_price: Some(10_000),
+            discount: 0,
+        }]
+    };
+    let mut order = |ctx: Ctx, c: CustomerId, status: OrderStatus, currency: Currency| {
+        let mut o = order_for(c, line());
+        o.status = status;
+        o.currency = currency;
+        if status != OrderStatus::Placed {
+            o.paid_at = Some(Utc::now());
+        }
+        let s = s.clone();
+        async move { s.create_order(ctx, o).await.expect("order") }
+    };
+    let usd = Currency::parse("USD").expect("usd");
+    order(a, c1.id, OrderStatus::Paid, Currency::CNY).await;
+    order(a, c1.id, OrderStatus::Completed, Currency::CNY).await;
+    order(a, c1.id, OrderStatus::Shipped, Currency::CNY).await;
+    order(a, c2.id, OrderStatus::Completed, Currency::CNY).await;
+    order(a, c2.id, OrderStatus::Placed, Currency::CNY).await;
+    order(a, c2.id, OrderStatus::Cancelled, Currency::CNY).await;
+    order(a, c3.id, OrderStatus::Paid, usd).await;
+    order(b, c4.id, OrderStatus::Paid, Currency::CNY).await;
+    let read = s.analysis_purchases(a).await.expect("purchases");
+    let mut who: Vec<i64> = read.facts.iter().map(|f| f.customer.get()).collect();
+    who.sort_unstable();
+    assert_eq!(
+        who,
+        vec![c1.id.get(), c1.id.get(), c1.id.get(), c2.id.get()]
+    );
+    assert_eq!(read.other_currency, 1);
+    assert!(read.facts.iter().all(|f| f.total == 10_000));
+
+    // A score out of range is refused whole: no run, no scores.
+    let mut bad = scored(c1.id, "champions", "A", "stability", "low");
+    bad.r = 0;
+    let e = s
+        .save_scores(a, run_at("2026-12-01"), vec![bad])
+        .await
+        .expect_err("refused");
+    assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
+    assert!(s.score_runs(a, 10).await.expect("runs").is_empty());
+
+    // First run: two customers of this organisation; one of another is ignored.
+    let (run1, w) = s
+        .save_scores(
+            a,
+            run_at("2026-12-01"),
+            vec![
+                scored(c1.id, "champions", "A", "stability", "low"),
+                scored(c2.id, "new", "C", "exploration", "low"),
+                scored(c4.id, "lost", "C", "decline", "high"),
+            ],
+        )
+        .await
+        .expect("first run");
+    assert_eq!((w.scored, w.changed, w.removed), (2, 2, 0));
+    assert_eq!(run1.customers, 2);
+    assert!(s
+        .customer_score(b, c4.id)
+        .await
+        .expect("other org")
+        .is_none());
+    let first = s
+        .customer_score(a, c1.id)
+        .await
+        .expect("score")
+        .expect("scored");
+    assert_eq!(
+        first.score,
+        scored(c1.id, "champions", "A", "stability", "low")
+    );
+    assert_eq!(first.prev_segment, None);
+
+    // Second run: c1 slips to at risk, c2 is no longer scored.
+    let (run2, w) = s
+        .save_scores(
+            a,
+            run_at("2026-12-02"),
+            vec![scored(c1.id, "at_risk", "B", "decline", "high")],
+        )
+        .await
+        .expect("second run");
+    assert_eq!((w.scored, w.changed, w.removed), (1, 1, 1));
+    let now = s
+        .customer_score(a, c1.id)
+        .await
+        .expect("score")
+        .expect("scored");
+    assert_eq!(now.run, run2.id);
+    assert_eq!(
+        (
+            now.prev_segment.as_deref(),
+            now.prev_tier.as_deref(),
+            now.prev_stage.as_deref()
+        ),
+        (Some("champions"), Some("A"), Some("stability"))
+    );
+    assert!(s.customer_score(a, c2.id).await.expect("c2").is_none());
+    let history = s.score_history(a, c1.id).await.expect("history");
+    let moves: Vec<(Option<&str>, &str)> = history
+        .iter()
+        .map(|h| (h.segment.as_deref(), h.risk.as_str()))
+        .collect();
+    assert_eq!(
+        moves,
+        vec![(Some("champions"), "low"), (Some("at_risk"), "high")]
+    );
+    let runs = s.score_runs(a, 10).await.expect("runs");
+    assert_eq!(
+        runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![run2.id, run1.id]
+    );
+    assert_eq!(runs[0].report, json!({"customers": 2}));
+    assert!(s.score_runs(b, 10).await.expect("runs").is_empty());
+    // Each run is one event with its audit record.
+    let scored_events = events(&s, a)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "customers.scored")
+        .count();
+    assert_eq!(scored_events, 2);
+
+    // The customer list and the counts filter by scores.
+    let list = |ctx: Ctx, f: ScoreFilter| {
+        let s = s.clone();
+        async move {
+            s.list_customers(
+                ctx,
+                CustomerQuery {
+                    scores: f,
+                    limit: 50,
+                    descending: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+        }
+    };
+    let at_risk = ScoreFilter {
+        segment: Some("at_risk".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(a, at_risk.clone()).await, vec![c1.id]);
+    let champions = ScoreFilter {
+        segment: Some("champions".into()),
+        ..Default::default()
+    };
+    assert!(list(a, champions).await.is_empty());
+    let moved = ScoreFilter {
+        prev_segment: Some("champions".into()),
+        r: Some(5),
+        clv_min: Some(10_000),
+        clv_below: Some(20_000),
+        ..Default::default()
+    };
+    assert_eq!(list(a, moved).await, vec![c1.id]);
+    let migration = s
+        .score_counts(a, ScoreDim::Migration, ScoreFilter::default())
+        .await
+        .expect("counts");
+    assert_eq!(migration.len(), 1);
+    assert_eq!(
+        (
+            migration[0].key.as_str(),
+            migration[0].key2.as_deref(),
+            migration[0].customers
+        ),
+        ("champions", Some("at_risk"), 1)
+    );
+    assert_eq!((migration[0].revenue, migration[0].clv), (123_400, 15_000));
+    let grid = s
+        .score_counts(a, ScoreDim::RecencyFrequency, ScoreFilter::default())
+        .await
+        .expect("grid");
+    assert_eq!(
+        (grid[0].key.as_str(), grid[0].key2.as_deref()),
+        ("5", Some("4"))
+    );
+    let bands = s
+        .score_counts(a, ScoreDim::ClvBand, ScoreFilter::default())
+        .await
+        .expect("bands");
+    assert_eq!(bands[0].key, "10000");
+
+    // Reach: a sales rep counts and sees only their own customers.
+    let rc = Ctx {
+        actor: Some(rep.id),
+        reach: Reach::Own {
+            user: rep.id,
+            team: None,
+        },
+        ..a
+    };
+    assert_eq!(
+        s.score_counts(rc, ScoreDim::Tier, ScoreFilter::default())
+            .await
+            .expect("counts")[0]
+            .customers,
+        1
+    );
+    let other = Ctx {
+        actor: Some(rep.id),
+        reach: Reach::Own {
+            user: UserId(rep.id.get() + 1000),
+            team: None,
+        },
+        ..a
+    };
+    assert!(s
+        .score_counts(other, ScoreDim::Tier, ScoreFilter::default())
+        .await
+        .expect("counts")
+        .is_empty());
+    assert!(matches!(
+        s.customer_score(other, c1.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(list(other, at_risk).await, Vec::<CustomerId>::new());
+    assert!(s
+        .score_counts(b, ScoreDim::Segment, ScoreFilter::default())
+        .await
+        .expect("b")
+        .is_empty());
 }

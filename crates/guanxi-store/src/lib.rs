@@ -11,6 +11,7 @@ mod imports;
 mod leads;
 mod model;
 mod sales;
+mod scores;
 
 pub use access::*;
 pub use error::{StoreError, StoreResult};
@@ -18,6 +19,7 @@ pub use imports::*;
 pub use leads::*;
 pub use model::*;
 pub use sales::*;
+pub use scores::*;
 
 use async_trait::async_trait;
 use guanxi_core::{
@@ -516,4 +518,34 @@ pub trait Store: Send + Sync + 'static {
         pipeline: guanxi_core::PipelineId,
         rows: Vec<BulkOpportunity>,
     ) -> StoreResult<u64>;
+    /// The organisation's purchases for the customer-value models: paid, shipped and
+    /// completed orders of live customers in the organisation's currency (the rest of its
+    /// orders are counted in `other_currency`). Organisation-wide: the caller checks the
+    /// permission to run the models.
+    async fn analysis_purchases(&self, ctx: Ctx) -> StoreResult<Purchases>;
+    /// Record a run and write its scores back to every customer in one transaction: the
+    /// latest scores replace the earlier ones (keeping the earlier segment, tier and stage),
+    /// a history row is appended for every customer whose segment, tier, stage or risk moved,
+    /// customers no longer scored lose their scores, and one `customers.scored` event with
+    /// its audit record is written.
+    async fn save_scores(
+        &self,
+        ctx: Ctx,
+        run: NewScoreRun,
+        scores: Vec<CustomerScore>,
+    ) -> StoreResult<(ScoreRun, ScoreWrite)>;
+    /// The latest runs, newest first.
+    async fn score_runs(&self, ctx: Ctx, limit: u32) -> StoreResult<Vec<ScoreRun>>;
+    /// One customer's latest scores (within reach), if scored.
+    async fn customer_score(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Option<StoredScore>>;
+    /// One customer's movement between segments, tiers, stages and risks, oldest first.
+    async fn score_history(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Vec<ScoreChange>>;
+    /// Customers within reach counted by a score dimension, with their revenue and lifetime
+    /// value, optionally narrowed by a filter.
+    async fn score_counts(
+        &self,
+        ctx: Ctx,
+        by: ScoreDim,
+        filter: ScoreFilter,
+    ) -> StoreResult<Vec<ScoreCount>>;
 }

@@ -287,6 +287,8 @@ pub struct CustomerQuery {
     pub descending: bool,
     /// List soft-deleted customers instead of live ones.
     pub deleted: bool,
+    /// Only customers whose written-back scores match (the decision-support drill-downs).
+    pub scores: crate::ScoreFilter,
     pub cursor: Option<String>,
     pub limit: u32,
 }

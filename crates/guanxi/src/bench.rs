@@ -49,6 +49,10 @@ pub enum BenchCommand {
     /// Import a generated customer file (1,000,000 rows by default) and compare with the
     /// databases' own bulk loaders reading the same file into a bare table.
     Import(crate::bench_import::ImportBench),
+    /// The customer-value pipeline (summary, BG/NBD and Gamma-Gamma fits, every customer's
+    /// scores) on a file of transactions, and with --python the same work in `lifetimes`,
+    /// pandas and DuckDB.
+    Analyze(crate::bench_analyze::AnalyzeBench),
     /// Drive a running server with concurrent clients and report latency percentiles.
     Http {
         /// Base URL of the server.
@@ -80,6 +84,7 @@ pub enum BenchCommand {
 pub async fn run(settings: &Settings, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Import(b) => crate::bench_import::run(b).await,
+        BenchCommand::Analyze(b) => crate::bench_analyze::run(b),
         BenchCommand::Load {
             customers,
             interactions_per_customer,

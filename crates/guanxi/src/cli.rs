@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-use crate::{admin, bench, demo, import, server};
+use crate::{admin, analyze, bench, demo, import, server};
 
 #[derive(Parser)]
 #[command(name = "guanxi", version, about = "Guanxi (关系): an integrated CRM", long_about = None)]
@@ -32,6 +32,10 @@ enum Command {
     /// Customer files: check, import (resumable jobs), find look-alike customers.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Score every customer of an organisation with the decision-support models (RFM, value
+    /// tiers, BG/NBD and Gamma-Gamma lifetime value, lifecycle, churn risk) and write the
+    /// scores back.
+    Analyze(analyze::AnalyzeArgs),
     /// Benchmarks: bulk loading, and a load run against a running server.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -67,6 +71,7 @@ pub fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Bench(cmd) => bench::run(&settings, cmd).await,
+            Command::Analyze(args) => analyze::run(&settings, args).await,
             Command::Admin(cmd) => admin::run(&settings, cmd).await,
             Command::Import(cmd) => import::run_with_store(&settings, cmd).await,
         }

@@ -462,6 +462,22 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
                 ctx.org,
                 started.elapsed().as_secs_f64()
             );
+            // Score the customers at once, so that the dashboards have something to show.
+            let scored = guanxi_api::analysis::run(
+                std::sync::Arc::new(store.clone()),
+                ctx,
+                &crate::analyze::settings_of(settings),
+                None,
+                std::sync::Arc::new(|_| {}),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("scoring the demo customers: {e}"))?;
+            eprintln!(
+                "Scored {} customers from {} purchases (run {}).",
+                scored.write.scored,
+                scored.run.purchases,
+                scored.run.id.get()
+            );
             println!(
                 "\nSign in as any of these demo users (password {}):",
                 if generated {

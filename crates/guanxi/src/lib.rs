@@ -2,7 +2,9 @@
 //! so that integration tests can start the real server in-process.
 
 pub mod admin;
+pub mod analyze;
 pub mod bench;
+pub mod bench_analyze;
 pub mod bench_import;
 pub mod cli;
 pub mod demo;

@@ -4,6 +4,7 @@ use anyhow::Context;
 use guanxi_config::{redact_url, Settings};
 use guanxi_store_sql::{PoolSettings, SqlStore};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn init_tracing(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
@@ -41,6 +42,7 @@ pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
     state.session_ttl = std::time::Duration::from_secs(u64::from(settings.session_hours) * 3600);
     state.upload_dir = std::path::PathBuf::from(&settings.upload_dir);
     state.max_upload_bytes = settings.max_upload_bytes;
+    state.analysis = crate::analyze::settings_of(settings);
     let pages = guanxi_web::router(state.clone());
     let page_uploads = guanxi_web::upload_router(state.clone());
     guanxi_api::router_full(state, pages, page_uploads)
@@ -53,12 +55,63 @@ pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
     eprintln!("Guanxi is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
+    if settings.analysis_every_hours > 0 {
+        tokio::spawn(score_on_schedule(
+            store.clone(),
+            crate::analyze::settings_of(settings),
+            Duration::from_secs(u64::from(settings.analysis_every_hours) * 3600),
+        ));
+    }
     // The peer address reaches the audit log and the sign-in throttle.
     let app = app(settings, store).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
         .context("serving")
+}
+
+/// Score every organisation's customers every `every`, the first time one `every` after the
+/// start (a run at start-up would slow every restart of a large deployment). A run that fails
+/// is logged and tried again at the next tick; one already going (started from the API or the
+/// web UI) is left alone.
+async fn score_on_schedule(
+    store: SqlStore,
+    settings: guanxi_api::analysis::Settings,
+    every: Duration,
+) {
+    let store: std::sync::Arc<dyn guanxi_store::Store> = std::sync::Arc::new(store);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let orgs = match store.list_orgs().await {
+            Ok(orgs) => orgs,
+            Err(e) => {
+                tracing::warn!(error = %e, "scheduled scoring: listing organisations");
+                continue;
+            }
+        };
+        for org in orgs {
+            let ctx = guanxi_store::Ctx::new(org.id);
+            match guanxi_api::analysis::run(
+                store.clone(),
+                ctx,
+                &settings,
+                None,
+                std::sync::Arc::new(|_| {}),
+            )
+            .await
+            {
+                Ok(o) => tracing::info!(
+                    org = %org.id,
+                    run = o.run.id.get(),
+                    scored = o.write.scored,
+                    "scheduled scoring done"
+                ),
+                Err(e) => tracing::warn!(org = %org.id, error = %e, "scheduled scoring failed"),
+            }
+        }
+    }
 }
 
 async fn shutdown() {

@@ -435,6 +435,28 @@ pub struct ListCustomersQuery {
     /// 1–200, default 50.
     #[param(value_type = Option<u32>)]
     pub limit: Option<String>,
+    /// Written-back scores (see `GET /analysis/counts`): RFM segment code.
+    pub segment: Option<String>,
+    /// Value tier `A`, `B` or `C`.
+    pub tier: Option<String>,
+    /// Lifecycle stage: exploration, formation, stability, decline.
+    pub stage: Option<String>,
+    /// Churn risk: low, medium, high.
+    pub risk: Option<String>,
+    /// RFM recency score 1–5.
+    #[param(value_type = Option<u8>)]
+    pub rfm_r: Option<String>,
+    /// RFM frequency score 1–5.
+    #[param(value_type = Option<u8>)]
+    pub rfm_f: Option<String>,
+    /// The segment of the run before (segment migration).
+    pub prev_segment: Option<String>,
+    /// Lifetime value at least this many fen.
+    #[param(value_type = Option<i64>)]
+    pub clv_min: Option<String>,
+    /// Lifetime value below this many fen.
+    #[param(value_type = Option<i64>)]
+    pub clv_below: Option<String>,
 }
 
 const SORTS: [&str; 4] = ["id", "name", "created_at", "updated_at"];
@@ -504,8 +526,21 @@ impl ListCustomersQuery {
         let limit = e
             .take(at(parse_limit(self.limit.as_deref()), "limit"))
             .unwrap_or(super::LIMIT_DEFAULT);
+        let scores = super::analysis::ScoreParams {
+            segment: self.segment,
+            tier: self.tier,
+            stage: self.stage,
+            risk: self.risk,
+            rfm_r: self.rfm_r,
+            rfm_f: self.rfm_f,
+            prev_segment: self.prev_segment,
+            clv_min: self.clv_min,
+            clv_below: self.clv_below,
+        }
+        .parse_into(&mut e);
         e.finish().map_err(ApiError::query)?;
         Ok(CustomerQuery {
+            scores,
             kind,
             status,
             class,

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod analysis;
 pub mod customers;
 pub mod events;
 pub mod interactions;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod contact_points;
@@ -172,6 +173,15 @@ pub fn api_routes() -> Router<ApiState> {
             "/api/v1/import-mappings",
             get(imports::list_mappings).post(imports::save_mapping),
         )
+        .route(
+            "/api/v1/analysis/runs",
+            get(analysis::runs).post(analysis::start),
+        )
+        .route("/api/v1/analysis/counts", get(analysis::counts))
+        .route(
+            "/api/v1/customers/{id}/scores",
+            get(analysis::customer_scores),
+        )
         .route("/api/v1/duplicates", get(imports::duplicates))
         .route("/api/v1/duplicates/scan", post(imports::scan))
         .route("/api/v1/duplicates/{id}/merge", post(imports::merge))
@@ -270,6 +280,9 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         ("GET", "/api/v1/customers/lookup") => A::LookupCustomers,
         ("GET", "/api/v1/customers/{id}/personal-data") => A::ExportPersonalData,
         ("POST", "/api/v1/customers/{id}/erase") => A::EraseCustomers,
+        ("GET", "/api/v1/analysis/runs" | "/api/v1/analysis/counts") => A::ViewAnalytics,
+        ("POST", "/api/v1/analysis/runs") => A::RunAnalysis,
+        ("GET", "/api/v1/customers/{id}/scores") => A::ReadCustomers,
         (
             "GET",
             "/api/v1/imports"

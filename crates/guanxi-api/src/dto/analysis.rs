@@ -1,0 +1,247 @@
+//! Wire types of decision support: the score filters shared by the customer list and the
+//! counts, and the views of runs, counts and a customer's scores.
+
+use super::{at, parse_id};
+use crate::ApiError;
+use guanxi_analytics::pipeline::{Risk, Stage};
+use guanxi_core::error::Errors;
+use guanxi_core::{DomainError, Reason};
+use guanxi_store::{ScoreChange, ScoreCount, ScoreDim, ScoreFilter, ScoreRun, StoredScore};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Longest segment code (organisations name their own segments).
+const SEGMENT_MAX: usize = 64;
+
+fn one_of(s: &str, allowed: &[&str]) -> Result<String, DomainError> {
+    if allowed.contains(&s) {
+        Ok(s.to_owned())
+    } else {
+        Err(DomainError::field(
+            "",
+            Reason::NotOneOf {
+                allowed: allowed.iter().map(|a| (*a).to_owned()).collect(),
+            },
+        ))
+    }
+}
+
+fn segment_code(s: &str) -> Result<String, DomainError> {
+    let ok = !s.is_empty()
+        && s.len() <= SEGMENT_MAX
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(DomainError::field(
+            "",
+            Reason::Malformed {
+                detail: "a segment code: lowercase letters, digits and _".into(),
+            },
+        ))
+    }
+}
+
+fn score_1_to_5(s: &str) -> Result<u8, DomainError> {
+    let v = parse_id(s)?;
+    if (1..=5).contains(&v) {
+        Ok(v as u8)
+    } else {
+        Err(DomainError::field(
+            "",
+            Reason::OutOfRange { min: 1, max: 5 },
+        ))
+    }
+}
+
+fn fen(s: &str) -> Result<i64, DomainError> {
+    let v = parse_id(s)?;
+    if v >= 0 {
+        Ok(v)
+    } else {
+        Err(DomainError::field(
+            "",
+            Reason::OutOfRange {
+                min: 0,
+                max: i64::MAX,
+            },
+        ))
+    }
+}
+
+/// The score parameters of a query string, as sent.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScoreParams {
+    /// RFM segment code (champions, loyal, at_risk, …).
+    pub segment: Option<String>,
+    /// Value tier: `A`, `B` or `C`.
+    pub tier: Option<String>,
+    /// Lifecycle stage: exploration, formation, stability, decline.
+    pub stage: Option<String>,
+    /// Churn risk: low, medium, high.
+    pub risk: Option<String>,
+    /// RFM recency score 1–5.
+    #[param(value_type = Option<u8>)]
+    pub rfm_r: Option<String>,
+    /// RFM frequency score 1–5.
+    #[param(value_type = Option<u8>)]
+    pub rfm_f: Option<String>,
+    /// The segment the run before (segment migration).
+    pub prev_segment: Option<String>,
+    /// Lifetime value at least this many fen.
+    #[param(value_type = Option<i64>)]
+    pub clv_min: Option<String>,
+    /// Lifetime value below this many fen.
+    #[param(value_type = Option<i64>)]
+    pub clv_below: Option<String>,
+}
+
+impl ScoreParams {
+    /// Parse into a filter, recording each bad parameter under its name.
+    pub fn parse_into(self, e: &mut Errors) -> ScoreFilter {
+        let stages: Vec<&str> = Stage::ALL.iter().map(|s| s.code()).collect();
+        let risks: Vec<&str> = Risk::ALL.iter().map(|s| s.code()).collect();
+        let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        ScoreFilter {
+            segment: blank(self.segment)
+                .and_then(|s| e.take(at(segment_code(s.trim()), "segment"))),
+            tier: blank(self.tier)
+                .and_then(|s| e.take(at(one_of(s.trim(), &["A", "B", "C"]), "tier"))),
+            stage: blank(self.stage).and_then(|s| e.take(at(one_of(s.trim(), &stages), "stage"))),
+            risk: blank(self.risk).and_then(|s| e.take(at(one_of(s.trim(), &risks), "risk"))),
+            r: blank(self.rfm_r).and_then(|s| e.take(at(score_1_to_5(&s), "rfm_r"))),
+            f: blank(self.rfm_f).and_then(|s| e.take(at(score_1_to_5(&s), "rfm_f"))),
+            prev_segment: blank(self.prev_segment)
+                .and_then(|s| e.take(at(segment_code(s.trim()), "prev_segment"))),
+            clv_min: blank(self.clv_min).and_then(|s| e.take(at(fen(&s), "clv_min"))),
+            clv_below: blank(self.clv_below).and_then(|s| e.take(at(fen(&s), "clv_below"))),
+        }
+    }
+}
+
+/// `GET /analysis/counts`: a dimension and optional filters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CountsQuery {
+    /// segment, tier, stage, risk, rf (the RFM grid), migration, clv (bands).
+    pub by: Option<String>,
+    pub segment: Option<String>,
+    pub tier: Option<String>,
+    pub stage: Option<String>,
+    pub risk: Option<String>,
+    #[param(value_type = Option<u8>)]
+    pub rfm_r: Option<String>,
+    #[param(value_type = Option<u8>)]
+    pub rfm_f: Option<String>,
+    pub prev_segment: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub clv_min: Option<String>,
+    #[param(value_type = Option<i64>)]
+    pub clv_below: Option<String>,
+}
+
+pub const DIMS: [&str; 7] = ["segment", "tier", "stage", "risk", "rf", "migration", "clv"];
+
+impl CountsQuery {
+    pub fn parse(self) -> Result<(ScoreDim, ScoreFilter), ApiError> {
+        let mut e = Errors::new();
+        let by = match self.by.as_deref().map(str::trim) {
+            None | Some("") => {
+                e.push("by", Reason::Required);
+                None
+            }
+            Some(s) => {
+                let d = ScoreDim::parse(s);
+                if d.is_none() {
+                    e.push(
+                        "by",
+                        Reason::NotOneOf {
+                            allowed: DIMS.iter().map(|d| (*d).to_owned()).collect(),
+                        },
+                    );
+                }
+                d
+            }
+        };
+        let filter = ScoreParams {
+            segment: self.segment,
+            tier: self.tier,
+            stage: self.stage,
+            risk: self.risk,
+            rfm_r: self.rfm_r,
+            rfm_f: self.rfm_f,
+            prev_segment: self.prev_segment,
+            clv_min: self.clv_min,
+            clv_below: self.clv_below,
+        }
+        .parse_into(&mut e);
+        e.finish().map_err(ApiError::query)?;
+        Ok((by.unwrap_or(ScoreDim::Segment), filter))
+    }
+}
+
+/// The runs, newest first, and whether one is going now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunsView {
+    pub running: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub runs: Vec<ScoreRun>,
+}
+
+/// Counts of customers per cell.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountsView {
+    pub by: String,
+    #[schema(value_type = Vec<Object>)]
+    pub cells: Vec<ScoreCount>,
+}
+
+/// A customer's latest scores (none before their first scored purchase) and their movement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerScoresView {
+    #[schema(value_type = Option<Object>)]
+    pub score: Option<StoredScore>,
+    #[schema(value_type = Vec<Object>)]
+    pub history: Vec<ScoreChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_score_parameters_are_each_named() {
+        let mut e = Errors::new();
+        let f = ScoreParams {
+            tier: Some("D".into()),
+            stage: Some("growth".into()),
+            rfm_r: Some("6".into()),
+            segment: Some("DROP TABLE".into()),
+            clv_min: Some("-5".into()),
+            risk: Some("high".into()),
+            ..Default::default()
+        }
+        .parse_into(&mut e);
+        let err = e.finish().expect_err("refused");
+        let fields: Vec<String> = err.fields().iter().map(|f| f.field.clone()).collect();
+        for name in ["tier", "stage", "rfm_r", "segment", "clv_min"] {
+            assert!(fields.contains(&name.to_owned()), "{name} in {fields:?}");
+        }
+        assert_eq!(f.risk.as_deref(), Some("high"));
+        assert!(!fields.contains(&"risk".to_owned()));
+    }
+
+    #[test]
+    fn empty_parameters_filter_nothing() {
+        let mut e = Errors::new();
+        let f = ScoreParams {
+            tier: Some(" ".into()),
+            ..Default::default()
+        }
+        .parse_into(&mut e);
+        assert!(e.finish().is_ok() && f.is_empty());
+    }
+}
