@@ -11,7 +11,7 @@ use guanxi_core::{Lang, OrgId};
 use guanxi_store::{Ctx, CustomerScore, NewScoreRun, ScoreRun, ScoreWrite, Store, StoreError};
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// How the models value customers (`[analysis]` in the settings).
 #[derive(Clone, Debug, PartialEq)]
@@ -68,35 +68,35 @@ pub enum RunError {
     Busy,
 }
 
-/// The organisations with a run going (one at a time each).
-fn running() -> &'static Mutex<HashSet<OrgId>> {
-    static RUNNING: OnceLock<Mutex<HashSet<OrgId>>> = OnceLock::new();
-    RUNNING.get_or_init(|| Mutex::new(HashSet::new()))
-}
+/// The organisations with a run going in this process, one at a time each. The server shares
+/// one between its API and its schedule.
+#[derive(Debug, Default)]
+pub struct Runs(Mutex<HashSet<OrgId>>);
 
-/// Is a run of `org` going in this process?
-pub fn is_running(org: OrgId) -> bool {
-    running().lock().map(|s| s.contains(&org)).unwrap_or(false)
-}
+impl Runs {
+    /// Is a run of `org` going?
+    pub fn is_running(&self, org: OrgId) -> bool {
+        self.0.lock().map(|s| s.contains(&org)).unwrap_or(false)
+    }
 
-struct Claim(OrgId);
-
-impl Claim {
-    fn take(org: OrgId) -> Result<Self, RunError> {
-        let mut set = running()
+    fn claim(self: &Arc<Self>, org: OrgId) -> Result<Claim, RunError> {
+        let mut set = self
+            .0
             .lock()
             .map_err(|_| StoreError::Internal("run registry poisoned".into()))?;
         if !set.insert(org) {
             return Err(RunError::Busy);
         }
-        Ok(Self(org))
+        Ok(Claim(self.clone(), org))
     }
 }
 
+struct Claim(Arc<Runs>, OrgId);
+
 impl Drop for Claim {
     fn drop(&mut self) {
-        if let Ok(mut set) = running().lock() {
-            set.remove(&self.0);
+        if let Ok(mut set) = self.0 .0.lock() {
+            set.remove(&self.1);
         }
     }
 }
@@ -118,12 +118,13 @@ fn date_of(day: i32) -> NaiveDate {
 /// the organisation's time zone), and write the scores back.
 pub async fn run(
     store: Arc<dyn Store>,
+    runs: &Arc<Runs>,
     ctx: Ctx,
     settings: &Settings,
     as_of: Option<NaiveDate>,
     progress: Arc<dyn Fn(Phase) + Send + Sync>,
 ) -> Result<Outcome, RunError> {
-    let _claim = Claim::take(ctx.org)?;
+    let _claim = runs.claim(ctx.org)?;
     let started = Utc::now();
     let org = store.get_org(ctx.org).await?;
     let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);

@@ -65,6 +65,8 @@ pub struct ApiState {
     pub max_upload_bytes: u64,
     /// How scoring runs value customers.
     pub analysis: analysis::Settings,
+    /// The scoring runs going in this process.
+    pub analysis_runs: Arc<analysis::Runs>,
 }
 
 impl ApiState {
@@ -82,6 +84,7 @@ impl ApiState {
             upload_dir: std::env::temp_dir().join("guanxi-uploads"),
             max_upload_bytes: MAX_UPLOAD_BYTES,
             analysis: analysis::Settings::default(),
+            analysis_runs: Arc::new(analysis::Runs::default()),
         }
     }
 }

@@ -65,6 +65,7 @@ pub async fn run(settings: &guanxi_config::Settings, args: AnalyzeArgs) -> anyho
     let started = std::time::Instant::now();
     let outcome = analysis::run(
         store.clone(),
+        &Arc::new(analysis::Runs::default()),
         ctx,
         &settings_of(settings),
         args.as_of,

@@ -465,6 +465,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
             // Score the customers at once, so that the dashboards have something to show.
             let scored = guanxi_api::analysis::run(
                 std::sync::Arc::new(store.clone()),
+                &std::sync::Arc::new(guanxi_api::analysis::Runs::default()),
                 ctx,
                 &crate::analyze::settings_of(settings),
                 None,

@@ -36,6 +36,11 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
 }
 
 pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
+    app_with(state(settings, store))
+}
+
+/// The handlers' shared state from the settings.
+pub fn state(settings: &Settings, store: SqlStore) -> guanxi_api::ApiState {
     let mut state = guanxi_api::ApiState::new(Arc::new(store));
     state.max_body_bytes = settings.max_body_bytes;
     state.secure_cookies = settings.secure_cookies;
@@ -43,6 +48,11 @@ pub fn app(settings: &Settings, store: SqlStore) -> axum::Router {
     state.upload_dir = std::path::PathBuf::from(&settings.upload_dir);
     state.max_upload_bytes = settings.max_upload_bytes;
     state.analysis = crate::analyze::settings_of(settings);
+    state
+}
+
+/// The whole service (API, web pages, uploads) over a state.
+pub fn app_with(state: guanxi_api::ApiState) -> axum::Router {
     let pages = guanxi_web::router(state.clone());
     let page_uploads = guanxi_web::upload_router(state.clone());
     guanxi_api::router_full(state, pages, page_uploads)
@@ -55,15 +65,17 @@ pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving");
     eprintln!("Guanxi is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
+    let state = state(settings, store.clone());
     if settings.analysis_every_hours > 0 {
         tokio::spawn(score_on_schedule(
-            store.clone(),
+            store,
+            state.analysis_runs.clone(),
             crate::analyze::settings_of(settings),
             Duration::from_secs(u64::from(settings.analysis_every_hours) * 3600),
         ));
     }
     // The peer address reaches the audit log and the sign-in throttle.
-    let app = app(settings, store).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app_with(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
@@ -76,6 +88,7 @@ pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {
 /// web UI) is left alone.
 async fn score_on_schedule(
     store: SqlStore,
+    runs: Arc<guanxi_api::analysis::Runs>,
     settings: guanxi_api::analysis::Settings,
     every: Duration,
 ) {
@@ -95,6 +108,7 @@ async fn score_on_schedule(
             let ctx = guanxi_store::Ctx::new(org.id);
             match guanxi_api::analysis::run(
                 store.clone(),
+                &runs,
                 ctx,
                 &settings,
                 None,

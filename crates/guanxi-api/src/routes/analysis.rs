@@ -26,7 +26,7 @@ pub async fn runs(
     OrgCtx(ctx): OrgCtx,
 ) -> Result<Json<RunsView>, ApiError> {
     Ok(Json(RunsView {
-        running: analysis::is_running(ctx.org),
+        running: s.analysis_runs.is_running(ctx.org),
         runs: s.store.score_runs(ctx, 20).await?,
     }))
 }
@@ -46,14 +46,15 @@ pub async fn start(State(s): State<ApiState>, OrgCtx(ctx): OrgCtx) -> Result<Res
 
 /// Start a run in the background (the web UI's button comes here too).
 pub fn start_run(s: &ApiState, ctx: guanxi_store::Ctx) -> Result<(), ApiError> {
-    if analysis::is_running(ctx.org) {
+    if s.analysis_runs.is_running(ctx.org) {
         return Err(busy());
     }
     let store = s.store.clone();
     let settings = s.analysis.clone();
+    let runs = s.analysis_runs.clone();
     tokio::spawn(async move {
         let progress: Arc<dyn Fn(Phase) + Send + Sync> = Arc::new(|_| {});
-        match analysis::run(store, ctx, &settings, None, progress).await {
+        match analysis::run(store, &runs, ctx, &settings, None, progress).await {
             Ok(o) => tracing::info!(
                 run = o.run.id.get(),
                 scored = o.write.scored,

@@ -375,6 +375,11 @@ async fn permission_matrix(mut app: TestApp) {
             [204, 403, 403, 403, 403, 403],
         ),
         ("GET /customers/export.xlsx", [200, 200, 200, 200, 200, 200]),
+        ("GET /analysis/runs", [200, 200, 200, 403, 200, 200]),
+        (
+            "GET /analysis/counts?by=tier",
+            [200, 200, 200, 403, 200, 200],
+        ),
         (
             "POST /customers owner=other team",
             [201, 422, 422, 422, 403, 403],

@@ -2,6 +2,7 @@
 //! against a fresh database (SQLite always, PostgreSQL when reachable), driven over HTTP.
 
 mod access;
+mod analysis;
 mod api;
 mod browser;
 mod cli;

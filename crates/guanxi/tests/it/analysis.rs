@@ -1,0 +1,229 @@
+//! Decision support over HTTP on both databases: customers with repeat purchases are scored
+//! by a run started over the API, the scores come back on the customer, filter the list and
+//! are counted within reach; bad parameters are named; roles and organisations are kept apart.
+
+use crate::support::{error_fields, TestApp};
+use chrono::{Duration, Utc};
+use guanxi_core::Role;
+use serde_json::{json, Value};
+
+crate::on_both!(customers_are_scored_counted_and_filtered);
+
+/// Wait until the organisation has `n` runs and none is going.
+async fn runs(app: &TestApp, n: usize) -> Value {
+    for _ in 0..400 {
+        let r = app.get("/api/v1/analysis/runs").await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        if r.body["running"] == false && r.body["runs"].as_array().map_or(0, Vec::len) >= n {
+            return r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no run finished");
+}
+
+async fn customers_are_scored_counted_and_filtered(mut app: TestApp) {
+    let org = app.use_new_org("分析").await;
+    let admin = app.token.clone();
+    // Forty customers with 1–8 paid orders spread over two years, the last ones recent for
+    // some and long ago for others; one customer with only a refunded... placed order.
+    let mut ids = Vec::new();
+    for i in 0..40i64 {
+        let c = app
+            .post("/api/v1/customers", &json!({"name": format!("客户{i}")}))
+            .await;
+        assert_eq!(c.status, 201, "{:?}", c.body);
+        let id = c.body["id"].as_i64().expect("id");
+        ids.push(id);
+        let orders = 1 + i % 8;
+        for k in 0..orders {
+            let days = 700 - (i * 7) % 300 - k * (600 / orders.max(1));
+            let at = Utc::now() - Duration::days(days.max(1));
+            let o = app
+                .post(
+                    "/api/v1/orders",
+                    &json!({
+                        "customer_id": id, "status": "paid",
+                        "placed_at": at.to_rfc3339(), "paid_at": at.to_rfc3339(),
+                        "lines": [{"description": "茶叶", "unit_price": format!("{}.00", 50 + i * 3 + k)}]
+                    }),
+                )
+                .await;
+            assert_eq!(o.status, 201, "{:?}", o.body);
+        }
+    }
+    let never = app
+        .post("/api/v1/customers", &json!({"name": "只下单未付款"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("id");
+    let placed = app
+        .post(
+            "/api/v1/orders",
+            &json!({"customer_id": never, "lines": [{"description": "茶叶", "unit_price": "9.00"}]}),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{:?}", placed.body);
+
+    // Nothing scored yet.
+    let empty = app.get("/api/v1/analysis/runs").await;
+    assert_eq!(empty.body["runs"], json!([]));
+    let before = app
+        .get(&format!("/api/v1/customers/{}/scores", ids[0]))
+        .await;
+    assert_eq!(before.status, 200);
+    assert_eq!(before.body["score"], Value::Null);
+
+    // A run over the API.
+    assert_eq!(
+        app.post("/api/v1/analysis/runs", &json!({})).await.status,
+        202
+    );
+    let body = runs(&app, 1).await;
+    let run = &body["runs"][0];
+    assert_eq!(run["customers"], 40, "{run:?}");
+    let report = &run["report"];
+    assert_eq!(report["bgnbd"]["ok"], true, "{report:?}");
+    assert!(report["gamma_gamma"]["ok"].is_boolean());
+    assert_eq!(report["tiers"].as_array().map(Vec::len), Some(3));
+    assert_eq!(report["lorenz"].as_array().map(Vec::len), Some(21));
+    assert!(!report["cohorts"].as_array().expect("cohorts").is_empty());
+
+    let s = app
+        .get(&format!("/api/v1/customers/{}/scores", ids[7]))
+        .await;
+    assert_eq!(s.status, 200, "{:?}", s.body);
+    let score = &s.body["score"];
+    assert_eq!(score["purchases"], 8);
+    for k in ["r", "f", "m"] {
+        let v = score[k].as_i64().expect("score");
+        assert!((1..=5).contains(&v), "{k} {v}");
+    }
+    assert!(["A", "B", "C"].contains(&score["tier"].as_str().expect("tier")));
+    let alive = score["alive"].as_f64().expect("alive");
+    assert!((0.0..=1.0).contains(&alive));
+    assert_eq!(s.body["history"].as_array().map(Vec::len), Some(1));
+    let unscored = app.get(&format!("/api/v1/customers/{never}/scores")).await;
+    assert_eq!(
+        unscored.body["score"],
+        Value::Null,
+        "a placed order is not a purchase"
+    );
+
+    // Counts add up to the scored customers, and each cell's drill-down lists exactly them.
+    let counts = app.get("/api/v1/analysis/counts?by=segment").await;
+    assert_eq!(counts.status, 200, "{:?}", counts.body);
+    let cells = counts.body["cells"].as_array().expect("cells");
+    let total: u64 = cells
+        .iter()
+        .map(|c| c["customers"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(total, 40);
+    for c in cells {
+        let seg = c["key"].as_str().expect("key");
+        let list = app
+            .get(&format!("/api/v1/customers?segment={seg}&limit=200"))
+            .await;
+        assert_eq!(list.status, 200, "{:?}", list.body);
+        assert_eq!(
+            list.body["items"].as_array().map(Vec::len),
+            c["customers"].as_u64().map(|n| n as usize),
+            "{seg}"
+        );
+    }
+    let grid = app.get("/api/v1/analysis/counts?by=rf").await;
+    let in_grid: u64 = grid.body["cells"]
+        .as_array()
+        .expect("grid")
+        .iter()
+        .map(|c| c["customers"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(in_grid, 40);
+
+    // A second run moves nobody (same data), keeps the history and records where they were.
+    assert_eq!(
+        app.post("/api/v1/analysis/runs", &json!({})).await.status,
+        202
+    );
+    runs(&app, 2).await;
+    let again = app
+        .get(&format!("/api/v1/customers/{}/scores", ids[7]))
+        .await;
+    assert_eq!(again.body["history"].as_array().map(Vec::len), Some(1));
+    assert_eq!(again.body["score"]["prev_segment"], score["segment"]);
+    let migration = app.get("/api/v1/analysis/counts?by=migration").await;
+    for c in migration.body["cells"].as_array().expect("cells") {
+        assert_eq!(c["key"], c["key2"], "nobody moved: {c:?}");
+    }
+
+    // Bad parameters are named.
+    let bad = app
+        .get("/api/v1/analysis/counts?by=colour&tier=D&rfm_r=9&stage=growth")
+        .await;
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
+    let mut fields = error_fields(&bad.body);
+    fields.sort();
+    assert_eq!(fields, vec!["by", "rfm_r", "stage", "tier"]);
+    let bad = app.get("/api/v1/customers?segment=Robert%27);--").await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(error_fields(&bad.body), vec!["segment"]);
+
+    // Roles: a sales rep owns nobody here and counts nobody; may not start a run. An agent
+    // sees no dashboards.
+    let (_, rep) = app.user_with_token(org, Role::SalesRep, None).await;
+    let (_, agent) = app.user_with_token(org, Role::Agent, None).await;
+    let (_, analyst) = app.user_with_token(org, Role::Analyst, None).await;
+    for role in [Role::Manager, Role::Marketer, Role::Agent] {
+        let (_, t) = app.user_with_token(org, role, None).await;
+        app.token = Some(t);
+        assert_eq!(
+            app.post("/api/v1/analysis/runs", &json!({})).await.status,
+            403,
+            "{role:?} may not run the models"
+        );
+    }
+    app.token = Some(rep);
+    assert_eq!(
+        app.post("/api/v1/analysis/runs", &json!({})).await.status,
+        403
+    );
+    let mine = app.get("/api/v1/analysis/counts?by=tier").await;
+    assert_eq!(mine.status, 200);
+    assert_eq!(mine.body["cells"], json!([]));
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{}/scores", ids[0]))
+            .await
+            .status,
+        404
+    );
+    app.token = Some(agent);
+    assert_eq!(app.get("/api/v1/analysis/counts?by=tier").await.status, 403);
+    app.token = Some(analyst);
+    let all = app.get("/api/v1/analysis/counts?by=tier").await;
+    let n: u64 = all.body["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .map(|c| c["customers"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(n, 40);
+    app.token = admin;
+
+    // Another organisation sees none of it.
+    app.use_new_org("别家").await;
+    assert_eq!(
+        app.get("/api/v1/analysis/runs").await.body["runs"],
+        json!([])
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/customers/{}/scores", ids[0]))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/api/v1/analysis/counts?by=segment").await.body["cells"],
+        json!([])
+    );
+}
