@@ -22,6 +22,8 @@ fn every_subcommand_has_help() {
         vec!["admin", "create-user", "--help"],
         vec!["import", "check", "--help"],
         vec!["import", "customers", "--help"],
+        vec!["analyze", "--help"],
+        vec!["bench", "analyze", "--help"],
     ] {
         let out = guanxi().args(&args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
@@ -258,5 +260,69 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         .await
         .expect("count");
     assert_eq!(customers as u64, rows, "every row exactly once");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `guanxi demo` scores its customers at once; `guanxi analyze` runs the whole pipeline again
+/// and prints the fits, tiers, stages, risks and segments; an organisation without purchases
+/// gets scores for nobody and a clear word on the models, not a failure.
+#[test]
+fn demo_customers_are_scored_and_analyze_summarises() {
+    let dir = std::env::temp_dir().join(format!("guanxi_analyze_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let demo = guanxi()
+        .current_dir(&dir)
+        .args(["demo", "--no-serve", "--customers", "400", "--password", "Demo-pass-2026!"])
+        .output()
+        .expect("demo");
+    let err = String::from_utf8_lossy(&demo.stderr);
+    assert!(demo.status.success(), "{err}");
+    assert!(err.contains("Scored "), "{err}");
+    let run = guanxi()
+        .current_dir(&dir)
+        .args(["analyze", "--org", "1", "--quiet", "--lang", "en"])
+        .output()
+        .expect("analyze");
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(out.contains("Run 2 (as of"), "{out}");
+    assert!(out.contains("BG/NBD: r = "), "{out}");
+    assert!(out.contains("tier A: "), "{out}");
+    assert!(out.contains("lifecycle: "), "{out}");
+    let zh = guanxi()
+        .current_dir(&dir)
+        .args(["analyze", "--org", "1", "--quiet"])
+        .output()
+        .expect("analyze");
+    let out = String::from_utf8_lossy(&zh.stdout);
+    assert!(out.contains("第 3 次评分"), "{out}");
+    // An organisation without a purchase: nobody scored, the models say why.
+    let org = guanxi()
+        .current_dir(&dir)
+        .args(["admin", "create-org", "--name", "空店"])
+        .output()
+        .expect("create-org");
+    let id: String = String::from_utf8_lossy(&org.stdout)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let empty = guanxi()
+        .current_dir(&dir)
+        .args(["analyze", "--org", &id, "--quiet", "--lang", "en"])
+        .output()
+        .expect("analyze");
+    let out = String::from_utf8_lossy(&empty.stdout);
+    assert!(empty.status.success(), "{}", String::from_utf8_lossy(&empty.stderr));
+    assert!(out.contains(": 0 customers, 0 purchases"), "{out}");
+    assert!(out.contains("no customer has bought twice yet"), "{out}");
+    assert!(!out.contains("NaN"), "{out}");
+    let missing = guanxi()
+        .current_dir(&dir)
+        .args(["analyze", "--org", "999", "--quiet"])
+        .output()
+        .expect("analyze");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("999"));
     let _ = std::fs::remove_dir_all(&dir);
 }
