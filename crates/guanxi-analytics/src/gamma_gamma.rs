@@ -125,7 +125,7 @@ pub fn fit(data: &[(f64, f64)]) -> Result<Fit, FitError> {
     let start = crate::optimize::warm_start(&used, 3, |sample| {
         bfgs(objective(sample), &[0.0; 3], 1e-8, 2_000)
     });
-    if let Some((t, value, iterations)) = bfgs(objective(&used), &start, 1e-10, 2_000) {
+    if let Some((t, value, iterations)) = bfgs(objective(&used), &start, 1e-9, 2_000) {
         return Ok(Fit {
             params: of(&t),
             log_likelihood: -value * used.len() as f64,

@@ -29,6 +29,7 @@ use crate::rfm::{self, Scores, Segment};
 use crate::simulate::civil_from_days;
 use crate::value::{self, Tier};
 use crate::{bgnbd, gamma_gamma, par, FitError, Summary};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One paid purchase: `amount` in fen on day `day`.
@@ -162,8 +163,9 @@ pub struct CustomerScore {
     pub historical_value: i64,
     pub current_value: i64,
     pub rfm: Scores,
-    /// The code of the first segment of the map that holds the scores.
-    pub segment: Option<String>,
+    /// The code of the first segment of the map that holds the scores (shared, not copied,
+    /// between the customers of a segment).
+    pub segment: Option<Arc<str>>,
     pub tier: Tier,
     /// Model predictions; `None` when the models could not be fitted.
     pub alive: Option<f64>,
@@ -381,12 +383,14 @@ pub fn run(
     let mut horizons = vec![90.0, 180.0, 365.0];
     horizons.extend((1..=clv_months).map(|m| m as f64 * MONTH_DAYS));
     let table = model.map(|p| Numerators::new(p, &histories, today, &horizons));
+    let segment_codes = SegmentCodes::new(&options.segments);
     let indices: Vec<usize> = (0..histories.len()).collect();
     let scores = par::map(&indices, |&i| {
         let h = &histories[i];
         let numerators = table.as_ref().and_then(|t| t.get(h, today));
         score(
             h,
+            &segment_codes,
             rfm_scores[i],
             tiers[i],
             model.zip(numerators),
@@ -425,6 +429,27 @@ pub fn run(
     (report, scores)
 }
 
+/// The segment of each of the 25 (R, F) cells, looked up once per run.
+struct SegmentCodes(Vec<Option<Arc<str>>>);
+
+impl SegmentCodes {
+    fn new(segments: &[Segment]) -> Self {
+        let mut cells = Vec::with_capacity(25);
+        for r in 1..=5u8 {
+            for f in 1..=5u8 {
+                let s = Scores { r, f, m: 1 };
+                cells.push(rfm::segment_of(segments, s).map(|g| Arc::from(g.code.as_str())));
+            }
+        }
+        Self(cells)
+    }
+
+    fn of(&self, s: Scores) -> Option<Arc<str>> {
+        let i = usize::from(s.r.clamp(1, 5) - 1) * 5 + usize::from(s.f.clamp(1, 5) - 1);
+        self.0.get(i).cloned().flatten()
+    }
+}
+
 /// The numerators of the expected-purchases formula for every (x, T) pair the customers have,
 /// computed once per pair (a million customers share a few tens of thousands of pairs), in
 /// rows of `width` horizons.
@@ -433,7 +458,14 @@ struct Numerators {
     values: Vec<f64>,
     ok: Vec<bool>,
     width: usize,
+    /// Row of each (x, T) in a dense grid, when the grid is small (it usually is: x up to a
+    /// few hundred, T up to a few thousand days).
+    dense: Vec<u32>,
+    days: usize,
 }
+
+/// Largest dense (x, T) grid, in cells.
+const DENSE_MAX: usize = 8_000_000;
 
 impl Numerators {
     fn new(p: bgnbd::Params, histories: &[History], today: i32, horizons: &[f64]) -> Self {
@@ -455,21 +487,59 @@ impl Numerators {
             ok.push(good);
             values.extend(row);
         }
+        let top_x = keys.iter().map(|k| k.0 as usize).max().unwrap_or(0);
+        let days = keys.iter().map(|k| k.1.max(0) as usize).max().unwrap_or(0) + 1;
+        let mut dense = Vec::new();
+        if (top_x + 1).saturating_mul(days) <= DENSE_MAX && keys.iter().all(|k| k.1 >= 0) {
+            dense = vec![u32::MAX; (top_x + 1) * days];
+            for (i, k) in keys.iter().enumerate() {
+                dense[k.0 as usize * days + k.1 as usize] = i as u32;
+            }
+        }
         Self {
             keys,
             values,
             ok,
             width,
+            dense,
+            days,
         }
     }
 
     fn get(&self, h: &History, today: i32) -> Option<&[f64]> {
-        let i = self
-            .keys
-            .binary_search(&(h.days - 1, today - h.first))
-            .ok()?;
+        let key = (h.days - 1, today - h.first);
+        let i = if self.dense.is_empty() || key.1 < 0 {
+            self.keys.binary_search(&key).ok()?
+        } else {
+            let at = key.0 as usize * self.days + key.1 as usize;
+            match self.dense.get(at) {
+                Some(&i) if i != u32::MAX => i as usize,
+                _ => return None,
+            }
+        };
         self.ok[i].then(|| &self.values[i * self.width..(i + 1) * self.width])
     }
+}
+
+/// RFM alone, as the scoring run computes it (the summary, then the quintile scores): the
+/// customers' ids with their scores. For comparing with RFM in other tools.
+pub fn rfm_only(mut purchases: Vec<Purchase>, today: i32) -> Vec<(i64, Scores)> {
+    purchases.retain(|p| p.day <= today && p.amount > 0);
+    purchases.sort_unstable_by_key(|p| (p.customer, p.day));
+    let (histories, _, _) = summarise(&purchases, today);
+    drop(purchases);
+    let scores = rfm::score(
+        &histories
+            .iter()
+            .map(|h| rfm::Behaviour {
+                id: h.customer,
+                recency_days: f64::from(today - h.last),
+                frequency: f64::from(h.days),
+                monetary: h.revenue as f64,
+            })
+            .collect::<Vec<_>>(),
+    );
+    histories.iter().map(|h| h.customer).zip(scores).collect()
 }
 
 /// Parameters a fit may give and still be a model of buying: finite and neither vanishing nor
@@ -592,6 +662,7 @@ fn fen(yuan: f64) -> Option<i64> {
 
 fn score(
     h: &History,
+    segments: &SegmentCodes,
     rfm_scores: Scores,
     tier: Tier,
     model: Option<(bgnbd::Params, &[f64])>,
@@ -683,7 +754,7 @@ fn score(
         historical_value: (h.revenue as f64 * options.margin).round() as i64,
         current_value: (h.revenue_12m as f64 * options.margin).round() as i64,
         rfm: rfm_scores,
-        segment: rfm::segment_of(&options.segments, rfm_scores).map(|s| s.code.clone()),
+        segment: segments.of(rfm_scores),
         tier,
         alive,
         expected_90: expect(0),

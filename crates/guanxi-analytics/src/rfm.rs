@@ -49,7 +49,7 @@ pub fn quintiles(values: &[(i64, f64)]) -> Vec<u8> {
 }
 
 /// The bits of a float, mapped so that unsigned order is `f64::total_cmp`'s.
-fn ordered_bits(v: f64) -> u64 {
+pub(crate) fn ordered_bits(v: f64) -> u64 {
     let b = v.to_bits();
     if b >> 63 == 1 {
         !b

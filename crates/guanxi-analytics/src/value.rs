@@ -66,16 +66,16 @@ pub enum Tier {
 /// after. Customers without revenue are C.
 pub fn abc_tiers(revenue: &[(i64, f64)], a_share: f64, b_share: f64) -> Vec<Tier> {
     let total: f64 = revenue.iter().map(|(_, r)| r.max(0.0)).sum();
-    let mut order: Vec<usize> = (0..revenue.len()).collect();
-    order.sort_by(|&i, &j| {
-        revenue[j]
-            .1
-            .total_cmp(&revenue[i].1)
-            .then(revenue[i].0.cmp(&revenue[j].0))
-    });
+    // Descending revenue, then ascending id: packed keys sort without a comparison closure.
+    let mut order: Vec<(u64, i64, usize)> = revenue
+        .iter()
+        .enumerate()
+        .map(|(i, (id, r))| (!crate::rfm::ordered_bits(*r), *id, i))
+        .collect();
+    order.sort_unstable();
     let mut out = vec![Tier::C; revenue.len()];
     let mut before = 0.0;
-    for i in order {
+    for (_, _, i) in order {
         let r = revenue[i].1.max(0.0);
         if total > 0.0 && r > 0.0 {
             let share = before / total;
@@ -101,7 +101,7 @@ pub fn lorenz(revenue: &[f64], points: usize) -> Option<(Vec<(f64, f64)>, f64)> 
     if r.is_empty() || total <= 0.0 || points == 0 {
         return None;
     }
-    r.sort_by(f64::total_cmp);
+    r.sort_unstable_by(f64::total_cmp);
     let n = r.len();
     let mut cumulative = Vec::with_capacity(n + 1);
     cumulative.push(0.0);

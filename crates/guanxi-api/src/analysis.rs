@@ -208,7 +208,7 @@ fn to_row(s: &pipeline::CustomerScore) -> CustomerScore {
         r: s.rfm.r,
         f: s.rfm.f,
         m: s.rfm.m,
-        segment: s.segment.clone(),
+        segment: s.segment.as_deref().map(str::to_owned),
         tier: tier_code(s.tier).to_owned(),
         alive: s.alive,
         expected_90: s.expected_90,

@@ -3786,7 +3786,7 @@ async fn scores_are_written_back_with_history(s: S) {
             discount: 0,
         }]
     };
-    let mut order = |ctx: Ctx, c: CustomerId, status: OrderStatus, currency: Currency| {
+    let order = |ctx: Ctx, c: CustomerId, status: OrderStatus, currency: Currency| {
         let mut o = order_for(c, line());
         o.status = status;
         o.currency = currency;

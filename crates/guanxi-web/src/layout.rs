@@ -22,6 +22,8 @@ pub struct Shell<'a> {
     pub can_import: bool,
     /// May review possible duplicates.
     pub can_review_duplicates: bool,
+    /// May see the decision-support dashboards.
+    pub can_analyse: bool,
     /// Reminders due now: (when, subject).
     pub reminders: Vec<(String, String)>,
 }
@@ -57,6 +59,7 @@ pub fn page(shell: &Shell<'_>, title: &str, content: Markup) -> Response {
                         @if shell.can_see_leads { a href="/leads" { (Msg::Leads.t(l)) } }
                         a href="/pipelines" { (Msg::Opportunities.t(l)) }
                         @if shell.can_plan { a href="/my-day" { (Msg::MyDay.t(l)) } }
+                        @if shell.can_analyse { a href="/analysis" { (Msg::Analytics.t(l)) } }
                         @if shell.can_import { a href="/imports" { (Msg::ImportNav.t(l)) } }
                         @if shell.can_review_duplicates { a href="/duplicates" { (Msg::Duplicates.t(l)) } }
                         @if shell.is_admin { a href="/admin/users" { (Msg::Admin.t(l)) } }

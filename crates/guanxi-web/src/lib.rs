@@ -7,6 +7,7 @@
 //! [`guanxi_api::auth::authorize_with`] with the web's own [`WebGate`], whose refusals are pages
 //! and redirects to the sign-in form rather than JSON.
 
+mod charts;
 mod i18n;
 mod layout;
 mod pages;
@@ -112,6 +113,10 @@ pub fn router(state: ApiState) -> Router {
             "/customers/{id}/erase",
             get(pages::customers::erase_form).post(pages::customers::erase),
         )
+        .route("/analysis", get(pages::analysis::dashboard))
+        .route("/analysis/run", post(pages::analysis::run))
+        // `{chart}.csv`: the router has no suffixes, so the handler takes the file name.
+        .route("/analysis/{file}", get(pages::analysis::export))
         .route("/imports", get(pages::imports::list))
         .route("/imports/{id}", get(pages::imports::show))
         .route("/imports/{id}/start", post(pages::imports::start))
@@ -205,6 +210,8 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         | ("POST", "/duplicates/scan" | "/duplicates/{id}/merge" | "/duplicates/{id}/dismiss") => {
             A::ReviewDuplicates
         }
+        ("GET", "/analysis" | "/analysis/{file}") => A::ViewAnalytics,
+        ("POST", "/analysis/run") => A::RunAnalysis,
         ("GET" | "POST", "/customers/{id}/erase") => A::EraseCustomers,
         ("GET", "/customers" | "/customers/{id}") => A::ReadCustomers,
         ("POST", "/customers/views" | "/customers/views/{id}/delete") => A::ReadCustomers,

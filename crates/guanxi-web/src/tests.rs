@@ -57,6 +57,9 @@ fn only_the_sign_in_form_is_public() {
         ("POST", "/duplicates/{id}/dismiss"),
         ("GET", "/customers/{id}/erase"),
         ("POST", "/customers/{id}/erase"),
+        ("GET", "/analysis"),
+        ("POST", "/analysis/run"),
+        ("GET", "/analysis/{file}"),
     ];
     for (m, r) in routes {
         let m = Method::from_bytes(m.as_bytes()).expect("method");
@@ -148,7 +151,7 @@ mod data_in_out {
     use serde_json::json;
     use std::collections::HashMap;
 
-    fn viewer(role: Role, lang: Lang) -> Viewer {
+    pub(super) fn viewer(role: Role, lang: Lang) -> Viewer {
         Viewer {
             ctx: Ctx::new(OrgId(1)),
             user: User {
@@ -232,13 +235,13 @@ mod data_in_out {
         ]
     }
 
-    fn has(html: &str, parts: &[&str]) {
+    pub(super) fn has(html: &str, parts: &[&str]) {
         for p in parts {
             assert!(html.contains(p), "{p:?} missing from\n{html}");
         }
     }
 
-    fn lacks(html: &str, parts: &[&str]) {
+    pub(super) fn lacks(html: &str, parts: &[&str]) {
         for p in parts {
             assert!(!html.contains(p), "{p:?} should not be in\n{html}");
         }
@@ -619,7 +622,7 @@ mod data_in_out {
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
     }
 
-    async fn body(res: axum::response::Response) -> String {
+    pub(super) async fn body(res: axum::response::Response) -> String {
         use http_body_util::BodyExt;
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         String::from_utf8(bytes.to_vec()).expect("utf-8")
@@ -637,5 +640,329 @@ mod data_in_out {
         let rep = body(page(Role::SalesRep)).await;
         assert!(!rep.contains(r#"href="/imports""#));
         assert!(!rep.contains(r#"href="/duplicates""#));
+    }
+}
+
+// ---------------------------------------------------------------- decision support
+
+mod decision_support {
+    use super::data_in_out::{has, lacks, viewer};
+    use super::*;
+    use crate::pages::analysis::{
+        csv_bytes, dashboard_content, money_short, table, value_panel, Dash, CHARTS,
+    };
+    use chrono::{NaiveDate, Utc};
+    use guanxi_core::{CustomerId, OrgId, Role, ScoreRunId};
+    use guanxi_store::{CustomerScore, ScoreChange, ScoreCount, ScoreRun, StoredScore};
+    use serde_json::json;
+
+    fn count(key: &str, key2: Option<&str>, customers: u64) -> ScoreCount {
+        ScoreCount {
+            key: key.into(),
+            key2: key2.map(str::to_owned),
+            customers,
+            revenue: customers as i64 * 10_000,
+            clv: customers as i64 * 5_000,
+        }
+    }
+
+    fn report(fits: bool) -> serde_json::Value {
+        let bgnbd = if fits {
+            json!({"ok": true, "r": 0.2429, "alpha": 4.4136, "a": 0.7929, "b": 2.4259,
+                   "log_likelihood": -9582.43, "iterations": 31})
+        } else {
+            json!({"ok": false, "error": "no_repeat"})
+        };
+        json!({
+            "as_of": "2026-03-31", "customers": 3, "purchases": 7,
+            "left_out": {"future": 1, "not_positive": 0, "other_currency": 2},
+            "settings": {"margin": 0.3, "clv_months": 12, "monthly_discount": 0.01},
+            "bgnbd": bgnbd,
+            "gamma_gamma": {"ok": false, "error": "not_converged"},
+            "tiers": [{"tier": "A", "customers": 1, "revenue": 80000}],
+            "lorenz": [[0.0, 0.0], [0.5, 0.2], [1.0, 1.0]],
+            "gini": if fits { json!(0.4) } else { serde_json::Value::Null },
+            "months": [{"month": "2026-02", "revenue": 12345, "customers": 2, "new_customers": 1},
+                       {"month": "2026-03", "revenue": 0, "customers": 0, "new_customers": 0}],
+            "cohorts": [{"month": "2026-02", "size": 2, "active": [2, 1]},
+                        {"month": "2026-03", "size": 0, "active": [0]}],
+        })
+    }
+
+    fn dash(fits: bool, org_wide: bool) -> Dash {
+        Dash {
+            run: ScoreRun {
+                id: ScoreRunId(1),
+                org: OrgId(1),
+                created_by: None,
+                as_of: NaiveDate::from_ymd_opt(2026, 3, 31).expect("date"),
+                started_at: Utc::now(),
+                finished_at: Utc::now(),
+                customers: 3,
+                purchases: 7,
+                report: report(fits),
+            },
+            org_wide,
+            tiers: vec![count("A", None, 1), count("C", None, 2)],
+            segments: vec![count("champions", None, 1), count("my_own", None, 2)],
+            stages: vec![count("exploration", None, 2), count("decline", None, 1)],
+            risks: vec![count("high", None, 1)],
+            rf: vec![count("5", Some("4"), 1), count("1", Some("1"), 2)],
+            migration: vec![
+                count("", Some("champions"), 1),
+                count("loyal", Some("at_risk"), 2),
+            ],
+            clv: vec![count("1000", None, 2), count("none", None, 1)],
+        }
+    }
+
+    fn render(v: &crate::pages::Viewer, d: Option<&Dash>, running: bool) -> String {
+        dashboard_content(v, d, running, None).into_string()
+    }
+
+    #[test]
+    fn no_run_yet_explains_and_offers_the_button_to_those_who_may_run() {
+        let zh = render(&viewer(Role::Analyst, Lang::ZhCn), None, false);
+        has(
+            &zh,
+            &[
+                "还没有计算过客户价值",
+                r#"action="/analysis/run""#,
+                r#"name="_csrf""#,
+                "重新计算",
+            ],
+        );
+        let en = render(&viewer(Role::Marketer, Lang::En), None, false);
+        has(&en, &["has not been computed yet", "Ask an administrator"]);
+        lacks(&en, &["/analysis/run"]);
+        let busy = render(&viewer(Role::Admin, Lang::ZhCn), None, true);
+        has(&busy, &["计算中…", "disabled"]);
+    }
+
+    #[test]
+    fn every_number_drills_down_to_its_customers() {
+        let v = viewer(Role::Admin, Lang::ZhCn);
+        let html = render(&v, Some(&dash(true, true)), false);
+        has(
+            &html,
+            &[
+                r#"href="/customers?tier=A""#,
+                r#"href="/customers?rfm_r=5&amp;rfm_f=4""#,
+                r#"href="/customers?segment=champions""#,
+                r#"href="/customers?segment=my_own""#,
+                r#"href="/customers?stage=exploration""#,
+                r#"href="/customers?risk=high""#,
+                r#"href="/customers?clv_min=1000&amp;clv_below=10000""#,
+                r#"href="/customers?prev_segment=loyal&amp;segment=at_risk""#,
+                "重要价值客户",
+                "退化期",
+                "首次评分",
+                "r = 0.2429, α = 4.414, a = 0.7929, b = 2.426",
+                "未能拟合",
+                "模型拟合没有收敛",
+                "基尼系数",
+                "0.400",
+                "2026年3月31日",
+            ],
+        );
+        for chart in CHARTS {
+            has(&html, &[&format!(r#"href="/analysis/{chart}.csv""#)]);
+        }
+        // The migration of first-scored customers has no earlier segment to filter by.
+        lacks(&html, &["prev_segment=&amp;", "NaN", "inf"]);
+    }
+
+    #[test]
+    fn failed_fits_and_missing_numbers_read_as_words_in_english() {
+        let v = viewer(Role::Analyst, Lang::En);
+        let html = render(&v, Some(&dash(false, true)), false);
+        has(
+            &html,
+            &[
+                "no customer has bought twice yet",
+                "Gini coefficient",
+                "Champions",
+                "Decline",
+                "Tier A",
+                "First scored",
+            ],
+        );
+        lacks(&html, &["NaN", "inf", "重要"]);
+    }
+
+    #[test]
+    fn roles_that_see_part_of_the_customers_see_no_organisation_wide_figures() {
+        let v = viewer(Role::SalesRep, Lang::ZhCn);
+        let html = render(&v, Some(&dash(true, false)), false);
+        has(
+            &html,
+            &["只包括您有权查看的客户", r#"href="/customers?tier=A""#],
+        );
+        lacks(
+            &html,
+            &[
+                "chart-months",
+                "chart-cohorts",
+                "基尼系数",
+                "fit-bgnbd",
+                "/analysis/run",
+            ],
+        );
+    }
+
+    #[test]
+    fn chart_data_exports_as_csv_with_a_bom_and_headings_in_the_viewers_language() {
+        let d = dash(true, true);
+        let zh = viewer(Role::Admin, Lang::ZhCn);
+        for chart in CHARTS {
+            let t = table(&zh, chart, &d).expect(chart);
+            assert!(!t.head.is_empty(), "{chart}");
+            let bytes = csv_bytes(&t);
+            assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{chart}");
+            let s = String::from_utf8(bytes).expect("utf-8");
+            assert!(!s.contains("NaN"), "{chart}: {s}");
+        }
+        let s =
+            String::from_utf8(csv_bytes(&table(&zh, "tiers", &d).expect("tiers"))).expect("utf-8");
+        assert!(
+            s.contains("价值分层,客户数,客户占比,收入,收入占比,客户终身价值\r\n"),
+            "{s}"
+        );
+        assert!(s.contains("A 类,1,33.3%,100.00,33.3%,50.00\r\n"), "{s}");
+        let en = viewer(Role::Admin, Lang::En);
+        let s = String::from_utf8(csv_bytes(&table(&en, "cohorts", &d).expect("cohorts")))
+            .expect("utf-8");
+        assert!(
+            s.contains("Month,Cohort size,0,1\r\n2026-02,2,100.0%,50.0%\r\n2026-03,0,0.0%,\r\n"),
+            "{s}"
+        );
+        assert!(table(&en, "nothing", &d).is_none());
+        // Quoted where needed: a segment name with a comma stays one cell.
+        let t = crate::pages::analysis::Table {
+            head: vec!["a,b".into()],
+            rows: vec![],
+        };
+        assert!(String::from_utf8(csv_bytes(&t))
+            .expect("utf-8")
+            .contains("\"a,b\""));
+    }
+
+    fn score(alive: Option<f64>) -> StoredScore {
+        StoredScore {
+            score: CustomerScore {
+                customer: CustomerId(7),
+                purchases: 3,
+                first_purchase: NaiveDate::from_ymd_opt(2025, 1, 5).expect("date"),
+                last_purchase: NaiveDate::from_ymd_opt(2025, 6, 1).expect("date"),
+                revenue: 30_000,
+                revenue_12m: 10_000,
+                historical_value: 9_000,
+                current_value: 3_000,
+                r: 2,
+                f: 4,
+                m: 3,
+                segment: Some("at_risk".into()),
+                tier: "B".into(),
+                alive,
+                expected_90: alive.map(|_| 0.1234),
+                expected_180: None,
+                expected_365: Some(f64::NAN),
+                expected_spend: None,
+                clv: None,
+                stage: "decline".into(),
+                risk: "high".into(),
+                reasons: json!([
+                    {"code": "overdue", "days": 200, "usual_gap": 60},
+                    {"code": "fading", "alive": 0.123},
+                    {"code": "spending_down", "last": 10000, "before": 50000},
+                    {"code": "silent", "days": 400},
+                    {"code": "unknown"}
+                ]),
+            },
+            run: ScoreRunId(2),
+            computed_at: Utc::now(),
+            prev_segment: Some("loyal".into()),
+            prev_tier: None,
+            prev_stage: None,
+        }
+    }
+
+    #[test]
+    fn the_customer_value_panel_says_why_and_never_nan() {
+        let history = vec![ScoreChange {
+            run: ScoreRunId(2),
+            computed_at: Utc::now(),
+            segment: Some("at_risk".into()),
+            tier: "B".into(),
+            stage: "decline".into(),
+            risk: "high".into(),
+            clv: None,
+        }];
+        let zh = value_panel(
+            &viewer(Role::SalesRep, Lang::ZhCn),
+            Some(&score(Some(0.123))),
+            &history,
+        )
+        .into_string();
+        has(
+            &zh,
+            &[
+                "客户价值",
+                "B 类",
+                "R2 · F4 · M3 · 有流失风险",
+                "退化期",
+                "超过平常间隔未购买：已 200 天，平常 60 天一次",
+                "仍活跃的概率只有 12%",
+                "近 12 个月消费 ¥100.00，不到前 12 个月 ¥500.00 的一半",
+                "只买过一次，已 400 天未再购买",
+                "12.3%",
+                "0.12 / — / —",
+                "历史价值",
+                "¥90.00",
+                "3 次，首次 2025年1月5日，最近 2025年6月1日",
+                "有流失风险 → B 类 → 退化期 → 流失风险 高",
+            ],
+        );
+        lacks(&zh, &["NaN", "unknown"]);
+        let en = value_panel(&viewer(Role::Agent, Lang::En), Some(&score(None)), &[]).into_string();
+        has(
+            &en,
+            &["Customer value", "Tier B", "At risk", "Overdue: 200 days"],
+        );
+        lacks(&en, &["NaN", "Movement"]);
+        let none = value_panel(&viewer(Role::Agent, Lang::En), None, &[]).into_string();
+        has(&none, &["Not scored yet"]);
+    }
+
+    #[test]
+    fn short_amounts_read_as_each_language_counts() {
+        let cny = guanxi_core::Currency::CNY;
+        assert_eq!(money_short(Lang::ZhCn, 1_000, cny), "¥10");
+        assert_eq!(money_short(Lang::ZhCn, 10_000_000, cny), "¥10万");
+        assert_eq!(money_short(Lang::ZhCn, 12_345_678_900, cny), "¥1.2亿");
+        assert_eq!(money_short(Lang::En, 10_000_000, cny), "¥100k");
+        assert_eq!(money_short(Lang::En, 150_000_000, cny), "¥1.5M");
+    }
+
+    #[tokio::test]
+    async fn the_analytics_link_follows_the_role() {
+        let page = |role: Role| {
+            let v = viewer(role, Lang::ZhCn);
+            crate::layout::page(&v.shell(), "t", maud::html! {})
+        };
+        assert!(super::data_in_out::body(page(Role::SalesRep))
+            .await
+            .contains(r#"<a href="/analysis">客户分析</a>"#));
+        assert!(!super::data_in_out::body(page(Role::Agent))
+            .await
+            .contains(r#"href="/analysis""#));
+        for (m, r, action) in [
+            ("GET", "/analysis", Action::ViewAnalytics),
+            ("GET", "/analysis/{file}", Action::ViewAnalytics),
+            ("POST", "/analysis/run", Action::RunAnalysis),
+        ] {
+            let m = Method::from_bytes(m.as_bytes()).expect("method");
+            assert_eq!(action_of(&m, r), Some(action));
+        }
     }
 }

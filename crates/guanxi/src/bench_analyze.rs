@@ -154,6 +154,12 @@ pub fn run(args: AnalyzeBench) -> anyhow::Result<()> {
     let purchases = read_transactions(&csv)?;
     let read_s = started.elapsed().as_secs_f64();
     let n = purchases.len();
+    // RFM alone, as the scoring run computes it (summary, then quintiles), for the pandas and
+    // DuckDB references (which count orders rather than purchase days: the same work).
+    let copy = purchases.clone();
+    let started = Instant::now();
+    let rfm = pipeline::rfm_only(copy, today).len();
+    let rfm_s = started.elapsed().as_secs_f64();
     let options = Options {
         margin: 1.0,
         ..Options::new(today)
@@ -177,6 +183,8 @@ pub fn run(args: AnalyzeBench) -> anyhow::Result<()> {
         "customers": report.customers,
         "read_s": read_s,
         "pipeline_s": pipeline_s,
+        "rfm_s": rfm_s,
+        "rfm_customers": rfm,
         "steps_s": steps,
         "bgnbd": report.bgnbd.as_ref().map(|f| json!({"r": f.params.r, "alpha": f.params.alpha, "a": f.params.a, "b": f.params.b, "ll": f.log_likelihood, "iterations": f.iterations})).unwrap_or_else(|e| json!({"error": e.to_string()})),
         "gamma_gamma": report.spend.as_ref().map(|f| json!({"p": f.params.p, "q": f.params.q, "gamma": f.params.gamma, "ll": f.log_likelihood, "iterations": f.iterations})).unwrap_or_else(|e| json!({"error": e.to_string()})),
@@ -216,7 +224,54 @@ pub fn run(args: AnalyzeBench) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         results.push(v);
     }
+    summary(&results);
     Ok(())
+}
+
+/// The side-by-side lines: whole pipelines, RFM, parameters.
+fn summary(results: &[Value]) {
+    let of = |stack: &str| results.iter().find(|r| r["stack"] == stack);
+    let g = &results[0];
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    eprintln!("\n== side by side");
+    if let Some(l) = of("lifetimes") {
+        let lt = f(&l["seconds"]["pipeline"]);
+        let gt = f(&g["pipeline_s"]);
+        eprintln!(
+            "pipeline (summary, BG/NBD, Gamma-Gamma, every customer's scores and CLV): guanxi {gt:.2} s, lifetimes {lt:.2} s: {:.1}x",
+            lt / gt
+        );
+        eprintln!(
+            "peak memory: guanxi {:.0} MB, lifetimes {:.0} MB",
+            f(&g["peak_rss_mb"]),
+            f(&l["peak_rss_mb"])
+        );
+        for (name, ours, theirs) in [
+            ("r", &g["bgnbd"]["r"], &l["bgnbd"]["r"]),
+            ("alpha", &g["bgnbd"]["alpha"], &l["bgnbd"]["alpha"]),
+            ("a", &g["bgnbd"]["a"], &l["bgnbd"]["a"]),
+            ("b", &g["bgnbd"]["b"], &l["bgnbd"]["b"]),
+            ("p", &g["gamma_gamma"]["p"], &l["gamma_gamma"]["p"]),
+            ("q", &g["gamma_gamma"]["q"], &l["gamma_gamma"]["q"]),
+            ("gamma", &g["gamma_gamma"]["gamma"], &l["gamma_gamma"]["v"]),
+        ] {
+            let (o, t) = (f(ours), f(theirs));
+            eprintln!(
+                "  {name:>5}: guanxi {o:.6}  lifetimes {t:.6}  relative difference {:.1e}",
+                ((o - t) / t).abs()
+            );
+        }
+    }
+    for stack in ["pandas", "duckdb"] {
+        if let Some(r) = of(stack) {
+            eprintln!(
+                "RFM: guanxi {:.2} s, {stack} {:.2} s (+ {:.2} s reading the file)",
+                f(&g["rfm_s"]),
+                f(&r["seconds"]["rfm"]),
+                f(&r["seconds"]["read_csv"]).max(f(&r["seconds"]["load"])),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Customers: the list with search as you type, the new-customer form, the customer page
 //! (客户360视图) with its timeline and the log-an-interaction form, and the quick lookup.
 
+use super::analysis;
 use super::login::go;
 use super::Viewer;
 use crate::i18n::{value, Msg};
@@ -43,6 +44,108 @@ pub struct ListParams {
     cursor: Option<String>,
     /// A customer's personal data was just erased.
     erased: Option<String>,
+    #[serde(flatten)]
+    scores: ScoreParams,
+}
+
+/// Filters by the written-back scores: the selects (segment, tier, stage, risk) and the
+/// drill-downs of the dashboards (RFM cell, previous segment, lifetime value band).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ScoreParams {
+    segment: Option<String>,
+    tier: Option<String>,
+    stage: Option<String>,
+    risk: Option<String>,
+    rfm_r: Option<String>,
+    rfm_f: Option<String>,
+    prev_segment: Option<String>,
+    clv_min: Option<String>,
+    clv_below: Option<String>,
+}
+
+fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl ScoreParams {
+    /// Only values the API takes (a bad one in an address is left out, not an empty list).
+    fn valid(&self) -> Self {
+        let keep = |v: &Option<String>, ok: &dyn Fn(&str) -> bool| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|x| ok(x))
+                .map(str::to_owned)
+        };
+        let score = |s: &str| matches!(s, "1" | "2" | "3" | "4" | "5");
+        let fen = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
+        Self {
+            segment: keep(&self.segment, &is_code),
+            tier: keep(&self.tier, &|s| analysis::TIERS.contains(&s)),
+            stage: keep(&self.stage, &|s| {
+                analysis::STAGES.iter().any(|(c, _)| *c == s)
+            }),
+            risk: keep(&self.risk, &|s| {
+                analysis::RISKS.iter().any(|(c, _)| *c == s)
+            }),
+            rfm_r: keep(&self.rfm_r, &score),
+            rfm_f: keep(&self.rfm_f, &score),
+            prev_segment: keep(&self.prev_segment, &is_code),
+            clv_min: keep(&self.clv_min, &fen),
+            clv_below: keep(&self.clv_below, &fen),
+        }
+    }
+
+    fn pairs(&self) -> [(&'static str, Option<&str>); 9] {
+        [
+            ("segment", self.segment.as_deref()),
+            ("tier", self.tier.as_deref()),
+            ("stage", self.stage.as_deref()),
+            ("risk", self.risk.as_deref()),
+            ("rfm_r", self.rfm_r.as_deref()),
+            ("rfm_f", self.rfm_f.as_deref()),
+            ("prev_segment", self.prev_segment.as_deref()),
+            ("clv_min", self.clv_min.as_deref()),
+            ("clv_below", self.clv_below.as_deref()),
+        ]
+    }
+}
+
+/// The drill-down filters that have no select in the form, in words: (parameter, text).
+fn drill_chips(v: &Viewer, s: &ScoreParams) -> Vec<(&'static str, String)> {
+    let l = v.lang;
+    let cur = v.org.currency;
+    let fen = |x: &str| {
+        x.parse::<i64>()
+            .map(|n| v.money(n, cur))
+            .unwrap_or_else(|_| x.to_owned())
+    };
+    let mut out = Vec::new();
+    if let Some(r) = &s.rfm_r {
+        out.push(("rfm_r", format!("R = {r}")));
+    }
+    if let Some(f) = &s.rfm_f {
+        out.push(("rfm_f", format!("F = {f}")));
+    }
+    if let Some(p) = &s.prev_segment {
+        out.push((
+            "prev_segment",
+            format!(
+                "{}: {}",
+                Msg::PreviousSegment.t(l),
+                analysis::segment_name(l, p)
+            ),
+        ));
+    }
+    if let Some(x) = &s.clv_min {
+        out.push(("clv_min", Msg::ClvAtLeast.t(l).replace("{v}", &fen(x))));
+    }
+    if let Some(x) = &s.clv_below {
+        out.push(("clv_below", Msg::ClvUnder.t(l).replace("{v}", &fen(x))));
+    }
+    out
 }
 
 fn rows(v: &Viewer, items: &[CustomerSummary], next: Option<&str>, p: &ListParams) -> Markup {
@@ -80,9 +183,10 @@ fn query(p: &ListParams, cursor: Option<&str>) -> String {
         ("owner_id", p.owner_id.as_deref()),
         ("tag", p.tag.as_deref()),
         ("sort", p.sort.as_deref()),
-        ("cursor", cursor),
     ]
     .into_iter()
+    .chain(p.scores.pairs())
+    .chain([("cursor", cursor)])
     .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k, v)))
     .collect();
     serde_urlencoded::to_string(pairs).unwrap_or_default()
@@ -97,12 +201,26 @@ pub async fn list(
     Query(p): Query<ListParams>,
 ) -> Response {
     let l = v.lang;
+    let p = ListParams {
+        scores: p.scores.valid(),
+        ..p
+    };
     let sort = p
         .sort
         .clone()
         .filter(|x| SORTS.iter().any(|(k, _)| k == x))
         .unwrap_or_else(|| "-created_at".into());
+    let sc = p.scores.clone();
     let q = ListCustomersQuery {
+        segment: sc.segment,
+        tier: sc.tier,
+        stage: sc.stage,
+        risk: sc.risk,
+        rfm_r: sc.rfm_r,
+        rfm_f: sc.rfm_f,
+        prev_segment: sc.prev_segment,
+        clv_min: sc.clv_min,
+        clv_below: sc.clv_below,
         q: p.q.clone().filter(|q| !q.trim().is_empty()),
         status: p.status.clone().filter(|x| STATUSES.contains(&x.as_str())),
         class: p.class.clone().filter(|x| CLASSES.contains(&x.as_str())),
@@ -142,6 +260,31 @@ pub async fn list(
     let users = s.store.list_users(v.ctx).await.unwrap_or_default();
     let views = s.store.list_views(v.ctx).await.unwrap_or_default();
     let here = query(&p, None);
+    let may_analyse = v.may(guanxi_core::Action::ViewAnalytics);
+    let chips = drill_chips(&v, &p.scores);
+    // The list without one drill-down filter.
+    let without = |key: &str| {
+        let mut s = p.scores.clone();
+        match key {
+            "rfm_r" => s.rfm_r = None,
+            "rfm_f" => s.rfm_f = None,
+            "prev_segment" => s.prev_segment = None,
+            "clv_min" => s.clv_min = None,
+            _ => s.clv_below = None,
+        }
+        let q = ListParams {
+            q: p.q.clone(),
+            status: p.status.clone(),
+            class: p.class.clone(),
+            owner_id: p.owner_id.clone(),
+            tag: p.tag.clone(),
+            sort: p.sort.clone(),
+            cursor: None,
+            erased: None,
+            scores: s,
+        };
+        format!("/customers?{}", query(&q, None))
+    };
     // Column headers sort: a second click reverses.
     let sort_link = |key: &str| {
         let next = if sort == key {
@@ -160,6 +303,7 @@ pub async fn list(
             owner_id: p.owner_id.clone(),
             tag: p.tag.clone(),
             erased: None,
+            scores: p.scores.clone(),
         };
         format!("/customers?{}", query(&q, None))
     };
@@ -196,6 +340,17 @@ pub async fn list(
                 }
             }
         }
+        @if !chips.is_empty() {
+            p.chips #drill-filters {
+                strong { (Msg::FilteredBy.t(l)) " " }
+                @for (k, text) in &chips {
+                    span.pill {
+                        (text) " "
+                        a href=(without(k)) aria-label={(Msg::RemoveFilter.t(l)) " " (text)} title=(Msg::RemoveFilter.t(l)) { "×" }
+                    }
+                }
+            }
+        }
         form.toolbar method="get" action="/customers"
             hx-get="/customers" hx-target="#rows" hx-swap="outerHTML"
             hx-trigger="input changed delay:300ms from:#q, change from:select, submit" hx-push-url="true" {
@@ -222,6 +377,42 @@ pub async fn list(
             }
             label { (Msg::Tag.t(l))
                 input name="tag" type="text" size="8" value=(p.tag.as_deref().unwrap_or(""));
+            }
+            @if may_analyse {
+                label { (Msg::SegmentCol.t(l))
+                    select #f-segment name="segment" {
+                        option value="" { (Msg::AnySegment.t(l)) }
+                        @for (code, zh, en) in analysis::segments() {
+                            option value=(code) selected[selected(&p.scores.segment, &code)] { (l.pick(&zh, &en)) }
+                        }
+                        // An organisation's own segment, reached from the dashboards.
+                        @if let Some(s) = p.scores.segment.as_deref().filter(|s| !analysis::segments().iter().any(|x| x.0 == *s)) {
+                            option value=(s) selected { (s) }
+                        }
+                    }
+                }
+                label { (Msg::ValueTier.t(l))
+                    select #f-tier name="tier" {
+                        option value="" { (Msg::AnyTier.t(l)) }
+                        @for t in analysis::TIERS { option value=(t) selected[selected(&p.scores.tier, t)] { (analysis::tier_name(l, t)) } }
+                    }
+                }
+                label { (Msg::LifecycleStage.t(l))
+                    select #f-stage name="stage" {
+                        option value="" { (Msg::AnyStage.t(l)) }
+                        @for (c, m) in analysis::STAGES { option value=(c) selected[selected(&p.scores.stage, c)] { (m.t(l)) } }
+                    }
+                }
+                label { (Msg::ChurnRisk.t(l))
+                    select #f-risk name="risk" {
+                        option value="" { (Msg::AnyRisk.t(l)) }
+                        @for (c, m) in analysis::RISKS { option value=(c) selected[selected(&p.scores.risk, c)] { (m.t(l)) } }
+                    }
+                }
+            }
+            // The dashboards' drill-downs that have no field here stay with the search.
+            @for (i, (k, val)) in p.scores.pairs().into_iter().enumerate() {
+                @if let Some(val) = val.filter(|_| i >= 4 || !may_analyse) { input type="hidden" name=(k) value=(val); }
             }
             label { (Msg::Sort.t(l))
                 select name="sort" {
@@ -665,6 +856,12 @@ pub async fn show(
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::WriteCustomers).is_some();
     let may_merge =
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::DeleteCustomers).is_some();
+    let score = s.store.customer_score(v.ctx, id).await.ok().flatten();
+    let score_history = if score.is_some() {
+        s.store.score_history(v.ctx, id).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let content = html! {
         @if p.merged.is_some() { p.alert role="status" #merged { (Msg::Merged.t(l)) } }
         @if p.converted.is_some() { p.alert role="status" #lead-converted { (Msg::LeadConverted.t(l)) } }
@@ -729,6 +926,7 @@ pub async fn show(
                 }
             }
             div {
+                (analysis::value_panel(&v, score.as_ref(), &score_history))
                 @if !story.is_empty() {
                     section.card aria-labelledby="story-h" {
                         h2 #story-h { (Msg::SalesHistory.t(l)) }

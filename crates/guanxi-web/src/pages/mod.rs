@@ -3,6 +3,7 @@
 //! the API) and renders with the shell in `layout`.
 
 pub mod admin;
+pub mod analysis;
 pub mod customers;
 pub mod day;
 pub mod imports;
@@ -57,6 +58,7 @@ impl Viewer {
             .is_some(),
             can_import: self.may(guanxi_core::Action::ImportCustomers),
             can_review_duplicates: self.may(guanxi_core::Action::ReviewDuplicates),
+            can_analyse: self.may(guanxi_core::Action::ViewAnalytics),
             reminders: self
                 .reminders
                 .iter()

@@ -273,7 +273,14 @@ fn demo_customers_are_scored_and_analyze_summarises() {
     std::fs::create_dir_all(&dir).expect("dir");
     let demo = guanxi()
         .current_dir(&dir)
-        .args(["demo", "--no-serve", "--customers", "400", "--password", "Demo-pass-2026!"])
+        .args([
+            "demo",
+            "--no-serve",
+            "--customers",
+            "400",
+            "--password",
+            "Demo-pass-2026!",
+        ])
         .output()
         .expect("demo");
     let err = String::from_utf8_lossy(&demo.stderr);
@@ -285,7 +292,11 @@ fn demo_customers_are_scored_and_analyze_summarises() {
         .output()
         .expect("analyze");
     let out = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     assert!(out.contains("Run 2 (as of"), "{out}");
     assert!(out.contains("BG/NBD: r = "), "{out}");
     assert!(out.contains("tier A: "), "{out}");
@@ -313,7 +324,11 @@ fn demo_customers_are_scored_and_analyze_summarises() {
         .output()
         .expect("analyze");
     let out = String::from_utf8_lossy(&empty.stdout);
-    assert!(empty.status.success(), "{}", String::from_utf8_lossy(&empty.stderr));
+    assert!(
+        empty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
     assert!(out.contains(": 0 customers, 0 purchases"), "{out}");
     assert!(out.contains("no customer has bought twice yet"), "{out}");
     assert!(!out.contains("NaN"), "{out}");
