@@ -49,6 +49,21 @@ pub fn expected_spend(k: Params, x: f64, m: f64) -> f64 {
 /// The log-likelihood of customers with repeat purchases and its gradient in (p, q, γ), across
 /// the cores; the Γ terms depend on `x` alone and are tabulated once per evaluation for whole x.
 pub fn log_likelihood_gradient(k: Params, data: &[(f64, f64)]) -> (f64, [f64; 3]) {
+    gradient_prepared(k, &prepare(data))
+}
+
+/// A customer as the likelihood needs them, with what does not depend on the parameters
+/// computed once: x, m·x, ln m, ln m + ln x.
+type Prepared = [f64; 4];
+
+fn prepare(data: &[(f64, f64)]) -> Vec<Prepared> {
+    data.iter()
+        .filter(|(x, m)| *x > 0.0 && *m > 0.0)
+        .map(|&(x, m)| [x, m * x, m.ln(), m.ln() + x.ln()])
+        .collect()
+}
+
+fn gradient_prepared(k: Params, data: &[Prepared]) -> (f64, [f64; 3]) {
     let Params { p, q, gamma } = k;
     let terms = |x: f64| {
         (
@@ -59,9 +74,9 @@ pub fn log_likelihood_gradient(k: Params, data: &[(f64, f64)]) -> (f64, [f64; 3]
     };
     let whole = data
         .iter()
-        .all(|(x, _)| x.fract() == 0.0 && *x <= 100_000.0);
+        .all(|c| c[0].fract() == 0.0 && c[0] <= 100_000.0);
     let table: Vec<(f64, f64, f64)> = if whole {
-        let top = data.iter().fold(0.0_f64, |m, (x, _)| m.max(*x)) as usize;
+        let top = data.iter().fold(0.0_f64, |m, c| m.max(c[0])) as usize;
         (0..=top).map(|x| terms(x as f64)).collect()
     } else {
         Vec::new()
@@ -70,20 +85,18 @@ pub fn log_likelihood_gradient(k: Params, data: &[(f64, f64)]) -> (f64, [f64; 3]
     let parts = par::chunks(data, |chunk| {
         let mut ll = 0.0;
         let mut g = [0.0; 3];
-        for &(x, m) in chunk {
-            if !(x > 0.0 && m > 0.0) {
-                continue;
-            }
+        for &[x, mx, ln_m, ln_mx] in chunk {
             let (c, dpx, dq) = table
                 .get(x as usize)
                 .copied()
                 .filter(|_| whole)
                 .unwrap_or_else(|| terms(x));
-            let (ln_m, ln_x, ln_s) = (m.ln(), x.ln(), (gamma + m * x).ln());
-            ll += c + q * ln_gamma + (p * x - 1.0) * ln_m + p * x * ln_x - (p * x + q) * ln_s;
-            g[0] += x * (dpx + ln_m + ln_x - ln_s);
+            let ln_s = (gamma + mx).ln();
+            let px = p * x;
+            ll += c + q * ln_gamma - ln_m + px * ln_mx - (px + q) * ln_s;
+            g[0] += x * (dpx + ln_mx - ln_s);
             g[1] += dq + ln_gamma - ln_s;
-            g[2] += q / gamma - (p * x + q) / (gamma + m * x);
+            g[2] += q / gamma - (px + q) / (gamma + mx);
         }
         (ll, g)
     });
@@ -101,11 +114,11 @@ fn of(t: &[f64]) -> Params {
 }
 
 /// The mean negative log-likelihood over the logarithms of the parameters, with its gradient.
-fn objective(data: &[(f64, f64)]) -> impl Fn(&[f64]) -> (f64, Vec<f64>) + '_ {
+fn objective(data: &[Prepared]) -> impl Fn(&[f64]) -> (f64, Vec<f64>) + '_ {
     let n = data.len() as f64;
     move |t: &[f64]| {
         let k = of(t);
-        let (ll, g) = log_likelihood_gradient(k, data);
+        let (ll, g) = gradient_prepared(k, data);
         let scale = [k.p, k.q, k.gamma];
         (-ll / n, (0..3).map(|i| -g[i] * scale[i] / n).collect())
     }
@@ -122,10 +135,11 @@ pub fn fit(data: &[(f64, f64)]) -> Result<Fit, FitError> {
     if used.is_empty() {
         return Err(FitError::NoData);
     }
-    let start = crate::optimize::warm_start(&used, 3, |sample| {
+    let prepared = prepare(&used);
+    let start = crate::optimize::warm_start(&prepared, 3, |sample| {
         bfgs(objective(sample), &[0.0; 3], 1e-8, 2_000)
     });
-    if let Some((t, value, iterations)) = bfgs(objective(&used), &start, 1e-9, 2_000) {
+    if let Some((t, value, iterations)) = bfgs(objective(&prepared), &start, 1e-9, 2_000) {
         return Ok(Fit {
             params: of(&t),
             log_likelihood: -value * used.len() as f64,

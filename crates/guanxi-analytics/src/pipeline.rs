@@ -559,13 +559,22 @@ fn sane(params: &[f64]) -> Result<(), FitError> {
 /// day.
 fn summarise(purchases: &[Purchase], today: i32) -> (Vec<History>, Vec<Month>, Vec<Cohort>) {
     let mut histories = Vec::new();
-    let first_month = purchases
-        .iter()
-        .map(|p| p.day)
-        .min()
-        .map(month_of)
-        .unwrap_or(0);
+    let first_day = purchases.iter().map(|p| p.day).min();
+    let first_month = first_day.map(month_of).unwrap_or(0);
     let last_month = month_of(today);
+    // The month of every day in the span, looked up rather than computed per purchase.
+    let table_from = first_day.unwrap_or(today);
+    let table: Vec<i32> = if today - table_from <= 400_000 {
+        (table_from..=today).map(month_of).collect()
+    } else {
+        Vec::new()
+    };
+    let month_at = |day: i32| -> i32 {
+        usize::try_from(day - table_from)
+            .ok()
+            .and_then(|k| table.get(k).copied())
+            .unwrap_or_else(|| month_of(day))
+    };
     let span = usize::try_from(last_month - first_month + 1).unwrap_or(0);
     let mut months: Vec<Month> = (0..span)
         .map(|k| Month {
@@ -590,7 +599,7 @@ fn summarise(purchases: &[Purchase], today: i32) -> (Vec<History>, Vec<Month>, V
             repeat: 0,
         };
         let mut last_month_seen = i32::MIN;
-        let cohort = (month_of(h.first) - first_month) as usize;
+        let cohort = (month_at(h.first) - first_month) as usize;
         while i < purchases.len() && purchases[i].customer == customer {
             let day = purchases[i].day;
             let mut amount = 0i64;
@@ -613,7 +622,7 @@ fn summarise(purchases: &[Purchase], today: i32) -> (Vec<History>, Vec<Month>, V
             } else if age < 730 {
                 h.revenue_prev_12m = h.revenue_prev_12m.saturating_add(amount);
             }
-            let m = month_of(day);
+            let m = month_at(day);
             let k = (m - first_month) as usize;
             if let Some(month) = months.get_mut(k) {
                 month.revenue = month.revenue.saturating_add(amount);
