@@ -492,6 +492,28 @@ try {
     company: `华南贸易有限公司${is}`,
   };
   const nextDigit = (p) => p.slice(0, -1) + String((Number(p.slice(-1)) + 1) % 10);
+  await step("score the customers, read the dashboards, drill down to the customers behind a number", async () => {
+    await page.goto(`${BASE}/analysis`);
+    assert.equal(await h1(), zh ? "客户分析" : "Analytics");
+    if (await page.locator("#last-run").count() === 0) {
+      // No run yet in this language's pass: start one and wait for the page to show it.
+      await page.click("#run-now");
+      await page.locator("#last-run").waitFor({ timeout: 30000 });
+    }
+    assert.match(await page.locator("#fit-bgnbd").innerText(), /r = \d/);
+    await shot(page, "analysis");
+    // The segments table: a count links to the list filtered by that segment.
+    const link = page.locator("#segments-table tbody a").first();
+    const shown = Number((await link.innerText()).replace(/[^0-9]/g, ""));
+    await link.click();
+    await page.waitForURL(/\/customers\?.*segment=/);
+    const rows = await page.locator("table.list tbody tr").count();
+    assert.ok(rows > 0 && rows === Math.min(shown, 50), `${rows} rows for ${shown} customers`);
+    // A customer of that segment shows the value panel with the same segment.
+    await page.locator("table.list tbody tr a").first().click();
+    await page.locator("#customer-value").waitFor();
+    assert.ok((await page.locator("#value-tier").innerText()).match(/A|B|C/));
+  });
   await step("import a GBK file: check it, see why a row is refused, import it, find the customers", async () => {
     const rows = [
       ["姓名", "手机", "邮箱", "公司"],
