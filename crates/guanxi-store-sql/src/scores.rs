@@ -19,6 +19,8 @@ use std::collections::HashMap;
 
 /// Orders read per page.
 const PAGE: i64 = 50_000;
+/// Customers whose score rows are built and written at a time.
+const WRITE_CHUNK: usize = 5_000;
 
 const SCORE_COLS: &str = "customer_id, org_id, run_id, computed_at, purchases, first_purchase, \
     last_purchase, revenue, revenue_12m, historical_value, current_value, r, f, m, segment, tier, \
@@ -305,87 +307,90 @@ impl SqlStore {
             scored: scores.len() as u64,
             ..ScoreWrite::default()
         };
-        let mut rows = Vec::with_capacity(scores.len());
-        let mut history = Vec::new();
-        for s in &scores {
-            let cid = s.customer.get();
-            let prev = before.remove(&cid);
-            let now_key = [
-                codes.of(s.segment.as_deref()),
-                codes.of(Some(&s.tier)),
-                codes.of(Some(&s.stage)),
-                codes.of(Some(&s.risk)),
-            ];
-            if prev != Some(now_key) {
-                write.changed += 1;
-                history.push(vec![
-                    Arg::I(org),
-                    Arg::I(cid),
-                    Arg::I(run_id),
-                    Arg::I(now),
-                    opt_s(&s.segment),
-                    Arg::S(s.tier.clone()),
-                    Arg::S(s.stage.clone()),
-                    Arg::S(s.risk.clone()),
-                    opt_i(s.clv),
-                ]);
-            }
-            let old = |k: usize| prev.and_then(|p| codes.get(p[k]));
-            rows.push(vec![
-                Arg::I(cid),
-                Arg::I(org),
-                Arg::I(run_id),
-                Arg::I(now),
-                Arg::I(i64::from(s.purchases)),
-                Arg::S(s.first_purchase.format("%Y-%m-%d").to_string()),
-                Arg::S(s.last_purchase.format("%Y-%m-%d").to_string()),
-                Arg::I(s.revenue),
-                Arg::I(s.revenue_12m),
-                Arg::I(s.historical_value),
-                Arg::I(s.current_value),
-                Arg::I(i64::from(s.r)),
-                Arg::I(i64::from(s.f)),
-                Arg::I(i64::from(s.m)),
-                opt_s(&s.segment),
-                Arg::S(s.tier.clone()),
-                opt_f(s.alive),
-                opt_f(s.expected_90),
-                opt_f(s.expected_180),
-                opt_f(s.expected_365),
-                opt_i(s.expected_spend),
-                opt_i(s.clv),
-                Arg::S(s.stage.clone()),
-                Arg::S(s.risk.clone()),
-                Arg::S(s.reasons.to_string()),
-                opt_s(&old(0)),
-                opt_s(&old(1)),
-                opt_s(&old(2)),
-            ]);
-        }
-        write.removed = before.len() as u64;
-        drop(before);
         sqlx::query("DELETE FROM customer_scores WHERE org_id = $1")
             .bind(org)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        insert_rows(
-            &mut tx,
-            self.backend,
-            &format!("INSERT INTO customer_scores ({SCORE_COLS})"),
-            &rows,
-            false,
-        )
-        .await?;
-        drop(rows);
-        insert_rows(
-            &mut tx,
-            self.backend,
-            "INSERT INTO score_history (org_id, customer_id, run_id, computed_at, segment, tier, stage, risk, clv)",
-            &history,
-            false,
-        )
-        .await?;
+        // Rows are built and written a slice at a time (still in the one transaction), so a
+        // million customers never sit in memory as bound arguments at once.
+        for part in scores.chunks(WRITE_CHUNK) {
+            let mut rows = Vec::with_capacity(part.len());
+            let mut history = Vec::new();
+            for s in part {
+                let cid = s.customer.get();
+                let prev = before.remove(&cid);
+                let now_key = [
+                    codes.of(s.segment.as_deref()),
+                    codes.of(Some(&s.tier)),
+                    codes.of(Some(&s.stage)),
+                    codes.of(Some(&s.risk)),
+                ];
+                if prev != Some(now_key) {
+                    write.changed += 1;
+                    history.push(vec![
+                        Arg::I(org),
+                        Arg::I(cid),
+                        Arg::I(run_id),
+                        Arg::I(now),
+                        opt_s(&s.segment),
+                        Arg::S(s.tier.clone()),
+                        Arg::S(s.stage.clone()),
+                        Arg::S(s.risk.clone()),
+                        opt_i(s.clv),
+                    ]);
+                }
+                let old = |k: usize| prev.and_then(|p| codes.get(p[k]));
+                rows.push(vec![
+                    Arg::I(cid),
+                    Arg::I(org),
+                    Arg::I(run_id),
+                    Arg::I(now),
+                    Arg::I(i64::from(s.purchases)),
+                    Arg::S(s.first_purchase.format("%Y-%m-%d").to_string()),
+                    Arg::S(s.last_purchase.format("%Y-%m-%d").to_string()),
+                    Arg::I(s.revenue),
+                    Arg::I(s.revenue_12m),
+                    Arg::I(s.historical_value),
+                    Arg::I(s.current_value),
+                    Arg::I(i64::from(s.r)),
+                    Arg::I(i64::from(s.f)),
+                    Arg::I(i64::from(s.m)),
+                    opt_s(&s.segment),
+                    Arg::S(s.tier.clone()),
+                    opt_f(s.alive),
+                    opt_f(s.expected_90),
+                    opt_f(s.expected_180),
+                    opt_f(s.expected_365),
+                    opt_i(s.expected_spend),
+                    opt_i(s.clv),
+                    Arg::S(s.stage.clone()),
+                    Arg::S(s.risk.clone()),
+                    Arg::S(s.reasons.to_string()),
+                    opt_s(&old(0)),
+                    opt_s(&old(1)),
+                    opt_s(&old(2)),
+                ]);
+            }
+            insert_rows(
+                &mut tx,
+                self.backend,
+                &format!("INSERT INTO customer_scores ({SCORE_COLS})"),
+                &rows,
+                false,
+            )
+            .await?;
+            insert_rows(
+                &mut tx,
+                self.backend,
+                "INSERT INTO score_history (org_id, customer_id, run_id, computed_at, segment, tier, stage, risk, clv)",
+                &history,
+                false,
+            )
+            .await?;
+        }
+        write.removed = before.len() as u64;
+        drop(before);
         emit(
             &mut tx,
             self.backend,
