@@ -354,17 +354,7 @@ pub fn run(
 
     progress(Step::Scores);
     let started = Instant::now();
-    let rfm_scores = rfm::score(
-        &histories
-            .iter()
-            .map(|h| rfm::Behaviour {
-                id: h.customer,
-                recency_days: f64::from(today - h.last),
-                frequency: f64::from(h.days),
-                monetary: h.revenue as f64,
-            })
-            .collect::<Vec<_>>(),
-    );
+    let rfm_scores = rfm_of(&histories, today);
     let revenue: Vec<(i64, f64)> = histories
         .iter()
         .map(|h| (h.customer, h.revenue as f64))
@@ -521,14 +511,9 @@ impl Numerators {
     }
 }
 
-/// RFM alone, as the scoring run computes it (the summary, then the quintile scores): the
-/// customers' ids with their scores. For comparing with RFM in other tools.
-pub fn rfm_only(mut purchases: Vec<Purchase>, today: i32) -> Vec<(i64, Scores)> {
-    purchases.retain(|p| p.day <= today && p.amount > 0);
-    purchases.sort_unstable_by_key(|p| (p.customer, p.day));
-    let (histories, _, _) = summarise(&purchases, today);
-    drop(purchases);
-    let scores = rfm::score(
+/// RFM scores of summarised histories: recency in days, purchase days, revenue.
+fn rfm_of(histories: &[History], today: i32) -> Vec<Scores> {
+    rfm::score(
         &histories
             .iter()
             .map(|h| rfm::Behaviour {
@@ -538,7 +523,17 @@ pub fn rfm_only(mut purchases: Vec<Purchase>, today: i32) -> Vec<(i64, Scores)> 
                 monetary: h.revenue as f64,
             })
             .collect::<Vec<_>>(),
-    );
+    )
+}
+
+/// RFM alone, as the scoring run computes it (the summary, then the quintile scores): the
+/// customers' ids with their scores. For comparing with RFM in other tools.
+pub fn rfm_only(mut purchases: Vec<Purchase>, today: i32) -> Vec<(i64, Scores)> {
+    purchases.retain(|p| p.day <= today && p.amount > 0);
+    purchases.sort_unstable_by_key(|p| (p.customer, p.day));
+    let (histories, _, _) = summarise(&purchases, today);
+    drop(purchases);
+    let scores = rfm_of(&histories, today);
     histories.iter().map(|h| h.customer).zip(scores).collect()
 }
 
