@@ -130,12 +130,23 @@ pub async fn run(
     let tz: chrono_tz::Tz = org.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let today = as_of.unwrap_or_else(|| started.with_timezone(&tz).date_naive());
     progress(Phase::Reading);
+    let segments = segment_map(store.as_ref(), ctx).await?.segments;
     let read = store.analysis_purchases(ctx).await?;
     let other_currency = read.other_currency;
     let options = Options {
         margin: settings.margin,
         clv_months: settings.clv_months,
         monthly_discount: settings.monthly_discount,
+        segments: segments
+            .into_iter()
+            .map(|s| guanxi_analytics::rfm::Segment {
+                code: s.code,
+                name_zh: s.name_zh,
+                name_en: s.name_en,
+                r: s.r,
+                f: s.f,
+            })
+            .collect(),
         ..Options::new(day_of(today))
     };
     let steps = progress.clone();
@@ -172,6 +183,45 @@ pub async fn run(
         )
         .await?;
     Ok(Outcome { run, write })
+}
+
+/// The segment map a run uses: the organisation's own, or the default one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentMap {
+    pub segments: Vec<guanxi_store::SegmentDef>,
+    pub custom: bool,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The default segment map (champions, loyal, new, promising, need attention, can't lose, at
+/// risk, hibernating, lost), in the store's terms.
+pub fn default_segments() -> Vec<guanxi_store::SegmentDef> {
+    guanxi_analytics::rfm::default_segments()
+        .into_iter()
+        .map(|s| guanxi_store::SegmentDef {
+            code: s.code,
+            name_zh: s.name_zh,
+            name_en: s.name_en,
+            r: s.r,
+            f: s.f,
+        })
+        .collect()
+}
+
+/// The organisation's segment map, or the default one.
+pub async fn segment_map(store: &dyn Store, ctx: Ctx) -> Result<SegmentMap, StoreError> {
+    Ok(match store.segment_map(ctx).await? {
+        Some(m) => SegmentMap {
+            segments: m.segments,
+            custom: true,
+            updated_at: Some(m.updated_at),
+        },
+        None => SegmentMap {
+            segments: default_segments(),
+            custom: false,
+            updated_at: None,
+        },
+    })
 }
 
 fn tier_code(t: Tier) -> &'static str {

@@ -15,6 +15,7 @@ pub(crate) mod extract;
 pub mod imports;
 mod openapi;
 mod routes;
+pub mod warehouse;
 
 pub use dto::admin::CreateOrg;
 pub use error::{ApiError, ErrorBody, ErrorDetail, FieldErrorView};
@@ -67,6 +68,8 @@ pub struct ApiState {
     pub analysis: analysis::Settings,
     /// The scoring runs going in this process.
     pub analysis_runs: Arc<analysis::Runs>,
+    /// The data warehouse for analysts' SQL; none when the server runs without one.
+    pub warehouse: Option<Arc<dyn warehouse::Warehouse>>,
 }
 
 impl ApiState {
@@ -85,6 +88,7 @@ impl ApiState {
             max_upload_bytes: MAX_UPLOAD_BYTES,
             analysis: analysis::Settings::default(),
             analysis_runs: Arc::new(analysis::Runs::default()),
+            warehouse: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::routes::{
     accounts, activities, analysis, audit, auth, contact_points, customers, events, field_defs,
-    health, imports, interactions, leads, orgs, sales, teams, tokens, users,
+    health, imports, interactions, leads, orgs, sales, teams, tokens, users, warehouse,
 };
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -126,6 +126,11 @@ use utoipa::{Modify, OpenApi};
         analysis::start,
         analysis::counts,
         analysis::customer_scores,
+        analysis::segments,
+        analysis::save_segments,
+        analysis::reset_segments,
+        warehouse::status,
+        warehouse::query,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&RequestHeaders),

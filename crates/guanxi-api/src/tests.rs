@@ -522,6 +522,27 @@ impl Store for Fake {
     async fn erase_customer(&self, _: Ctx, _: CustomerId) -> StoreResult<()> {
         Err(not_in_fake())
     }
+    async fn warehouse_extract(
+        &self,
+        _: warehouse::ExtractWindow,
+        _: warehouse::ExtractCursor,
+        _: u32,
+    ) -> StoreResult<warehouse::ExtractPage> {
+        Err(not_in_fake())
+    }
+    async fn store_now(&self) -> StoreResult<i64> {
+        Err(not_in_fake())
+    }
+    async fn segment_map(&self, _: Ctx) -> StoreResult<Option<SavedSegmentMap>> {
+        Ok(None)
+    }
+    async fn save_segment_map(
+        &self,
+        _: Ctx,
+        _: Option<Vec<SegmentDef>>,
+    ) -> StoreResult<Option<SavedSegmentMap>> {
+        Err(not_in_fake())
+    }
     async fn analysis_purchases(&self, _: Ctx) -> StoreResult<Purchases> {
         Err(not_in_fake())
     }

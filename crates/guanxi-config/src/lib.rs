@@ -85,6 +85,15 @@ pub struct Settings {
     /// The server scores every organisation's customers this often, in hours (0: never; runs
     /// can still be started from the API, the web UI or `guanxi analyze`).
     pub analysis_every_hours: u32,
+    /// The data warehouse's directory (Parquet files and their manifest).
+    pub warehouse_dir: String,
+    /// The server loads what changed into the warehouse this often, in minutes (0: never;
+    /// `guanxi warehouse load` still does).
+    pub warehouse_every_minutes: u32,
+    /// Analysts' warehouse SQL: most rows returned (1 to 1,000,000) and seconds a query may
+    /// run (1 to 3,600).
+    pub warehouse_max_rows: u32,
+    pub warehouse_timeout_seconds: u32,
 }
 
 impl Default for Settings {
@@ -105,6 +114,10 @@ impl Default for Settings {
             analysis_clv_months: 12,
             analysis_monthly_discount: 0.01,
             analysis_every_hours: 24,
+            warehouse_dir: "guanxi-warehouse".into(),
+            warehouse_every_minutes: 60,
+            warehouse_max_rows: 10_000,
+            warehouse_timeout_seconds: 30,
         }
     }
 }
@@ -144,6 +157,10 @@ impl Settings {
             "analysis_clv_months",
             "analysis_monthly_discount",
             "analysis_every_hours",
+            "warehouse_dir",
+            "warehouse_every_minutes",
+            "warehouse_max_rows",
+            "warehouse_timeout_seconds",
         ]));
         let s: Settings = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         if s.max_body_bytes == 0 || s.max_connections == 0 || s.max_upload_bytes == 0 {
@@ -160,6 +177,13 @@ impl Settings {
                 "analysis_margin must be above 0 and at most 1, analysis_clv_months between 1 and 120, analysis_monthly_discount between 0 and 0.5".into(),
             ));
         }
+        if !(1..=1_000_000).contains(&s.warehouse_max_rows)
+            || !(1..=3_600).contains(&s.warehouse_timeout_seconds)
+        {
+            return Err(ConfigError(
+                "warehouse_max_rows must be between 1 and 1000000, warehouse_timeout_seconds between 1 and 3600".into(),
+            ));
+        }
         if !(1..=720).contains(&s.session_hours) {
             return Err(ConfigError(
                 "session_hours must be between 1 and 720".into(),
@@ -171,7 +195,7 @@ impl Settings {
     /// The settings as TOML, with the database URL's password redacted.
     pub fn to_redacted_toml(&self) -> String {
         format!(
-            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\nupload_dir = {:?}\nmax_upload_bytes = {}\nanalysis_margin = {}\nanalysis_clv_months = {}\nanalysis_monthly_discount = {}\nanalysis_every_hours = {}\n",
+            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\nupload_dir = {:?}\nmax_upload_bytes = {}\nanalysis_margin = {}\nanalysis_clv_months = {}\nanalysis_monthly_discount = {}\nanalysis_every_hours = {}\nwarehouse_dir = {:?}\nwarehouse_every_minutes = {}\nwarehouse_max_rows = {}\nwarehouse_timeout_seconds = {}\n",
             redact_url(self.database_url.expose()),
             self.listen,
             self.max_connections,
@@ -186,7 +210,11 @@ impl Settings {
             self.analysis_margin,
             self.analysis_clv_months,
             self.analysis_monthly_discount,
-            self.analysis_every_hours
+            self.analysis_every_hours,
+            self.warehouse_dir,
+            self.warehouse_every_minutes,
+            self.warehouse_max_rows,
+            self.warehouse_timeout_seconds
         )
     }
 }

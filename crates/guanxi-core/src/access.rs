@@ -85,6 +85,8 @@ str_enum!(
         ViewAnalytics = "view_analytics",
         // Run the customer-value models and write their scores back (organisation-wide).
         RunAnalysis = "run_analysis",
+        // Query the data warehouse with SQL (organisation-wide facts; analysts' tool).
+        QueryWarehouse = "query_warehouse",
     }
 );
 
@@ -191,6 +193,8 @@ pub fn grant(role: Role, action: Action) -> Option<Scope> {
         // A run reads every purchase and rewrites every customer's scores.
         (A::RunAnalysis, R::Admin | R::Analyst) => Some(Org),
         (A::RunAnalysis, _) => None,
+        (A::QueryWarehouse, R::Admin | R::Analyst) => Some(Org),
+        (A::QueryWarehouse, _) => None,
 
         (A::ManageSalesSettings, R::Admin | R::Manager) => Some(Org),
         (A::ManageSalesSettings, _) => None,

@@ -86,6 +86,25 @@ pub enum Reason {
         from: String,
         to: String,
     },
+    /// Warehouse SQL that is not exactly one read-only query (DDL, DML, several statements).
+    ReadOnlyQuery,
+    /// Warehouse SQL that does not parse or cannot run (unknown table or column, types).
+    QueryFailed {
+        detail: String,
+    },
+    /// Warehouse SQL that ran past its time limit and was cancelled.
+    QueryTimeout {
+        seconds: u64,
+    },
+    /// Warehouse SQL that needed more memory than allowed.
+    QueryTooLarge,
+    /// An RFM segment map that leaves customers with these scores in no segment.
+    RfmCellUncovered {
+        r: u8,
+        f: u8,
+    },
+    /// A range whose start is after its end.
+    ReversedRange,
 }
 
 /// One refused field: where (a JSON-ish path such as `contact_points[1].value`) and why.

@@ -181,6 +181,27 @@ impl Reason {
                 "这是最后一位在用的管理员，不能取消其管理员身份或停用",
                 "belongs to the last active administrator, who cannot lose that role or be deactivated",
             ),
+            Reason::ReadOnlyQuery => s(
+                "只能是一条只读查询（SELECT、WITH 或 VALUES），不能修改数据或执行多条语句",
+                "must be exactly one read-only query (SELECT, WITH or VALUES)",
+            ),
+            Reason::QueryFailed { detail } => match lang {
+                ZhCn => format!("查询无法执行（{detail}）"),
+                En => format!("cannot be run ({detail})"),
+            },
+            Reason::QueryTimeout { seconds } => match lang {
+                ZhCn => format!("查询超过 {seconds} 秒未完成，已取消；请缩小范围或先按月汇总"),
+                En => format!("ran longer than {seconds} seconds and was cancelled; narrow it or summarise first"),
+            },
+            Reason::RfmCellUncovered { r, f } => match lang {
+                ZhCn => format!("R={r}、F={f} 的客户不属于任何分群，请让每个格子都有归属"),
+                En => format!("leaves customers with R={r} and F={f} in no segment"),
+            },
+            Reason::ReversedRange => s("起点不能大于终点", "starts after it ends"),
+            Reason::QueryTooLarge => s(
+                "查询所需内存超出上限，请缩小范围或减少分组",
+                "needs more memory than allowed; narrow it or group by fewer columns",
+            ),
         }
     }
 }
@@ -248,6 +269,14 @@ mod tests {
                 allowed: vec!["a".into(), "b".into()],
             },
             Reason::Duplicate { customer_id: 7 },
+            Reason::ReadOnlyQuery,
+            Reason::QueryFailed {
+                detail: "table 'x' not found".into(),
+            },
+            Reason::QueryTimeout { seconds: 30 },
+            Reason::QueryTooLarge,
+            Reason::RfmCellUncovered { r: 2, f: 3 },
+            Reason::ReversedRange,
         ];
         for r in reasons {
             let zh = r.message(Lang::ZhCn);

@@ -29,6 +29,7 @@ mod store;
 pub mod testdb;
 pub mod tokens;
 mod users;
+mod warehouse;
 mod writer;
 
 use guanxi_store::StoreError;
@@ -321,6 +322,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "scores",
         include_str!("../migrations/sqlite/0011_scores.sql"),
     ),
+    (
+        12,
+        "segment maps",
+        include_str!("../migrations/sqlite/0012_segment_maps.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -378,6 +384,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         11,
         "scores",
         include_str!("../migrations/postgres/0011_scores.sql"),
+    ),
+    (
+        12,
+        "segment maps",
+        include_str!("../migrations/postgres/0012_segment_maps.sql"),
     ),
 ];
 

@@ -10,8 +10,9 @@ use crate::{db_err, Row, SqlStore};
 use chrono::NaiveDate;
 use guanxi_core::{CustomerId, OrgId, Reason, ScoreRunId, UserId};
 use guanxi_store::{
-    Ctx, CustomerScore, NewScoreRun, PurchaseFact, Purchases, ScoreChange, ScoreCount, ScoreDim,
-    ScoreFilter, ScoreRun, ScoreWrite, StoreError, StoredScore, CLV_BANDS,
+    Ctx, CustomerScore, NewScoreRun, PurchaseFact, Purchases, SavedSegmentMap, ScoreChange,
+    ScoreCount, ScoreDim, ScoreFilter, ScoreRun, ScoreWrite, SegmentDef, StoreError, StoredScore,
+    CLV_BANDS,
 };
 use serde_json::{json, Value};
 use sqlx::Row as _;
@@ -543,5 +544,87 @@ impl SqlStore {
                 })
             })
             .collect()
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn segment_map_impl(
+        &self,
+        ctx: Ctx,
+    ) -> Result<Option<SavedSegmentMap>, StoreError> {
+        let row = sqlx::query(
+            "SELECT segments, updated_at, updated_by FROM segment_maps WHERE org_id = $1",
+        )
+        .bind(ctx.org.get())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            Ok(SavedSegmentMap {
+                segments: serde_json::from_str(&str_of(&r, "segments")?)
+                    .map_err(|e| StoreError::Internal(format!("segment map: {e}")))?,
+                updated_at: micros_to_time(i64_of(&r, "updated_at")?),
+                updated_by: opt_i64(&r, "updated_by")?.map(UserId),
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn save_segment_map_impl(
+        &self,
+        ctx: Ctx,
+        segments: Option<Vec<SegmentDef>>,
+    ) -> Result<Option<SavedSegmentMap>, StoreError> {
+        let org = ctx.org.get();
+        let now = now_micros();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM segment_maps WHERE org_id = $1")
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let saved = match segments {
+            Some(segments) => {
+                let text = serde_json::to_string(&segments)
+                    .map_err(|e| StoreError::Internal(format!("segment map: {e}")))?;
+                sqlx::query(
+                    "INSERT INTO segment_maps (org_id, segments, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(org)
+                .bind(&text)
+                .bind(now)
+                .bind(ctx.actor.map(UserId::get))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                Some(SavedSegmentMap {
+                    segments,
+                    updated_at: micros_to_time(now),
+                    updated_by: ctx.actor,
+                })
+            }
+            None => None,
+        };
+        let codes: Vec<&str> = saved
+            .iter()
+            .flat_map(|m| m.segments.iter().map(|s| s.code.as_str()))
+            .collect();
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            if saved.is_some() {
+                "segments.saved"
+            } else {
+                "segments.reset"
+            },
+            "organisation",
+            org,
+            &json!({ "codes": codes }),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(saved)
     }
 }

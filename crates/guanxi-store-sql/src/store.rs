@@ -298,6 +298,27 @@ impl Store for SqlStore {
     async fn erase_customer(&self, ctx: Ctx, id: CustomerId) -> StoreResult<()> {
         self.erase_customer_impl(ctx, id).await
     }
+    async fn warehouse_extract(
+        &self,
+        window: guanxi_store::warehouse::ExtractWindow,
+        cursor: guanxi_store::warehouse::ExtractCursor,
+        limit: u32,
+    ) -> StoreResult<guanxi_store::warehouse::ExtractPage> {
+        self.warehouse_extract_impl(window, cursor, limit).await
+    }
+    async fn store_now(&self) -> StoreResult<i64> {
+        Ok(crate::codec::now_micros())
+    }
+    async fn segment_map(&self, ctx: Ctx) -> StoreResult<Option<SavedSegmentMap>> {
+        self.segment_map_impl(ctx).await
+    }
+    async fn save_segment_map(
+        &self,
+        ctx: Ctx,
+        segments: Option<Vec<SegmentDef>>,
+    ) -> StoreResult<Option<SavedSegmentMap>> {
+        self.save_segment_map_impl(ctx, segments).await
+    }
     async fn analysis_purchases(&self, ctx: Ctx) -> StoreResult<Purchases> {
         self.analysis_purchases_impl(ctx).await
     }

@@ -70,6 +70,7 @@ stories!(
     look_alikes_are_queued_once_and_decided,
     erasure_keeps_that_it_happened_not_the_data,
     scores_are_written_back_with_history,
+    the_warehouse_extract_reads_windows_in_pages,
 );
 
 #[tokio::test]
@@ -4011,4 +4012,192 @@ async fn scores_are_written_back_with_history(s: S) {
         .await
         .expect("b")
         .is_empty());
+}
+
+/// Reads a whole window in pages of `limit`, table by table, as `guanxi warehouse load` does.
+async fn extract_all(
+    s: &S,
+    window: guanxi_store::warehouse::ExtractWindow,
+    limit: u32,
+) -> (guanxi_store::warehouse::LoadBatch, usize) {
+    use guanxi_store::warehouse::{ExtractCursor, LoadBatch};
+    let mut all = LoadBatch::default();
+    let mut cursor = ExtractCursor::START;
+    let mut pages = 0;
+    loop {
+        let page = s
+            .warehouse_extract(window, cursor, limit)
+            .await
+            .expect("extract");
+        pages += 1;
+        assert!(pages < 1000, "the extract does not end");
+        let b = page.rows;
+        assert!(
+            b.owners.len()
+                + b.products.len()
+                + b.customers.len()
+                + b.orders.len()
+                + b.interactions.len()
+                <= limit as usize
+        );
+        all.owners.extend(b.owners);
+        all.products.extend(b.products);
+        all.customers.extend(b.customers);
+        all.orders.extend(b.orders);
+        all.interactions.extend(b.interactions);
+        match page.next {
+            Some(next) => cursor = next,
+            None => return (all, pages),
+        }
+    }
+}
+
+async fn the_warehouse_extract_reads_windows_in_pages(s: S) {
+    use guanxi_core::order::OrderStatus;
+    use guanxi_store::warehouse::ExtractWindow;
+    let a = org(&s, "数仓一").await;
+    let b = s
+        .create_org(NewOrg {
+            name: "数仓二".into(),
+            locale: Lang::En,
+            currency: Currency::CNY,
+            time_zone: "Europe/London".into(),
+        })
+        .await
+        .expect("org b");
+    let b = Ctx::new(b.id);
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let ctx = if i % 3 == 2 { b } else { a };
+        let mut c = person(&format!("客户{i}"), vec![]);
+        c.city = Some("杭州".into());
+        ids.push((ctx, s.create_customer(ctx, c).await.expect("customer").id));
+    }
+    // 23:30 UTC on 31 January is 1 February in Shanghai, still 31 January in London.
+    let late = chrono::DateTime::parse_from_rfc3339("2026-01-31T23:30:00Z")
+        .expect("time")
+        .with_timezone(&Utc);
+    let mut orders = Vec::new();
+    for (k, (ctx, id)) in ids.iter().enumerate() {
+        let mut o = order_for(
+            *id,
+            vec![
+                NewOrderLine {
+                    product_id: None,
+                    description: Some("茶叶".into()),
+                    quantity: 2,
+                    unit_price: Some(1_000 + k as i64),
+                    discount: 0,
+                },
+                NewOrderLine {
+                    product_id: None,
+                    description: Some("茶具".into()),
+                    quantity: 1,
+                    unit_price: Some(500),
+                    discount: 0,
+                },
+            ],
+        );
+        o.status = OrderStatus::Paid;
+        o.placed_at = late;
+        o.paid_at = Some(late);
+        orders.push(s.create_order(*ctx, o).await.expect("order"));
+    }
+    s.log_interaction(
+        a,
+        NewInteraction {
+            customer_id: Some(ids[0].1),
+            contact: None,
+            contact_name: None,
+            channel: Channel::Wechat,
+            direction: Direction::Outbound,
+            occurred_at: late,
+            staff_id: None,
+            subject: None,
+            body: "回访".into(),
+            duration_seconds: None,
+            outcome: None,
+            links: vec![],
+        },
+    )
+    .await
+    .expect("interaction");
+    let t1 = s.store_now().await.expect("now");
+
+    // Everything up to now, in pages of three rows: every page within the limit, every row
+    // once, lines with their orders, each time in its organisation's zone, no names.
+    let first = ExtractWindow {
+        after: i64::MIN,
+        until: t1,
+    };
+    let (all, pages) = extract_all(&s, first, 3).await;
+    assert!(pages >= 5, "{pages} pages");
+    assert_eq!(all.customers.len(), 7);
+    assert!(all.customers.iter().all(|c| c.name.is_empty()), "no names");
+    assert!(all
+        .customers
+        .iter()
+        .all(|c| c.region.as_deref() == Some("杭州") && c.kind == "person"));
+    assert_eq!(all.orders.len(), 7);
+    let mut seen: Vec<i64> = all.orders.iter().map(|o| o.order_id).collect();
+    seen.dedup();
+    assert_eq!(seen.len(), 7, "each order once, in id order");
+    for o in &all.orders {
+        assert_eq!(o.lines.len(), 2, "{o:?}");
+        assert_eq!(o.lines[0].position, 0);
+        assert_eq!(o.status, "paid");
+        let date = o.ordered_at.date_naive().to_string();
+        if o.org_id == b.org.get() {
+            assert_eq!(date, "2026-01-31", "London");
+        } else {
+            assert_eq!(date, "2026-02-01", "Shanghai");
+        }
+        assert_eq!(
+            o.total_fen,
+            o.lines.iter().map(|l| l.line_total_fen).sum::<i64>()
+        );
+    }
+    assert_eq!(all.interactions.len(), 1);
+    assert_eq!(all.interactions[0].kind, "wechat");
+    assert_eq!(
+        all.interactions[0].occurred_at.date_naive().to_string(),
+        "2026-02-01"
+    );
+    // The organisations' administrators and nobody else's staff.
+    assert!(all
+        .owners
+        .iter()
+        .all(|u| u.org_id == a.org.get() || u.org_id == b.org.get()));
+
+    // The next window holds only what changed after the first: one refund.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    s.set_order_status(a, orders[0].0.id, None, OrderStatus::Refunded)
+        .await
+        .expect("refund");
+    let t2 = s.store_now().await.expect("now");
+    let (next, _) = extract_all(
+        &s,
+        ExtractWindow {
+            after: t1,
+            until: t2,
+        },
+        3,
+    )
+    .await;
+    assert_eq!(next.orders.len(), 1, "{:?}", next.orders);
+    assert_eq!(next.orders[0].status, "refunded");
+    assert!(next.orders[0].version > all.orders[0].version);
+    assert_eq!(next.orders[0].lines.len(), 2);
+    assert!(next.customers.is_empty() && next.interactions.is_empty());
+    // An empty window reads nothing.
+    let (none, _) = extract_all(
+        &s,
+        ExtractWindow {
+            after: t2,
+            until: t2,
+        },
+        3,
+    )
+    .await;
+    assert!(none.orders.is_empty() && none.customers.is_empty() && none.owners.is_empty());
 }

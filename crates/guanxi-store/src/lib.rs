@@ -12,6 +12,7 @@ mod leads;
 mod model;
 mod sales;
 mod scores;
+pub mod warehouse;
 
 pub use access::*;
 pub use error::{StoreError, StoreResult};
@@ -518,6 +519,18 @@ pub trait Store: Send + Sync + 'static {
         pipeline: guanxi_core::PipelineId,
         rows: Vec<BulkOpportunity>,
     ) -> StoreResult<u64>;
+    /// One page of the warehouse's extract (数据抽取), across all organisations: at most
+    /// `limit` rows of one operational table changed within `window`, from `cursor` on (order
+    /// lines come with their orders). A system read for `guanxi warehouse load` and the
+    /// server's scheduled load, never reachable from a request.
+    async fn warehouse_extract(
+        &self,
+        window: warehouse::ExtractWindow,
+        cursor: warehouse::ExtractCursor,
+        limit: u32,
+    ) -> StoreResult<warehouse::ExtractPage>;
+    /// The store's clock in microseconds since the epoch, the time an extraction window ends.
+    async fn store_now(&self) -> StoreResult<i64>;
     /// The organisation's purchases for the customer-value models: paid, shipped and
     /// completed orders of live customers in the organisation's currency (the rest of its
     /// orders are counted in `other_currency`). Organisation-wide: the caller checks the
@@ -540,6 +553,15 @@ pub trait Store: Send + Sync + 'static {
     async fn customer_score(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Option<StoredScore>>;
     /// One customer's movement between segments, tiers, stages and risks, oldest first.
     async fn score_history(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Vec<ScoreChange>>;
+    /// The organisation's own RFM segment map; none while it uses the default one.
+    async fn segment_map(&self, ctx: Ctx) -> StoreResult<Option<SavedSegmentMap>>;
+    /// Keep `segments` (already checked) as the organisation's map, or go back to the default
+    /// with none; with its event and audit record. The next scoring run uses it.
+    async fn save_segment_map(
+        &self,
+        ctx: Ctx,
+        segments: Option<Vec<SegmentDef>>,
+    ) -> StoreResult<Option<SavedSegmentMap>>;
     /// Customers within reach counted by a score dimension, with their revenue and lifetime
     /// value, optionally narrowed by a filter.
     async fn score_counts(

@@ -183,3 +183,23 @@ impl ScoreFilter {
         *self == Self::default()
     }
 }
+
+/// One named RFM segment of an organisation's map: the customers whose recency and frequency
+/// scores (1–5) fall in both ranges, inclusive. The first segment of the map that holds a
+/// customer's scores names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentDef {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub r: (u8, u8),
+    pub f: (u8, u8),
+}
+
+/// An organisation's own segment map, when it keeps one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSegmentMap {
+    pub segments: Vec<SegmentDef>,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<UserId>,
+}

@@ -136,6 +136,8 @@ pub struct Warehouse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     pub watermark: Option<i64>,
+    /// Set while a window is part-loaded (see [`LoadBatch::cursor`]).
+    pub cursor: Option<String>,
     pub load_seq: u64,
     pub tables: Vec<TableStatus>,
 }
@@ -169,6 +171,11 @@ impl Warehouse {
         Ok(Manifest::read(&self.dir)?.watermark)
     }
 
+    /// The cursor of a window left part-loaded (see [`LoadBatch::cursor`]); none between windows.
+    pub fn cursor(&self) -> Result<Option<String>> {
+        Ok(Manifest::read(&self.dir)?.cursor)
+    }
+
     /// What is committed: watermark, load number, parts and rows per table.
     pub fn status(&self) -> Result<Status> {
         let m = Manifest::read(&self.dir)?;
@@ -186,6 +193,7 @@ impl Warehouse {
         }
         Ok(Status {
             watermark: m.watermark,
+            cursor: m.cursor.clone(),
             load_seq: m.load_seq,
             tables,
         })

@@ -54,7 +54,13 @@ pub(crate) fn run_load(dir: &Path, batch: &LoadBatch) -> Result<LoadReport> {
 pub(crate) fn stage_locked(dir: &Path, batch: &LoadBatch) -> Result<(Manifest, LoadReport)> {
     let manifest = Manifest::read(dir)?;
     if let Some(current) = manifest.watermark {
-        if batch.watermark < current || (batch.watermark == current && !batch.is_empty()) {
+        // Rows at the stored watermark are a replay, unless they continue a window that is
+        // loaded in several batches (a cursor on either side).
+        let replay = batch.watermark == current
+            && !batch.is_empty()
+            && batch.cursor.is_none()
+            && manifest.cursor.is_none();
+        if batch.watermark < current || replay {
             return Err(WarehouseError::WatermarkNotAdvanced {
                 current,
                 given: batch.watermark,
@@ -120,6 +126,7 @@ fn stage(dir: &Path, manifest: &Manifest, batch: &LoadBatch) -> Result<(Manifest
     let mut next = manifest.clone();
     next.load_seq = seq;
     next.watermark = Some(batch.watermark);
+    next.cursor = batch.cursor.clone();
     let mut report = LoadReport {
         load_seq: seq,
         watermark: batch.watermark,

@@ -35,6 +35,10 @@ pub(crate) struct Manifest {
     pub format: u32,
     /// Position reached in the source by the last committed load; none before the first.
     pub watermark: Option<i64>,
+    /// Where the caller stands inside a window it loads in several batches (opaque to the
+    /// warehouse); none between windows. See [`crate::LoadBatch::cursor`].
+    #[serde(default)]
+    pub cursor: Option<String>,
     /// Number of the last committed load (0 before the first).
     pub load_seq: u64,
     /// Years the shared calendar (`dim_date`) covers.
@@ -49,6 +53,7 @@ impl Default for Manifest {
         Manifest {
             format: FORMAT,
             watermark: None,
+            cursor: None,
             load_seq: 0,
             date_years: Vec::new(),
             dim_date: Vec::new(),

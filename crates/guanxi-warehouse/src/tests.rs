@@ -127,6 +127,7 @@ fn batch_one() -> LoadBatch {
             kind: "wechat".to_owned(),
             owner_id: Some(7),
         }],
+        cursor: None,
     }
 }
 
@@ -595,4 +596,47 @@ async fn results_render_as_json_and_csv() {
             "truncated": false
         })
     );
+}
+
+#[tokio::test]
+async fn a_window_loads_in_batches_and_resumes_from_its_cursor() {
+    let (_tmp, wh) = open();
+    wh.load(batch_one()).await.expect("load 1");
+    // The next window (10, 30] comes in three batches: the first two keep the watermark and
+    // leave a cursor, the last moves the watermark and clears it.
+    let page = |watermark: i64, cursor: Option<&str>, id: i64| LoadBatch {
+        watermark,
+        cursor: cursor.map(str::to_owned),
+        orders: vec![order(1, id, 1, 101, local(2026, 5, 1), "paid", 100)],
+        ..LoadBatch::default()
+    };
+    wh.load(page(10, Some("orders:50"), 50))
+        .await
+        .expect("page 1");
+    assert_eq!(wh.watermark().expect("watermark"), Some(10));
+    assert_eq!(wh.cursor().expect("cursor").as_deref(), Some("orders:50"));
+    wh.load(page(10, Some("orders:51"), 51))
+        .await
+        .expect("page 2");
+    assert_eq!(wh.cursor().expect("cursor").as_deref(), Some("orders:51"));
+    wh.load(page(30, None, 52)).await.expect("last page");
+    assert_eq!(wh.watermark().expect("watermark"), Some(30));
+    assert_eq!(wh.cursor().expect("cursor"), None);
+    assert_eq!(
+        rows(
+            &wh,
+            1,
+            "SELECT count(*) FROM fact_orders WHERE month = '2026-05'"
+        )
+        .await,
+        vec![vec![json!(3)]]
+    );
+    // Between windows, rows at the stored watermark are still a replay.
+    let replay = wh.load(page(30, None, 53)).await.expect_err("replay");
+    assert!(matches!(
+        replay,
+        WarehouseError::WatermarkNotAdvanced { current: 30, .. }
+    ));
+    // And no batch may go behind the watermark, cursor or not.
+    assert!(wh.load(page(29, Some("x"), 54)).await.is_err());
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-use crate::{admin, analyze, bench, demo, import, server};
+use crate::{admin, analyze, bench, demo, import, server, warehouse};
 
 #[derive(Parser)]
 #[command(name = "guanxi", version, about = "Guanxi (关系): an integrated CRM", long_about = None)]
@@ -36,6 +36,9 @@ enum Command {
     /// tiers, BG/NBD and Gamma-Gamma lifetime value, lifecycle, churn risk) and write the
     /// scores back.
     Analyze(analyze::AnalyzeArgs),
+    /// The data warehouse (数据仓库): load what changed, run read-only SQL, show what it holds.
+    #[command(subcommand)]
+    Warehouse(warehouse::WarehouseCommand),
     /// Benchmarks: bulk loading, and a load run against a running server.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -72,6 +75,7 @@ pub fn main() -> anyhow::Result<()> {
             }
             Command::Bench(cmd) => bench::run(&settings, cmd).await,
             Command::Analyze(args) => analyze::run(&settings, args).await,
+            Command::Warehouse(cmd) => warehouse::run(&settings, cmd).await,
             Command::Admin(cmd) => admin::run(&settings, cmd).await,
             Command::Import(cmd) => import::run_with_store(&settings, cmd).await,
         }

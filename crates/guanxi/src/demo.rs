@@ -479,6 +479,17 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
                 scored.run.purchases,
                 scored.run.id.get()
             );
+            // And fill the warehouse, so that `guanxi warehouse sql` answers at once (nothing
+            // else writes now, so the window may end at the store's clock).
+            let wh = guanxi_warehouse::Warehouse::open(&settings.warehouse_dir)
+                .with_context(|| format!("opening the warehouse in {}", settings.warehouse_dir))?;
+            let loaded = crate::warehouse::load(&store, &wh, std::time::Duration::ZERO, |_| {})
+                .await
+                .context("loading the demo data into the warehouse")?;
+            eprintln!(
+                "Loaded {} orders and {} interactions into the warehouse ({}) in {:.1} s.",
+                loaded.orders, loaded.interactions, settings.warehouse_dir, loaded.seconds
+            );
             println!(
                 "\nSign in as any of these demo users (password {}):",
                 if generated {

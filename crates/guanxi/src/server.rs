@@ -48,6 +48,11 @@ pub fn state(settings: &Settings, store: SqlStore) -> guanxi_api::ApiState {
     state.upload_dir = std::path::PathBuf::from(&settings.upload_dir);
     state.max_upload_bytes = settings.max_upload_bytes;
     state.analysis = crate::analyze::settings_of(settings);
+    match crate::warehouse::Engine::open(settings) {
+        Ok(engine) => state.warehouse = Some(Arc::new(engine)),
+        // The CRM works without it; the analysts' SQL answers 503 until it can be opened.
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "no data warehouse"),
+    }
     state
 }
 
@@ -68,11 +73,23 @@ pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {
     let state = state(settings, store.clone());
     if settings.analysis_every_hours > 0 {
         tokio::spawn(score_on_schedule(
-            store,
+            store.clone(),
             state.analysis_runs.clone(),
             crate::analyze::settings_of(settings),
             Duration::from_secs(u64::from(settings.analysis_every_hours) * 3600),
         ));
+    }
+    if settings.warehouse_every_minutes > 0 {
+        match guanxi_warehouse::Warehouse::open(&settings.warehouse_dir) {
+            Ok(wh) => {
+                tokio::spawn(crate::warehouse::load_on_schedule(
+                    Arc::new(store.clone()),
+                    wh,
+                    Duration::from_secs(u64::from(settings.warehouse_every_minutes) * 60),
+                ));
+            }
+            Err(e) => tracing::warn!(error = %e, "no scheduled warehouse load"),
+        }
     }
     // The peer address reaches the audit log and the sign-in throttle.
     let app = app_with(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -1,12 +1,15 @@
 //! Wire types of decision support: the score filters shared by the customer list and the
 //! counts, and the views of runs, counts and a customer's scores.
 
-use super::{at, parse_id};
+use super::{at, parse_id, required};
 use crate::ApiError;
 use guanxi_analytics::pipeline::{Risk, Stage};
 use guanxi_core::error::Errors;
+use guanxi_core::text;
 use guanxi_core::{DomainError, Reason};
-use guanxi_store::{ScoreChange, ScoreCount, ScoreDim, ScoreFilter, ScoreRun, StoredScore};
+use guanxi_store::{
+    ScoreChange, ScoreCount, ScoreDim, ScoreFilter, ScoreRun, SegmentDef, StoredScore,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -243,5 +246,156 @@ mod tests {
         }
         .parse_into(&mut e);
         assert!(e.finish().is_ok() && f.is_empty());
+    }
+}
+
+/// Most segments in a map (one per R/F cell at most).
+pub const SEGMENTS_MAX: usize = 25;
+/// Longest segment name.
+const SEGMENT_NAME_MAX: usize = 40;
+
+/// One segment of a map: customers whose R and F scores fall in both ranges.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentBody {
+    /// Lowercase letters, digits and `_`; what the list filter `segment=` takes.
+    #[schema(value_type = String, example = "champions")]
+    pub code: Option<String>,
+    #[schema(value_type = String, example = "重要价值客户")]
+    pub name_zh: Option<String>,
+    #[schema(value_type = String, example = "Champions")]
+    pub name_en: Option<String>,
+    /// Recency scores, from and to (1–5, inclusive).
+    #[schema(value_type = [u8], example = json!([4, 5]))]
+    pub r: Option<Vec<i64>>,
+    /// Frequency scores, from and to (1–5, inclusive).
+    #[schema(value_type = [u8], example = json!([4, 5]))]
+    pub f: Option<Vec<i64>>,
+}
+
+/// An organisation's RFM segment map, in order: the first segment that holds a customer's
+/// scores names them. Every one of the 25 (R, F) cells must fall in some segment.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentMapBody {
+    pub segments: Option<Vec<SegmentBody>>,
+}
+
+fn score_range(e: &mut Errors, path: &str, v: Option<&Vec<i64>>) -> Option<(u8, u8)> {
+    let v = required(e, path, v)?;
+    let [lo, hi] = v.as_slice() else {
+        e.push(
+            path,
+            Reason::Malformed {
+                detail: "two scores, from and to, such as [4, 5]".into(),
+            },
+        );
+        return None;
+    };
+    for (i, x) in [lo, hi].into_iter().enumerate() {
+        if !(1..=5).contains(x) {
+            e.push(
+                format!("{path}[{i}]"),
+                Reason::OutOfRange { min: 1, max: 5 },
+            );
+            return None;
+        }
+    }
+    if lo > hi {
+        e.push(path, Reason::ReversedRange);
+        return None;
+    }
+    Some((*lo as u8, *hi as u8))
+}
+
+impl SegmentMapBody {
+    pub fn parse(self) -> Result<Vec<SegmentDef>, DomainError> {
+        let mut e = Errors::new();
+        let Some(items) = required(&mut e, "segments", self.segments) else {
+            e.finish()?;
+            return Ok(Vec::new());
+        };
+        if items.is_empty() {
+            e.push("segments", Reason::Empty);
+        }
+        if items.len() > SEGMENTS_MAX {
+            e.push("segments", Reason::TooMany { max: SEGMENTS_MAX });
+        }
+        let mut out = Vec::new();
+        for (i, b) in items.into_iter().enumerate() {
+            let path = format!("segments[{i}]");
+            let code = required(&mut e, &format!("{path}.code"), b.code.as_deref())
+                .and_then(|c| e.take(at(segment_code(c.trim()), &format!("{path}.code"))));
+            if let Some(c) = &code {
+                if out.iter().any(|s: &SegmentDef| &s.code == c) {
+                    e.push(format!("{path}.code"), Reason::Conflict);
+                }
+            }
+            let mut name = |field: &str, v: Option<&str>| {
+                let p = format!("{path}.{field}");
+                required(&mut e, &p, v)
+                    .and_then(|n| e.take(at(text::line(n, SEGMENT_NAME_MAX), &p)))
+            };
+            let name_zh = name("name_zh", b.name_zh.as_deref());
+            let name_en = name("name_en", b.name_en.as_deref());
+            let r = score_range(&mut e, &format!("{path}.r"), b.r.as_ref());
+            let f = score_range(&mut e, &format!("{path}.f"), b.f.as_ref());
+            if let (Some(code), Some(name_zh), Some(name_en), Some(r), Some(f)) =
+                (code, name_zh, name_en, r, f)
+            {
+                out.push(SegmentDef {
+                    code,
+                    name_zh,
+                    name_en,
+                    r,
+                    f,
+                });
+            }
+        }
+        if e.is_empty() {
+            // Every cell must fall in a segment: report the first one left out.
+            'cells: for r in (1..=5).rev() {
+                for f in (1..=5).rev() {
+                    let held = out
+                        .iter()
+                        .any(|s| (s.r.0..=s.r.1).contains(&r) && (s.f.0..=s.f.1).contains(&f));
+                    if !held {
+                        e.push("segments", Reason::RfmCellUncovered { r, f });
+                        break 'cells;
+                    }
+                }
+            }
+        }
+        e.finish()?;
+        Ok(out)
+    }
+}
+
+/// The organisation's segment map: its own (`custom`) or the default one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentMapView {
+    pub custom: bool,
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub segments: Vec<SegmentView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentView {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub r: [u8; 2],
+    pub f: [u8; 2],
+}
+
+impl From<&SegmentDef> for SegmentView {
+    fn from(s: &SegmentDef) -> Self {
+        SegmentView {
+            code: s.code.clone(),
+            name_zh: s.name_zh.clone(),
+            name_en: s.name_en.clone(),
+            r: [s.r.0, s.r.1],
+            f: [s.f.0, s.f.1],
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! scores (the dashboards' numbers), and one customer's scores with their history.
 
 use crate::analysis::{self, Phase, RunError};
-use crate::dto::analysis::{CountsQuery, CountsView, CustomerScoresView, RunsView};
+use crate::dto::analysis::{
+    CountsQuery, CountsView, CustomerScoresView, RunsView, SegmentMapBody, SegmentMapView,
+};
+use crate::extract::JsonBody;
 use crate::extract::{OrgCtx, PathParams, QueryParams};
 use crate::{ApiError, ApiState};
 use axum::extract::State;
@@ -110,4 +113,63 @@ pub async fn customer_scores(
         score: s.store.customer_score(ctx, id).await?,
         history: s.store.score_history(ctx, id).await?,
     }))
+}
+
+fn map_view(m: analysis::SegmentMap) -> SegmentMapView {
+    SegmentMapView {
+        custom: m.custom,
+        updated_at: m.updated_at,
+        segments: m.segments.iter().map(Into::into).collect(),
+    }
+}
+
+/// The organisation's RFM segment map (its own, or the default one), in order: the first
+/// segment whose R and F ranges hold a customer's scores names them.
+#[utoipa::path(get, path = "/api/v1/analysis/segments", tag = "analysis",
+    responses((status = 200, description = "The segment map", body = SegmentMapView)))]
+pub async fn segments(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+) -> Result<Json<SegmentMapView>, ApiError> {
+    Ok(Json(map_view(
+        analysis::segment_map(s.store.as_ref(), ctx).await?,
+    )))
+}
+
+/// Keep the organisation's own segment map; the next scoring run names segments by it. Every
+/// one of the 25 (R, F) cells must fall in a segment.
+#[utoipa::path(put, path = "/api/v1/analysis/segments", tag = "analysis",
+    request_body = SegmentMapBody,
+    responses(
+        (status = 200, description = "Kept", body = SegmentMapView),
+        (status = 422, description = "A segment is wrong, or a cell is left out", body = crate::ErrorBody),
+    ))]
+pub async fn save_segments(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    JsonBody(body): JsonBody<SegmentMapBody>,
+) -> Result<Json<SegmentMapView>, ApiError> {
+    let segments = body.parse()?;
+    s.store.save_segment_map(ctx, Some(segments)).await?;
+    segments_now(&s, ctx).await
+}
+
+/// Go back to the default segment map.
+#[utoipa::path(delete, path = "/api/v1/analysis/segments", tag = "analysis",
+    responses((status = 200, description = "The default map", body = SegmentMapView)))]
+pub async fn reset_segments(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+) -> Result<Json<SegmentMapView>, ApiError> {
+    s.store.save_segment_map(ctx, None).await?;
+    segments_now(&s, ctx).await
+}
+
+async fn segments_now(
+    s: &ApiState,
+    ctx: guanxi_store::Ctx,
+) -> Result<Json<SegmentMapView>, ApiError> {
+    Ok(Json(map_view(
+        analysis::segment_map(s.store.as_ref(), ctx).await?,
+    )))
 }

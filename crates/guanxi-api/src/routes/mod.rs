@@ -19,6 +19,7 @@ pub mod sales;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod warehouse;
 
 use crate::extract::etag;
 use crate::ApiState;
@@ -179,6 +180,14 @@ pub fn api_routes() -> Router<ApiState> {
         )
         .route("/api/v1/analysis/counts", get(analysis::counts))
         .route(
+            "/api/v1/analysis/segments",
+            get(analysis::segments)
+                .put(analysis::save_segments)
+                .delete(analysis::reset_segments),
+        )
+        .route("/api/v1/warehouse", get(warehouse::status))
+        .route("/api/v1/warehouse/query", post(warehouse::query))
+        .route(
             "/api/v1/customers/{id}/scores",
             get(analysis::customer_scores),
         )
@@ -280,8 +289,14 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         ("GET", "/api/v1/customers/lookup") => A::LookupCustomers,
         ("GET", "/api/v1/customers/{id}/personal-data") => A::ExportPersonalData,
         ("POST", "/api/v1/customers/{id}/erase") => A::EraseCustomers,
-        ("GET", "/api/v1/analysis/runs" | "/api/v1/analysis/counts") => A::ViewAnalytics,
-        ("POST", "/api/v1/analysis/runs") => A::RunAnalysis,
+        (
+            "GET",
+            "/api/v1/analysis/runs" | "/api/v1/analysis/counts" | "/api/v1/analysis/segments",
+        ) => A::ViewAnalytics,
+        ("POST", "/api/v1/analysis/runs") | ("PUT" | "DELETE", "/api/v1/analysis/segments") => {
+            A::RunAnalysis
+        }
+        ("GET", "/api/v1/warehouse") | ("POST", "/api/v1/warehouse/query") => A::QueryWarehouse,
         ("GET", "/api/v1/customers/{id}/scores") => A::ReadCustomers,
         (
             "GET",

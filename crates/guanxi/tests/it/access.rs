@@ -376,6 +376,8 @@ async fn permission_matrix(mut app: TestApp) {
         ),
         ("GET /customers/export.xlsx", [200, 200, 200, 200, 200, 200]),
         ("GET /analysis/runs", [200, 200, 200, 403, 200, 200]),
+        ("GET /warehouse", [200, 403, 403, 403, 403, 200]),
+        ("POST /warehouse/query", [200, 403, 403, 403, 403, 200]),
         (
             "GET /analysis/counts?by=tier",
             [200, 200, 200, 403, 200, 200],
@@ -464,6 +466,11 @@ async fn permission_matrix(mut app: TestApp) {
                     Method::POST,
                     "/api/v1/customers".into(),
                     Some(json!({"name": "共享给别组", "team_id": t2})),
+                ),
+                "POST /warehouse/query" => (
+                    Method::POST,
+                    "/api/v1/warehouse/query".into(),
+                    Some(json!({"sql": "SELECT count(*) FROM fact_orders"})),
                 ),
                 "POST /duplicates/scan" => (
                     Method::POST,

@@ -7,7 +7,10 @@ use chrono::{Duration, Utc};
 use guanxi_core::Role;
 use serde_json::{json, Value};
 
-crate::on_both!(customers_are_scored_counted_and_filtered);
+crate::on_both!(
+    customers_are_scored_counted_and_filtered,
+    segments_are_configured_per_organisation
+);
 
 /// Wait until the organisation has `n` runs and none is going.
 async fn runs(app: &TestApp, n: usize) -> Value {
@@ -226,4 +229,177 @@ async fn customers_are_scored_counted_and_filtered(mut app: TestApp) {
         app.get("/api/v1/analysis/counts?by=segment").await.body["cells"],
         json!([])
     );
+}
+
+/// An organisation keeps its own RFM segment map: runs name customers by it, another
+/// organisation keeps the default, a map that leaves a cell out or is malformed is refused with
+/// the field and the reason, only administrators and analysts change it, and it can go back
+/// to the default.
+async fn segments_are_configured_per_organisation(mut app: TestApp) {
+    let org = app.use_new_org("自定义分群").await;
+    let other = app.use_new_org("默认分群").await;
+    app.switch_org(org);
+    for i in 0..12i64 {
+        let c = app
+            .post(
+                "/api/v1/customers",
+                &json!({"name": format!("分群客户{i}")}),
+            )
+            .await;
+        let id = c.body["id"].as_i64().expect("id");
+        for k in 0..(1 + i % 4) {
+            let at = Utc::now() - Duration::days(10 + 45 * k + 13 * i);
+            let o = app
+                .post(
+                    "/api/v1/orders",
+                    &json!({"customer_id": id, "status": "paid",
+                            "placed_at": at.to_rfc3339(), "paid_at": at.to_rfc3339(),
+                            "lines": [{"description": "茶", "unit_price": "88.00"}]}),
+                )
+                .await;
+            assert_eq!(o.status, 201, "{:?}", o.body);
+        }
+    }
+    let default = app.get("/api/v1/analysis/segments").await;
+    assert_eq!(default.status, 200);
+    assert_eq!(default.body["custom"], false);
+    assert_eq!(default.body["segments"][0]["code"], "champions");
+
+    let mine = json!({"segments": [
+        {"code": "vip", "name_zh": "贵宾", "name_en": "VIP", "r": [4, 5], "f": [4, 5]},
+        {"code": "active", "name_zh": "活跃", "name_en": "Active", "r": [3, 5], "f": [1, 5]},
+        {"code": "dormant", "name_zh": "沉睡", "name_en": "Dormant", "r": [1, 2], "f": [1, 5]}
+    ]});
+    let put = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/analysis/segments",
+            Some(&mine),
+            &[],
+        )
+        .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    assert_eq!(put.body["custom"], true);
+    assert_eq!(put.body["segments"][2]["name_zh"], "沉睡");
+
+    assert_eq!(
+        app.post("/api/v1/analysis/runs", &json!({})).await.status,
+        202
+    );
+    runs(&app, 1).await;
+    let counts = app.get("/api/v1/analysis/counts?by=segment").await;
+    assert_eq!(counts.status, 200, "{:?}", counts.body);
+    let cells = counts.body["cells"].as_array().expect("cells");
+    let total: i64 = cells
+        .iter()
+        .map(|c| c["customers"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(total, 12, "{cells:?}");
+    for c in cells {
+        assert!(
+            ["vip", "active", "dormant"].contains(&c["key"].as_str().unwrap_or("")),
+            "{c:?}"
+        );
+    }
+    let listed = app.get("/api/v1/customers?segment=dormant&limit=100").await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+
+    // The other organisation still has the default map.
+    app.switch_org(other);
+    assert_eq!(
+        app.get("/api/v1/analysis/segments").await.body["custom"],
+        false
+    );
+    app.switch_org(org);
+
+    // Bad maps, each refused whole with its field and reason; the kept map stays.
+    let bad = [
+        (
+            json!({"segments": [{"code": "all", "name_zh": "全部", "name_en": "All", "r": [2, 5], "f": [1, 5]}]}),
+            "segments",
+        ),
+        (
+            json!({"segments": [{"code": "x", "name_zh": "甲", "name_en": "X", "r": [5, 1], "f": [1, 5]}]}),
+            "segments[0].r",
+        ),
+        (
+            json!({"segments": [{"code": "x", "name_zh": "甲", "name_en": "X", "r": [1, 6], "f": [1, 5]}]}),
+            "segments[0].r[1]",
+        ),
+        (
+            json!({"segments": [{"code": "Big Spenders", "name_zh": "甲", "name_en": "X", "r": [1, 5], "f": [1, 5]}]}),
+            "segments[0].code",
+        ),
+        (
+            json!({"segments": [
+                {"code": "x", "name_zh": "甲", "name_en": "X", "r": [1, 5], "f": [1, 5]},
+                {"code": "x", "name_zh": "乙", "name_en": "Y", "r": [1, 5], "f": [1, 5]}]}),
+            "segments[1].code",
+        ),
+        (
+            json!({"segments": [{"code": "x", "name_en": "X", "r": [1, 5], "f": [1, 5]}]}),
+            "segments[0].name_zh",
+        ),
+        (json!({"segments": []}), "segments"),
+    ];
+    for (body, field) in bad {
+        let r = app
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/analysis/segments",
+                Some(&body),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{body}: {:?}", r.body);
+        assert_eq!(
+            error_fields(&r.body),
+            vec![field.to_owned()],
+            "{body}: {:?}",
+            r.body
+        );
+    }
+    app.lang = "zh-CN";
+    let gap = app
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/analysis/segments",
+            Some(&json!({"segments": [{"code": "all", "name_zh": "全部", "name_en": "All", "r": [1, 5], "f": [2, 5]}]})),
+            &[],
+        )
+        .await;
+    assert!(gap.body.to_string().contains("F=1"), "{:?}", gap.body);
+    app.lang = "en";
+    assert_eq!(
+        app.get("/api/v1/analysis/segments").await.body["segments"][0]["code"],
+        "vip"
+    );
+
+    // Marketers read the map but do not change it; analysts do.
+    for (role, may) in [(Role::Marketer, false), (Role::Analyst, true)] {
+        let (_, t) = app.user_with_token(org, role, None).await;
+        app.token = Some(t);
+        assert_eq!(app.get("/api/v1/analysis/segments").await.status, 200);
+        let r = app
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/analysis/segments",
+                Some(&mine),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, if may { 200 } else { 403 }, "{role:?}");
+    }
+    app.switch_org(org);
+    let reset = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/analysis/segments",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{:?}", reset.body);
+    assert_eq!(reset.body["custom"], false);
+    assert_eq!(reset.body["segments"][0]["code"], "champions");
 }

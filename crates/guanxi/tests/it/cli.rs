@@ -24,6 +24,9 @@ fn every_subcommand_has_help() {
         vec!["import", "customers", "--help"],
         vec!["analyze", "--help"],
         vec!["bench", "analyze", "--help"],
+        vec!["warehouse", "--help"],
+        vec!["warehouse", "load", "--help"],
+        vec!["warehouse", "sql", "--help"],
     ] {
         let out = guanxi().args(&args).output().expect("run");
         assert!(out.status.success(), "{args:?}");
@@ -286,6 +289,67 @@ fn demo_customers_are_scored_and_analyze_summarises() {
     let err = String::from_utf8_lossy(&demo.stderr);
     assert!(demo.status.success(), "{err}");
     assert!(err.contains("Scored "), "{err}");
+    // The demo fills the warehouse too: its orders there are the database's.
+    assert!(err.contains("into the warehouse"), "{err}");
+    let in_db: (i64, i64) = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let url = format!("sqlite://{}", dir.join("guanxi.db").display());
+            let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
+                .await
+                .expect("store");
+            sqlx::query_as("SELECT COUNT(*), SUM(total) FROM orders WHERE org_id = 1")
+                .fetch_one(store.pool())
+                .await
+                .expect("count")
+        });
+    let wh = guanxi()
+        .current_dir(&dir)
+        .args([
+            "warehouse",
+            "sql",
+            "--org",
+            "1",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n, sum(total_fen) AS fen FROM fact_orders",
+        ])
+        .output()
+        .expect("warehouse sql");
+    assert!(
+        wh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&wh.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&wh.stdout),
+        format!("n,fen\r\n{},{}\r\n", in_db.0, in_db.1)
+    );
+    // Nothing changed since: the next load reads no order.
+    let again = guanxi()
+        .current_dir(&dir)
+        .args(["warehouse", "load", "--quiet", "--lag-seconds", "0"])
+        .output()
+        .expect("warehouse load");
+    let out = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(out.contains(": 0 orders"), "{out}");
+    // Writing SQL is refused, with the reason.
+    let write = guanxi()
+        .current_dir(&dir)
+        .args(["warehouse", "sql", "--org", "1", "DELETE FROM fact_orders"])
+        .output()
+        .expect("warehouse sql");
+    assert!(!write.status.success());
+    assert!(
+        String::from_utf8_lossy(&write.stderr).contains("read-only"),
+        "{}",
+        String::from_utf8_lossy(&write.stderr)
+    );
     let run = guanxi()
         .current_dir(&dir)
         .args(["analyze", "--org", "1", "--quiet", "--lang", "en"])

@@ -10,4 +10,5 @@ mod imports;
 mod leads;
 mod sales;
 mod support;
+mod warehouse;
 mod web;

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub token: Option<String>,
     pub lang: &'static str,
     pub store: Arc<dyn Store>,
+    /// The data warehouse the server queries (empty until a test loads it).
+    pub warehouse_dir: std::path::PathBuf,
     admin_tokens: HashMap<i64, String>,
 }
 
@@ -52,6 +54,7 @@ impl TestApp {
         ));
         let settings = guanxi_config::Settings {
             upload_dir: uploads.to_string_lossy().into_owned(),
+            warehouse_dir: uploads.join("warehouse").to_string_lossy().into_owned(),
             ..guanxi_config::Settings::default()
         };
         let app = guanxi::server::app(&settings, store)
@@ -66,6 +69,7 @@ impl TestApp {
             token: None,
             lang: "en",
             store: shared,
+            warehouse_dir: uploads.join("warehouse"),
             admin_tokens: HashMap::new(),
         }
     }
