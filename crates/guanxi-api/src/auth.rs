@@ -201,8 +201,9 @@ fn csrf_ok(headers: &HeaderMap, expected: &str) -> bool {
     }
 }
 
-/// Largest form body searched for a `_csrf` field; larger forms must send the header.
-const CSRF_FORM_MAX: usize = 64 * 1024;
+/// Largest form body searched for a `_csrf` field; larger forms must send the header. Room for
+/// the longest warehouse query (20,000 characters, Chinese ones nine bytes each once encoded).
+const CSRF_FORM_MAX: usize = 256 * 1024;
 
 /// Does a URL-encoded form carry the session's CSRF token as `_csrf`? The body is read (at
 /// most [`CSRF_FORM_MAX`] bytes) and put back, so the handler still sees it.

@@ -498,6 +498,32 @@ messages! {
     CustomersN => "{n} 位客户", "{n} customers";
     LastTwelveMonths => "表中为最近 12 个月，导出 CSV 可得全部月份。", "The table shows the last 12 months; export the CSV for every month.";
     RecentCohorts => "图中为最近 24 个同期群，导出 CSV 可得全部。", "The chart shows the latest 24 cohorts; export the CSV for all of them.";
+    // Analysts' SQL over the data warehouse.
+    WarehouseSql => "数据仓库查询", "Warehouse SQL";
+    WarehouseIntro => "用 SQL 直接查询数据仓库里的订单、订单明细和客户互动，可按月份、客户级别、渠道等任意汇总。查询只读，只能看到本组织的数据。", "Query the orders, order lines and customer interactions in the data warehouse with SQL, and summarise them by month, class, channel or anything else. Queries are read-only and see only your organisation's data.";
+    WarehouseLoaded => "仓库中的数据", "What is loaded";
+    LoadedUntil => "数据截至", "Loaded up to";
+    Loads => "加载次数", "Loads";
+    RowsPerTable => "各表行数", "Rows per table";
+    WarehouseEmpty => "数据仓库还没有加载过数据。服务器会定时加载（默认每小时一次），管理员也可以运行 guanxi warehouse load 立即加载。", "Nothing has been loaded yet. The server loads on a schedule (hourly by default); an administrator can run guanxi warehouse load to load now.";
+    WarehouseLoading => "正在加载新数据，查询结果可能暂时不完整。", "A load is under way; results may be incomplete until it finishes.";
+    WarehouseUnavailable => "数据仓库暂时无法查询，请稍后再试；如果一直这样，请联系管理员。", "The warehouse cannot answer right now. Try again later, and tell your administrator if this goes on.";
+    WarehouseNotSetUp => "本服务器没有启用数据仓库，请联系管理员。", "This server has no data warehouse; ask your administrator.";
+    SqlQuery => "SQL 查询", "SQL query";
+    Examples => "示例：", "Examples:";
+    ExampleRevenue => "每月收入", "Revenue by month";
+    ExampleClass => "按下单时的客户级别统计订单", "Orders by customer class at the time";
+    ExampleChannels => "每月各渠道互动次数", "Interactions by channel and month";
+    ExampleWeekdays => "按星期几统计订单", "Orders by weekday";
+    SqlHint => "只能是一条只读查询（SELECT、WITH 或 VALUES），最多 20,000 个字符。金额以分为单位（*_fen 列）。", "One read-only query (SELECT, WITH or VALUES), at most 20,000 characters. Amounts are in fen, hundredths of a yuan (the *_fen columns).";
+    SqlTables => "可查询的表和视图（说明见 docs/WAREHOUSE.md）：", "Tables and views (described in docs/WAREHOUSE.md):";
+    RunSql => "运行", "Run";
+    SqlEmpty => "请先输入一条 SQL 查询。", "Type a query first.";
+    SqlTooLong => "SQL 太长：共 {n} 个字符，最多只能 {max} 个。", "The SQL is {n} characters long; at most {max} are allowed.";
+    SqlResult => "查询结果", "Result";
+    ResultSummary => "共 {n} 行，用时 {s} 秒", "Rows: {n} · took {s} s";
+    ResultTruncated => "结果超过了行数上限，只显示前 {n} 行，导出的 CSV 也只有这些行。请加上筛选条件或先汇总。", "The result reached the row limit: only the first {n} rows are shown, and the CSV holds the same rows. Add a filter or summarise first.";
+    NoResultRows => "查询没有返回任何行。", "The query returned no rows.";
 }
 
 /// A status, class or channel value in the UI's words.
@@ -577,6 +603,7 @@ pub fn value(lang: Lang, v: &str) -> &'static str {
         ),
         "view_analytics" => ("查看客户分析", "See the customer analytics"),
         "run_analysis" => ("运行客户价值计算", "Run the customer-value models"),
+        "query_warehouse" => ("用 SQL 查询数据仓库", "Query the data warehouse with SQL"),
         "task" => ("任务", "Task"),
         "call" => ("电话", "Call"),
         "meeting" => ("会议", "Meeting"),

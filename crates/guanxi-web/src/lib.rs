@@ -115,6 +115,10 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/analysis", get(pages::analysis::dashboard))
         .route("/analysis/run", post(pages::analysis::run))
+        .route(
+            "/analysis/sql",
+            get(pages::warehouse::page).post(pages::warehouse::run),
+        )
         // `{chart}.csv`: the router has no suffixes, so the handler takes the file name.
         .route("/analysis/{file}", get(pages::analysis::export))
         .route("/imports", get(pages::imports::list))
@@ -210,6 +214,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
         | ("POST", "/duplicates/scan" | "/duplicates/{id}/merge" | "/duplicates/{id}/dismiss") => {
             A::ReviewDuplicates
         }
+        ("GET" | "POST", "/analysis/sql") => A::QueryWarehouse,
         ("GET", "/analysis" | "/analysis/{file}") => A::ViewAnalytics,
         ("POST", "/analysis/run") => A::RunAnalysis,
         ("GET" | "POST", "/customers/{id}/erase") => A::EraseCustomers,

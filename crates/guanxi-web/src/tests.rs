@@ -60,6 +60,8 @@ fn only_the_sign_in_form_is_public() {
         ("GET", "/analysis"),
         ("POST", "/analysis/run"),
         ("GET", "/analysis/{file}"),
+        ("GET", "/analysis/sql"),
+        ("POST", "/analysis/sql"),
     ];
     for (m, r) in routes {
         let m = Method::from_bytes(m.as_bytes()).expect("method");
@@ -963,6 +965,329 @@ mod decision_support {
         ] {
             let m = Method::from_bytes(m.as_bytes()).expect("method");
             assert_eq!(action_of(&m, r), Some(action));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- warehouse SQL
+
+mod warehouse_sql {
+    use super::data_in_out::{body, has, lacks, viewer};
+    use super::*;
+    use crate::pages::warehouse::{
+        csv_download, run_sql, sql_content, status_of, Ran, EXAMPLES, SQL_MAX,
+    };
+    use guanxi_api::warehouse::{Answer, Refusal, Warehouse};
+    use guanxi_core::{OrgId, Reason, Role};
+    use serde_json::{json, Value};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    type Fut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+    /// A warehouse that answers by the SQL's first word, and counts the queries it gets.
+    #[derive(Default)]
+    struct Fake {
+        queries: AtomicUsize,
+    }
+
+    fn answer(sql: &str) -> Result<Answer, Refusal> {
+        let word = sql.split_whitespace().next().unwrap_or("").to_uppercase();
+        match word.as_str() {
+            "DELETE" => Err(Refusal::Sql(Reason::ReadOnlyQuery)),
+            "BOOM" => Err(Refusal::Broken("disk on fire at /srv/warehouse".into())),
+            "NOTHING" => Ok(Answer {
+                json: json!({"columns": [{"name": "n", "data_type": "Int64"}], "rows": [], "truncated": false}),
+                csv: "n\r\n".into(),
+            }),
+            _ => Ok(Answer {
+                json: json!({
+                    "columns": [
+                        {"name": "<b>name</b>", "data_type": "Utf8"},
+                        {"name": "orders", "data_type": "Int64"},
+                        {"name": "revenue_yuan", "data_type": "Float64"},
+                        {"name": "note", "data_type": "Utf8"},
+                        {"name": "amount", "data_type": "Decimal128(18, 2)"},
+                    ],
+                    "rows": [
+                        ["<script>alert(1)</script>", 42, 1234.5, null, "12.30"],
+                        ["王 & 李", 7, 0.25, "ok", "-1.00"],
+                    ],
+                    "truncated": word == "MANY",
+                }),
+                csv: "name,orders\r\n王,42\r\n".into(),
+            }),
+        }
+    }
+
+    impl Warehouse for Fake {
+        fn query<'a, 'b, 'c>(
+            &'a self,
+            _org: OrgId,
+            sql: &'b str,
+        ) -> Fut<'c, Result<Answer, Refusal>>
+        where
+            'a: 'c,
+            'b: 'c,
+            Self: 'c,
+        {
+            self.queries.fetch_add(1, Ordering::Relaxed);
+            let a = answer(sql);
+            Box::pin(async move { a })
+        }
+
+        fn status<'a, 'c>(&'a self, _org: OrgId) -> Fut<'c, Result<Value, Refusal>>
+        where
+            'a: 'c,
+            Self: 'c,
+        {
+            Box::pin(async move {
+                Ok(json!({
+                    "loaded_until": "2026-05-01T04:00:00.123456Z",
+                    "loads": 3,
+                    "loading": false,
+                    "tables": [
+                        {"table": "fact_orders", "parts": 2, "rows": 1234},
+                        {"table": "fact_orders", "parts": 1, "rows": 10},
+                        {"table": "dim_date", "parts": 1, "rows": 3653},
+                    ],
+                }))
+            })
+        }
+    }
+
+    /// The page after running `sql` as `role` in `lang` on `wh`.
+    async fn after(wh: Option<&Fake>, role: Role, lang: Lang, sql: &str) -> (Ran, String) {
+        let v = viewer(role, lang);
+        let wh = wh.map(|w| w as &dyn Warehouse);
+        let ran = run_sql(wh, OrgId(1), lang, sql).await;
+        let status = status_of(wh, OrgId(1)).await;
+        let html =
+            sql_content(&v, wh.is_some(), status.as_ref(), sql, None, Some(&ran)).into_string();
+        (ran, html)
+    }
+
+    #[tokio::test]
+    async fn the_result_is_an_escaped_table_with_numbers_on_the_right() {
+        let fake = Fake::default();
+        let sql = "SELECT '<i>' AS x FROM fact_orders";
+        let (ran, html) = after(Some(&fake), Role::Analyst, Lang::ZhCn, sql).await;
+        assert!(matches!(ran, Ran::Rows(..)), "{ran:?}");
+        has(
+            &html,
+            &[
+                "&lt;script&gt;alert(1)&lt;/script&gt;",
+                "&lt;b&gt;name&lt;/b&gt;",
+                "王 &amp; 李",
+                r#"<td class="money">42</td>"#,
+                r#"<td class="money">1234.5</td>"#,
+                r#"<td class="money">12.30</td>"#,
+                r#"<td class="money">-1.00</td>"#,
+                r#"<th class="money" scope="col" title="Int64">orders</th>"#,
+                r#"<th scope="col" title="Utf8">note</th>"#,
+                r#"<span class="muted">NULL</span>"#,
+                "共 2 行",
+                // The SQL stays in the text area, escaped.
+                "SELECT '&lt;i&gt;' AS x FROM fact_orders</textarea>",
+                r#"name="_csrf" value="tok+en/1""#,
+                r#"action="/analysis/sql""#,
+                r#"name="format" value="csv""#,
+                "导出 CSV",
+                // What is loaded: the organisation's time, rows summed per table.
+                "2026年5月1日 12:00",
+                "<code>fact_orders</code> 1,244",
+                "<code>dim_date</code> 3,653",
+            ],
+        );
+        lacks(
+            &html,
+            &[
+                "<script>alert",
+                "<b>name",
+                "<i>",
+                "sql-error",
+                "sql-truncated",
+            ],
+        );
+        let (_, en) = after(Some(&fake), Role::Admin, Lang::En, "MANY rows").await;
+        has(
+            &en,
+            &[
+                "Rows: 2",
+                "sql-truncated",
+                "only the first 2 rows are shown",
+                "Loaded up to",
+            ],
+        );
+        let (_, none) = after(Some(&fake), Role::Admin, Lang::En, "NOTHING").await;
+        has(&none, &["The query returned no rows."]);
+        lacks(&none, &["<table"]);
+    }
+
+    #[tokio::test]
+    async fn a_refused_query_shows_the_reason_by_the_text_in_each_language() {
+        let fake = Fake::default();
+        let (ran, zh) = after(
+            Some(&fake),
+            Role::Analyst,
+            Lang::ZhCn,
+            "DELETE FROM fact_orders",
+        )
+        .await;
+        assert!(matches!(ran, Ran::Refused(_)), "{ran:?}");
+        has(
+            &zh,
+            &[
+                r#"id="sql-error""#,
+                "只能是一条只读查询（SELECT、WITH 或 VALUES）",
+                r#"aria-invalid="true""#,
+                ">DELETE FROM fact_orders</textarea>",
+            ],
+        );
+        lacks(&zh, &["sql-result", "read-only"]);
+        let (_, en) = after(
+            Some(&fake),
+            Role::Analyst,
+            Lang::En,
+            "DELETE FROM fact_orders",
+        )
+        .await;
+        has(&en, &["must be exactly one read-only query"]);
+        lacks(&en, &["只读"]);
+    }
+
+    #[tokio::test]
+    async fn empty_and_too_long_sql_is_refused_before_the_warehouse_sees_it() {
+        let fake = Fake::default();
+        let long = format!("SELECT {}", "1".repeat(SQL_MAX));
+        let (ran, zh) = after(Some(&fake), Role::Analyst, Lang::ZhCn, &long).await;
+        assert!(matches!(ran, Ran::Refused(_)), "{ran:?}");
+        has(&zh, &["SQL 太长：共 20,007 个字符，最多只能 20,000 个。"]);
+        let (_, en) = after(Some(&fake), Role::Analyst, Lang::En, "  \n ").await;
+        has(&en, &["Type a query first."]);
+        assert_eq!(fake.queries.load(Ordering::Relaxed), 0);
+        // Exactly the limit is fine (counted in characters, not bytes).
+        let at = format!("SELECT '{}'", "字".repeat(SQL_MAX - 9));
+        let (ran, _) = after(Some(&fake), Role::Analyst, Lang::En, &at).await;
+        assert!(matches!(ran, Ran::Rows(..)), "{ran:?}");
+    }
+
+    #[tokio::test]
+    async fn no_warehouse_or_a_broken_one_says_so_plainly() {
+        let (ran, zh) = after(None, Role::Admin, Lang::ZhCn, "SELECT 1").await;
+        assert!(matches!(ran, Ran::Unavailable), "{ran:?}");
+        has(
+            &zh,
+            &[
+                "本服务器没有启用数据仓库",
+                r#"id="sql-error""#,
+                "数据仓库暂时无法查询",
+                ">SELECT 1</textarea>",
+            ],
+        );
+        let fake = Fake::default();
+        let (ran, en) = after(Some(&fake), Role::Admin, Lang::En, "BOOM").await;
+        assert!(matches!(ran, Ran::Unavailable), "{ran:?}");
+        has(&en, &["The warehouse cannot answer right now."]);
+        lacks(&en, &["disk on fire", "/srv/warehouse"]);
+        // The plain page (no run yet) without a warehouse: the form, and the reason.
+        let v = viewer(Role::Analyst, Lang::En);
+        let page =
+            sql_content(&v, false, None, EXAMPLES[0].sql, Some("revenue"), None).into_string();
+        has(
+            &page,
+            &["This server has no data warehouse", "summary_segment_month"],
+        );
+        lacks(&page, &["sql-error"]);
+    }
+
+    #[test]
+    fn the_examples_fill_the_text_area_from_a_link() {
+        let v = viewer(Role::Analyst, Lang::ZhCn);
+        let html = sql_content(
+            &v,
+            true,
+            Some(&json!({"loaded_until": null, "loads": 0, "tables": []})),
+            EXAMPLES[1].sql,
+            Some(EXAMPLES[1].key),
+            None,
+        )
+        .into_string();
+        for e in &EXAMPLES {
+            has(
+                &html,
+                &[
+                    &format!(r#"href="/analysis/sql?example={}""#, e.key),
+                    e.name.t(Lang::ZhCn),
+                ],
+            );
+        }
+        has(
+            &html,
+            &[
+                r#"href="/analysis/sql?example=class" aria-current="true""#,
+                "dim_customer c ON o.customer_key = c.customer_key",
+                "数据仓库还没有加载过数据",
+                "运行",
+            ],
+        );
+        assert_eq!(
+            EXAMPLES
+                .iter()
+                .map(|e| e.key)
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            EXAMPLES.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_csv_download_has_a_bom_and_a_file_name() {
+        let res = csv_download("name,orders\r\n王,42\r\n");
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_DISPOSITION)
+                .and_then(|v| v.to_str().ok()),
+            Some("attachment; filename=\"query.csv\"")
+        );
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("text/csv; charset=utf-8")
+        );
+        assert_eq!(body(res).await, "\u{feff}name,orders\r\n王,42\r\n");
+    }
+
+    #[tokio::test]
+    async fn only_administrators_and_analysts_may_query() {
+        use guanxi_core::access::grant;
+        for m in [Method::GET, Method::POST] {
+            let action = action_of(&m, "/analysis/sql");
+            assert_eq!(action, Some(Action::QueryWarehouse), "{m}");
+        }
+        for role in Role::ALL {
+            let may = grant(*role, Action::QueryWarehouse).is_some();
+            assert_eq!(may, matches!(role, Role::Admin | Role::Analyst), "{role:?}");
+        }
+        // Everyone else (a marketer, a service agent) gets the 403 page.
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN"));
+        let res = WebGate.refuse(ApiError::Forbidden, "/analysis/sql", &h);
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(body(res).await.contains("您的角色没有访问此页面的权限"));
+        // The analysis page links to it only for those who may.
+        for (role, shown) in [
+            (Role::Admin, true),
+            (Role::Analyst, true),
+            (Role::Marketer, false),
+            (Role::SalesRep, false),
+        ] {
+            let v = viewer(role, Lang::ZhCn);
+            let html =
+                crate::pages::analysis::dashboard_content(&v, None, false, None).into_string();
+            assert_eq!(html.contains(r#"href="/analysis/sql""#), shown, "{role:?}");
         }
     }
 }

@@ -859,7 +859,12 @@ pub(crate) fn dashboard_content(
     html! {
         div.titlebar {
             h1 { (Msg::Analytics.t(l)) }
-            (run_form)
+            div.actions {
+                @if v.may(Action::QueryWarehouse) {
+                    a.button.secondary #warehouse-sql href="/analysis/sql" { (Msg::WarehouseSql.t(l)) }
+                }
+                (run_form)
+            }
         }
         @if let Some(m) = notice { p.alert role="status" #analysis-notice { (m.t(l)) } }
         @if running {

@@ -2,13 +2,16 @@
 // customer with a bad phone number and see the error, fix it, log an interaction, find the
 // customer by phone from the lookup box, see the duplicate warning, import a GBK file (check,
 // refused rows, import), review the look-alikes it found, erase a person's data, sign out.
+// On the way: the warehouse SQL page counts the orders (ORDERS, counted by the caller in the
+// database after loading the warehouse) and refuses a DELETE.
 //
 // Run by crates/guanxi/tests/it/browser.rs against a real server:
-//   BASE=http://127.0.0.1:PORT EMAIL=… PASSWORD=… UI_LANG=zh-CN|en [SHOTS=dir] node ui.mjs
+//   BASE=http://127.0.0.1:PORT EMAIL=… PASSWORD=… ORDERS=n UI_LANG=zh-CN|en [SHOTS=dir] node ui.mjs
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 
-const { BASE, EMAIL, PASSWORD } = process.env;
+const { BASE, EMAIL, PASSWORD, ORDERS } = process.env;
 const LANG = process.env.UI_LANG || "zh-CN";
 const SHOTS = process.env.SHOTS || "";
 const zh = LANG === "zh-CN";
@@ -31,6 +34,9 @@ const T = {
   duplicatesTitle: zh ? "疑似重复客户" : "Possible duplicates",
   similarPhone: zh ? /姓名相同，电话只差一位/ : /Same name, phone numbers one digit apart/,
   scanStarted: zh ? /已开始扫描全部客户/ : /Scanning all customers/,
+  analytics: zh ? "客户分析" : "Analytics",
+  warehouseSql: zh ? "数据仓库查询" : "Warehouse SQL",
+  readOnly: zh ? /只能是一条只读查询（SELECT、WITH 或 VALUES）/ : /must be exactly one read-only query/,
 };
 
 // Text as a GBK-encoded file, the way Excel on a Chinese Windows saves CSV. No encoder package:
@@ -107,6 +113,51 @@ try {
     assert.equal(await h1(), T.customers);
   });
   await shot(page, "customers");
+  await step("warehouse SQL: from the analytics page, the examples run, the orders are counted, a DELETE is refused", async () => {
+    // A form post shows the same address again: wait for the new document, not the old one.
+    const submit = async (selector) => {
+      await page.evaluate(() => { window.__before = true; });
+      await page.click(selector);
+      await page.waitForFunction(() => window.__before === undefined && document.readyState !== "loading");
+    };
+    await page.click('header a[href="/analysis"]');
+    assert.equal(await h1(), T.analytics);
+    await page.click("#warehouse-sql");
+    await page.waitForURL(/\/analysis\/sql$/);
+    assert.equal(await h1(), T.warehouseSql);
+    assert.match(await page.locator('#table-rows [data-table="fact_orders"]').innerText(), /fact_orders [\d,]+/);
+    for (const key of ["channels", "class", "weekdays", "revenue"]) {
+      await page.click(`#example-${key}`);
+      await page.waitForURL(new RegExp(`example=${key}$`));
+      await submit("#run-sql");
+      assert.equal(await page.locator("#sql-error").count(), 0, `${key}: ${await page.locator("#sql-card").innerText()}`);
+      assert.ok((await page.locator("#sql-result tbody tr").count()) > 0, `${key}: no rows`);
+    }
+    // Revenue by month (the last example): amounts in yuan with two decimals, on the right.
+    const revenue = page.locator("#sql-result tbody tr").first().locator("td").nth(2);
+    assert.match(await revenue.innerText(), /^\d+\.\d\d$/);
+    assert.equal(await revenue.evaluate((el) => getComputedStyle(el).textAlign), "right");
+    if (zh) {
+      // The query and its result, rather than the header and what is loaded.
+      await page.locator("#sql-card").evaluate((el) => el.scrollIntoView());
+      await shot(page, "warehouse-sql");
+    }
+    await page.fill("#sql", "SELECT count(*) AS orders FROM fact_orders");
+    await submit("#run-sql");
+    assert.equal(await page.locator("#sql-result thead th").innerText(), "orders");
+    assert.equal(await page.locator("#sql-result tbody td").innerText(), ORDERS);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#sql-csv")]);
+    assert.equal(download.suggestedFilename(), "query.csv");
+    const csv = await readFile(await download.path());
+    assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 with a BOM");
+    assert.equal(csv.subarray(3).toString("utf8"), `orders\r\n${ORDERS}\r\n`);
+    await page.fill("#sql", "DELETE FROM fact_orders");
+    await submit("#run-sql");
+    assert.match(await page.locator("#sql-error").innerText(), T.readOnly);
+    assert.equal(await page.locator("#sql").inputValue(), "DELETE FROM fact_orders");
+    assert.equal(await page.locator("#sql-result").count(), 0);
+    await page.goto(`${BASE}/customers`);
+  });
   await step("search as you type", async () => {
     await page.fill("#q", "zzzz-nobody");
     await page.locator("td.empty").waitFor();

@@ -1,6 +1,6 @@
 //! The web UI in a real browser: Debian's headless Chromium driven by playwright-core
 //! (`crates/guanxi-web/tests/browser/ui.mjs`), once in each language, against the real server
-//! with demo data.
+//! with demo data, its data warehouse loaded before each pass.
 //!
 //! Needs `/usr/bin/chromium` (or `CHROMIUM`), `node`, and `npm ci` run in the script's folder.
 //! Without them the test says so and passes, unless `GUANXI_TEST_REQUIRE_BROWSER=1` (CI sets
@@ -34,6 +34,26 @@ fn missing() -> Option<String> {
     None
 }
 
+/// Load what changed into the test server's warehouse; the organisation's orders, counted
+/// in the operational database.
+async fn load_warehouse(
+    app: &TestApp,
+    db: &guanxi_store_sql::SqlStore,
+    org: guanxi_core::OrgId,
+) -> i64 {
+    let wh = guanxi_warehouse::Warehouse::open(&app.warehouse_dir).expect("warehouse");
+    guanxi::warehouse::load(app.store.as_ref(), &wh, std::time::Duration::ZERO, |_| {})
+        .await
+        .expect("warehouse load");
+    let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE org_id = ?")
+        .bind(org.get())
+        .fetch_one(db.pool())
+        .await
+        .expect("count orders");
+    assert!(orders > 0, "the demo data has orders");
+    orders
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_in_both_languages() {
     if let Some(why) = missing() {
@@ -58,9 +78,10 @@ async fn the_web_ui_in_both_languages() {
         order_rate: 1.0,
         bulk_opportunities: 0,
     };
-    guanxi::demo::populate(&store, guanxi::demo::DEMO_ORG, opts, |_, _| {})
+    let (ctx, _) = guanxi::demo::populate(&store, guanxi::demo::DEMO_ORG, opts, |_, _| {})
         .await
         .expect("demo data");
+    let db = store.clone();
     let app = TestApp::start(store).await;
     let shots = std::env::var("GUANXI_SCREENSHOTS").ok().map(|d| {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -70,12 +91,16 @@ async fn the_web_ui_in_both_languages() {
         p
     });
     for lang in ["zh-CN", "en"] {
+        // The warehouse holds every order so far (the pass before this one made some more);
+        // the SQL page must count as many.
+        let orders = load_warehouse(&app, &db, ctx.org).await;
         let mut cmd = Command::new("node");
         cmd.arg(script_dir().join("ui.mjs"))
             .env("BASE", &app.base)
             .env("EMAIL", "zhang.wei@demo.guanxi.example")
             .env("PASSWORD", DEMO_PASSWORD)
-            .env("UI_LANG", lang);
+            .env("UI_LANG", lang)
+            .env("ORDERS", orders.to_string());
         if let Some(s) = &shots {
             cmd.env("SHOTS", s);
         }
