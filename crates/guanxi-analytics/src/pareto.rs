@@ -96,6 +96,37 @@ pub fn fit(data: &[Summary]) -> Result<Fit, FitError> {
     })
 }
 
+/// [`fit`] within a time budget: near some parameters the hypergeometric series needs up to
+/// 100,000 terms a customer, and the simplex may wander there on awkward data. Past the budget
+/// every evaluation gives up at once and the fit reports [`FitError::NotConverged`].
+pub fn fit_within(data: &[Summary], budget: std::time::Duration) -> Result<Fit, FitError> {
+    check(data)?;
+    let started = std::time::Instant::now();
+    let over = std::cell::Cell::new(false);
+    let of = |t: &[f64]| Params {
+        r: t[0].exp(),
+        alpha: t[1].exp(),
+        s: t[2].exp(),
+        beta: t[3].exp(),
+    };
+    let found = max_likelihood(4, of, |p| {
+        if over.get() || started.elapsed() > budget {
+            over.set(true);
+            return f64::NAN;
+        }
+        self::log_likelihood(*p, data)
+    });
+    if over.get() {
+        return Err(FitError::NotConverged { iterations: 0 });
+    }
+    let (params, log_likelihood, iterations) = found?;
+    Ok(Fit {
+        params,
+        log_likelihood,
+        iterations,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@
 use crate::rfm::{self, Scores, Segment};
 use crate::simulate::civil_from_days;
 use crate::value::{self, Tier};
-use crate::{bgnbd, gamma_gamma, par, FitError, Summary};
+use crate::{bgnbd, gamma_gamma, par, pareto, FitError, Summary};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,6 +56,8 @@ pub struct Options {
     pub b_share: f64,
     /// The RFM segment map, first match wins.
     pub segments: Vec<Segment>,
+    /// Also fit Pareto/NBD on a sample, for comparison (a few seconds).
+    pub pareto: bool,
 }
 
 impl Options {
@@ -68,6 +70,7 @@ impl Options {
             monthly_discount: 0.01,
             a_share: 0.8,
             b_share: 0.15,
+            pareto: true,
             segments: rfm::default_segments(),
         }
     }
@@ -206,6 +209,23 @@ pub struct Month {
     pub new_customers: u32,
 }
 
+/// Customers in the sample Pareto/NBD is fitted on.
+pub const PARETO_SAMPLE: usize = 5_000;
+/// Repeat buyers needed before the comparison is worth fitting (below, it reports no data).
+pub const PARETO_MIN_REPEAT: usize = 1_000;
+/// Longest the Pareto/NBD comparison may take; past it, the report says it did not converge.
+pub const PARETO_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Pareto/NBD fitted on an evenly spread sample of the customers, and BG/NBD's log-likelihood
+/// on the same sample, so that the two purchase models can be compared (the higher fits
+/// better).
+#[derive(Clone, Copy, Debug)]
+pub struct ParetoComparison {
+    pub fit: pareto::Fit,
+    pub sample: usize,
+    pub bgnbd_log_likelihood: f64,
+}
+
 /// What a run says about the organisation.
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -216,6 +236,8 @@ pub struct Report {
     pub future: usize,
     pub not_positive: usize,
     pub bgnbd: Result<bgnbd::Fit, FitError>,
+    /// Pareto/NBD on a sample, beside BG/NBD on the same sample (see [`ParetoComparison`]).
+    pub pareto: Result<ParetoComparison, FitError>,
     pub spend: Result<gamma_gamma::Fit, FitError>,
     pub tiers: Vec<TierShare>,
     /// Share of customers → share of revenue, 20 steps; and the Gini coefficient.
@@ -327,6 +349,28 @@ pub fn run(
     } else {
         Err(FitError::NoRepeat)
     };
+    // Pareto/NBD, the other purchase model, as a comparison: fitted by the simplex (no
+    // gradient), so on an evenly spread sample of at most PARETO_SAMPLE customers, together
+    // with BG/NBD's log-likelihood on the same sample. The scores use BG/NBD.
+    let repeat = summaries.iter().filter(|s| s.x > 0.0).count();
+    let pareto = if bgnbd.is_ok() && options.pareto && repeat >= PARETO_MIN_REPEAT {
+        let step = summaries.len().div_ceil(PARETO_SAMPLE).max(1);
+        let sample: Vec<Summary> = summaries.iter().step_by(step).copied().collect();
+        pareto::fit_within(&sample, PARETO_BUDGET)
+            .and_then(|f| {
+                let p = f.params;
+                sane(&[p.r, p.alpha, p.s, p.beta]).map(|()| f)
+            })
+            .map(|fit| ParetoComparison {
+                bgnbd_log_likelihood: bgnbd
+                    .as_ref()
+                    .map_or(f64::NAN, |b| bgnbd::log_likelihood(b.params, &sample)),
+                sample: sample.len(),
+                fit,
+            })
+    } else {
+        Err(FitError::NoData)
+    };
     drop(summaries);
     timings.push((Step::PurchaseModel, started.elapsed()));
 
@@ -408,6 +452,7 @@ pub fn run(
         future,
         not_positive,
         bgnbd,
+        pareto,
         spend,
         tiers: tier_shares,
         lorenz,
@@ -870,6 +915,76 @@ mod tests {
         );
         let total: i64 = report.months.iter().map(|m| m.revenue).sum();
         assert_eq!(total, 65_000);
+    }
+
+    #[test]
+    fn pareto_nbd_is_fitted_on_a_sample_beside_bgnbd() {
+        let plan = crate::simulate::Plan {
+            customers: 30_000,
+            ..crate::simulate::Plan::default()
+        };
+        let purchases: Vec<Purchase> = crate::simulate::transactions(&plan)
+            .expect("plan")
+            .map(|t| Purchase {
+                customer: t.customer,
+                day: t.day,
+                amount: t.amount_fen,
+            })
+            .collect();
+        let today = plan.start_day + plan.days - 1;
+        let (report, _) = run(purchases, &Options::new(today), |_| {});
+        let c = report.pareto.expect("pareto");
+        assert!(
+            c.sample <= PARETO_SAMPLE && c.sample >= PARETO_SAMPLE * 9 / 10,
+            "{}",
+            c.sample
+        );
+        let p = c.fit.params;
+        for v in [
+            p.r,
+            p.alpha,
+            p.s,
+            p.beta,
+            c.fit.log_likelihood,
+            c.bgnbd_log_likelihood,
+        ] {
+            assert!(v.is_finite(), "{c:?}");
+        }
+        // Data made by the BG/NBD process: Pareto/NBD explains it about as well, not better
+        // by much, and its purchase rate (r/α) agrees with BG/NBD's.
+        assert!(
+            (c.fit.log_likelihood - c.bgnbd_log_likelihood).abs()
+                < 0.02 * c.bgnbd_log_likelihood.abs(),
+            "{c:?}"
+        );
+        let bg = report.bgnbd.expect("bgnbd").params;
+        let rate = |r: f64, a: f64| r / a;
+        assert!(
+            (rate(p.r, p.alpha) / rate(bg.r, bg.alpha) - 1.0).abs() < 0.25,
+            "{c:?} {bg:?}"
+        );
+        // Switched off, it is not fitted.
+        let off = Options {
+            pareto: false,
+            ..Options::new(today)
+        };
+        let (report, _) = run(
+            vec![
+                Purchase {
+                    customer: 1,
+                    day: today - 9,
+                    amount: 5,
+                },
+                Purchase {
+                    customer: 1,
+                    day: today - 2,
+                    amount: 5,
+                },
+            ],
+            &off,
+            |_| {},
+        );
+        assert!(report.pareto.is_err());
     }
 
     #[test]

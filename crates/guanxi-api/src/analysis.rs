@@ -224,6 +224,30 @@ pub async fn segment_map(store: &dyn Store, ctx: Ctx) -> Result<SegmentMap, Stor
     })
 }
 
+/// A run as a caller who does not reach the whole organisation may see it: the models' fitted
+/// parameters and settings, but none of the organisation-wide figures (customers, purchases,
+/// tiers, the Lorenz curve, revenue by month, cohorts), which their counts could not match.
+pub fn within_reach(
+    mut run: guanxi_store::ScoreRun,
+    reach: guanxi_core::Reach,
+) -> guanxi_store::ScoreRun {
+    if matches!(reach, guanxi_core::Reach::Org) {
+        return run;
+    }
+    let keep = ["as_of", "bgnbd", "pareto_nbd", "gamma_gamma", "settings"];
+    let mut report = serde_json::Map::new();
+    for key in keep {
+        if let Some(v) = run.report.get(key) {
+            report.insert(key.to_owned(), v.clone());
+        }
+    }
+    report.insert("org_wide".to_owned(), serde_json::Value::Bool(false));
+    run.report = serde_json::Value::Object(report);
+    run.customers = 0;
+    run.purchases = 0;
+    run
+}
+
 fn tier_code(t: Tier) -> &'static str {
     match t {
         Tier::A => "A",
@@ -334,6 +358,14 @@ fn report_json(r: &pipeline::Report, settings: &Settings, other_currency: u64) -
         }),
         Err(e) => json!({"ok": false, "error": fit_error_code(e)}),
     };
+    let pareto = match &r.pareto {
+        Ok(c) => json!({
+            "ok": true, "r": c.fit.params.r, "alpha": c.fit.params.alpha, "s": c.fit.params.s,
+            "beta": c.fit.params.beta, "log_likelihood": c.fit.log_likelihood,
+            "sample": c.sample, "bgnbd_log_likelihood": c.bgnbd_log_likelihood,
+        }),
+        Err(e) => json!({"ok": false, "error": fit_error_code(e)}),
+    };
     json!({
         "as_of": date_of(r.today),
         "customers": r.customers,
@@ -341,6 +373,7 @@ fn report_json(r: &pipeline::Report, settings: &Settings, other_currency: u64) -
         "left_out": {"future": r.future, "not_positive": r.not_positive, "other_currency": other_currency},
         "settings": {"margin": settings.margin, "clv_months": settings.clv_months, "monthly_discount": settings.monthly_discount},
         "bgnbd": bgnbd,
+        "pareto_nbd": pareto,
         "gamma_gamma": spend,
         "tiers": r.tiers.iter().map(|t| json!({"tier": tier_code(t.tier), "customers": t.customers, "revenue": t.revenue})).collect::<Vec<_>>(),
         "lorenz": r.lorenz.iter().map(|(x, y)| json!([x, y])).collect::<Vec<_>>(),

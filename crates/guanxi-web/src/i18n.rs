@@ -498,6 +498,36 @@ messages! {
     CustomersN => "{n} 位客户", "{n} customers";
     LastTwelveMonths => "表中为最近 12 个月，导出 CSV 可得全部月份。", "The table shows the last 12 months; export the CSV for every month.";
     RecentCohorts => "图中为最近 24 个同期群，导出 CSV 可得全部。", "The chart shows the latest 24 cohorts; export the CSV for all of them.";
+    // The organisation's RFM segment map.
+    SegmentMap => "分群规则", "Segment map";
+    SegmentMapIntro => "客户按从上到下的顺序，归入第一个同时包含其 R 分和 F 分的分群。R（最近购买）和 F（购买频次）都是 1–5 分，5 分最好；25 个格子都必须有所归属。", "Each customer falls in the first segment, from the top, whose ranges hold both their R and F scores. Recency (R) and frequency (F) are scored 1–5, 5 best; every one of the 25 cells must belong to a segment.";
+    SegmentMapDefault => "目前使用默认的分群规则。", "The default map is in use.";
+    SegmentMapCustom => "目前使用本组织自己的分群规则（{when} 修改）。", "Your organisation's own map is in use (changed {when}).";
+    SegmentMapReadOnly => "只有管理员和分析师可以修改分群规则。", "Only administrators and analysts may change the map.";
+    SegmentsSaved => "分群规则已保存。下次计算客户价值时，将按新规则为客户分群。", "The segment map is saved. The next run will sort customers by it.";
+    SegmentsReset => "已恢复默认的分群规则，下次计算客户价值时生效。", "The default map is back. The next run will use it.";
+    SegmentOrder => "顺序", "Order";
+    SegmentCode => "代码", "Code";
+    SegmentNameZh => "中文名", "Chinese name";
+    SegmentNameEn => "英文名", "English name";
+    RecencyRange => "R 分（最近购买）", "R (recency)";
+    FrequencyRange => "F 分（购买频次）", "F (frequency)";
+    RangeFrom => "起", "from";
+    RangeTo => "止", "to";
+    RemoveSegment => "删除", "Remove";
+    SegmentRowsHint => "填写空行即可添加分群，改“顺序”可调整先后。代码只能用小写字母、数字和下划线；客户的分群历史按代码记录，已有的代码最好不要再改。", "Fill in an empty row to add a segment; change the order numbers to move one up or down. Codes use lowercase letters, digits and _. Customers' history keeps segment codes, so better not change a code once it is in use.";
+    SaveSegments => "保存分群规则", "Save the map";
+    RestoreDefault => "恢复默认", "Restore the default";
+    RestoreDefaultConfirm => "确定要恢复默认的分群规则吗？本组织自己的分群会被删除。", "Go back to the default map? Your organisation's own segments will be removed.";
+    SegmentPreview => "预览：每个格子归入哪个分群", "Preview: the segment of each cell";
+    SegmentPreviewTyped => "预览（按您刚才填写的内容）：每个格子归入哪个分群", "Preview of what you typed: the segment of each cell";
+    CellUncovered => "无归属", "None";
+    SegmentCodeRule => "只能用小写字母、数字和下划线", "may use only lowercase letters, digits and _";
+    SegmentCodeTaken => "与上面的分群代码重复", "is already used by a segment above";
+    SegmentsEmpty => "至少要保留一个分群。", "Keep at least one segment.";
+    SegmentsTooMany => "最多只能有 {max} 个分群。", "At most {max} segments are allowed.";
+    SegmentMapProblem => "分群规则有误：", "This map ";
+    BackToAnalytics => "返回客户分析", "Back to Analytics";
     // Analysts' SQL over the data warehouse.
     WarehouseSql => "数据仓库查询", "Warehouse SQL";
     WarehouseIntro => "用 SQL 直接查询数据仓库里的订单、订单明细和客户互动，可按月份、客户级别、渠道等任意汇总。查询只读，只能看到本组织的数据。", "Query the orders, order lines and customer interactions in the data warehouse with SQL, and summarise them by month, class, channel or anything else. Queries are read-only and see only your organisation's data.";

@@ -116,6 +116,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/analysis", get(pages::analysis::dashboard))
         .route("/analysis/run", post(pages::analysis::run))
         .route(
+            "/analysis/segments",
+            get(pages::segments::page).post(pages::segments::save),
+        )
+        .route("/analysis/segments/reset", post(pages::segments::reset))
+        .route(
             "/analysis/sql",
             get(pages::warehouse::page).post(pages::warehouse::run),
         )
@@ -215,8 +220,10 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             A::ReviewDuplicates
         }
         ("GET" | "POST", "/analysis/sql") => A::QueryWarehouse,
-        ("GET", "/analysis" | "/analysis/{file}") => A::ViewAnalytics,
-        ("POST", "/analysis/run") => A::RunAnalysis,
+        ("GET", "/analysis" | "/analysis/{file}" | "/analysis/segments") => A::ViewAnalytics,
+        ("POST", "/analysis/run" | "/analysis/segments" | "/analysis/segments/reset") => {
+            A::RunAnalysis
+        }
         ("GET" | "POST", "/customers/{id}/erase") => A::EraseCustomers,
         ("GET", "/customers" | "/customers/{id}") => A::ReadCustomers,
         ("POST", "/customers/views" | "/customers/views/{id}/delete") => A::ReadCustomers,

@@ -62,6 +62,9 @@ fn only_the_sign_in_form_is_public() {
         ("GET", "/analysis/{file}"),
         ("GET", "/analysis/sql"),
         ("POST", "/analysis/sql"),
+        ("GET", "/analysis/segments"),
+        ("POST", "/analysis/segments"),
+        ("POST", "/analysis/segments/reset"),
     ];
     for (m, r) in routes {
         let m = Method::from_bytes(m.as_bytes()).expect("method");
@@ -651,7 +654,7 @@ mod decision_support {
     use super::data_in_out::{has, lacks, viewer};
     use super::*;
     use crate::pages::analysis::{
-        csv_bytes, dashboard_content, money_short, table, value_panel, Dash, CHARTS,
+        csv_bytes, dashboard_content, money_short, table, value_panel, Dash, SegmentNames, CHARTS,
     };
     use chrono::{NaiveDate, Utc};
     use guanxi_core::{CustomerId, OrgId, Role, ScoreRunId};
@@ -715,6 +718,7 @@ mod decision_support {
                 count("loyal", Some("at_risk"), 2),
             ],
             clv: vec![count("1000", None, 2), count("none", None, 1)],
+            segs: SegmentNames::default(),
         }
     }
 
@@ -902,6 +906,7 @@ mod decision_support {
         }];
         let zh = value_panel(
             &viewer(Role::SalesRep, Lang::ZhCn),
+            &SegmentNames::default(),
             Some(&score(Some(0.123))),
             &history,
         )
@@ -926,13 +931,25 @@ mod decision_support {
             ],
         );
         lacks(&zh, &["NaN", "unknown"]);
-        let en = value_panel(&viewer(Role::Agent, Lang::En), Some(&score(None)), &[]).into_string();
+        let en = value_panel(
+            &viewer(Role::Agent, Lang::En),
+            &SegmentNames::default(),
+            Some(&score(None)),
+            &[],
+        )
+        .into_string();
         has(
             &en,
             &["Customer value", "Tier B", "At risk", "Overdue: 200 days"],
         );
         lacks(&en, &["NaN", "Movement"]);
-        let none = value_panel(&viewer(Role::Agent, Lang::En), None, &[]).into_string();
+        let none = value_panel(
+            &viewer(Role::Agent, Lang::En),
+            &SegmentNames::default(),
+            None,
+            &[],
+        )
+        .into_string();
         has(&none, &["Not scored yet"]);
     }
 
@@ -1289,5 +1306,530 @@ mod warehouse_sql {
                 crate::pages::analysis::dashboard_content(&v, None, false, None).into_string();
             assert_eq!(html.contains(r#"href="/analysis/sql""#), shown, "{role:?}");
         }
+    }
+}
+
+// ---------------------------------------------------------------- the segment map
+
+mod segment_map {
+    use super::data_in_out::{body, has, lacks, viewer};
+    use super::*;
+    use crate::pages::analysis::{dashboard_content, value_panel, Dash, SegmentNames};
+    use crate::pages::segments::{
+        check, parse_form, rows_of, segments_content, shown_of, shown_of_rows, Row, EXTRA_ROWS,
+    };
+    use chrono::{NaiveDate, Utc};
+    use guanxi_api::analysis::{default_segments, SegmentMap};
+    use guanxi_core::access::grant;
+    use guanxi_core::{OrgId, Role, ScoreRunId};
+    use guanxi_store::{ScoreChange, ScoreCount, ScoreRun, SegmentDef};
+    use serde_json::json;
+
+    fn seg(code: &str, zh: &str, en: &str, r: (u8, u8), f: (u8, u8)) -> SegmentDef {
+        SegmentDef {
+            code: code.into(),
+            name_zh: zh.into(),
+            name_en: en.into(),
+            r,
+            f,
+        }
+    }
+
+    /// An organisation's own map: VIPs, and everyone else.
+    fn own() -> Vec<SegmentDef> {
+        vec![
+            seg("vip", "贵宾", "VIPs", (4, 5), (4, 5)),
+            seg("others", "其他客户", "Everyone else", (1, 5), (1, 5)),
+        ]
+    }
+
+    fn count(key: &str, key2: Option<&str>, customers: u64) -> ScoreCount {
+        ScoreCount {
+            key: key.into(),
+            key2: key2.map(str::to_owned),
+            customers,
+            revenue: 0,
+            clv: 0,
+        }
+    }
+
+    fn dash(segs: Vec<SegmentDef>) -> Dash {
+        Dash {
+            run: ScoreRun {
+                id: ScoreRunId(3),
+                org: OrgId(1),
+                created_by: None,
+                as_of: NaiveDate::from_ymd_opt(2026, 3, 31).expect("date"),
+                started_at: Utc::now(),
+                finished_at: Utc::now(),
+                customers: 5,
+                purchases: 9,
+                report: json!({}),
+            },
+            org_wide: true,
+            tiers: vec![],
+            // `champions` is from before the map changed: it reads as its code.
+            segments: vec![
+                count("others", None, 2),
+                count("vip", None, 1),
+                count("champions", None, 2),
+            ],
+            stages: vec![],
+            risks: vec![],
+            rf: vec![count("5", Some("4"), 1)],
+            migration: vec![
+                count("champions", Some("vip"), 1),
+                count("", Some("others"), 2),
+            ],
+            clv: vec![],
+            segs: SegmentNames { segments: segs },
+        }
+    }
+
+    fn map(segments: Vec<SegmentDef>, custom: bool) -> SegmentMap {
+        SegmentMap {
+            segments,
+            custom,
+            updated_at: custom.then(Utc::now),
+        }
+    }
+
+    fn page(role: Role, lang: Lang, m: &SegmentMap, notice: Option<Msg>) -> String {
+        let v = viewer(role, lang);
+        segments_content(
+            &v,
+            m,
+            &rows_of(&m.segments),
+            &shown_of(lang, &m.segments),
+            None,
+            notice,
+        )
+        .into_string()
+    }
+
+    /// The form's fields for `rows`, as a browser posts them.
+    fn posted(rows: &[Row]) -> Vec<(String, String)> {
+        let mut out = vec![("_csrf".to_owned(), "tok".to_owned())];
+        for (i, r) in rows.iter().enumerate() {
+            for (k, v) in [
+                ("order", &r.order),
+                ("code", &r.code),
+                ("name_zh", &r.name_zh),
+                ("name_en", &r.name_en),
+                ("r_from", &r.r[0]),
+                ("r_to", &r.r[1]),
+                ("f_from", &r.f[0]),
+                ("f_to", &r.f[1]),
+            ] {
+                out.push((format!("{k}_{i}"), v.clone()));
+            }
+            if r.remove {
+                out.push((format!("remove_{i}"), "1".into()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn custom_names_appear_on_the_dashboards_and_the_customer_page() {
+        let zh = dashboard_content(
+            &viewer(Role::Analyst, Lang::ZhCn),
+            Some(&dash(own())),
+            false,
+            None,
+        )
+        .into_string();
+        has(
+            &zh,
+            &[
+                // The segment list, in the map's order, then a code the map no longer holds.
+                ">贵宾</th>",
+                ">其他客户</th>",
+                ">champions</th>",
+                r#"href="/customers?segment=vip""#,
+                // The migration table.
+                r#"href="/customers?prev_segment=champions&amp;segment=vip""#,
+                // The RFM grid's cells and legend.
+                "R5 · F4 · 贵宾 · 1 位客户",
+                "贵宾: R 4–5 · F 4–5",
+                "其他客户: R 1–5 · F 1–5",
+                r#"id="segment-map" href="/analysis/segments""#,
+                "分群规则",
+            ],
+        );
+        lacks(&zh, &["重要价值客户", ">vip<", "VIPs"]);
+        let first = zh.find(">贵宾</th>").expect("vip");
+        assert!(
+            first < zh.find(">其他客户</th>").expect("others"),
+            "map order"
+        );
+        let en = dashboard_content(
+            &viewer(Role::Admin, Lang::En),
+            Some(&dash(own())),
+            false,
+            None,
+        )
+        .into_string();
+        has(
+            &en,
+            &[">VIPs</th>", ">Everyone else</th>", "VIPs: R 4–5 · F 4–5"],
+        );
+        lacks(&en, &["贵宾", "Champions"]);
+        // The default map keeps today's names in both languages.
+        let d = dash(default_segments());
+        let zh = dashboard_content(&viewer(Role::Analyst, Lang::ZhCn), Some(&d), false, None)
+            .into_string();
+        has(
+            &zh,
+            &[
+                ">重要价值客户</th>",
+                "有潜力的新客户: R 4–5 · F 1–2",
+                "新客户: R 5 · F 1",
+            ],
+        );
+        let en = dashboard_content(&viewer(Role::Analyst, Lang::En), Some(&d), false, None)
+            .into_string();
+        has(&en, &[">Champions</th>", "Can't lose them: R 1 · F 4–5"]);
+        // The customer's value panel: the current segment by the map, history as it was kept.
+        let mut s = guanxi_store::StoredScore {
+            score: guanxi_store::CustomerScore {
+                customer: guanxi_core::CustomerId(7),
+                purchases: 3,
+                first_purchase: NaiveDate::from_ymd_opt(2025, 1, 5).expect("date"),
+                last_purchase: NaiveDate::from_ymd_opt(2025, 6, 1).expect("date"),
+                revenue: 30_000,
+                revenue_12m: 10_000,
+                historical_value: 9_000,
+                current_value: 3_000,
+                r: 5,
+                f: 4,
+                m: 3,
+                segment: Some("vip".into()),
+                tier: "A".into(),
+                alive: Some(0.9),
+                expected_90: None,
+                expected_180: None,
+                expected_365: None,
+                expected_spend: None,
+                clv: None,
+                stage: "stability".into(),
+                risk: "low".into(),
+                reasons: json!([]),
+            },
+            run: ScoreRunId(3),
+            computed_at: Utc::now(),
+            prev_segment: Some("champions".into()),
+            prev_tier: None,
+            prev_stage: None,
+        };
+        let history = vec![
+            ScoreChange {
+                run: ScoreRunId(2),
+                computed_at: Utc::now(),
+                segment: Some("champions".into()),
+                tier: "A".into(),
+                stage: "stability".into(),
+                risk: "low".into(),
+                clv: None,
+            },
+            ScoreChange {
+                run: ScoreRunId(3),
+                computed_at: Utc::now(),
+                segment: Some("vip".into()),
+                tier: "A".into(),
+                stage: "stability".into(),
+                risk: "low".into(),
+                clv: None,
+            },
+        ];
+        let segs = SegmentNames { segments: own() };
+        let v = viewer(Role::SalesRep, Lang::ZhCn);
+        let html = value_panel(&v, &segs, Some(&s), &history).into_string();
+        has(
+            &html,
+            &["R5 · F4 · M3 · 贵宾", "贵宾 → A 类", "champions → A 类"],
+        );
+        s.score.segment = None;
+        let html = value_panel(&v, &segs, Some(&s), &[]).into_string();
+        lacks(&html, &["贵宾", "vip"]);
+    }
+
+    #[test]
+    fn the_form_holds_the_map_and_gives_it_back_unchanged() {
+        let default = default_segments();
+        let rows = rows_of(&default);
+        assert_eq!(rows.len(), default.len() + EXTRA_ROWS);
+        assert_eq!(
+            check(Lang::ZhCn, &parse_form(&posted(&rows))),
+            Ok(default.clone())
+        );
+        let html = page(Role::Admin, Lang::ZhCn, &map(default.clone(), false), None);
+        has(
+            &html,
+            &[
+                r#"action="/analysis/segments""#,
+                r#"name="_csrf" value="tok+en/1""#,
+                r#"id="seg-0-code" name="code_0" type="text" value="champions""#,
+                r#"name="name_zh_0" type="text" value="重要价值客户""#,
+                r#"name="name_en_8" type="text" value="Lost""#,
+                r#"name="code_9" type="text" value="""#,
+                r#"name="remove_0""#,
+                r#"name="r_from_0""#,
+                r#"<option value="4" selected>4</option>"#,
+                "目前使用默认的分群规则",
+                // The preview: R5·F1 is 新客户 (first match), R1·F5 不能失去的客户.
+                r#"data-r="5" data-f="1" data-segment="2""#,
+                r#"data-r="1" data-f="5" data-segment="5""#,
+                "预览：每个格子归入哪个分群",
+                r#"href="/analysis""#,
+            ],
+        );
+        // The default map offers no "restore the default".
+        lacks(&html, &["segments-reset", "segments-error", "uncovered"]);
+        // A new row placed first by its order number is matched first.
+        let mut rows = rows_of(&default);
+        rows[9] = Row {
+            order: "1".into(),
+            code: "vip".into(),
+            name_zh: "贵宾".into(),
+            name_en: "VIPs".into(),
+            r: ["5".into(), "5".into()],
+            f: ["5".into(), "5".into()],
+            remove: false,
+        };
+        rows[0].order = "2".into();
+        let kept = check(Lang::En, &parse_form(&posted(&rows))).expect("a good map");
+        assert_eq!(kept[0].code, "vip");
+        assert_eq!(kept[1].code, "champions");
+        assert_eq!(kept.len(), default.len() + 1);
+        // Junk and out-of-range rows in a posted form are not rows.
+        let junk = parse_form(&[
+            ("code_99999".into(), "x".into()),
+            ("nothing".into(), "y".into()),
+            ("code_x".into(), "z".into()),
+        ]);
+        assert!(junk.is_empty(), "{junk:?}");
+    }
+
+    #[test]
+    fn the_editor_refuses_an_uncovered_cell_and_says_why_keeping_what_was_typed() {
+        let default = default_segments();
+        let mut rows = rows_of(&default);
+        // Without 已流失 (R 1, F 1–2), R=1·F=2 and R=1·F=1 are no one's.
+        rows[8].remove = true;
+        rows[0].name_zh = "头等客户".into();
+        let rows = parse_form(&posted(&rows));
+        let problems = check(Lang::ZhCn, &rows).expect_err("refused");
+        assert_eq!(
+            problems.top,
+            ["分群规则有误：R=1、F=2 的客户不属于任何分群，请让每个格子都有归属"]
+        );
+        assert!(problems.fields.is_empty(), "{problems:?}");
+        let v = viewer(Role::Analyst, Lang::ZhCn);
+        let m = map(default.clone(), false);
+        let html = segments_content(
+            &v,
+            &m,
+            &rows,
+            &shown_of_rows(Lang::ZhCn, &rows),
+            Some(&problems),
+            None,
+        )
+        .into_string();
+        has(
+            &html,
+            &[
+                r#"id="segments-error""#,
+                "请修改标出的内容后再保存",
+                "R=1、F=2 的客户不属于任何分群",
+                // What was typed stays: the new name, the box ticked.
+                r#"value="头等客户""#,
+                r#"name="remove_8" type="checkbox" value="1" checked"#,
+                // The preview of what was typed shows the cells left out.
+                "预览（按您刚才填写的内容）",
+                r#"class="uncovered" data-r="1" data-f="2""#,
+                r#"class="uncovered" data-r="1" data-f="1""#,
+                "无归属",
+            ],
+        );
+        let en = check(Lang::En, &rows).expect_err("refused");
+        assert_eq!(
+            en.top,
+            ["This map leaves customers with R=1 and F=2 in no segment"]
+        );
+
+        // Reasons on their fields, on the row they came from (rows are matched in order).
+        let mut rows = rows_of(&default);
+        rows[2].r = ["5".into(), "1".into()];
+        rows[1].code = "Loyal!".into();
+        rows[3].code = "champions".into();
+        rows[4].name_en = String::new();
+        rows[9] = Row {
+            order: "1".into(),
+            code: "vip".into(),
+            name_zh: "贵宾".into(),
+            name_en: "x".repeat(41),
+            r: ["5".into(), "5".into()],
+            f: ["4".into(), "3".into()],
+            remove: false,
+        };
+        let rows = parse_form(&posted(&rows));
+        let p = check(Lang::ZhCn, &rows).expect_err("refused");
+        for (row, field, msg) in [
+            (2, "r", "起点不能大于终点"),
+            (1, "code", "只能用小写字母、数字和下划线"),
+            (3, "code", "与上面的分群代码重复"),
+            (4, "name_en", "必填"),
+            (9, "name_en", "不能超过 40 个字符"),
+            (9, "f", "起点不能大于终点"),
+        ] {
+            assert!(
+                p.fields
+                    .iter()
+                    .any(|(r, f, m)| *r == row && *f == field && m == msg),
+                "{row} {field}: {p:?}"
+            );
+        }
+        assert_eq!(p.fields.len(), 6, "{p:?}");
+        assert!(
+            p.top.is_empty(),
+            "cells are checked only on a map without other errors"
+        );
+        let html = segments_content(
+            &v,
+            &m,
+            &rows,
+            &shown_of_rows(Lang::ZhCn, &rows),
+            Some(&p),
+            None,
+        )
+        .into_string();
+        has(
+            &html,
+            &[
+                r#"<div class="field invalid" id="seg-2-r">"#,
+                r#"id="seg-2-r-from" name="r_from_2" aria-label="R 分（最近购买） 起 3" aria-invalid="true""#,
+                r#"<span class="error" id="seg-2-r-error" role="alert">起点不能大于终点</span>"#,
+                r#"id="seg-1-code" name="code_1" type="text" value="Loyal!""#,
+                r#"aria-describedby="seg-1-code-error""#,
+                r#"id="seg-3-code-error""#,
+            ],
+        );
+        lacks(&html, &["segments-problems"]);
+        // No segments at all, or too many.
+        let none: Vec<Row> = rows_of(&default)
+            .into_iter()
+            .map(|r| Row { remove: true, ..r })
+            .collect();
+        assert_eq!(
+            check(Lang::ZhCn, &none).expect_err("empty").top,
+            ["至少要保留一个分群。"]
+        );
+        let many: Vec<Row> = (0..26)
+            .map(|i| Row {
+                order: String::new(),
+                code: format!("s{i}"),
+                name_zh: format!("分群{i}"),
+                name_en: format!("Segment {i}"),
+                r: ["1".into(), "5".into()],
+                f: ["1".into(), "5".into()],
+                remove: false,
+            })
+            .collect();
+        assert_eq!(
+            check(Lang::En, &many).expect_err("too many").top,
+            ["At most 25 segments are allowed."]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_marketer_sees_the_map_read_only_and_may_not_change_it() {
+        let m = map(own(), true);
+        let html = page(Role::Marketer, Lang::ZhCn, &m, None);
+        has(
+            &html,
+            &[
+                "<code>vip</code>",
+                "贵宾",
+                "Everyone else",
+                "R 4–5",
+                "只有管理员和分析师可以修改分群规则",
+                "目前使用本组织自己的分群规则",
+                r#"data-r="5" data-f="5" data-segment="0""#,
+                r#"data-r="1" data-f="1" data-segment="1""#,
+            ],
+        );
+        lacks(
+            &html,
+            &[
+                "<form",
+                "<input",
+                "<select",
+                "segments-reset",
+                "name=\"code_0\"",
+            ],
+        );
+        // The page is theirs to see, the changes are not: the gate answers 403.
+        let get = action_of(&Method::GET, "/analysis/segments").expect("an action");
+        assert_eq!(get, Action::ViewAnalytics);
+        for r in ["/analysis/segments", "/analysis/segments/reset"] {
+            assert_eq!(
+                action_of(&Method::POST, r),
+                Some(Action::RunAnalysis),
+                "{r}"
+            );
+        }
+        for role in Role::ALL {
+            assert_eq!(
+                grant(*role, Action::RunAnalysis).is_some(),
+                matches!(role, Role::Admin | Role::Analyst),
+                "{role:?}"
+            );
+        }
+        assert!(grant(Role::Marketer, Action::ViewAnalytics).is_some());
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN"));
+        let res = WebGate.refuse(ApiError::Forbidden, "/analysis/segments", &h);
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(body(res).await.contains("您的角色没有访问此页面的权限"));
+        // The dashboard leads every viewer of the analytics to the map.
+        let dash =
+            dashboard_content(&viewer(Role::Marketer, Lang::En), None, false, None).into_string();
+        has(&dash, &[r#"href="/analysis/segments""#, "Segment map"]);
+    }
+
+    #[test]
+    fn an_own_map_can_go_back_to_the_default() {
+        // An organisation's own map offers the button, asking first, with the token.
+        let own_map = map(own(), true);
+        let html = page(Role::Admin, Lang::En, &own_map, Some(Msg::SegmentsSaved));
+        has(
+            &html,
+            &[
+                r#"action="/analysis/segments/reset""#,
+                r#"hx-post="/analysis/segments/reset""#,
+                "hx-confirm=\"Go back to the default map?",
+                "Restore the default",
+                r#"id="segments-notice""#,
+                "The next run will sort customers by it.",
+                "Your organisation's own map is in use",
+            ],
+        );
+        // After the reset: the default map, its names, and the notice.
+        let html = page(
+            Role::Admin,
+            Lang::ZhCn,
+            &map(default_segments(), false),
+            Some(Msg::SegmentsReset),
+        );
+        has(
+            &html,
+            &[
+                "已恢复默认的分群规则，下次计算客户价值时生效。",
+                r#"value="重要价值客户""#,
+                "目前使用默认的分群规则",
+            ],
+        );
+        lacks(&html, &["贵宾", "segments-reset"]);
     }
 }

@@ -89,6 +89,20 @@ pub async fn run(settings: &guanxi_config::Settings, args: AnalyzeArgs) -> anyho
     }
     print_fit(lang, "BG/NBD", &r["bgnbd"], &["r", "alpha", "a", "b"]);
     print_fit(lang, "Gamma-Gamma", &r["gamma_gamma"], &["p", "q", "gamma"]);
+    let pareto = &r["pareto_nbd"];
+    if pareto["ok"].as_bool() == Some(true) {
+        let f = |k: &str| pareto[k].as_f64().unwrap_or(f64::NAN);
+        match lang {
+            Lang::ZhCn => println!(
+                "  Pareto/NBD（对照，{} 位客户的样本）：r = {:.4}, alpha = {:.4}, s = {:.4}, beta = {:.4}，对数似然 {:.1}，同一样本上 BG/NBD 为 {:.1}",
+                pareto["sample"], f("r"), f("alpha"), f("s"), f("beta"), f("log_likelihood"), f("bgnbd_log_likelihood")
+            ),
+            Lang::En => println!(
+                "  Pareto/NBD (for comparison, on a sample of {}): r = {:.4}, alpha = {:.4}, s = {:.4}, beta = {:.4} (log-likelihood {:.1}; BG/NBD on the same sample {:.1})",
+                pareto["sample"], f("r"), f("alpha"), f("s"), f("beta"), f("log_likelihood"), f("bgnbd_log_likelihood")
+            ),
+        }
+    }
     if let Some(tiers) = r["tiers"].as_array() {
         let total: i64 = tiers.iter().filter_map(|t| t["revenue"].as_i64()).sum();
         for t in tiers {

@@ -28,9 +28,13 @@ pub async fn runs(
     State(s): State<ApiState>,
     OrgCtx(ctx): OrgCtx,
 ) -> Result<Json<RunsView>, ApiError> {
+    let runs = s.store.score_runs(ctx, 20).await?;
     Ok(Json(RunsView {
         running: s.analysis_runs.is_running(ctx.org),
-        runs: s.store.score_runs(ctx, 20).await?,
+        runs: runs
+            .into_iter()
+            .map(|r| analysis::within_reach(r, ctx.reach))
+            .collect(),
     }))
 }
 

@@ -19,7 +19,8 @@ use guanxi_api::{ApiError, ApiState};
 use guanxi_core::access::{grant, Scope};
 use guanxi_core::{Action, Lang};
 use guanxi_store::{
-    ScoreChange, ScoreCount, ScoreDim, ScoreFilter, ScoreRun, StoredScore, CLV_BANDS,
+    Ctx, ScoreChange, ScoreCount, ScoreDim, ScoreFilter, ScoreRun, SegmentDef, StoredScore,
+    CLV_BANDS,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -63,24 +64,68 @@ pub(crate) const RISKS: [(&str, Msg); 3] = [
 
 // ---------------------------------------------------------------- names and numbers
 
-/// The segments an organisation starts with: (code, zh, en), in the map's order.
-pub(crate) fn segments() -> Vec<(String, String, String)> {
-    guanxi_analytics::rfm::default_segments()
-        .into_iter()
-        .map(|s| (s.code, s.name_zh, s.name_en))
-        .collect()
+/// The organisation's RFM segment map (its own, or the default one), as the pages name
+/// segments by it. Loaded once per request that shows a segment.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SegmentNames {
+    pub segments: Vec<SegmentDef>,
 }
 
-/// A segment's name in `l` (an organisation's own code reads as itself; none as "no segment").
-pub(crate) fn segment_name(l: Lang, code: &str) -> String {
-    if code.is_empty() {
-        return Msg::NoSegment.t(l).to_owned();
+impl Default for SegmentNames {
+    /// The default map.
+    fn default() -> Self {
+        Self {
+            segments: guanxi_api::analysis::default_segments(),
+        }
     }
-    guanxi_analytics::rfm::default_segments()
-        .into_iter()
-        .find(|s| s.code == code)
-        .map(|s| l.pick(&s.name_zh, &s.name_en).to_owned())
-        .unwrap_or_else(|| code.to_owned())
+}
+
+impl SegmentNames {
+    /// The organisation's map.
+    pub(crate) async fn load(s: &ApiState, ctx: Ctx) -> Result<Self, ApiError> {
+        Ok(Self {
+            segments: guanxi_api::analysis::segment_map(s.store.as_ref(), ctx)
+                .await?
+                .segments,
+        })
+    }
+
+    /// The organisation's map, or the default one when it cannot be read (for pages where the
+    /// names are a detail).
+    pub(crate) async fn load_or_default(s: &ApiState, ctx: Ctx) -> Self {
+        match Self::load(s, ctx).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = ?e, "segment map unreadable; naming by the default map");
+                Self::default()
+            }
+        }
+    }
+
+    /// A segment's name in `l`: by the map; a code the map does not hold (a customer's history
+    /// from before the map changed) reads as itself; none as "no segment".
+    pub(crate) fn name(&self, l: Lang, code: &str) -> String {
+        if code.is_empty() {
+            return Msg::NoSegment.t(l).to_owned();
+        }
+        self.segments
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| l.pick(&s.name_zh, &s.name_en).to_owned())
+            .unwrap_or_else(|| code.to_owned())
+    }
+
+    /// Does the map hold `code`?
+    pub(crate) fn has(&self, code: &str) -> bool {
+        self.segments.iter().any(|s| s.code == code)
+    }
+
+    /// The segment that names customers scored `r` and `f` (the first that holds both).
+    pub(crate) fn at(&self, r: u8, f: u8) -> Option<&SegmentDef> {
+        self.segments
+            .iter()
+            .find(|s| (s.r.0..=s.r.1).contains(&r) && (s.f.0..=s.f.1).contains(&f))
+    }
 }
 
 pub(crate) fn stage_name(l: Lang, code: &str) -> String {
@@ -192,6 +237,7 @@ pub(crate) fn reason_text(v: &Viewer, r: &Value) -> Option<String> {
 /// saying the customer is not scored.
 pub(crate) fn value_panel(
     v: &Viewer,
+    segs: &SegmentNames,
     score: Option<&StoredScore>,
     history: &[ScoreChange],
 ) -> Markup {
@@ -210,7 +256,7 @@ pub(crate) fn value_panel(
                         dt { (Msg::RfmScores.t(l)) }
                         dd #value-rfm {
                             "R" (s.r) " · F" (s.f) " · M" (s.m)
-                            @if let Some(seg) = &s.segment { " · " (segment_name(l, seg)) }
+                            @if let Some(seg) = &s.segment { " · " (segs.name(l, seg)) }
                         }
                         dt { (Msg::LifecycleStage.t(l)) } dd #value-stage { (stage_name(l, &s.stage)) }
                         dt { (Msg::ChurnRisk.t(l)) }
@@ -249,7 +295,7 @@ pub(crate) fn value_panel(
                                 li {
                                     div.when { (v.when(h.computed_at)) }
                                     span {
-                                        (h.segment.as_deref().map(|s| segment_name(l, s)).unwrap_or_else(|| Msg::NoSegment.t(l).to_owned()))
+                                        (segs.name(l, h.segment.as_deref().unwrap_or("")))
                                         " → " (tier_name(l, &h.tier))
                                         " → " (stage_name(l, &h.stage))
                                         " → " (Msg::ChurnRisk.t(l)) " " (risk_name(l, &h.risk))
@@ -278,6 +324,8 @@ pub(crate) struct Dash {
     pub rf: Vec<ScoreCount>,
     pub migration: Vec<ScoreCount>,
     pub clv: Vec<ScoreCount>,
+    /// The organisation's segment map, for the segments' names.
+    pub segs: SegmentNames,
 }
 
 async fn load(s: &ApiState, v: &Viewer) -> Result<Option<Dash>, ApiError> {
@@ -295,6 +343,7 @@ async fn load(s: &ApiState, v: &Viewer) -> Result<Option<Dash>, ApiError> {
         rf: count(ScoreDim::RecencyFrequency).await?,
         migration: count(ScoreDim::Migration).await?,
         clv: count(ScoreDim::ClvBand).await?,
+        segs: SegmentNames::load(s, v.ctx).await?,
     }))
 }
 
@@ -306,11 +355,12 @@ fn total(counts: &[ScoreCount]) -> u64 {
     counts.iter().map(|c| c.customers).sum()
 }
 
-/// The segment codes present, in the map's order, then any of the organisation's own.
-fn segment_order(counts: &[ScoreCount]) -> Vec<String> {
-    let mut out: Vec<String> = segments()
-        .into_iter()
-        .map(|(c, _, _)| c)
+/// The segment codes present, in the map's order, then any the map no longer holds.
+fn segment_order(segs: &SegmentNames, counts: &[ScoreCount]) -> Vec<String> {
+    let mut out: Vec<String> = segs
+        .segments
+        .iter()
+        .map(|s| s.code.clone())
         .filter(|c| counts.iter().any(|x| &x.key == c))
         .collect();
     for c in counts {
@@ -577,11 +627,11 @@ pub(crate) fn table(v: &Viewer, chart: &str, d: &Dash) -> Option<Table> {
         "segments" => counts_table(
             v,
             Msg::SegmentCol,
-            segment_order(&d.segments)
+            segment_order(&d.segs, &d.segments)
                 .into_iter()
                 .map(|code| {
                     let href = (!code.is_empty()).then(|| drill(&[("segment", &code)]));
-                    (segment_name(l, &code), find(&d.segments, &code), href)
+                    (d.segs.name(l, &code), find(&d.segments, &code), href)
                 })
                 .collect(),
         ),
@@ -665,9 +715,9 @@ pub(crate) fn table(v: &Viewer, chart: &str, d: &Dash) -> Option<Table> {
                         text(if c.key.is_empty() {
                             Msg::FirstScored.t(l).to_owned()
                         } else {
-                            segment_name(l, &c.key)
+                            d.segs.name(l, &c.key)
                         }),
-                        text(segment_name(l, &to)),
+                        text(d.segs.name(l, &to)),
                         count_cell(c.customers, migration_drill(&c.key, &to)),
                         money_cell(v, c.revenue),
                         money_cell(v, c.clv),
@@ -860,6 +910,7 @@ pub(crate) fn dashboard_content(
         div.titlebar {
             h1 { (Msg::Analytics.t(l)) }
             div.actions {
+                a.button.secondary #segment-map href="/analysis/segments" { (Msg::SegmentMap.t(l)) }
                 @if v.may(Action::QueryWarehouse) {
                     a.button.secondary #warehouse-sql href="/analysis/sql" { (Msg::WarehouseSql.t(l)) }
                 }
@@ -944,9 +995,9 @@ fn run_summary(v: &Viewer, d: &Dash) -> Markup {
             dl.props {
                 dt { (Msg::AsOf.t(l)) } dd #run-as-of { (day(l, d.run.as_of)) }
                 dt { (Msg::ComputedAt.t(l)) } dd { (v.when(d.run.finished_at)) }
-                dt { (Msg::ScoredCustomers.t(l)) } dd #run-customers { (group_digits(i64::try_from(d.run.customers).unwrap_or(i64::MAX))) }
-                dt { (Msg::PurchasesRead.t(l)) } dd #run-purchases { (group_digits(i64::try_from(d.run.purchases).unwrap_or(i64::MAX))) }
                 @if d.org_wide {
+                    dt { (Msg::ScoredCustomers.t(l)) } dd #run-customers { (group_digits(i64::try_from(d.run.customers).unwrap_or(i64::MAX))) }
+                    dt { (Msg::PurchasesRead.t(l)) } dd #run-purchases { (group_digits(i64::try_from(d.run.purchases).unwrap_or(i64::MAX))) }
                     dt { (Msg::LeftOut.t(l)) }
                     dd {
                         (Msg::LeftOutDetail.t(l).replace("{future}", &n("future")).replace("{not_positive}", &n("not_positive")).replace("{other}", &n("other_currency")))
@@ -1055,10 +1106,15 @@ fn rfm_card(v: &Viewer, d: &Dash) -> Markup {
                             .find(|c| c.key == rs && c.key2.as_deref() == Some(&fs))
                             .map(|c| c.customers)
                             .unwrap_or(0);
+                    let seg = d
+                        .segs
+                        .at(r, f)
+                        .map(|s| format!(" · {}", l.pick(&s.name_zh, &s.name_en)))
+                        .unwrap_or_default();
                     Some(Cell {
                         heat: charts::share(n as f64, max),
                         text: group_digits(i64::try_from(n).unwrap_or(i64::MAX)),
-                        title: format!("R{r} · F{f} · {}", customers_n(l, n)),
+                        title: format!("R{r} · F{f}{seg} · {}", customers_n(l, n)),
                         href: (n > 0).then(|| drill(&[("rfm_r", &rs), ("rfm_f", &fs)])),
                     })
                 })
@@ -1072,6 +1128,7 @@ fn rfm_card(v: &Viewer, d: &Dash) -> Markup {
                 div #rfm-grid {
                     p.muted { (Msg::Recency.t(l)) " ↓ · " (Msg::Frequency.t(l)) " →" }
                     (charts::grid(Msg::RfmGrid.t(l), &rows, &columns, &cells))
+                    (segment_legend(l, &d.segs))
                 }
                 div {
                     h3 { (Msg::Segments.t(l)) " " (export_link(l, "segments")) }
@@ -1080,6 +1137,28 @@ fn rfm_card(v: &Viewer, d: &Dash) -> Markup {
                 }
             }
         }))
+    }
+}
+
+/// Which cells each segment takes, in the map's order (the first that holds a cell names it).
+fn segment_legend(l: Lang, segs: &SegmentNames) -> Markup {
+    html! {
+        ul.counts.compact #rfm-legend aria-label=(Msg::SegmentMap.t(l)) {
+            @for s in &segs.segments {
+                li data-segment=(s.code) {
+                    (l.pick(&s.name_zh, &s.name_en)) ": " (range_text("R", s.r)) " · " (range_text("F", s.f))
+                }
+            }
+        }
+    }
+}
+
+/// A score range as people read it: `R 4–5`, or `R 5` for one score.
+pub(crate) fn range_text(letter: &str, (lo, hi): (u8, u8)) -> String {
+    if lo == hi {
+        format!("{letter} {lo}")
+    } else {
+        format!("{letter} {lo}–{hi}")
     }
 }
 
@@ -1171,7 +1250,7 @@ fn migration_card(v: &Viewer, d: &Dash) -> Markup {
         .filter(|c| !c.key.is_empty())
         .cloned()
         .collect();
-    from.extend(segment_order(&prev));
+    from.extend(segment_order(&d.segs, &prev));
     let now: Vec<ScoreCount> = d
         .migration
         .iter()
@@ -1180,7 +1259,7 @@ fn migration_card(v: &Viewer, d: &Dash) -> Markup {
             ..c.clone()
         })
         .collect();
-    let to = segment_order(&now);
+    let to = segment_order(&d.segs, &now);
     let cell = |a: &str, b: &str| {
         d.migration
             .iter()
@@ -1200,10 +1279,10 @@ fn migration_card(v: &Viewer, d: &Dash) -> Markup {
                 table.list.figures.heat #migration-table {
                     thead { tr {
                         th scope="col" { (Msg::PreviousSegment.t(l)) " ↓ / " (Msg::CurrentSegment.t(l)) " →" }
-                        @for b in &to { th.money scope="col" { (segment_name(l, b)) } }
+                        @for b in &to { th.money scope="col" { (d.segs.name(l, b)) } }
                     } }
                     tbody { @for a in &from { tr {
-                        th scope="row" { @if a.is_empty() { (Msg::FirstScored.t(l)) } @else { (segment_name(l, a)) } }
+                        th scope="row" { @if a.is_empty() { (Msg::FirstScored.t(l)) } @else { (d.segs.name(l, a)) } }
                         @for b in &to {
                             @let n = cell(a, b);
                             @let h = charts::share(n as f64, max);

@@ -114,7 +114,11 @@ impl ScoreParams {
 }
 
 /// The drill-down filters that have no select in the form, in words: (parameter, text).
-fn drill_chips(v: &Viewer, s: &ScoreParams) -> Vec<(&'static str, String)> {
+fn drill_chips(
+    v: &Viewer,
+    segs: &analysis::SegmentNames,
+    s: &ScoreParams,
+) -> Vec<(&'static str, String)> {
     let l = v.lang;
     let cur = v.org.currency;
     let fen = |x: &str| {
@@ -132,11 +136,7 @@ fn drill_chips(v: &Viewer, s: &ScoreParams) -> Vec<(&'static str, String)> {
     if let Some(p) = &s.prev_segment {
         out.push((
             "prev_segment",
-            format!(
-                "{}: {}",
-                Msg::PreviousSegment.t(l),
-                analysis::segment_name(l, p)
-            ),
+            format!("{}: {}", Msg::PreviousSegment.t(l), segs.name(l, p)),
         ));
     }
     if let Some(x) = &s.clv_min {
@@ -261,7 +261,12 @@ pub async fn list(
     let views = s.store.list_views(v.ctx).await.unwrap_or_default();
     let here = query(&p, None);
     let may_analyse = v.may(guanxi_core::Action::ViewAnalytics);
-    let chips = drill_chips(&v, &p.scores);
+    let segs = if may_analyse || p.scores.prev_segment.is_some() {
+        analysis::SegmentNames::load_or_default(&s, v.ctx).await
+    } else {
+        analysis::SegmentNames::default()
+    };
+    let chips = drill_chips(&v, &segs, &p.scores);
     // The list without one drill-down filter.
     let without = |key: &str| {
         let mut s = p.scores.clone();
@@ -382,11 +387,11 @@ pub async fn list(
                 label { (Msg::SegmentCol.t(l))
                     select #f-segment name="segment" {
                         option value="" { (Msg::AnySegment.t(l)) }
-                        @for (code, zh, en) in analysis::segments() {
-                            option value=(code) selected[selected(&p.scores.segment, &code)] { (l.pick(&zh, &en)) }
+                        @for seg in &segs.segments {
+                            option value=(seg.code) selected[selected(&p.scores.segment, &seg.code)] { (l.pick(&seg.name_zh, &seg.name_en)) }
                         }
-                        // An organisation's own segment, reached from the dashboards.
-                        @if let Some(s) = p.scores.segment.as_deref().filter(|s| !analysis::segments().iter().any(|x| x.0 == *s)) {
+                        // A segment the map no longer holds, reached from the dashboards.
+                        @if let Some(s) = p.scores.segment.as_deref().filter(|s| !segs.has(s)) {
                             option value=(s) selected { (s) }
                         }
                     }
@@ -857,10 +862,13 @@ pub async fn show(
     let may_merge =
         guanxi_core::access::grant(v.user.role, guanxi_core::Action::DeleteCustomers).is_some();
     let score = s.store.customer_score(v.ctx, id).await.ok().flatten();
-    let score_history = if score.is_some() {
-        s.store.score_history(v.ctx, id).await.unwrap_or_default()
+    let (score_history, segs) = if score.is_some() {
+        (
+            s.store.score_history(v.ctx, id).await.unwrap_or_default(),
+            analysis::SegmentNames::load_or_default(&s, v.ctx).await,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), analysis::SegmentNames::default())
     };
     let content = html! {
         @if p.merged.is_some() { p.alert role="status" #merged { (Msg::Merged.t(l)) } }
@@ -926,7 +934,7 @@ pub async fn show(
                 }
             }
             div {
-                (analysis::value_panel(&v, score.as_ref(), &score_history))
+                (analysis::value_panel(&v, &segs, score.as_ref(), &score_history))
                 @if !story.is_empty() {
                     section.card aria-labelledby="story-h" {
                         h2 #story-h { (Msg::SalesHistory.t(l)) }

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod leads;
 pub mod login;
 pub mod sales;
+pub mod segments;
 pub mod warehouse;
 
 use crate::layout::Shell;

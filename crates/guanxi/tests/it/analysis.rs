@@ -194,6 +194,19 @@ async fn customers_are_scored_counted_and_filtered(mut app: TestApp) {
     let mine = app.get("/api/v1/analysis/counts?by=tier").await;
     assert_eq!(mine.status, 200);
     assert_eq!(mine.body["cells"], json!([]));
+    // The run's organisation-wide figures are not theirs to see: only the fits remain.
+    let their_runs = app.get("/api/v1/analysis/runs").await;
+    assert_eq!(their_runs.status, 200);
+    let run = &their_runs.body["runs"][0];
+    assert_eq!(run["report"]["org_wide"], false, "{run:?}");
+    assert!(run["report"]["bgnbd"].is_object(), "{run:?}");
+    for hidden in ["tiers", "lorenz", "months", "cohorts"] {
+        assert!(
+            run["report"].get(hidden).is_none(),
+            "{hidden} shown to a rep"
+        );
+    }
+    assert_eq!(run["customers"], 0);
     assert_eq!(
         app.get(&format!("/api/v1/customers/{}/scores", ids[0]))
             .await
@@ -203,6 +216,12 @@ async fn customers_are_scored_counted_and_filtered(mut app: TestApp) {
     app.token = Some(agent);
     assert_eq!(app.get("/api/v1/analysis/counts?by=tier").await.status, 403);
     app.token = Some(analyst);
+    let full = app.get("/api/v1/analysis/runs").await;
+    assert!(
+        full.body["runs"][0]["report"]["tiers"].is_array(),
+        "{:?}",
+        full.body
+    );
     let all = app.get("/api/v1/analysis/counts?by=tier").await;
     let n: u64 = all.body["cells"]
         .as_array()
