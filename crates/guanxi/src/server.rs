@@ -7,8 +7,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub fn init_tracing(settings: &Settings) {
+    // The warehouse's engines log every job at info; they speak up only when something is
+    // wrong, unless RUST_LOG or the setting names them.
+    let quiet = [
+        "ballista",
+        "ballista_core",
+        "ballista_scheduler",
+        "ballista_executor",
+    ]
+    .iter()
+    .filter(|t| !settings.log.contains(*t))
+    .map(|t| format!(",{t}=warn"))
+    .collect::<String>();
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{}{quiet}", settings.log)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
