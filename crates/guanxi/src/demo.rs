@@ -481,8 +481,26 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<()> {
             );
             // And fill the warehouse, so that `guanxi warehouse sql` answers at once (nothing
             // else writes now, so the window may end at the store's clock).
-            let wh = guanxi_warehouse::Warehouse::open(&settings.warehouse_dir)
-                .with_context(|| format!("opening the warehouse in {}", settings.warehouse_dir))?;
+            // A warehouse already there was filled from another database (a demo started
+            // again after its database file was removed): its facts would mix with these.
+            // It is derived data, so it is set aside and rebuilt from this database.
+            let dir = std::path::Path::new(&settings.warehouse_dir);
+            let existing = guanxi_warehouse::Warehouse::open(dir)
+                .with_context(|| format!("opening the warehouse in {}", dir.display()))?;
+            let wh = if existing.status()?.load_seq > 0 {
+                let aside = format!(
+                    "{}.before-{}",
+                    settings.warehouse_dir,
+                    chrono::Utc::now().format("%Y%m%d%H%M%S")
+                );
+                std::fs::rename(dir, &aside)
+                    .with_context(|| format!("setting the old warehouse aside as {aside}"))?;
+                eprintln!("The warehouse held other data; it is kept as {aside} and rebuilt.");
+                guanxi_warehouse::Warehouse::open(dir)
+                    .with_context(|| format!("opening the warehouse in {}", dir.display()))?
+            } else {
+                existing
+            };
             let loaded = crate::warehouse::load(&store, &wh, std::time::Duration::ZERO, |_| {})
                 .await
                 .context("loading the demo data into the warehouse")?;

@@ -403,5 +403,46 @@ fn demo_customers_are_scored_and_analyze_summarises() {
         .expect("analyze");
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("999"));
+    // A demo started again on a new database file does not mix the old warehouse's facts
+    // with its own: the old one is set aside and the warehouse rebuilt.
+    for f in ["guanxi.db", "guanxi.db-wal", "guanxi.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let again = guanxi()
+        .current_dir(&dir)
+        .args(["demo", "--no-serve", "--customers", "150", "--seed", "9"])
+        .output()
+        .expect("demo");
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{err}");
+    assert!(err.contains("kept as"), "{err}");
+    let count = |args: &[&str]| -> String {
+        let out = guanxi().current_dir(&dir).args(args).output().expect("run");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let in_db: i64 = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let url = format!("sqlite://{}", dir.join("guanxi.db").display());
+            let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
+                .await
+                .expect("store");
+            sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE org_id = 1")
+                .fetch_one(store.pool())
+                .await
+                .expect("count")
+        });
+    assert_eq!(
+        count(&[
+            "warehouse",
+            "sql",
+            "--org",
+            "1",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM fact_orders"
+        ]),
+        format!("n\r\n{in_db}\r\n")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
