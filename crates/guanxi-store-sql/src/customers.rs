@@ -27,6 +27,10 @@ pub(crate) const CUSTOMER_COLS: &str =
     c.custom, c.version, c.created_at, c.updated_at, c.deleted_at";
 const CUSTOMER_FROM: &str = "customers c LEFT JOIN customers co ON co.id = c.company_id";
 
+/// The customer list's lifetime-value sort key: the latest score's CLV, −1 when not scored.
+const CLV_SORT: &str =
+    "COALESCE((SELECT sc.clv FROM customer_scores sc WHERE sc.customer_id = c.id), -1)";
+
 pub(crate) const SUMMARY_COLS: &str = "c.id, c.kind, c.name, c.company_id, c.owner_id, c.team_id, c.status, \
     c.class, c.vip, c.tags, c.city, c.version, c.created_at, c.updated_at, c.deleted_at, \
     (SELECT cp.value FROM contact_points cp WHERE cp.customer_id = c.id AND cp.kind IN ('mobile','landline') \
@@ -849,6 +853,7 @@ impl SqlStore {
             CustomerSort::Name => ("c.name", false),
             CustomerSort::CreatedAt => ("c.created_at", true),
             CustomerSort::UpdatedAt => ("c.updated_at", true),
+            CustomerSort::Clv => (CLV_SORT, true),
         };
         let (cmp, dir) = if q.descending {
             ("<", "DESC")
@@ -880,8 +885,13 @@ impl SqlStore {
         } else {
             format!("{col} {dir}, c.id {dir}")
         };
+        let sort_value = if q.sort == CustomerSort::Clv {
+            format!(", {CLV_SORT} AS sort_value")
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "SELECT {SUMMARY_COLS} FROM customers c WHERE {} ORDER BY {order} LIMIT {}",
+            "SELECT {SUMMARY_COLS}{sort_value} FROM customers c WHERE {} ORDER BY {order} LIMIT {}",
             f.where_sql(),
             limit + 1
         );
@@ -894,10 +904,15 @@ impl SqlStore {
             .iter()
             .map(summary_from)
             .collect::<Result<Vec<_>, _>>()?;
+        let clv_of_last = match (q.sort, rows.get(limit.saturating_sub(1))) {
+            (CustomerSort::Clv, Some(r)) => Some(i64_of(r, "sort_value")?),
+            _ => None,
+        };
         let next_cursor = if items.len() > limit {
             items.truncate(limit);
             items.last().map(|last| {
                 let v = match q.sort {
+                    CustomerSort::Clv => json!(clv_of_last),
                     CustomerSort::Id => json!(null),
                     CustomerSort::Name => json!(last.name),
                     CustomerSort::CreatedAt => json!(time_to_micros(last.created_at)),

@@ -71,6 +71,7 @@ stories!(
     erasure_keeps_that_it_happened_not_the_data,
     scores_are_written_back_with_history,
     the_warehouse_extract_reads_windows_in_pages,
+    customers_sort_by_lifetime_value,
 );
 
 #[tokio::test]
@@ -4200,4 +4201,62 @@ async fn the_warehouse_extract_reads_windows_in_pages(s: S) {
     )
     .await;
     assert!(none.orders.is_empty() && none.customers.is_empty() && none.owners.is_empty());
+}
+
+/// The customer list sorted by the latest score's lifetime value pages through every customer
+/// once, highest first (or lowest), customers not scored after the scored ones.
+async fn customers_sort_by_lifetime_value(s: S) {
+    let a = org(&s, "按价值排序").await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let c = s
+            .create_customer(a, person(&format!("价值{i}"), vec![]))
+            .await
+            .expect("customer");
+        ids.push(c.id);
+    }
+    // Customers 0–3 scored with these values (two equal), 4 and 5 not scored.
+    let values = [50_000, 900_000, 50_000, 120_000];
+    let scores = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut x = scored(ids[i], "loyal", "B", "formation", "low");
+            x.clv = Some(*v);
+            x
+        })
+        .collect();
+    s.save_scores(a, run_at("2026-12-01"), scores)
+        .await
+        .expect("scores");
+    for descending in [true, false] {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        for _ in 0..10 {
+            let page = s
+                .list_customers(
+                    a,
+                    CustomerQuery {
+                        sort: CustomerSort::Clv,
+                        descending,
+                        cursor: cursor.clone(),
+                        limit: 2,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("page");
+            seen.extend(page.items.iter().map(|c| c.id));
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        // Ties (and the unscored) go by id in the same direction.
+        let mut want = vec![ids[1], ids[3], ids[2], ids[0], ids[5], ids[4]];
+        if !descending {
+            want.reverse();
+        }
+        assert_eq!(seen, want, "descending {descending}");
+    }
 }

@@ -267,6 +267,9 @@ pub enum CustomerSort {
     Name,
     CreatedAt,
     UpdatedAt,
+    /// By the latest scoring run's lifetime value (潜在价值); customers not scored count as
+    /// below any value.
+    Clv,
 }
 
 #[derive(Clone, Debug, Default)]

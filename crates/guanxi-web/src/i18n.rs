@@ -42,6 +42,7 @@ messages! {
     SortOldest => "最早创建", "Oldest first";
     SortName => "按姓名", "By name";
     SortUpdated => "最近更新", "Recently updated";
+    SortClv => "潜在价值从高到低", "Lifetime value, highest first";
     Filter => "筛选", "Filter";
     Name => "姓名 / 名称", "Name";
     Phone => "电话", "Phone";

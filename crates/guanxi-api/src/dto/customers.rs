@@ -424,7 +424,8 @@ pub struct ListCustomersQuery {
     pub created_to: Option<String>,
     /// Search text: names, company names, parts of phone numbers and e-mail addresses.
     pub q: Option<String>,
-    /// `id`, `name`, `created_at` or `updated_at`; prefix `-` for descending. Default `-id`.
+    /// `id`, `name`, `created_at`, `updated_at` or `clv` (the latest score's lifetime value, customers
+    /// not scored last); prefix `-` for descending. Default `-id`.
     #[param(example = "-id")]
     pub sort: Option<String>,
     /// `true` to list soft-deleted customers instead of live ones.
@@ -459,7 +460,7 @@ pub struct ListCustomersQuery {
     pub clv_below: Option<String>,
 }
 
-const SORTS: [&str; 4] = ["id", "name", "created_at", "updated_at"];
+const SORTS: [&str; 5] = ["id", "name", "created_at", "updated_at", "clv"];
 
 impl ListCustomersQuery {
     pub fn parse(self) -> Result<CustomerQuery, ApiError> {
@@ -507,6 +508,7 @@ impl ListCustomersQuery {
                     "name" => (CustomerSort::Name, desc),
                     "created_at" => (CustomerSort::CreatedAt, desc),
                     "updated_at" => (CustomerSort::UpdatedAt, desc),
+                    "clv" => (CustomerSort::Clv, desc),
                     _ => {
                         let allowed = SORTS
                             .iter()

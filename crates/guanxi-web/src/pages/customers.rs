@@ -22,11 +22,12 @@ use serde::Deserialize;
 
 const STATUSES: [&str; 5] = ["potential", "new", "current", "loyal", "lost"];
 const CLASSES: [&str; 3] = ["key", "ordinary", "small"];
-const SORTS: [(&str, Msg); 4] = [
+const SORTS: [(&str, Msg); 5] = [
     ("-created_at", Msg::SortNewest),
     ("created_at", Msg::SortOldest),
     ("name", Msg::SortName),
     ("-updated_at", Msg::SortUpdated),
+    ("-clv", Msg::SortClv),
 ];
 /// Channels offered when logging by hand, the commonest first.
 const LOG_CHANNELS: [&str; 6] = ["phone", "visit", "email", "wechat", "sms", "letter"];
