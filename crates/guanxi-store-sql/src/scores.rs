@@ -139,6 +139,16 @@ pub(crate) fn score_conds(f: &mut Filter, sf: &ScoreFilter) -> Vec<String> {
         let p = f.arg(Arg::I(v));
         out.push(format!("s.clv < {p}"));
     }
+    if let Some(month) = sf.cohort {
+        let next = month
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(NaiveDate::MAX);
+        let from = f.arg(Arg::S(month.format("%Y-%m-%d").to_string()));
+        let to = f.arg(Arg::S(next.format("%Y-%m-%d").to_string()));
+        out.push(format!(
+            "s.first_purchase >= {from} AND s.first_purchase < {to}"
+        ));
+    }
     out
 }
 

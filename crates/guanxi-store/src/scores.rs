@@ -176,6 +176,8 @@ pub struct ScoreFilter {
     /// Lifetime value at least / below, in fen.
     pub clv_min: Option<i64>,
     pub clv_below: Option<i64>,
+    /// The cohort: customers whose first purchase falls in the month starting on this day.
+    pub cohort: Option<NaiveDate>,
 }
 
 impl ScoreFilter {

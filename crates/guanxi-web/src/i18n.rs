@@ -43,6 +43,7 @@ messages! {
     SortName => "按姓名", "By name";
     SortUpdated => "最近更新", "Recently updated";
     SortClv => "潜在价值从高到低", "Lifetime value, highest first";
+    CohortOf => "首购月份：{m}", "First bought in {m}";
     Filter => "筛选", "Filter";
     Name => "姓名 / 名称", "Name";
     Phone => "电话", "Phone";

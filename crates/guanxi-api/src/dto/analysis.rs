@@ -99,6 +99,19 @@ pub struct ScoreParams {
     /// Lifetime value below this many fen.
     #[param(value_type = Option<i64>)]
     pub clv_below: Option<String>,
+    /// The cohort: customers whose first purchase was in this month (`2026-03`).
+    pub cohort: Option<String>,
+}
+
+fn month(s: &str) -> Result<chrono::NaiveDate, DomainError> {
+    chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").map_err(|_| {
+        DomainError::field(
+            "",
+            Reason::Malformed {
+                detail: "a month such as 2026-03".into(),
+            },
+        )
+    })
 }
 
 impl ScoreParams {
@@ -120,6 +133,7 @@ impl ScoreParams {
                 .and_then(|s| e.take(at(segment_code(s.trim()), "prev_segment"))),
             clv_min: blank(self.clv_min).and_then(|s| e.take(at(fen(&s), "clv_min"))),
             clv_below: blank(self.clv_below).and_then(|s| e.take(at(fen(&s), "clv_below"))),
+            cohort: blank(self.cohort).and_then(|s| e.take(at(month(s.trim()), "cohort"))),
         }
     }
 }
@@ -144,6 +158,7 @@ pub struct CountsQuery {
     pub clv_min: Option<String>,
     #[param(value_type = Option<i64>)]
     pub clv_below: Option<String>,
+    pub cohort: Option<String>,
 }
 
 pub const DIMS: [&str; 7] = ["segment", "tier", "stage", "risk", "rf", "migration", "clv"];
@@ -179,6 +194,7 @@ impl CountsQuery {
             prev_segment: self.prev_segment,
             clv_min: self.clv_min,
             clv_below: self.clv_below,
+            cohort: self.cohort,
         }
         .parse_into(&mut e);
         e.finish().map_err(ApiError::query)?;

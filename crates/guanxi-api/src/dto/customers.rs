@@ -458,6 +458,8 @@ pub struct ListCustomersQuery {
     /// Lifetime value below this many fen.
     #[param(value_type = Option<i64>)]
     pub clv_below: Option<String>,
+    /// Customers whose first purchase was in this month (`2026-03`): a cohort.
+    pub cohort: Option<String>,
 }
 
 const SORTS: [&str; 5] = ["id", "name", "created_at", "updated_at", "clv"];
@@ -538,6 +540,7 @@ impl ListCustomersQuery {
             prev_segment: self.prev_segment,
             clv_min: self.clv_min,
             clv_below: self.clv_below,
+            cohort: self.cohort,
         }
         .parse_into(&mut e);
         e.finish().map_err(ApiError::query)?;

@@ -1215,7 +1215,8 @@ fn cohorts_card(v: &Viewer, d: &Dash) -> Markup {
                                 "{m} · +{i} · {} ({n}/{size})",
                                 charts::percent(Some(s))
                             ),
-                            href: None,
+                            // The cohort itself opens its customers.
+                            href: (i == 0).then(|| format!("/customers?cohort={m}")),
                         }
                     })
                 })

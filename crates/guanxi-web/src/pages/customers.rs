@@ -62,6 +62,7 @@ pub struct ScoreParams {
     prev_segment: Option<String>,
     clv_min: Option<String>,
     clv_below: Option<String>,
+    cohort: Option<String>,
 }
 
 fn is_code(s: &str) -> bool {
@@ -96,10 +97,14 @@ impl ScoreParams {
             prev_segment: keep(&self.prev_segment, &is_code),
             clv_min: keep(&self.clv_min, &fen),
             clv_below: keep(&self.clv_below, &fen),
+            cohort: keep(&self.cohort, &|s| {
+                chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok()
+                    && s.len() == 7
+            }),
         }
     }
 
-    fn pairs(&self) -> [(&'static str, Option<&str>); 9] {
+    fn pairs(&self) -> [(&'static str, Option<&str>); 10] {
         [
             ("segment", self.segment.as_deref()),
             ("tier", self.tier.as_deref()),
@@ -110,6 +115,7 @@ impl ScoreParams {
             ("prev_segment", self.prev_segment.as_deref()),
             ("clv_min", self.clv_min.as_deref()),
             ("clv_below", self.clv_below.as_deref()),
+            ("cohort", self.cohort.as_deref()),
         ]
     }
 }
@@ -145,6 +151,9 @@ fn drill_chips(
     }
     if let Some(x) = &s.clv_below {
         out.push(("clv_below", Msg::ClvUnder.t(l).replace("{v}", &fen(x))));
+    }
+    if let Some(m) = &s.cohort {
+        out.push(("cohort", Msg::CohortOf.t(l).replace("{m}", m)));
     }
     out
 }
@@ -222,6 +231,7 @@ pub async fn list(
         prev_segment: sc.prev_segment,
         clv_min: sc.clv_min,
         clv_below: sc.clv_below,
+        cohort: sc.cohort,
         q: p.q.clone().filter(|q| !q.trim().is_empty()),
         status: p.status.clone().filter(|x| STATUSES.contains(&x.as_str())),
         class: p.class.clone().filter(|x| CLASSES.contains(&x.as_str())),
@@ -276,6 +286,7 @@ pub async fn list(
             "rfm_f" => s.rfm_f = None,
             "prev_segment" => s.prev_segment = None,
             "clv_min" => s.clv_min = None,
+            "cohort" => s.cohort = None,
             _ => s.clv_below = None,
         }
         let q = ListParams {

@@ -171,6 +171,26 @@ async fn customers_are_scored_counted_and_filtered(mut app: TestApp) {
     let bad = app.get("/api/v1/customers?segment=Robert%27);--").await;
     assert_eq!(bad.status, 400);
     assert_eq!(error_fields(&bad.body), vec!["segment"]);
+    let bad = app.get("/api/v1/customers?cohort=2026-13").await;
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
+    assert_eq!(error_fields(&bad.body), vec!["cohort"]);
+
+    // Every cohort of the report drills down to exactly its customers, and they add up.
+    let report = &app.get("/api/v1/analysis/runs").await.body["runs"][0]["report"];
+    let cohorts = report["cohorts"].as_array().expect("cohorts");
+    assert!(cohorts.len() > 1, "{cohorts:?}");
+    let mut in_cohorts = 0;
+    for c in cohorts {
+        let month = c["month"].as_str().expect("month");
+        let listed = app
+            .get(&format!("/api/v1/customers?cohort={month}&limit=200"))
+            .await;
+        assert_eq!(listed.status, 200, "{:?}", listed.body);
+        let n = listed.body["items"].as_array().expect("items").len() as u64;
+        assert_eq!(n, c["size"].as_u64().expect("size"), "cohort {month}");
+        in_cohorts += n;
+    }
+    assert_eq!(in_cohorts, 40);
 
     // Roles: a sales rep owns nobody here and counts nobody; may not start a run. An agent
     // sees no dashboards.
