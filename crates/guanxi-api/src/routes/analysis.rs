@@ -135,9 +135,7 @@ pub async fn segments(
     State(s): State<ApiState>,
     OrgCtx(ctx): OrgCtx,
 ) -> Result<Json<SegmentMapView>, ApiError> {
-    Ok(Json(map_view(
-        analysis::segment_map(s.store.as_ref(), ctx).await?,
-    )))
+    segments_now(&s, ctx).await
 }
 
 /// Keep the organisation's own segment map; the next scoring run names segments by it. Every

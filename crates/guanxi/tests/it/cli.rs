@@ -291,18 +291,7 @@ fn demo_customers_are_scored_and_analyze_summarises() {
     assert!(err.contains("Scored "), "{err}");
     // The demo fills the warehouse too: its orders there are the database's.
     assert!(err.contains("into the warehouse"), "{err}");
-    let in_db: (i64, i64) = tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(async {
-            let url = format!("sqlite://{}", dir.join("guanxi.db").display());
-            let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
-                .await
-                .expect("store");
-            sqlx::query_as("SELECT COUNT(*), SUM(total) FROM orders WHERE org_id = 1")
-                .fetch_one(store.pool())
-                .await
-                .expect("count")
-        });
+    let in_db = orders_in(&dir);
     let wh = guanxi()
         .current_dir(&dir)
         .args([
@@ -420,18 +409,7 @@ fn demo_customers_are_scored_and_analyze_summarises() {
         let out = guanxi().current_dir(&dir).args(args).output().expect("run");
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let in_db: i64 = tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(async {
-            let url = format!("sqlite://{}", dir.join("guanxi.db").display());
-            let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
-                .await
-                .expect("store");
-            sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE org_id = 1")
-                .fetch_one(store.pool())
-                .await
-                .expect("count")
-        });
+    let in_db = orders_in(&dir).0;
     assert_eq!(
         count(&[
             "warehouse",
@@ -445,4 +423,20 @@ fn demo_customers_are_scored_and_analyze_summarises() {
         format!("n\r\n{in_db}\r\n")
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The number and total (fen) of organisation 1's orders in the SQLite file of `dir`.
+fn orders_in(dir: &std::path::Path) -> (i64, i64) {
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let url = format!("sqlite://{}", dir.join("guanxi.db").display());
+            let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
+                .await
+                .expect("store");
+            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE org_id = 1")
+                .fetch_one(store.pool())
+                .await
+                .expect("count")
+        })
 }
