@@ -105,6 +105,10 @@ pub enum Reason {
     },
     /// A range whose start is after its end.
     ReversedRange,
+    /// A name that several records share, so it cannot say which one is meant.
+    Ambiguous {
+        count: u32,
+    },
 }
 
 /// One refused field: where (a JSON-ish path such as `contact_points[1].value`) and why.

@@ -198,6 +198,12 @@ impl Reason {
                 En => format!("leaves customers with R={r} and F={f} in no segment"),
             },
             Reason::ReversedRange => s("起点不能大于终点", "starts after it ends"),
+            Reason::Ambiguous { count } => match lang {
+                ZhCn => format!("有 {count} 个客户同名，无法确定是哪一位；请加上手机、邮箱或微信列"),
+                En => format!(
+                    "{count} customers share this name, so it is not clear which one is meant; add a phone, e-mail or WeChat column"
+                ),
+            },
             Reason::QueryTooLarge => s(
                 "查询所需内存超出上限，请缩小范围或减少分组",
                 "needs more memory than allowed; narrow it or group by fewer columns",
@@ -277,6 +283,7 @@ mod tests {
             Reason::QueryTooLarge,
             Reason::RfmCellUncovered { r: 2, f: 3 },
             Reason::ReversedRange,
+            Reason::Ambiguous { count: 2 },
         ];
         for r in reasons {
             let zh = r.message(Lang::ZhCn);

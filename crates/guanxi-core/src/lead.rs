@@ -64,6 +64,7 @@ pub fn default_sources(lang: Lang) -> Vec<(&'static str, &'static str)> {
         ("event", "活动会展", "Event"),
         ("website", "官网表单", "Website form"),
         ("inbound", "来电来访", "Inbound call or visit"),
+        ("import", "批量导入", "Imported file"),
     ]
     .into_iter()
     .map(|(code, zh, en)| (code, lang.pick(zh, en)))

@@ -13,7 +13,7 @@ use crate::events::emit;
 use crate::tokens::name_tokens;
 use crate::{db_err, Row, SqlStore};
 use guanxi_core::contact::{ContactKind, ContactValue};
-use guanxi_core::{CustomerId, ImportJobId, Reason, UserId};
+use guanxi_core::{CustomerId, ImportJobId, ImportKind, Reason, UserId};
 use guanxi_store::{
     ChunkRow, Ctx, ImportChunk, ImportCounts, ImportCustomer, ImportJob, ImportMapping, ImportMode,
     ImportPolicy, ImportRowNote, ImportStatus, NewImportJob, StoreError, IMPORT_CHUNK_MAX,
@@ -23,18 +23,18 @@ use serde_json::{json, Value};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
-const JOB_COLS: &str = "id, org_id, created_by, file_name, file_path, file_size, file_sha256, \
+const JOB_COLS: &str = "id, org_id, created_by, kind, customers, file_name, file_path, file_size, file_sha256, \
     format, encoding, mapping, policy, mode, status, rows_done, bytes_done, created, companies, matched, \
     updated, same_as, rejected, skipped, duplicates, error, created_at, heartbeat_at, finished_at";
 
 /// Values per `IN (…)` list.
 const IN_MAX: usize = 500;
 
-fn u(v: i64) -> u64 {
+pub(crate) fn u(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-fn i(v: u64) -> i64 {
+pub(crate) fn i(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -51,9 +51,13 @@ fn job_of(r: &Row) -> Result<ImportJob, StoreError> {
     let heartbeat = i64_of(r, "heartbeat_at")?;
     let mapping = serde_json::from_str(&str_of(r, "mapping")?)
         .map_err(|e| StoreError::Internal(format!("import_jobs.mapping: {e}")))?;
+    let kind = str_of(r, "kind")?;
+    let kind = ImportKind::parse(&kind)
+        .map_err(|_| StoreError::Internal(format!("import_jobs.kind {kind:?}")))?;
     Ok(ImportJob {
         id: ImportJobId(i64_of(r, "id")?),
         org: guanxi_core::OrgId(i64_of(r, "org_id")?),
+        kind,
         created_by: opt_i64(r, "created_by")?.map(UserId),
         file_name: str_of(r, "file_name")?,
         file_path: opt_str(r, "file_path")?,
@@ -76,6 +80,7 @@ fn job_of(r: &Row) -> Result<ImportJob, StoreError> {
             rejected: u(i64_of(r, "rejected")?),
             skipped: u(i64_of(r, "skipped")?),
             duplicates: u(i64_of(r, "duplicates")?),
+            customers: u(i64_of(r, "customers")?),
         },
         error: opt_str(r, "error")?,
         created_at: micros_to_time(i64_of(r, "created_at")?),
@@ -87,7 +92,7 @@ fn job_of(r: &Row) -> Result<ImportJob, StoreError> {
     })
 }
 
-async fn load_job(
+pub(crate) async fn load_job(
     conn: &mut AnyConnection,
     ctx: Ctx,
     id: ImportJobId,
@@ -106,7 +111,7 @@ async fn load_job(
     job_of(&row)
 }
 
-fn conflict(field: &str) -> StoreError {
+pub(crate) fn conflict(field: &str) -> StoreError {
     StoreError::Conflict {
         field: field.to_owned(),
         reason: Reason::Conflict,
@@ -114,7 +119,7 @@ fn conflict(field: &str) -> StoreError {
 }
 
 /// Which contact points may belong to one customer only, as (family, key).
-fn family(kind: ContactKind) -> Option<u8> {
+pub(crate) fn family(kind: ContactKind) -> Option<u8> {
     match kind {
         ContactKind::Mobile | ContactKind::Landline => Some(0),
         ContactKind::Email => Some(1),
@@ -127,7 +132,7 @@ fn family(kind: ContactKind) -> Option<u8> {
 /// lowest customer id. Two index lookups rather than a join: on PostgreSQL a join planned while
 /// the tables were small (a generic plan of a prepared statement) turned into a scan of every
 /// customer per chunk once an import had filled them.
-async fn holders(
+pub(crate) async fn holders(
     conn: &mut AnyConnection,
     backend: crate::Backend,
     org: i64,
@@ -314,7 +319,7 @@ impl SqlStore {
             "INSERT INTO import_jobs (org_id, created_by, kind, mode, file_name, file_path, file_size, \
              file_sha256, format, encoding, mapping, policy, status, rows_done, bytes_done, created, \
              companies, matched, updated, same_as, rejected, skipped, duplicates, created_at, \
-             heartbeat_at) VALUES ($1, $2, 'customers', $12, $3, $4, $5, $6, $7, $8, $9, $10, 'running', \
+             heartbeat_at) VALUES ($1, $2, $13, $12, $3, $4, $5, $6, $7, $8, $9, $10, 'running', \
              0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $11, 0) RETURNING id",
         )
         .bind(ctx.org.get())
@@ -329,6 +334,7 @@ impl SqlStore {
         .bind(new.policy.as_str())
         .bind(now)
         .bind(new.mode.as_str())
+        .bind(new.kind.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -339,7 +345,7 @@ impl SqlStore {
             "import.created",
             "import_job",
             id,
-            &json!({"file_name": file_name, "file_size": new.file_size, "mode": new.mode,
+            &json!({"kind": new.kind, "file_name": file_name, "file_size": new.file_size, "mode": new.mode,
                     "format": new.format, "encoding": new.encoding, "policy": new.policy}),
         )
         .await?;
@@ -517,7 +523,7 @@ impl SqlStore {
         sqlx::query(
             "UPDATE import_jobs SET mode = $1, mapping = $2, policy = $3, status = 'running', \
              rows_done = 0, bytes_done = 0, created = 0, companies = 0, matched = 0, updated = 0, \
-             same_as = 0, rejected = 0, skipped = 0, duplicates = 0, error = NULL, \
+             same_as = 0, rejected = 0, skipped = 0, duplicates = 0, customers = 0, error = NULL, \
              finished_at = NULL, heartbeat_at = 0, first_customer_id = NULL \
              WHERE org_id = $4 AND id = $5",
         )
@@ -728,6 +734,9 @@ impl SqlStore {
         let job = load_job(&mut tx, ctx, id).await?;
         if job.status != ImportStatus::Running {
             return Err(conflict("status"));
+        }
+        if job.kind != ImportKind::Customers {
+            return Err(conflict("kind"));
         }
         if job.rows_done != chunk.from_row {
             return Err(conflict("rows_done"));
@@ -1117,11 +1126,11 @@ impl SqlStore {
     }
 }
 
-const CUSTOMER_HEAD: &str =
+pub(crate) const CUSTOMER_HEAD: &str =
     "INSERT INTO customers (org_id, kind, name, company_id, title, owner_id, team_id, \
     status, class, vip, tags, city, birthday, note, custom, version, created_at, updated_at)";
 
-fn customer_row(
+pub(crate) fn customer_row(
     org: i64,
     r: &ImportCustomer,
     company: bool,
@@ -1150,7 +1159,7 @@ fn customer_row(
     ])
 }
 
-fn contact_row(org: i64, customer: i64, c: &ContactValue, primary: bool, now: i64) -> Vec<Arg> {
+pub(crate) fn contact_row(org: i64, customer: i64, c: &ContactValue, primary: bool, now: i64) -> Vec<Arg> {
     vec![
         Arg::I(org),
         Arg::I(customer),

@@ -305,6 +305,88 @@ fn changes(old: &Lead, new: &Lead) -> Map<String, Value> {
     m
 }
 
+/// Create a lead inside the caller's transaction: its source checked, its owner given or
+/// assigned by the rules, `lead.created` (and `lead.assigned`) emitted.
+pub(crate) async fn create_lead_in(
+    tx: &mut AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    new: NewLead,
+) -> Result<Lead, StoreError> {
+    check_source(&mut *tx, ctx.org, &new.source, "source").await?;
+    let mut owner = new.owner_id.or(ctx.reach.default_owner());
+    let mut rule = None;
+    if owner.is_some() {
+        check_reach_refs(&mut *tx, ctx, owner, None).await?;
+    } else if let Some((user, r)) =
+        assign(&mut *tx, ctx.org, &new.source, new.region.as_deref()).await?
+    {
+        owner = Some(user);
+        rule = Some(r);
+    }
+    let now = now_micros();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO leads (org_id, name, company, title, phone, phone_key, email, email_key, \
+         wechat, wechat_key, region, source, status, owner_id, note, rule_id, form_id, version, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         'new', $13, $14, $15, $16, 1, $17, $17) RETURNING id",
+    )
+    .bind(ctx.org.get())
+    .bind(&new.name)
+    .bind(new.company.as_deref())
+    .bind(new.title.as_deref())
+    .bind(new.phone.as_ref().map(|v| v.display.clone()))
+    .bind(new.phone.as_ref().map(|v| v.key.clone()))
+    .bind(new.email.as_ref().map(|v| v.display.clone()))
+    .bind(new.email.as_ref().map(|v| v.key.clone()))
+    .bind(new.wechat.as_ref().map(|v| v.display.clone()))
+    .bind(new.wechat.as_ref().map(|v| v.key.clone()))
+    .bind(new.region.as_deref())
+    .bind(&new.source)
+    .bind(owner.map(UserId::get))
+    .bind(new.note.as_deref())
+    .bind(rule.map(LeadRuleId::get))
+    .bind(new.form_id.map(WebFormId::get))
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let lead = load_lead(
+        &mut *tx,
+        Ctx {
+            reach: Reach::Org,
+            ..ctx
+        },
+        LeadId(id),
+    )
+    .await?;
+    emit(
+        &mut *tx,
+        backend,
+        ctx,
+        "lead.created",
+        "lead",
+        id,
+        &json!({"name": lead.name, "source": lead.source, "owner_id": lead.owner_id,
+                "form_id": lead.form_id}),
+    )
+    .await?;
+    if let (Some(owner), Some(rule)) = (owner, rule) {
+        emit(
+            &mut *tx,
+            backend,
+            ctx,
+            "lead.assigned",
+            "lead",
+            id,
+            &json!({"owner_id": owner, "rule_id": rule,
+                    "changes": {"owner_id": [Value::Null, owner]}}),
+        )
+        .await?;
+    }
+    Ok(lead)
+}
+
 impl SqlStore {
     pub(crate) async fn create_lead_impl(
         &self,
@@ -312,78 +394,9 @@ impl SqlStore {
         new: NewLead,
     ) -> Result<(Lead, Vec<LeadMatch>), StoreError> {
         let mut tx = self.begin_write().await?;
-        check_source(&mut tx, ctx.org, &new.source, "source").await?;
-        let mut owner = new.owner_id.or(ctx.reach.default_owner());
-        let mut rule = None;
-        if owner.is_some() {
-            check_reach_refs(&mut tx, ctx, owner, None).await?;
-        } else if let Some((user, r)) =
-            assign(&mut tx, ctx.org, &new.source, new.region.as_deref()).await?
-        {
-            owner = Some(user);
-            rule = Some(r);
-        }
-        let now = now_micros();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO leads (org_id, name, company, title, phone, phone_key, email, email_key, \
-             wechat, wechat_key, region, source, status, owner_id, note, rule_id, form_id, version, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             'new', $13, $14, $15, $16, 1, $17, $17) RETURNING id",
-        )
-        .bind(ctx.org.get())
-        .bind(&new.name)
-        .bind(new.company.as_deref())
-        .bind(new.title.as_deref())
-        .bind(new.phone.as_ref().map(|v| v.display.clone()))
-        .bind(new.phone.as_ref().map(|v| v.key.clone()))
-        .bind(new.email.as_ref().map(|v| v.display.clone()))
-        .bind(new.email.as_ref().map(|v| v.key.clone()))
-        .bind(new.wechat.as_ref().map(|v| v.display.clone()))
-        .bind(new.wechat.as_ref().map(|v| v.key.clone()))
-        .bind(new.region.as_deref())
-        .bind(&new.source)
-        .bind(owner.map(UserId::get))
-        .bind(new.note.as_deref())
-        .bind(rule.map(LeadRuleId::get))
-        .bind(new.form_id.map(WebFormId::get))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let lead = load_lead(
-            &mut tx,
-            Ctx {
-                reach: Reach::Org,
-                ..ctx
-            },
-            LeadId(id),
-        )
-        .await?;
-        emit(
-            &mut tx,
-            self.backend,
-            ctx,
-            "lead.created",
-            "lead",
-            id,
-            &json!({"name": lead.name, "source": lead.source, "owner_id": lead.owner_id,
-                    "form_id": lead.form_id}),
-        )
-        .await?;
-        if let (Some(owner), Some(rule)) = (owner, rule) {
-            emit(
-                &mut tx,
-                self.backend,
-                ctx,
-                "lead.assigned",
-                "lead",
-                id,
-                &json!({"owner_id": owner, "rule_id": rule,
-                        "changes": {"owner_id": [Value::Null, owner]}}),
-            )
-            .await?;
-        }
-        let keys = keys_of(new.phone.as_ref(), new.email.as_ref(), new.wechat.as_ref());
+        let keys_new = (new.phone.clone(), new.email.clone(), new.wechat.clone());
+        let lead = create_lead_in(&mut tx, self.backend, ctx, new).await?;
+        let keys = keys_of(keys_new.0.as_ref(), keys_new.1.as_ref(), keys_new.2.as_ref());
         let matches = find_matches(&mut tx, ctx, &keys, Some(lead.id)).await?;
         tx.commit().await.map_err(db_err)?;
         Ok((lead, matches))

@@ -22,6 +22,7 @@ mod leads;
 mod orgs;
 mod pipeline;
 mod quotes;
+mod records;
 mod sales;
 mod scores;
 mod search;
@@ -327,6 +328,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "segment maps",
         include_str!("../migrations/sqlite/0012_segment_maps.sql"),
     ),
+    (
+        13,
+        "record imports",
+        include_str!("../migrations/sqlite/0013_record_imports.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -389,6 +395,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         12,
         "segment maps",
         include_str!("../migrations/postgres/0012_segment_maps.sql"),
+    ),
+    (
+        13,
+        "record imports",
+        include_str!("../migrations/postgres/0013_record_imports.sql"),
     ),
 ];
 

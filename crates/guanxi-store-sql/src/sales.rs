@@ -114,7 +114,7 @@ async fn reached_order(
     Ok(order)
 }
 
-async fn by_external_id(
+pub(crate) async fn by_external_id(
     conn: &mut AnyConnection,
     ctx: Ctx,
     external: &str,

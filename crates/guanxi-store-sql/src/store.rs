@@ -199,6 +199,15 @@ impl Store for SqlStore {
     ) -> StoreResult<ImportJob> {
         self.claim_import_job_impl(ctx, id).await
     }
+    async fn import_record_chunk(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        chunk: RecordChunk,
+    ) -> StoreResult<ImportCounts> {
+        self.import_record_chunk_impl(ctx, id, chunk).await
+    }
+
     async fn import_chunk(
         &self,
         ctx: Ctx,

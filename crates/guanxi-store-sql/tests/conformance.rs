@@ -67,6 +67,7 @@ stories!(
     concurrent_orders_with_one_external_id_make_one_order,
     imports_match_fill_and_roll_back_whole,
     import_jobs_check_then_import_in_chunks,
+    record_imports_write_each_record_alone,
     look_alikes_are_queued_once_and_decided,
     erasure_keeps_that_it_happened_not_the_data,
     scores_are_written_back_with_history,
@@ -3136,6 +3137,7 @@ fn import_row(name: &str, phone: &str) -> ImportCustomer {
 
 fn new_job(mode: ImportMode, policy: ImportPolicy) -> NewImportJob {
     NewImportJob {
+        kind: guanxi_core::ImportKind::Customers,
         file_name: "客户名单.csv".into(),
         file_path: Some("/tmp/x.csv".into()),
         file_size: 1000,
@@ -4259,4 +4261,350 @@ async fn customers_sort_by_lifetime_value(s: S) {
         }
         assert_eq!(seen, want, "descending {descending}");
     }
+}
+
+fn buyer(name: Option<&str>, phone: Option<&str>) -> ImportCustomerRef {
+    ImportCustomerRef {
+        name: name.map(Into::into),
+        company: None,
+        contacts: phone
+            .map(|p| vec![ContactValue::parse(ContactKind::Mobile, p).expect("phone")])
+            .unwrap_or_default(),
+    }
+}
+
+fn order_item(line: u64, who: ImportCustomerRef, no: &str, lines: &[(&str, i64)]) -> RecordItem {
+    RecordItem::Order {
+        line,
+        order: ImportOrder {
+            customer: who,
+            external_id: Some(no.into()),
+            placed: chrono::NaiveDate::from_ymd_opt(2024, 1, 5)
+                .and_then(|d| d.and_hms_opt(14, 30, 0))
+                .expect("date"),
+            currency: None,
+            status: None,
+            note: None,
+            lines: lines
+                .iter()
+                .map(|(amount, quantity)| ImportOrderLine {
+                    description: "茶叶礼盒".into(),
+                    quantity: *quantity,
+                    amount: (*amount).into(),
+                })
+                .collect(),
+        },
+    }
+}
+
+fn record_job(kind: guanxi_core::ImportKind, mode: ImportMode) -> NewImportJob {
+    NewImportJob {
+        kind,
+        ..new_job(mode, ImportPolicy::Skip)
+    }
+}
+
+/// Run one chunk of records as a job of `kind` (a check, or an import), to its end.
+async fn run_records(
+    s: &S,
+    ctx: Ctx,
+    kind: guanxi_core::ImportKind,
+    mode: ImportMode,
+    items: Vec<RecordItem>,
+    rows: u64,
+) -> (ImportJob, ImportCounts) {
+    let job = s
+        .create_import_job(ctx, record_job(kind, mode))
+        .await
+        .expect("job");
+    let job = s.claim_import_job(ctx, job.id).await.expect("claim");
+    let counts = s
+        .import_record_chunk(
+            ctx,
+            job.id,
+            RecordChunk {
+                from_row: 0,
+                rows,
+                bytes_done: 10,
+                items,
+            },
+        )
+        .await
+        .expect("chunk");
+    let job = s
+        .finish_import_job(ctx, job.id, 0, None)
+        .await
+        .expect("finish");
+    (job, counts)
+}
+
+async fn record_imports_write_each_record_alone(s: S) {
+    use guanxi_core::ImportKind;
+    let a = org(&s, "记录导入").await;
+    let known = s
+        .create_customer(
+            a,
+            person("老客户", vec![cp(ContactKind::Mobile, "13800138000")]),
+        )
+        .await
+        .expect("customer");
+    for _ in 0..2 {
+        s.create_customer(a, person("王芳", vec![]))
+            .await
+            .expect("namesake");
+    }
+    let orders = || {
+        vec![
+            // 100.00 for two, and 0.50: one order of two lines for a known customer.
+            order_item(
+                2,
+                buyer(Some("老客户"), Some("13800138000")),
+                "T-1",
+                &[("100.00", 2), ("0.50", 1)],
+            ),
+            // A buyer nobody knows: created once for two orders.
+            order_item(4, buyer(Some("新买家"), Some("13912345678")), "T-2", &[("88", 1)]),
+            order_item(5, buyer(None, Some("139 1234 5678")), "T-3", &[("10", 3)]),
+            // Two customers are called 王芳: which one is not clear.
+            order_item(6, buyer(Some("王芳"), None), "T-4", &[("1", 1)]),
+            // The order number again: that order, nothing new.
+            order_item(7, buyer(Some("老客户"), Some("13800138000")), "T-1", &[("1", 1)]),
+            order_item(8, buyer(Some("老客户"), Some("13800138000")), "T-5", &[("abc", 1)]),
+            RecordItem::Rejected {
+                line: 9,
+                reasons: vec![said("金额: 不是金额")],
+            },
+            RecordItem::Skipped { line: 10 },
+        ]
+    };
+    let customers_before = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    // The check decides every record as the import would and writes none of them.
+    let (job, counts) = run_records(&s, a, ImportKind::Orders, ImportMode::Check, orders(), 9).await;
+    assert_eq!(job.kind, ImportKind::Orders);
+    assert_eq!(
+        (
+            counts.created,
+            counts.matched,
+            counts.rejected,
+            counts.skipped,
+            counts.customers
+        ),
+        (3, 1, 3, 1, 1)
+    );
+    assert_eq!(job.rows_done, 9);
+    assert_eq!(job.counts.customers, 1);
+    assert!(s
+        .customer_orders(a, known.id, 10)
+        .await
+        .expect("orders")
+        .is_empty());
+    let after_check = s
+        .list_customers(
+            a,
+            CustomerQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items
+        .len();
+    assert_eq!(after_check, customers_before, "a check creates no customer");
+    let rows = s
+        .import_rows(a, job.id, Some("rejected".into()), 0, 100)
+        .await
+        .expect("rows");
+    let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![6, 8, 9]);
+    let ambiguous = rows[0].detail["reasons"][0]["zh"].as_str().unwrap_or("");
+    assert!(ambiguous.contains("2 个客户同名"), "{ambiguous}");
+
+    // The import writes them: each order once, the new buyer once.
+    let (_, counts) = run_records(&s, a, ImportKind::Orders, ImportMode::Import, orders(), 9).await;
+    assert_eq!(
+        (counts.created, counts.matched, counts.rejected, counts.customers),
+        (3, 1, 3, 1)
+    );
+    let mine = s.customer_orders(a, known.id, 10).await.expect("orders");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].external_id.as_deref(), Some("T-1"));
+    assert_eq!(mine[0].total, 10_050, "100.00 + 0.50 in fen");
+    assert_eq!(mine[0].lines.len(), 2);
+    assert_eq!(mine[0].lines[0].quantity, 2);
+    assert_eq!(mine[0].lines[0].line_total, 10_000);
+    // 14:30 in Shanghai is 06:30 UTC.
+    assert_eq!(mine[0].placed_at.to_rfc3339(), "2024-01-05T06:30:00+00:00");
+    let new_buyer = s
+        .lookup(a, &ContactLookup::Phone("+8613912345678".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(new_buyer.len(), 1);
+    assert_eq!(new_buyer[0].name, "新买家");
+    let theirs = s
+        .customer_orders(a, new_buyer[0].id, 10)
+        .await
+        .expect("orders");
+    assert_eq!(theirs.len(), 2);
+    // The same file again: every order is matched, nothing is created.
+    let (_, again) = run_records(&s, a, ImportKind::Orders, ImportMode::Import, orders(), 9).await;
+    assert_eq!((again.created, again.matched, again.customers), (0, 4, 0));
+
+    // Leads: the source by code or by name, `import` without one; a known number is matched.
+    let lead = |line: u64, name: &str, phone: &str, source: Option<&str>| RecordItem::Lead {
+        line,
+        lead: ImportLead {
+            name: name.into(),
+            phone: Some(ContactValue::parse(ContactKind::Mobile, phone).expect("phone")),
+            source: source.map(Into::into),
+            ..Default::default()
+        },
+    };
+    let (_, counts) = run_records(
+        &s,
+        a,
+        ImportKind::Leads,
+        ImportMode::Import,
+        vec![
+            lead(2, "线索甲", "13700000001", None),
+            lead(3, "线索乙", "13700000002", Some("广告")),
+            lead(4, "线索丙", "13700000003", Some("电视购物")),
+            lead(5, "线索甲（重复）", "137 0000 0001", Some("event")),
+        ],
+        4,
+    )
+    .await;
+    assert_eq!((counts.created, counts.matched, counts.rejected), (2, 1, 1));
+    let leads = s
+        .list_leads(
+            a,
+            LeadQuery {
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("leads");
+    let mut sources: Vec<(String, String)> = leads
+        .iter()
+        .map(|l| (l.name.clone(), l.source.clone()))
+        .collect();
+    sources.sort();
+    assert_eq!(
+        sources,
+        vec![
+            ("线索乙".to_owned(), "advertising".to_owned()),
+            ("线索甲".to_owned(), "import".to_owned()),
+        ]
+    );
+
+    // Interactions: by number, in the organisation's time; the same one again is matched.
+    let call = |line: u64, who: ImportCustomerRef| RecordItem::Interaction {
+        line,
+        interaction: ImportInteraction {
+            customer: who,
+            occurred: chrono::NaiveDate::from_ymd_opt(2024, 3, 1)
+                .and_then(|d| d.and_hms_opt(9, 15, 0))
+                .expect("date"),
+            channel: Channel::Phone,
+            direction: Direction::Inbound,
+            subject: None,
+            body: "咨询年货礼盒的价格".into(),
+            duration_seconds: Some(95),
+        },
+    };
+    let (_, counts) = run_records(
+        &s,
+        a,
+        ImportKind::Interactions,
+        ImportMode::Import,
+        vec![
+            call(2, buyer(None, Some("13800138000"))),
+            call(3, buyer(Some("老客户"), Some("+86 138 0013 8000"))),
+            call(4, buyer(Some("新客户甲"), None)),
+        ],
+        3,
+    )
+    .await;
+    assert_eq!((counts.created, counts.matched, counts.customers), (2, 1, 1));
+    let timeline = s
+        .timeline(
+            a,
+            known.id,
+            TimelineQuery {
+                channel: None,
+                cursor: None,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("timeline");
+    assert_eq!(timeline.items.len(), 1);
+    assert_eq!(
+        timeline.items[0].occurred_at.to_rfc3339(),
+        "2024-03-01T01:15:00+00:00"
+    );
+    assert_eq!(timeline.items[0].duration_seconds, Some(95));
+
+    // A chunk of records for a customer job, or of customers for a record job, is refused;
+    // so is a chunk that does not follow on.
+    let job = s
+        .create_import_job(a, record_job(ImportKind::Orders, ImportMode::Import))
+        .await
+        .expect("job");
+    s.claim_import_job(a, job.id).await.expect("claim");
+    assert!(matches!(
+        s.import_chunk(
+            a,
+            job.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 1,
+                rows: vec![]
+            }
+        )
+        .await,
+        Err(StoreError::Conflict { field, .. }) if field == "kind"
+    ));
+    assert!(matches!(
+        s.import_record_chunk(
+            a,
+            job.id,
+            RecordChunk {
+                from_row: 5,
+                rows: 1,
+                bytes_done: 1,
+                items: vec![RecordItem::Skipped { line: 2 }]
+            }
+        )
+        .await,
+        Err(StoreError::Conflict { field, .. }) if field == "rows_done"
+    ));
+    let events = events(&s, a).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "records.imported")
+            .count(),
+        4,
+        "one per chunk written, none for the check"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "order.created")
+            .count(),
+        3
+    );
 }

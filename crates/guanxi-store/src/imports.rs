@@ -3,8 +3,11 @@
 //! store's.
 
 use crate::{ImportCustomer, ImportPolicy};
-use chrono::{DateTime, Utc};
-use guanxi_core::{CustomerId, DuplicateId, ImportJobId, OrgId, UserId};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use guanxi_core::contact::ContactValue;
+use guanxi_core::interaction::{Channel, Direction};
+use guanxi_core::order::OrderStatus;
+use guanxi_core::{Currency, CustomerId, DuplicateId, ImportJobId, ImportKind, OrgId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Where an import stands. An import whose process stopped (killed, crashed) stays `Running`
@@ -90,6 +93,8 @@ pub const IMPORT_HEARTBEAT_SECS: i64 = 60;
 /// What the caller knows about a file before its first row is written.
 #[derive(Clone, Debug)]
 pub struct NewImportJob {
+    /// What the file holds: customers, leads, orders or interactions.
+    pub kind: ImportKind,
     pub file_name: String,
     /// Where the file is kept so that the import can resume (the server's upload folder, or
     /// the path given to the command line).
@@ -124,6 +129,9 @@ pub struct ImportCounts {
     pub skipped: u64,
     /// Possible duplicates put in the review queue.
     pub duplicates: u64,
+    /// Customers created because orders or interactions of the file named people Guanxi did
+    /// not know yet (files of those kinds only).
+    pub customers: u64,
 }
 
 impl ImportCounts {
@@ -136,6 +144,7 @@ impl ImportCounts {
         self.rejected += o.rejected;
         self.skipped += o.skipped;
         self.duplicates += o.duplicates;
+        self.customers += o.customers;
     }
 
     /// Rows of the file accounted for.
@@ -148,6 +157,7 @@ impl ImportCounts {
 pub struct ImportJob {
     pub id: ImportJobId,
     pub org: OrgId,
+    pub kind: ImportKind,
     pub created_by: Option<UserId>,
     pub file_name: String,
     #[serde(skip)]
@@ -213,6 +223,92 @@ pub struct ImportChunk {
     /// Bytes of the file read when the chunk ends (for progress).
     pub bytes_done: u64,
     pub rows: Vec<ChunkRow>,
+}
+
+/// Who an imported order or interaction belongs to. Found by its phone, e-mail or WeChat id
+/// when it has any (and created with them when nobody holds them); without any, by its exact
+/// name when exactly one customer has it (created when none does, refused when several do).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportCustomerRef {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub contacts: Vec<ContactValue>,
+}
+
+/// A lead read from a file. A lead with the phone, e-mail or WeChat id of an existing lead is
+/// that lead (reported as matched, never created twice).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportLead {
+    pub name: String,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<ContactValue>,
+    pub email: Option<ContactValue>,
+    pub wechat: Option<ContactValue>,
+    pub region: Option<String>,
+    /// A source code or name of the organisation's list; `import` when the file has none.
+    pub source: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One line of an imported order: what was bought and what the line came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOrderLine {
+    pub description: String,
+    pub quantity: i64,
+    /// The line's total as a decimal (`1234.50`), read in the order's currency.
+    pub amount: String,
+}
+
+/// An order read from a file: one row, or consecutive rows with the same order number (one
+/// line each). An order number seen before is that order (matched, not created again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOrder {
+    pub customer: ImportCustomerRef,
+    pub external_id: Option<String>,
+    /// Local time in the organisation's time zone.
+    pub placed: NaiveDateTime,
+    /// The organisation's currency when `None`.
+    pub currency: Option<Currency>,
+    /// `completed` when the file does not say (a history of past orders).
+    pub status: Option<OrderStatus>,
+    pub note: Option<String>,
+    pub lines: Vec<ImportOrderLine>,
+}
+
+/// An interaction read from a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportInteraction {
+    pub customer: ImportCustomerRef,
+    /// Local time in the organisation's time zone.
+    pub occurred: NaiveDateTime,
+    pub channel: Channel,
+    pub direction: Direction,
+    pub subject: Option<String>,
+    pub body: String,
+    pub duration_seconds: Option<i64>,
+}
+
+/// One record of a file of leads, orders or interactions, as the reader decided.
+#[derive(Clone, Debug)]
+pub enum RecordItem {
+    Lead { line: u64, lead: ImportLead },
+    Order { line: u64, order: ImportOrder },
+    Interaction { line: u64, interaction: ImportInteraction },
+    Rejected { line: u64, reasons: Vec<Said> },
+    Skipped { line: u64 },
+}
+
+/// Consecutive records of a file of leads, orders or interactions, written in one transaction
+/// with the job's progress (a check runs the same writes and rolls them back).
+#[derive(Clone, Debug)]
+pub struct RecordChunk {
+    /// The job's `rows_done` before this chunk (see [`ImportChunk::from_row`]).
+    pub from_row: u64,
+    /// Rows of the file the chunk covers (an order of three lines is three rows).
+    pub rows: u64,
+    pub bytes_done: u64,
+    pub items: Vec<RecordItem>,
 }
 
 /// Most rows in one chunk.

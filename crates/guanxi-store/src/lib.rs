@@ -427,6 +427,15 @@ pub trait Store: Send + Sync + 'static {
         id: guanxi_core::ImportJobId,
         chunk: ImportChunk,
     ) -> StoreResult<ImportCounts>;
+    /// Write one chunk of a file of leads, orders or interactions and the job's progress in
+    /// one transaction; each record is written or refused on its own (with its reason), and a
+    /// check rolls the records back and keeps only the report and the progress.
+    async fn import_record_chunk(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        chunk: RecordChunk,
+    ) -> StoreResult<ImportCounts>;
     /// Close a running job as done (`error` none) or failed, with the possible duplicates its
     /// scan queued; one `import.finished` event.
     async fn finish_import_job(
