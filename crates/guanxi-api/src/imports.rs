@@ -3,10 +3,11 @@
 //! one transaction. The command line and the server's background jobs both run imports here;
 //! a job that stopped (killed process, failed database) resumes from its last chunk.
 
-use guanxi_core::{ImportJobId, Lang};
-use guanxi_import::{Mapping, Outcome, RowReport, Source};
+use guanxi_core::{ImportJobId, ImportKind, Lang};
+use guanxi_import::{Mapping, Outcome, RecordRow, RowReport, Source};
 use guanxi_store::{
-    ChunkRow, Ctx, ImportChunk, ImportCounts, ImportCustomer, ImportJob, ImportMode, Said,
+    ChunkRow, Ctx, ImportChunk, ImportCounts, ImportCustomer, ImportCustomerRef, ImportInteraction,
+    ImportJob, ImportLead, ImportMode, ImportOrder, ImportOrderLine, RecordChunk, RecordItem, Said,
     ScanScope, Store, StoreError,
 };
 use sha2::{Digest, Sha256};
@@ -110,7 +111,8 @@ fn chunk_row(r: RowReport) -> ChunkRow {
             line,
             reasons: problems.iter().map(|p| said(|l| p.message(l))).collect(),
         },
-        Outcome::Skipped => ChunkRow::Skipped { line },
+        // A checker for customers gives no records; an empty row is skipped.
+        Outcome::Skipped | Outcome::Record(_) => ChunkRow::Skipped { line },
     }
 }
 
@@ -129,7 +131,13 @@ pub async fn run(
     mut progress: impl FnMut(&Progress) + Send,
 ) -> Result<ImportJob, RunError> {
     let job = store.claim_import_job(ctx, id).await?;
-    match run_claimed(&*store, ctx, &job, path, mapping, &mut progress).await {
+    let ran = match job.kind {
+        ImportKind::Customers => {
+            run_claimed(&*store, ctx, &job, path, mapping, &mut progress).await
+        }
+        _ => run_records(&*store, ctx, &job, path, mapping, &mut progress).await,
+    };
+    match ran {
         Ok(()) => {}
         Err(RunError::Store(StoreError::Conflict { field, .. })) if field == "status" => {
             // Cancelled while running: what was written stays, as the user was told.
@@ -235,6 +243,213 @@ async fn run_claimed(
             )
             .await?;
         p.rows += n;
+        p.bytes = bytes;
+        p.counts.add(&counts);
+        progress(&p);
+    }
+    reader
+        .await
+        .map_err(|e| RunError::Io(format!("the reader stopped: {e}")))?;
+    Ok(())
+}
+
+fn customer_ref(c: guanxi_import::CustomerRef) -> ImportCustomerRef {
+    ImportCustomerRef {
+        name: c.name,
+        company: c.company,
+        contacts: c.contacts,
+    }
+}
+
+/// What the reader hands over: a record, or an order still taking lines.
+#[allow(clippy::large_enum_variant)]
+enum Taken {
+    Item(RecordItem),
+    Order { line: u64, order: ImportOrder },
+}
+
+/// A checked row of a file of leads, orders or interactions as the store takes it.
+fn record_item(r: RowReport) -> Taken {
+    let line = r.line;
+    match r.outcome {
+        Outcome::Record(RecordRow::Lead(l)) => Taken::Item(RecordItem::Lead {
+            line,
+            lead: ImportLead {
+                name: l.name,
+                company: l.company,
+                title: l.title,
+                phone: l.phone,
+                email: l.email,
+                wechat: l.wechat,
+                region: l.region,
+                source: l.source,
+                note: l.note,
+            },
+        }),
+        Outcome::Record(RecordRow::Order(o)) => Taken::Order {
+            line,
+            order: ImportOrder {
+                customer: customer_ref(o.customer),
+                external_id: o.order_no,
+                placed: o.placed,
+                currency: o.currency,
+                status: o.status,
+                note: o.note,
+                lines: vec![ImportOrderLine {
+                    description: o.product.unwrap_or_else(|| "—".into()),
+                    quantity: o.quantity,
+                    amount: o.amount,
+                }],
+            },
+        },
+        Outcome::Record(RecordRow::Interaction(i)) => Taken::Item(RecordItem::Interaction {
+            line,
+            interaction: ImportInteraction {
+                customer: customer_ref(i.customer),
+                occurred: i.occurred,
+                channel: i.channel,
+                direction: i.direction,
+                subject: i.subject,
+                body: i.body,
+                duration_seconds: i.duration_seconds,
+            },
+        }),
+        Outcome::Rejected(problems) => Taken::Item(RecordItem::Rejected {
+            line,
+            reasons: problems.iter().map(|p| said(|l| p.message(l))).collect(),
+        }),
+        // A customer row cannot come out of a checker for records; an empty row is skipped.
+        Outcome::Skipped | Outcome::Create(_) | Outcome::SameAs { .. } => {
+            Taken::Item(RecordItem::Skipped { line })
+        }
+    }
+}
+
+/// One chunk of records from the reader thread: its items, the rows of the file they cover
+/// and the bytes read when it ends.
+type RecordBatch = (Vec<RecordItem>, u64, u64);
+
+/// Run a job of leads, orders or interactions. Consecutive rows with the same order number
+/// are one order (a line each); a chunk never splits an order, so a resumed import starts at
+/// an order's first row.
+async fn run_records(
+    store: &dyn Store,
+    ctx: Ctx,
+    job: &ImportJob,
+    path: PathBuf,
+    mapping: Mapping,
+    progress: &mut (impl FnMut(&Progress) + Send),
+) -> Result<(), RunError> {
+    let expected = job.file_sha256.clone();
+    let skip = job.rows_done;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, RunError>>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let send = |b: Result<RecordBatch, RunError>| tx.blocking_send(b).is_ok();
+        let sha = match file_sha256(&path) {
+            Ok(s) => s,
+            Err(e) => return send(Err(RunError::Io(e.to_string()))),
+        };
+        if sha != expected {
+            return send(Err(RunError::Changed));
+        }
+        let mut source = match Source::open(&path) {
+            Ok(s) => s,
+            Err(e) => return send(Err(RunError::File(said(|l| e.message(l))))),
+        };
+        let width = source.headers().len();
+        let mut checker = guanxi_import::Checker::with_width(mapping, width);
+        let mut seen = 0u64;
+        let mut items: Vec<RecordItem> = Vec::with_capacity(CHUNK_ROWS);
+        // Rows of the file in `items`, and the order still taking lines with its rows.
+        let mut rows = 0u64;
+        let mut open: Option<(u64, ImportOrder, u64)> = None;
+        while let Some(rec) = source.next_record() {
+            let report = checker.check(rec);
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
+            match record_item(report) {
+                Taken::Order { line, order } => {
+                    let same = match (&open, &order.external_id) {
+                        (Some((_, o, _)), Some(no)) => o.external_id.as_deref() == Some(no),
+                        _ => false,
+                    };
+                    if same {
+                        if let Some((_, o, n)) = open.as_mut() {
+                            o.lines.extend(order.lines);
+                            *n += 1;
+                        }
+                    } else {
+                        if let Some((l, o, n)) = open.take() {
+                            items.push(RecordItem::Order { line: l, order: o });
+                            rows += n;
+                        }
+                        open = Some((line, order, 1));
+                    }
+                }
+                Taken::Item(item) => {
+                    if let Some((l, o, n)) = open.take() {
+                        items.push(RecordItem::Order { line: l, order: o });
+                        rows += n;
+                    }
+                    items.push(item);
+                    rows += 1;
+                }
+            }
+            // An order of hundreds of lines is kept whole; past that it goes on in the next.
+            let long_order = open.as_ref().is_some_and(|o| o.2 >= 1000);
+            if rows as usize >= CHUNK_ROWS || long_order {
+                if long_order {
+                    if let Some((l, o, n)) = open.take() {
+                        items.push(RecordItem::Order { line: l, order: o });
+                        rows += n;
+                    }
+                }
+                let full = std::mem::replace(&mut items, Vec::with_capacity(CHUNK_ROWS));
+                if !send(Ok((full, rows, source.bytes_read()))) {
+                    return false;
+                }
+                rows = 0;
+            }
+        }
+        if let Some((l, o, n)) = open.take() {
+            items.push(RecordItem::Order { line: l, order: o });
+            rows += n;
+        }
+        if let Some(e) = source.stopped() {
+            let e = RunError::File(said(|l| e.message(l)));
+            if rows > 0 && !send(Ok((items, rows, source.bytes_read()))) {
+                return false;
+            }
+            return send(Err(e));
+        }
+        if rows > 0 {
+            return send(Ok((items, rows, source.bytes_read())));
+        }
+        true
+    });
+    let mut p = Progress {
+        rows: job.rows_done,
+        bytes: job.bytes_done,
+        total_bytes: job.file_size,
+        counts: ImportCounts::default(),
+    };
+    while let Some(batch) = rx.recv().await {
+        let (items, rows, bytes) = batch?;
+        let counts = store
+            .import_record_chunk(
+                ctx,
+                job.id,
+                RecordChunk {
+                    from_row: p.rows,
+                    rows,
+                    bytes_done: bytes,
+                    items,
+                },
+            )
+            .await?;
+        p.rows += rows;
         p.bytes = bytes;
         p.counts.add(&counts);
         progress(&p);

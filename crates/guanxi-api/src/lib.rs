@@ -102,7 +102,8 @@ pub mod forms {
 /// handlers).
 pub mod import_jobs {
     pub use crate::routes::imports::{
-        merge_pair, restart, resume_job, spawn_job, start_upload, upload_job, JobView, StartImport,
+        check_mapping, merge_pair, restart, resume_job, spawn_job, start_upload, upload_job,
+        JobView, StartImport, Upload,
     };
 }
 

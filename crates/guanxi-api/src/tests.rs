@@ -439,6 +439,14 @@ impl Store for Fake {
     ) -> StoreResult<ImportCounts> {
         Err(not_in_fake())
     }
+    async fn import_record_chunk(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+        _: RecordChunk,
+    ) -> StoreResult<ImportCounts> {
+        Err(not_in_fake())
+    }
     async fn finish_import_job(
         &self,
         _: Ctx,

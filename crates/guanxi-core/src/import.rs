@@ -14,6 +14,8 @@ str_enum!(
     }
 );
 
+// The enum comes from `str_enum!`, which takes no `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for ImportKind {
     fn default() -> Self {
         Self::Customers

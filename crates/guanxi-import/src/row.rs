@@ -3,9 +3,9 @@
 //! `1.38001E+10`, formulas, phone numbers stored as `13800138000.0`, dates in several orders.
 
 use crate::mapping::{DateOrder, Field, Mapping};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use guanxi_core::contact::{ContactKind, ContactValue};
-use guanxi_core::{Lang, Reason};
+use guanxi_core::{ImportKind, Lang, Reason};
 
 /// A customer read from a row, checked and ready to create or match.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -49,6 +49,18 @@ pub enum ProblemKind {
     UnknownCharset(String),
     /// Reading stopped here: the rest of the file cannot be read (see the reason).
     Stopped(crate::source::FileError),
+    /// A column mapped to a field that files of this kind do not have (a birthday in a file
+    /// of orders); without a field, a row given to the reader of another kind.
+    NotForKind(ImportKind),
+    /// A word that is not one of those the field understands (an order status, a channel),
+    /// with the words that are, in Chinese and in English.
+    UnknownWord {
+        value: String,
+        zh: &'static [&'static str],
+        en: &'static [&'static str],
+    },
+    /// A duration that could not be read (`95`, `1:35`, `1分35秒` can).
+    NotADuration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,6 +143,28 @@ impl Problem {
                 Lang::ZhCn => format!("{}。从这里起的内容无法读取，已停止", e.message(lang)),
                 Lang::En => format!("{}. Reading stopped here: the rest of the file cannot be read", e.message(lang)),
             },
+            ProblemKind::NotForKind(kind) => match (self.field.is_some(), lang) {
+                (true, Lang::ZhCn) => format!(
+                    "导入{}时没有这一项，请把这一列改为“不导入”",
+                    kind.label(lang)
+                ),
+                (true, Lang::En) => format!(
+                    "files of {} have no such field; set the column to “Leave out”",
+                    kind.label(lang)
+                ),
+                (false, Lang::ZhCn) => format!("这一行不能按{}读取", kind.label(lang)),
+                (false, Lang::En) => format!("this row cannot be read as {}", kind.label(lang)),
+            },
+            ProblemKind::UnknownWord { value, zh, en } => match lang {
+                Lang::ZhCn => format!("无法识别“{value}”，可以填写：{}", zh.join("、")),
+                Lang::En => format!("“{value}” is not understood; use one of: {}", en.join(", ")),
+            },
+            ProblemKind::NotADuration => lang
+                .pick(
+                    "格式无法识别，请写成秒数（如 95）、1:35、00:01:35 或 1分35秒",
+                    "not understood; write seconds (95), 1:35, 00:01:35 or 1m35s",
+                )
+                .to_owned(),
         };
         match self.field {
             Some(f) => format!("{}: {what}", field_label(f, lang)),
@@ -154,18 +188,32 @@ pub fn field_label(f: Field, lang: Lang) -> &'static str {
         Field::Birthday => ("生日", "birthday"),
         Field::Tags => ("标签", "tags"),
         Field::Note => ("备注", "note"),
+        Field::Source => ("线索来源", "source"),
+        Field::OrderNo => ("订单号", "order no."),
+        Field::Date => ("日期", "date"),
+        Field::Amount => ("金额", "amount"),
+        Field::Currency => ("币种", "currency"),
+        Field::Status => ("状态", "status"),
+        Field::Product => ("商品", "product"),
+        Field::Quantity => ("数量", "quantity"),
+        Field::Channel => ("方式", "channel"),
+        Field::Direction => ("方向", "direction"),
+        Field::Subject => ("主题", "subject"),
+        Field::Content => ("内容", "content"),
+        Field::Duration => ("时长", "duration"),
     };
     lang.pick(zh, en)
 }
 
-/// Longest name, company, title and city; longest note.
-const LINE_MAX: usize = 120;
-const NOTE_MAX: usize = 4000;
+/// Longest name, company, title and city (and product, order number, subject); longest note
+/// (and interaction content).
+pub(crate) const LINE_MAX: usize = 120;
+pub(crate) const NOTE_MAX: usize = 4000;
 const TAGS_MAX: usize = 50;
 
 /// A phone number as Excel may have left it: `13800138000.0` is a number read as a float,
 /// `1.38001E+10` a number that lost digits.
-fn phone_text(raw: &str) -> Result<String, ProblemKind> {
+pub(crate) fn phone_text(raw: &str) -> Result<String, ProblemKind> {
     let t = raw.trim();
     let upper = t.to_ascii_uppercase();
     if let Some((mantissa, exp)) = upper.split_once("E+") {
@@ -201,7 +249,7 @@ const EXCEL_ERRORS: [&str; 11] = [
 ];
 
 /// The Excel error value a cell shows, if it shows one.
-fn excel_error(raw: &str) -> Option<&'static str> {
+pub(crate) fn excel_error(raw: &str) -> Option<&'static str> {
     if !raw.starts_with('#') {
         return None;
     }
@@ -212,7 +260,7 @@ fn excel_error(raw: &str) -> Option<&'static str> {
 
 /// The values of a contact cell: one, or several one per line (as vCards and some exports
 /// write several numbers or addresses of a person in one cell).
-fn values(raw: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn values(raw: &str) -> impl Iterator<Item = &str> {
     raw.split(['\n', '\r'])
         .map(str::trim)
         .filter(|v| !v.is_empty())
@@ -262,7 +310,103 @@ pub fn parse_date(raw: &str, order: DateOrder) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
 }
 
-fn text(raw: &str, max: usize, field: Field, problems: &mut Vec<Problem>) -> Option<String> {
+/// A date with or without a time of day, as spreadsheets and exports write them: whatever
+/// [`parse_date`] reads (at midnight), the same followed by a time after a space or `T`
+/// (`2024-01-05 14:30`, `2024/1/5 14:30:15`, `2024-01-05T14:30:00`, `2024年1月5日 14:30`,
+/// `14时30分`, `下午 2:30`, `2:30 PM`; fractions of a second are dropped), or an Excel serial
+/// date-time (`45296.5` is noon on 2024-01-05). The time is local, as written: a time with
+/// an offset or `Z` is refused.
+pub fn parse_datetime(raw: &str, order: DateOrder) -> Option<NaiveDateTime> {
+    let t = raw.trim();
+    if let Some(d) = parse_date(t, order) {
+        return Some(d.and_time(NaiveTime::MIN));
+    }
+    if let Some((days, fraction)) = t.split_once('.') {
+        if days.len() == 5 && days.bytes().all(|b| b.is_ascii_digit()) {
+            let day = parse_date(days, order)?;
+            let seconds = day_fraction_seconds(fraction)?;
+            return day
+                .and_time(NaiveTime::MIN)
+                .checked_add_signed(chrono::Duration::seconds(seconds));
+        }
+    }
+    let (date, time) = match t.split_once(|c: char| c == 'T' || c.is_whitespace()) {
+        Some(parts) => parts,
+        // `2024年1月5日14:30`, without a space.
+        None => t.split_at(t.find('日')? + '日'.len_utf8()),
+    };
+    Some(parse_date(date, order)?.and_time(parse_time(time)?))
+}
+
+/// Seconds in the fraction of a day written after the point of an Excel serial number
+/// (`5` in `45296.5`: 43,200), rounded to the second; integers only, no floating point.
+pub(crate) fn day_fraction_seconds(fraction: &str) -> Option<i64> {
+    if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Excel writes at most 17 significant digits; more adds nothing to the second.
+    let digits = &fraction[..fraction.len().min(18)];
+    let n: u128 = digits.parse().ok()?;
+    let scale = 10u128.pow(u32::try_from(digits.len()).ok()?);
+    i64::try_from((n * 86_400 * 2 + scale) / (scale * 2)).ok()
+}
+
+/// A time of day: `14:30`, `14:30:15`, `14:30:15.250`, `14时30分`, `14点30分15秒`, with
+/// `上午`/`下午` before it or `AM`/`PM` after it.
+fn parse_time(raw: &str) -> Option<NaiveTime> {
+    let mut t = raw.trim().to_ascii_uppercase();
+    let mut half = None;
+    for (word, pm) in [("上午", false), ("下午", true), ("晚上", true)] {
+        if let Some(rest) = t.strip_prefix(word) {
+            half = Some(pm);
+            t = rest.trim().to_owned();
+        }
+    }
+    for (word, pm) in [("AM", false), ("PM", true)] {
+        if let Some(rest) = t.strip_suffix(word) {
+            half = Some(pm);
+            t = rest.trim().to_owned();
+        }
+    }
+    let cleaned = t.replace(['时', '点', '分'], ":").replace('秒', "");
+    let cleaned = cleaned.strip_suffix(':').unwrap_or(&cleaned);
+    let parts: Vec<&str> = cleaned.split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    // Fractions of a second are dropped.
+    let seconds = match parts.get(2).map(|s| s.split_once('.')) {
+        None => "0",
+        Some(None) => parts[2],
+        Some(Some((whole, fraction)))
+            if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            whole
+        }
+        Some(Some(_)) => return None,
+    };
+    let number = |p: &str| -> Option<u32> {
+        if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let (mut h, m, s) = (number(parts[0])?, number(parts[1])?, number(seconds)?);
+    match half {
+        Some(_) if !(1..=12).contains(&h) => return None,
+        Some(true) if h < 12 => h += 12,
+        Some(false) if h == 12 => h = 0,
+        _ => {}
+    }
+    NaiveTime::from_hms_opt(h, m, s)
+}
+
+pub(crate) fn text(
+    raw: &str,
+    max: usize,
+    field: Field,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
     let t = raw.trim();
     if t.is_empty() {
         return None;
@@ -278,10 +422,93 @@ fn text(raw: &str, max: usize, field: Field, problems: &mut Vec<Problem>) -> Opt
     }
 }
 
+/// A multi-line text (a note, an interaction's content): line breaks kept as `\n`.
+pub(crate) fn body_text(raw: &str, field: Field, problems: &mut Vec<Problem>) -> Option<String> {
+    match guanxi_core::text::body(&raw.replace("\r\n", "\n"), NOTE_MAX) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            problems.extend(
+                e.fields()
+                    .iter()
+                    .map(|f| Problem::at(field, ProblemKind::Invalid(f.reason.clone()))),
+            );
+            None
+        }
+    }
+}
+
+/// A cell that holds no value but what a spreadsheet left: a formula or an Excel error.
+pub(crate) fn damaged(field: Field, raw: &str) -> Option<Problem> {
+    if raw.starts_with('=') {
+        return Some(Problem::at(field, ProblemKind::Formula));
+    }
+    excel_error(raw).map(|e| Problem::at(field, ProblemKind::CellError(e.to_owned())))
+}
+
+/// The contact values of a cell of a phone, e-mail, WeChat or address column, added to `out`
+/// in order; each bad one is a problem. A phone, e-mail or WeChat cell may hold several
+/// values, one per line; an address is one value.
+pub(crate) fn contact_values(
+    field: Field,
+    raw: &str,
+    problems: &mut Vec<Problem>,
+    out: &mut Vec<ContactValue>,
+) {
+    match field {
+        Field::Mobile | Field::Phone => {
+            for raw in values(raw) {
+                match phone_text(raw) {
+                    Err(k) => problems.push(Problem::at(field, k)),
+                    Ok(p) => {
+                        let kinds = if field == Field::Mobile {
+                            [ContactKind::Mobile, ContactKind::Landline]
+                        } else {
+                            [ContactKind::Landline, ContactKind::Mobile]
+                        };
+                        match ContactValue::parse(kinds[0], &p)
+                            .or_else(|_| ContactValue::parse(kinds[1], &p))
+                        {
+                            Ok(v) => out.push(v),
+                            Err(_) => problems.push(Problem::at(
+                                field,
+                                ProblemKind::Invalid(Reason::InvalidPhone),
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+        Field::Email | Field::Wechat | Field::Address => {
+            let kind = match field {
+                Field::Email => ContactKind::Email,
+                Field::Wechat => ContactKind::Wechat,
+                _ => ContactKind::Address,
+            };
+            let mut add = |raw: &str| match ContactValue::parse(kind, raw) {
+                Ok(v) => out.push(v),
+                Err(e) => problems.extend(
+                    e.fields()
+                        .iter()
+                        .map(|f| Problem::at(field, ProblemKind::Invalid(f.reason.clone()))),
+                ),
+            };
+            // An address written over several lines is one address (and refused as
+            // such); e-mail addresses and WeChat ids may come several to a cell.
+            if kind == ContactKind::Address {
+                add(raw);
+            } else {
+                values(raw).for_each(add);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Check one row against the mapping. `cells` is the row as read; `width` the header's number
 /// of cells. A phone, e-mail or WeChat cell may hold several values, one per line (as vCards
 /// and some exports give them); an address is one value. Several columns may map to the
-/// same contact field, each adding its values.
+/// same contact field, each adding its values. A column mapped to a field customers do not
+/// have (see [`Mapping::misplaced`]) refuses the rows that have a value in it.
 pub fn parse_row(
     cells: &[&str],
     width: usize,
@@ -306,12 +533,15 @@ pub fn parse_row(
         if raw.is_empty() {
             continue;
         }
-        if raw.starts_with('=') {
-            problems.push(Problem::at(*field, ProblemKind::Formula));
+        if !field.belongs_to(ImportKind::Customers) {
+            problems.push(Problem::at(
+                *field,
+                ProblemKind::NotForKind(ImportKind::Customers),
+            ));
             continue;
         }
-        if let Some(e) = excel_error(raw) {
-            problems.push(Problem::at(*field, ProblemKind::CellError(e.to_owned())));
+        if let Some(p) = damaged(*field, raw) {
+            problems.push(p);
             continue;
         }
         match field {
@@ -321,58 +551,13 @@ pub fn parse_row(
             Field::Company => row.company = text(raw, LINE_MAX, *field, &mut problems),
             Field::Title => row.title = text(raw, LINE_MAX, *field, &mut problems),
             Field::City => row.city = text(raw, LINE_MAX, *field, &mut problems),
-            Field::Note => match guanxi_core::text::body(&raw.replace("\r\n", "\n"), NOTE_MAX) {
-                Ok(n) => row.note = Some(n),
-                Err(e) => problems.extend(
-                    e.fields()
-                        .iter()
-                        .map(|f| Problem::at(Field::Note, ProblemKind::Invalid(f.reason.clone()))),
-                ),
-            },
-            Field::Mobile | Field::Phone => {
-                for raw in values(raw) {
-                    match phone_text(raw) {
-                        Err(k) => problems.push(Problem::at(*field, k)),
-                        Ok(p) => {
-                            let kinds = if *field == Field::Mobile {
-                                [ContactKind::Mobile, ContactKind::Landline]
-                            } else {
-                                [ContactKind::Landline, ContactKind::Mobile]
-                            };
-                            match ContactValue::parse(kinds[0], &p)
-                                .or_else(|_| ContactValue::parse(kinds[1], &p))
-                            {
-                                Ok(v) => row.contacts.push(v),
-                                Err(_) => problems.push(Problem::at(
-                                    *field,
-                                    ProblemKind::Invalid(Reason::InvalidPhone),
-                                )),
-                            }
-                        }
-                    }
+            Field::Note => {
+                if let Some(n) = body_text(raw, Field::Note, &mut problems) {
+                    row.note = Some(n);
                 }
             }
-            Field::Email | Field::Wechat | Field::Address => {
-                let kind = match field {
-                    Field::Email => ContactKind::Email,
-                    Field::Wechat => ContactKind::Wechat,
-                    _ => ContactKind::Address,
-                };
-                let mut add = |raw: &str| match ContactValue::parse(kind, raw) {
-                    Ok(v) => row.contacts.push(v),
-                    Err(e) => problems.extend(
-                        e.fields()
-                            .iter()
-                            .map(|f| Problem::at(*field, ProblemKind::Invalid(f.reason.clone()))),
-                    ),
-                };
-                // An address written over several lines is one address (and refused as
-                // such); e-mail addresses and WeChat ids may come several to a cell.
-                if kind == ContactKind::Address {
-                    add(raw);
-                } else {
-                    values(raw).for_each(add);
-                }
+            Field::Mobile | Field::Phone | Field::Email | Field::Wechat | Field::Address => {
+                contact_values(*field, raw, &mut problems, &mut row.contacts)
             }
             Field::Birthday => match parse_date(raw, mapping.dates) {
                 Some(d) => row.birthday = Some(d),
@@ -394,6 +579,20 @@ pub fn parse_row(
                     row.tags = tags;
                 }
             }
+            // Refused above: not fields of a customer.
+            Field::Source
+            | Field::OrderNo
+            | Field::Date
+            | Field::Amount
+            | Field::Currency
+            | Field::Status
+            | Field::Product
+            | Field::Quantity
+            | Field::Channel
+            | Field::Direction
+            | Field::Subject
+            | Field::Content
+            | Field::Duration => {}
         }
     }
     if row.name.is_empty() {
@@ -428,6 +627,7 @@ mod tests {
         Mapping {
             columns: fields.to_vec(),
             dates: DateOrder::YearMonthDay,
+            kind: ImportKind::Customers,
         }
     }
 
@@ -584,6 +784,13 @@ mod tests {
             ProblemKind::AddressesLeftOut(vec!["Shelbyville".into()]),
             ProblemKind::UnknownCharset("x-mac-chinese".into()),
             ProblemKind::Stopped(crate::source::FileError::RowTooLong { max: 1 << 20 }),
+            ProblemKind::NotForKind(ImportKind::Orders),
+            ProblemKind::UnknownWord {
+                value: "maybe".into(),
+                zh: &["已付款"],
+                en: &["paid"],
+            },
+            ProblemKind::NotADuration,
         ];
         let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
         for k in kinds {
@@ -625,6 +832,176 @@ mod tests {
         );
         for bad in ["2024-13-01", "yesterday", "5/1/24", "", "2024-1"] {
             assert_eq!(parse_date(bad, DateOrder::DayMonthYear), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_field_has_a_label_in_both_languages() {
+        let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let mut zh = std::collections::HashSet::new();
+        for f in Field::ALL {
+            assert!(han(field_label(f, Lang::ZhCn)), "{f:?}");
+            assert!(!han(field_label(f, Lang::En)), "{f:?}");
+            assert!(
+                zh.insert(field_label(f, Lang::ZhCn)),
+                "two fields called the same"
+            );
+        }
+        assert_eq!(field_label(Field::OrderNo, Lang::ZhCn), "订单号");
+        assert_eq!(field_label(Field::Source, Lang::ZhCn), "线索来源");
+        assert_eq!(field_label(Field::Channel, Lang::En), "channel");
+    }
+
+    #[test]
+    fn misplaced_fields_and_kinds_speak_plainly() {
+        let p = Problem::at(Field::Birthday, ProblemKind::NotForKind(ImportKind::Orders));
+        assert_eq!(
+            p.message(Lang::ZhCn),
+            "生日: 导入订单时没有这一项，请把这一列改为“不导入”"
+        );
+        assert_eq!(
+            p.message(Lang::En),
+            "birthday: files of orders have no such field; set the column to “Leave out”"
+        );
+        assert_eq!(
+            Problem::at(Field::Duration, ProblemKind::NotADuration).message(Lang::ZhCn),
+            "时长: 格式无法识别，请写成秒数（如 95）、1:35、00:01:35 或 1分35秒"
+        );
+        let row = Problem::row(ProblemKind::NotForKind(ImportKind::Customers));
+        assert_eq!(row.message(Lang::ZhCn), "这一行不能按客户读取");
+        let w = Problem::at(
+            Field::Status,
+            ProblemKind::UnknownWord {
+                value: "待评价".into(),
+                zh: &["已付款", "已发货"],
+                en: &["paid", "shipped"],
+            },
+        );
+        assert_eq!(
+            w.message(Lang::ZhCn),
+            "状态: 无法识别“待评价”，可以填写：已付款、已发货"
+        );
+        assert_eq!(
+            w.message(Lang::En),
+            "status: “待评价” is not understood; use one of: paid, shipped"
+        );
+    }
+
+    #[test]
+    fn a_customer_row_refuses_fields_of_other_kinds() {
+        let m = mapping(&[Some(Field::Name), Some(Field::Amount), Some(Field::Date)]);
+        let e = parse_row(&["张伟", "88", "=NOW()"], 3, &m).expect_err("not a customer's");
+        assert_eq!(
+            e,
+            [
+                Problem::at(
+                    Field::Amount,
+                    ProblemKind::NotForKind(ImportKind::Customers)
+                ),
+                Problem::at(Field::Date, ProblemKind::NotForKind(ImportKind::Customers)),
+            ]
+        );
+        let ok = parse_row(&["张伟", "", " "], 3, &m).expect("empty cells lose nothing");
+        assert_eq!(ok.name, "张伟");
+    }
+
+    #[test]
+    fn dates_with_times() {
+        let at = |y, mo, d, h, mi, s| {
+            NaiveDate::from_ymd_opt(y, mo, d).and_then(|d| d.and_hms_opt(h, mi, s))
+        };
+        let ymd = DateOrder::YearMonthDay;
+        for (text, want) in [
+            ("2024-01-05", at(2024, 1, 5, 0, 0, 0)),
+            ("2024年1月5日", at(2024, 1, 5, 0, 0, 0)),
+            ("45296", at(2024, 1, 5, 0, 0, 0)),
+            ("2024-01-05 14:30", at(2024, 1, 5, 14, 30, 0)),
+            ("2024/1/5 14:30:15", at(2024, 1, 5, 14, 30, 15)),
+            ("2024-01-05T14:30:00", at(2024, 1, 5, 14, 30, 0)),
+            ("2024年1月5日 14:30", at(2024, 1, 5, 14, 30, 0)),
+            ("2024年1月5日14:30", at(2024, 1, 5, 14, 30, 0)),
+            ("2024年1月5日 14时30分", at(2024, 1, 5, 14, 30, 0)),
+            ("2024-01-05 9:05", at(2024, 1, 5, 9, 5, 0)),
+            ("2024-01-05 14:30:15.250", at(2024, 1, 5, 14, 30, 15)),
+            ("2024-01-05 下午 2:30", at(2024, 1, 5, 14, 30, 0)),
+            ("2024-01-05 上午 12:10", at(2024, 1, 5, 0, 10, 0)),
+            ("2024-01-05 2:30 PM", at(2024, 1, 5, 14, 30, 0)),
+            ("2024-01-05 12:00 pm", at(2024, 1, 5, 12, 0, 0)),
+            ("  2024-01-05   14:30  ", at(2024, 1, 5, 14, 30, 0)),
+            ("45296.5", at(2024, 1, 5, 12, 0, 0)),
+            ("45296.25", at(2024, 1, 5, 6, 0, 0)),
+            ("45296.604166666664", at(2024, 1, 5, 14, 30, 0)),
+            ("45296.99999999", at(2024, 1, 6, 0, 0, 0)),
+        ] {
+            assert_eq!(parse_datetime(text, ymd), want, "{text}");
+        }
+        assert_eq!(
+            parse_datetime("5/1/2024 08:15", DateOrder::DayMonthYear),
+            at(2024, 1, 5, 8, 15, 0)
+        );
+        assert_eq!(
+            parse_datetime("1/5/2024 08:15", DateOrder::MonthDayYear),
+            at(2024, 1, 5, 8, 15, 0)
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2024-01-05 25:00",
+            "2024-01-05 14:60",
+            "2024-01-05 14",
+            "2024-01-05 14:30:15:00",
+            "2024-01-05T14:30:00Z",
+            "2024-01-05T14:30:00+08:00",
+            "2024-01-05 14:30 tomorrow",
+            "2024-02-30 10:00",
+            "2024-01-05 13:00 PM",
+            "45296.",
+            "45296.5.5",
+            "4529.5",
+            "14:30",
+        ] {
+            assert_eq!(parse_datetime(bad, ymd), None, "{bad}");
+        }
+    }
+
+    proptest! {
+        /// Any date and time written in any of the supported ways reads back as itself (to
+        /// the minute or the second, as written).
+        #[test]
+        fn datetimes_round_trip(days in 0i64..80_000, second in 0u32..86_400) {
+            let date = NaiveDate::from_ymd_opt(1900, 1, 1).expect("date") + chrono::Duration::days(days);
+            let time = NaiveTime::from_num_seconds_from_midnight_opt(second, 0).expect("time");
+            let at = date.and_time(time);
+            for (text, order) in [
+                (at.format("%Y-%m-%d %H:%M:%S").to_string(), DateOrder::YearMonthDay),
+                (at.format("%Y-%m-%dT%H:%M:%S").to_string(), DateOrder::YearMonthDay),
+                (at.format("%Y/%-m/%-d %-H:%M:%S").to_string(), DateOrder::YearMonthDay),
+                (at.format("%Y年%-m月%-d日 %H:%M:%S").to_string(), DateOrder::YearMonthDay),
+                (at.format("%-d/%-m/%Y %H:%M:%S").to_string(), DateOrder::DayMonthYear),
+                (at.format("%-m/%-d/%Y %I:%M:%S %p").to_string(), DateOrder::MonthDayYear),
+            ] {
+                prop_assert_eq!(parse_datetime(&text, order), Some(at), "{}", text);
+            }
+            let minute = at.format("%Y-%m-%d %H:%M").to_string();
+            prop_assert_eq!(
+                parse_datetime(&minute, DateOrder::YearMonthDay).map(|t| t.format("%H:%M").to_string()),
+                Some(at.format("%H:%M").to_string())
+            );
+        }
+
+        /// Excel serial date-times read to the nearest second.
+        #[test]
+        fn excel_serials_round_trip(day in 1i64..99_999, second in 0u32..86_400) {
+            let serial = format!("{day:05}.{:015}", u128::from(second) * 1_000_000_000_000_000 / 86_400);
+            let date = NaiveDate::from_ymd_opt(1899, 12, 30).expect("date") + chrono::Duration::days(day);
+            let want = date.and_time(NaiveTime::MIN) + chrono::Duration::seconds(i64::from(second));
+            prop_assert_eq!(parse_datetime(&serial, DateOrder::YearMonthDay), Some(want), "{}", serial);
+        }
+
+        /// No input makes the date-time parser panic.
+        #[test]
+        fn datetimes_never_panic(text in ".{0,40}") {
+            let _ = parse_datetime(&text, DateOrder::DayMonthYear);
         }
     }
 

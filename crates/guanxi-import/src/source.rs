@@ -487,6 +487,11 @@ impl Source {
         Mapping::suggest(&self.headers)
     }
 
+    /// The mapping suggested for these headers in a file of `kind`.
+    pub fn suggested_mapping_for(&self, kind: guanxi_core::ImportKind) -> Mapping {
+        Mapping::suggest_for(kind, &self.headers)
+    }
+
     /// Some bytes so far did not fit the encoding and became U+FFFD.
     pub fn malformed(&self) -> bool {
         self.malformed.load(Ordering::Relaxed)

@@ -1159,7 +1159,13 @@ pub(crate) fn customer_row(
     ])
 }
 
-pub(crate) fn contact_row(org: i64, customer: i64, c: &ContactValue, primary: bool, now: i64) -> Vec<Arg> {
+pub(crate) fn contact_row(
+    org: i64,
+    customer: i64,
+    c: &ContactValue,
+    primary: bool,
+    now: i64,
+) -> Vec<Arg> {
     vec![
         Arg::I(org),
         Arg::I(customer),

@@ -396,7 +396,11 @@ impl SqlStore {
         let mut tx = self.begin_write().await?;
         let keys_new = (new.phone.clone(), new.email.clone(), new.wechat.clone());
         let lead = create_lead_in(&mut tx, self.backend, ctx, new).await?;
-        let keys = keys_of(keys_new.0.as_ref(), keys_new.1.as_ref(), keys_new.2.as_ref());
+        let keys = keys_of(
+            keys_new.0.as_ref(),
+            keys_new.1.as_ref(),
+            keys_new.2.as_ref(),
+        );
         let matches = find_matches(&mut tx, ctx, &keys, Some(lead.id)).await?;
         tx.commit().await.map_err(db_err)?;
         Ok((lead, matches))

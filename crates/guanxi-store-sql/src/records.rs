@@ -44,13 +44,16 @@ struct Created {
     by_name: HashMap<String, i64>,
 }
 
+/// A customer created for a record: its id, its keys, its name when it has no keys.
+type NewCustomer = (i64, Vec<(u8, String)>, Option<String>);
+
 /// What one record did.
 struct Done {
     /// `created`, `matched`.
     outcome: &'static str,
     customer_id: Option<i64>,
     /// A customer created for the record: (id, its keys, its name when it has no keys).
-    new_customer: Option<(i64, Vec<(u8, String)>, Option<String>)>,
+    new_customer: Option<NewCustomer>,
     detail: Value,
 }
 
@@ -153,7 +156,7 @@ async fn resolve(
     ctx: Ctx,
     r: &ImportCustomerRef,
     made: &Created,
-) -> Result<(i64, Option<(i64, Vec<(u8, String)>, Option<String>)>), StoreError> {
+) -> Result<(i64, Option<NewCustomer>), StoreError> {
     let org = ctx.org.get();
     let keys: Vec<(u8, String)> = r
         .contacts
@@ -559,9 +562,8 @@ impl SqlStore {
                     }
                     RecordItem::Interaction { line, interaction } => {
                         let mut sp = work.begin().await.map_err(db_err)?;
-                        let r =
-                            write_interaction(&mut sp, backend, ctx, &org, interaction, &made)
-                                .await;
+                        let r = write_interaction(&mut sp, backend, ctx, &org, interaction, &made)
+                            .await;
                         (line, finish(sp, r).await?)
                     }
                 };

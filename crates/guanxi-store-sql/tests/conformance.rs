@@ -4363,13 +4363,28 @@ async fn record_imports_write_each_record_alone(s: S) {
                 &[("100.00", 2), ("0.50", 1)],
             ),
             // A buyer nobody knows: created once for two orders.
-            order_item(4, buyer(Some("新买家"), Some("13912345678")), "T-2", &[("88", 1)]),
+            order_item(
+                4,
+                buyer(Some("新买家"), Some("13912345678")),
+                "T-2",
+                &[("88", 1)],
+            ),
             order_item(5, buyer(None, Some("139 1234 5678")), "T-3", &[("10", 3)]),
             // Two customers are called 王芳: which one is not clear.
             order_item(6, buyer(Some("王芳"), None), "T-4", &[("1", 1)]),
             // The order number again: that order, nothing new.
-            order_item(7, buyer(Some("老客户"), Some("13800138000")), "T-1", &[("1", 1)]),
-            order_item(8, buyer(Some("老客户"), Some("13800138000")), "T-5", &[("abc", 1)]),
+            order_item(
+                7,
+                buyer(Some("老客户"), Some("13800138000")),
+                "T-1",
+                &[("1", 1)],
+            ),
+            order_item(
+                8,
+                buyer(Some("老客户"), Some("13800138000")),
+                "T-5",
+                &[("abc", 1)],
+            ),
             RecordItem::Rejected {
                 line: 9,
                 reasons: vec![said("金额: 不是金额")],
@@ -4390,7 +4405,8 @@ async fn record_imports_write_each_record_alone(s: S) {
         .items
         .len();
     // The check decides every record as the import would and writes none of them.
-    let (job, counts) = run_records(&s, a, ImportKind::Orders, ImportMode::Check, orders(), 9).await;
+    let (job, counts) =
+        run_records(&s, a, ImportKind::Orders, ImportMode::Check, orders(), 9).await;
     assert_eq!(job.kind, ImportKind::Orders);
     assert_eq!(
         (
@@ -4434,7 +4450,12 @@ async fn record_imports_write_each_record_alone(s: S) {
     // The import writes them: each order once, the new buyer once.
     let (_, counts) = run_records(&s, a, ImportKind::Orders, ImportMode::Import, orders(), 9).await;
     assert_eq!(
-        (counts.created, counts.matched, counts.rejected, counts.customers),
+        (
+            counts.created,
+            counts.matched,
+            counts.rejected,
+            counts.customers
+        ),
         (3, 1, 3, 1)
     );
     let mine = s.customer_orders(a, known.id, 10).await.expect("orders");
@@ -4537,7 +4558,10 @@ async fn record_imports_write_each_record_alone(s: S) {
         3,
     )
     .await;
-    assert_eq!((counts.created, counts.matched, counts.customers), (2, 1, 1));
+    assert_eq!(
+        (counts.created, counts.matched, counts.customers),
+        (2, 1, 1)
+    );
     let timeline = s
         .timeline(
             a,

@@ -290,13 +290,29 @@ pub struct ImportInteraction {
 }
 
 /// One record of a file of leads, orders or interactions, as the reader decided.
+// Records are made once and moved into a chunk; boxing them would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum RecordItem {
-    Lead { line: u64, lead: ImportLead },
-    Order { line: u64, order: ImportOrder },
-    Interaction { line: u64, interaction: ImportInteraction },
-    Rejected { line: u64, reasons: Vec<Said> },
-    Skipped { line: u64 },
+    Lead {
+        line: u64,
+        lead: ImportLead,
+    },
+    Order {
+        line: u64,
+        order: ImportOrder,
+    },
+    Interaction {
+        line: u64,
+        interaction: ImportInteraction,
+    },
+    Rejected {
+        line: u64,
+        reasons: Vec<Said>,
+    },
+    Skipped {
+        line: u64,
+    },
 }
 
 /// Consecutive records of a file of leads, orders or interactions, written in one transaction

@@ -188,6 +188,7 @@ mod data_in_out {
         ImportJob {
             id: ImportJobId(7),
             org: OrgId(1),
+            kind: guanxi_core::ImportKind::Customers,
             created_by: Some(UserId(1)),
             file_name: "客户名单.csv".into(),
             file_path: None,
@@ -214,6 +215,7 @@ mod data_in_out {
                 rejected: 1,
                 skipped: 0,
                 duplicates: 3,
+                customers: 0,
             },
             error: None,
             created_at: Utc::now(),
@@ -326,10 +328,76 @@ mod data_in_out {
             ],
         );
         lacks(&en, &["手机号码无效", "开始导入"]);
-        // The every-field select: every field a column can fill.
+        // The select offers every field a column of a customer file can fill, and no other.
         for f in Field::ALL {
-            assert!(en.contains(&format!(r#"value="{}""#, f.as_str())), "{f:?}");
+            let offered = en.contains(&format!(r#"<option value="{}""#, f.as_str()));
+            let belongs = guanxi_import::fields_of(guanxi_core::ImportKind::Customers).contains(&f);
+            assert_eq!(offered, belongs, "{f:?}");
         }
+    }
+
+    #[test]
+    fn a_checked_file_of_orders_offers_order_fields_and_counts_records() {
+        let mut j = job(ImportStatus::Done, ImportMode::Check, false);
+        j.kind = guanxi_core::ImportKind::Orders;
+        j.file_name = "店铺订单.csv".into();
+        j.mapping = json!({
+            "kind": "orders",
+            "columns": ["order_no", "name", "amount", "date"],
+            "dates": "year_month_day",
+            "headers": ["订单编号", "收货人姓名", "实付金额", "订单创建时间"],
+        });
+        j.counts = ImportCounts {
+            created: 5,
+            matched: 2,
+            rejected: 1,
+            customers: 3,
+            ..ImportCounts::default()
+        };
+        let rows = vec![ImportRowNote {
+            line: 4,
+            outcome: "matched".into(),
+            customer_id: Some(CustomerId(9)),
+            detail: json!({"order_id": 77}),
+        }];
+        let zh = job_content(
+            &viewer(Role::Admin, Lang::ZhCn),
+            &j,
+            &rows,
+            None,
+            false,
+            None,
+        )
+        .into_string();
+        has(
+            &zh,
+            &[
+                r#"data-kind="orders""#,
+                "新建 5 条",
+                "已存在 2 条（不重复写入）",
+                "为其新建客户 3 位",
+                "已存在，未重复写入",
+                "订单 #77",
+                r#"<option value="amount" selected>金额</option>"#,
+                r#"<option value="order_no" selected>订单号</option>"#,
+            ],
+        );
+        // No customer policy for records, no customer-only fields, no look-alike filter.
+        lacks(
+            &zh,
+            &[
+                "mapping-policy",
+                r#"value="birthday""#,
+                "possible_duplicate",
+                "新建 5 位客户",
+            ],
+        );
+        let en =
+            job_content(&viewer(Role::Admin, Lang::En), &j, &rows, None, false, None).into_string();
+        has(
+            &en,
+            &["Orders", "Created: 5", "Customers created for them: 3"],
+        );
     }
 
     #[test]
@@ -420,12 +488,7 @@ mod data_in_out {
         let en = list_content(&viewer(Role::Admin, Lang::En), &[], &[], Some(&e)).into_string();
         has(
             &en,
-            &[
-                "Import customers",
-                "No imports yet.",
-                "import-error",
-                "File: ",
-            ],
+            &["Import data", "No imports yet.", "import-error", "File: "],
         );
         // No saved mappings, no select for them.
         lacks(&en, &["mapping_name", "老"]);

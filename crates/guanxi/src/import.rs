@@ -5,7 +5,7 @@
 //! them; `duplicates` scans the organisation for customers that only look alike.
 
 use anyhow::Context;
-use guanxi_core::{ImportJobId, Lang, OrgId};
+use guanxi_core::{ImportJobId, ImportKind, Lang, OrgId};
 use guanxi_import::{DateOrder, Mapping, Outcome, Source};
 use guanxi_store::{Ctx, ImportJob, ImportPolicy, NewImportJob, ScanScope, Store};
 use std::path::{Path, PathBuf};
@@ -37,6 +37,16 @@ pub enum ImportCommand {
         #[arg(long)]
         quiet: bool,
     },
+    /// Import a file of leads (姓名, 公司, 手机, 邮箱, 来源 …). A lead with the number,
+    /// e-mail or WeChat id of an existing lead is reported as matched, not created twice.
+    Leads(RecordArgs),
+    /// Import a file of orders (订单号, 下单时间, 金额, 状态, 商品, 数量, and the buyer's name or
+    /// phone). Consecutive rows with one order number are one order; an order number seen
+    /// before is matched, not created again; buyers nobody knows become customers.
+    Orders(RecordArgs),
+    /// Import a file of interactions (时间, 方式, 内容, and the customer's name or phone), such
+    /// as a call centre's log; the same contact imported twice is matched.
+    Interactions(RecordArgs),
     /// Go on with an import that stopped (the process was killed, the database failed).
     Resume {
         job: i64,
@@ -63,9 +73,12 @@ pub enum ImportCommand {
         #[arg(long, default_value = "zh-CN")]
         lang: String,
     },
-    /// Read a file of customers and report what an import would do (nothing is written).
+    /// Read a file and report what an import would do (nothing is written).
     Check {
         file: PathBuf,
+        /// What the file holds: customers, leads, orders or interactions.
+        #[arg(long, default_value = "customers")]
+        kind: String,
         /// How the file writes dates that are not year-first: `dmy` or `mdy`.
         #[arg(long, default_value = "dmy")]
         dates: String,
@@ -80,6 +93,32 @@ pub enum ImportCommand {
         #[arg(long)]
         org: Option<i64>,
     },
+}
+
+/// The arguments of `guanxi import leads | orders | interactions`.
+#[derive(clap::Args, Debug)]
+pub struct RecordArgs {
+    file: PathBuf,
+    /// The organisation's id (`guanxi admin list-orgs`).
+    #[arg(long)]
+    org: i64,
+    /// How the file writes dates that are not year-first: `dmy` (5/1/2024 is 5 January) or
+    /// `mdy`.
+    #[arg(long, default_value = "dmy")]
+    dates: String,
+    /// A mapping saved in the web UI (by name) instead of the one suggested by the header.
+    #[arg(long)]
+    mapping: Option<String>,
+    #[arg(long, default_value = "zh-CN")]
+    lang: String,
+    /// No progress bar (for logs and scripts).
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn kind_of(kind: &str) -> anyhow::Result<ImportKind> {
+    ImportKind::parse(kind)
+        .map_err(|_| anyhow::anyhow!("--kind {kind}: use customers, leads, orders or interactions"))
 }
 
 fn date_order(dates: &str) -> anyhow::Result<DateOrder> {
@@ -108,6 +147,7 @@ struct Checked {
 
 fn check_file(
     file: &Path,
+    kind: ImportKind,
     dates: &str,
     lang: Lang,
     show: usize,
@@ -115,7 +155,11 @@ fn check_file(
 ) -> anyhow::Result<Checked> {
     use std::fmt::Write as _;
     let mut source = open(file, lang)?;
-    let mut mapping = source.suggested_mapping();
+    let mut mapping = if kind == ImportKind::Customers {
+        source.suggested_mapping()
+    } else {
+        Mapping::suggest_for(kind, source.headers())
+    };
     mapping.dates = date_order(dates)?;
     let mut out = String::new();
     let delimiter = match source.delimiter() {
@@ -140,7 +184,7 @@ fn check_file(
         };
         let _ = writeln!(out, "  {h} → {target}");
     }
-    let mut checker = guanxi_import::Checker::new(mapping);
+    let mut checker = guanxi_import::Checker::with_width(mapping, source.headers().len());
     let (mut create, mut same, mut rejected, mut skipped) = (0u64, 0u64, 0u64, 0u64);
     let mut listed = 0;
     let mut list = String::new();
@@ -154,6 +198,7 @@ fn check_file(
                     creatable.push((row.line, r.clone()));
                 }
             }
+            Outcome::Record(_) => create += 1,
             Outcome::Skipped => skipped += 1,
             Outcome::Rejected(problems) => {
                 rejected += 1;
@@ -223,12 +268,13 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
     match cmd {
         ImportCommand::Check {
             file,
+            kind,
             dates,
             lang,
             show,
             ..
         } => {
-            let checked = check_file(&file, &dates, lang_of(&lang), show, false)?;
+            let checked = check_file(&file, kind_of(&kind)?, &dates, lang_of(&lang), show, false)?;
             print!("{}", checked.text);
             Ok(())
         }
@@ -245,11 +291,12 @@ pub async fn run_with_store(
     match cmd {
         ImportCommand::Check {
             file,
+            kind,
             dates,
             lang,
             show,
             org: Some(org),
-        } => check_against(&*store, &file, org, &dates, &lang, show).await,
+        } if kind == "customers" => check_against(&*store, &file, org, &dates, &lang, show).await,
         ImportCommand::Check { .. } => run(cmd),
         ImportCommand::Customers {
             file,
@@ -260,71 +307,26 @@ pub async fn run_with_store(
             lang,
             quiet,
         } => {
-            let lang = lang_of(&lang);
             let policy = ImportPolicy::parse(&policy)
                 .with_context(|| format!("--policy {policy}: use skip, fill or overwrite"))?;
-            let ctx = org_ctx(&*store, org).await?;
-            let file = std::fs::canonicalize(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let source = open(&file, lang)?;
-            let mapping = match mapping {
-                Some(name) => {
-                    let saved = store
-                        .import_mappings(ctx)
-                        .await?
-                        .into_iter()
-                        .find(|m| m.name == name)
-                        .with_context(|| format!("no saved mapping named {name:?}"))?;
-                    let m: Mapping = serde_json::from_value(saved.mapping)
-                        .context("the saved mapping cannot be read")?;
-                    if m.columns.len() != source.headers().len() {
-                        anyhow::bail!(
-                            "the mapping {name:?} has {} columns, the file {}",
-                            m.columns.len(),
-                            source.headers().len()
-                        );
-                    }
-                    m
-                }
-                None => {
-                    let mut m = source.suggested_mapping();
-                    m.dates = date_order(&dates)?;
-                    m
-                }
+            let args = RecordArgs {
+                file,
+                org,
+                dates,
+                mapping,
+                lang,
+                quiet,
             };
-            let size = std::fs::metadata(&file)?.len();
-            let sha = guanxi_api::imports::file_sha256(&file)?;
-            let job = store
-                .create_import_job(
-                    ctx,
-                    NewImportJob {
-                        file_name: file
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_else(|| "import".into()),
-                        file_path: Some(file.to_string_lossy().into_owned()),
-                        file_size: size,
-                        file_sha256: sha,
-                        format: source.format().as_str().to_owned(),
-                        encoding: source.encoding().to_owned(),
-                        mapping: serde_json::to_value(&mapping)?,
-                        policy,
-                        mode: guanxi_store::ImportMode::Import,
-                    },
-                )
-                .await?;
-            drop(source);
-            match lang {
-                Lang::ZhCn => eprintln!(
-                    "导入任务 #{}（中断后可用 guanxi import resume {} --org {org} 继续）",
-                    job.id, job.id
-                ),
-                Lang::En => eprintln!(
-                    "Import job #{} (if it stops, go on with: guanxi import resume {} --org {org})",
-                    job.id, job.id
-                ),
-            }
-            run_job(store, ctx, job, file, mapping, lang, quiet).await
+            import_file(store, ImportKind::Customers, policy, args).await
+        }
+        ImportCommand::Leads(args) => {
+            import_file(store, ImportKind::Leads, ImportPolicy::Skip, args).await
+        }
+        ImportCommand::Orders(args) => {
+            import_file(store, ImportKind::Orders, ImportPolicy::Skip, args).await
+        }
+        ImportCommand::Interactions(args) => {
+            import_file(store, ImportKind::Interactions, ImportPolicy::Skip, args).await
         }
         ImportCommand::Resume {
             job,
@@ -381,6 +383,122 @@ pub async fn run_with_store(
     }
 }
 
+/// Make a job for a file and import it at once, with a progress bar.
+async fn import_file(
+    store: Arc<dyn Store>,
+    kind: ImportKind,
+    policy: ImportPolicy,
+    args: RecordArgs,
+) -> anyhow::Result<()> {
+    let RecordArgs {
+        file,
+        org,
+        dates,
+        mapping,
+        lang,
+        quiet,
+    } = args;
+    let lang = lang_of(&lang);
+    let ctx = org_ctx(&*store, org).await?;
+    let file =
+        std::fs::canonicalize(&file).with_context(|| format!("reading {}", file.display()))?;
+    let source = open(&file, lang)?;
+    if kind != ImportKind::Customers && source.format() == guanxi_import::Format::Vcard {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "vCard 名片只能导入为客户",
+                "a vCard file can only be imported as customers"
+            )
+        );
+    }
+    let mapping = match mapping {
+        Some(name) => {
+            let saved = store
+                .import_mappings(ctx)
+                .await?
+                .into_iter()
+                .find(|m| m.name == name)
+                .with_context(|| format!("no saved mapping named {name:?}"))?;
+            let m: Mapping = serde_json::from_value(saved.mapping)
+                .context("the saved mapping cannot be read")?;
+            if m.kind != kind {
+                anyhow::bail!(
+                    "the mapping {name:?} is for {}, not {}",
+                    m.kind.label(Lang::En),
+                    kind.label(Lang::En)
+                );
+            }
+            if m.columns.len() != source.headers().len() {
+                anyhow::bail!(
+                    "the mapping {name:?} has {} columns, the file {}",
+                    m.columns.len(),
+                    source.headers().len()
+                );
+            }
+            m
+        }
+        None => {
+            let mut m = if kind == ImportKind::Customers {
+                source.suggested_mapping()
+            } else {
+                Mapping::suggest_for(kind, source.headers())
+            };
+            m.dates = date_order(&dates)?;
+            m
+        }
+    };
+    if let Err(e) = guanxi_api::import_jobs::check_mapping(&mapping) {
+        let fields: Vec<String> = e
+            .fields()
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.reason.message(lang)))
+            .collect();
+        anyhow::bail!(
+            "{} {}",
+            lang.pick(
+                "表头对应不出导入所需的列（订单需要日期、金额和客户的姓名或电话；沟通记录需要日期和客户的姓名或电话）：",
+                "the header does not give the columns an import needs (orders: a date, an amount and the customer's name or phone; interactions: a date and the customer's name or phone):"
+            ),
+            fields.join("; ")
+        );
+    }
+    let size = std::fs::metadata(&file)?.len();
+    let sha = guanxi_api::imports::file_sha256(&file)?;
+    let job = store
+        .create_import_job(
+            ctx,
+            NewImportJob {
+                kind,
+                file_name: file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "import".into()),
+                file_path: Some(file.to_string_lossy().into_owned()),
+                file_size: size,
+                file_sha256: sha,
+                format: source.format().as_str().to_owned(),
+                encoding: source.encoding().to_owned(),
+                mapping: serde_json::to_value(&mapping)?,
+                policy,
+                mode: guanxi_store::ImportMode::Import,
+            },
+        )
+        .await?;
+    drop(source);
+    match lang {
+        Lang::ZhCn => eprintln!(
+            "导入任务 #{}（中断后可用 guanxi import resume {} --org {org} 继续）",
+            job.id, job.id
+        ),
+        Lang::En => eprintln!(
+            "Import job #{} (if it stops, go on with: guanxi import resume {} --org {org})",
+            job.id, job.id
+        ),
+    }
+    run_job(store, ctx, job, file, mapping, lang, quiet).await
+}
+
 async fn org_ctx(store: &dyn Store, org: i64) -> anyhow::Result<Ctx> {
     let org = store
         .get_org(OrgId(org))
@@ -402,6 +520,19 @@ pub fn status_label(j: &ImportJob, lang: Lang) -> &'static str {
 
 pub fn summary(j: &ImportJob, lang: Lang) -> String {
     let c = &j.counts;
+    if j.kind != ImportKind::Customers {
+        let what = j.kind.label(lang);
+        return match lang {
+            Lang::ZhCn => format!(
+                "{} 行：新建{what} {}，已存在 {}，拒绝 {}，空行 {}，为其新建客户 {}",
+                j.rows_done, c.created, c.matched, c.rejected, c.skipped, c.customers
+            ),
+            Lang::En => format!(
+                "{} rows: {} {what} created, {} already there, {} refused, {} empty, {} customers created for them",
+                j.rows_done, c.created, c.matched, c.rejected, c.skipped, c.customers
+            ),
+        };
+    }
     match lang {
         Lang::ZhCn => format!(
             "{} 行：新建 {}（另建公司 {}），匹配已有客户 {}（更新 {}），与前面的行合并 {}，拒绝 {}，空行 {}，疑似重复 {}",
@@ -496,7 +627,7 @@ async fn check_against(
 ) -> anyhow::Result<()> {
     use guanxi_store::ContactLookup;
     let lang = lang_of(lang);
-    let checked = check_file(file, dates, lang, show, true)?;
+    let checked = check_file(file, ImportKind::Customers, dates, lang, show, true)?;
     print!("{}", checked.text);
     let ctx = org_ctx(store, org).await?;
     let (mut matched, mut listed) = (0usize, 0usize);

@@ -15,8 +15,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use guanxi_core::error::FieldError;
-use guanxi_core::{CustomerId, DuplicateId, ImportJobId, Lang, Reason};
-use guanxi_import::{DateOrder, Field, Mapping, Source};
+use guanxi_core::{CustomerId, DuplicateId, ImportJobId, ImportKind, Lang, Reason};
+use guanxi_import::{fields_of, DateOrder, Field, Mapping, Source};
 use guanxi_store::{
     Ctx, DuplicateCandidate, DuplicateStatus, ImportJob, ImportMode, ImportPolicy, ImportRowNote,
     NewImportJob, ScanScope, Store,
@@ -227,11 +227,12 @@ pub async fn upload_job(
 ) -> Result<ImportJob, ApiError> {
     let dir = s.upload_dir.join(ctx.org.get().to_string());
     let mut saved: Option<(PathBuf, u64, String)> = None;
-    let (mut policy, mut dates, mut mapping_name, mut mode) = (
+    let (mut policy, mut dates, mut mapping_name, mut mode, mut kind) = (
         ImportPolicy::FillEmpty,
         DateOrder::DayMonthYear,
         None,
         ImportMode::Check,
+        ImportKind::Customers,
     );
     let result = async {
         while let Some(mut field) = form.next_field().await.map_err(|_| {
@@ -268,6 +269,19 @@ pub async fn upload_job(
             match name.as_str() {
                 "policy" => policy = parse_policy(&text)?,
                 "dates" => dates = parse_dates(&text)?,
+                "kind" => {
+                    kind = ImportKind::parse(&text).map_err(|_| {
+                        invalid(
+                            "kind",
+                            Reason::NotOneOf {
+                                allowed: ImportKind::ALL
+                                    .iter()
+                                    .map(|k| k.as_str().to_owned())
+                                    .collect(),
+                            },
+                        )
+                    })?
+                }
                 "mapping_name" if !text.is_empty() => mapping_name = Some(text),
                 "mapping_name" => {}
                 "mode" => {
@@ -304,10 +318,13 @@ pub async fn upload_job(
         &path,
         size,
         file_name,
-        policy,
-        dates,
-        mapping_name,
-        mode,
+        Upload {
+            kind,
+            policy,
+            dates,
+            mapping_name,
+            mode,
+        },
     )
     .await;
     if outcome.is_err() {
@@ -316,8 +333,45 @@ pub async fn upload_job(
     outcome
 }
 
+/// What an upload asks for besides its file.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub kind: ImportKind,
+    pub policy: ImportPolicy,
+    pub dates: DateOrder,
+    pub mapping_name: Option<String>,
+    pub mode: ImportMode,
+}
+
+/// A mapping that can import its kind: every field one of the kind's, and the fields a
+/// record of the kind cannot do without.
+pub fn check_mapping(mapping: &Mapping) -> Result<(), ApiError> {
+    if let Some(n) = mapping
+        .columns
+        .iter()
+        .position(|f| f.is_some_and(|f| !fields_of(mapping.kind).contains(&f)))
+    {
+        return Err(invalid(&format!("columns[{n}]"), Reason::NotAllowed));
+    }
+    let has = |f: Field| mapping.columns.contains(&Some(f));
+    let who = has(Field::Name)
+        || [Field::Mobile, Field::Phone, Field::Email, Field::Wechat]
+            .into_iter()
+            .any(has);
+    let ok = match mapping.kind {
+        ImportKind::Customers => has(Field::Name) || has(Field::Company),
+        ImportKind::Leads => has(Field::Name) || has(Field::Company),
+        ImportKind::Orders => who && has(Field::Date) && has(Field::Amount),
+        ImportKind::Interactions => who && has(Field::Date),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("columns", Reason::Required))
+    }
+}
+
 /// Make the job of a saved upload and start it.
-#[allow(clippy::too_many_arguments)]
 pub async fn start_upload(
     s: &ApiState,
     ctx: Ctx,
@@ -325,11 +379,15 @@ pub async fn start_upload(
     path: &Path,
     size: u64,
     file_name: String,
-    policy: ImportPolicy,
-    dates: DateOrder,
-    mapping_name: Option<String>,
-    mode: ImportMode,
+    upload: Upload,
 ) -> Result<ImportJob, ApiError> {
+    let Upload {
+        kind,
+        policy,
+        dates,
+        mapping_name,
+        mode,
+    } = upload;
     let p = path.to_owned();
     let read = tokio::task::spawn_blocking(move || -> Result<_, String> {
         let source = Source::open(&p)
@@ -340,7 +398,11 @@ pub async fn start_upload(
             source.format().as_str().to_owned(),
             source.encoding().to_owned(),
             sha,
-            source.suggested_mapping(),
+            if kind == ImportKind::Customers {
+                source.suggested_mapping()
+            } else {
+                Mapping::suggest_for(kind, source.headers())
+            },
         ))
     })
     .await
@@ -367,6 +429,9 @@ pub async fn start_upload(
                 .ok_or_else(|| invalid("mapping_name", Reason::NotFound))?;
             let m: Mapping = serde_json::from_value(saved.mapping)
                 .map_err(|_| invalid("mapping_name", Reason::NotFound))?;
+            if m.kind != kind {
+                return Err(invalid("mapping_name", Reason::NotAllowed));
+            }
             if m.columns.len() != headers.len() {
                 return Err(invalid(
                     "mapping_name",
@@ -383,11 +448,15 @@ pub async fn start_upload(
             m
         }
     };
+    if kind != ImportKind::Customers && format == "vcard" {
+        return Err(invalid("kind", Reason::NotAllowed));
+    }
     let job = s
         .store
         .create_import_job(
             ctx,
             NewImportJob {
+                kind,
                 file_name,
                 file_path: Some(path.to_string_lossy().into_owned()),
                 file_size: size,
@@ -550,10 +619,8 @@ pub async fn restart(
                 }
             }
         }
-        if !columns.contains(&Some(Field::Name)) {
-            return Err(invalid("columns", Reason::Required));
-        }
         mapping.columns = columns;
+        check_mapping(&mapping)?;
     }
     if let Some(d) = &body.dates {
         mapping.dates = parse_dates(d)?;

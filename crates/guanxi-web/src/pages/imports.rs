@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use guanxi_api::import_jobs::{self, JobView, StartImport};
 use guanxi_api::{ApiError, ApiState};
-use guanxi_core::{DuplicateId, FieldError, ImportJobId, Lang, Reason};
+use guanxi_core::{DuplicateId, FieldError, ImportJobId, ImportKind, Lang, Reason};
 use guanxi_import::Field;
 use guanxi_store::{
     DuplicateCandidate, DuplicateSide, DuplicateStatus, ImportCounts, ImportJob, ImportMapping,
@@ -32,13 +32,38 @@ const MAX_COLUMNS: usize = 10_000;
 const REFRESH_SECS: &str = "2";
 
 /// The outcomes of the report, for the filter links.
-const OUTCOMES: [(&str, Msg); 5] = [
+const OUTCOMES: [(&str, Msg); 6] = [
     ("rejected", Msg::OutcomeRejected),
     ("same_as", Msg::OutcomeSameAs),
     ("matched", Msg::OutcomeMatched),
     ("updated", Msg::OutcomeUpdated),
     ("possible_duplicate", Msg::OutcomeDuplicate),
+    ("customer_created", Msg::OutcomeCustomerCreated),
 ];
+
+/// The outcomes a job of `kind` can have.
+fn outcomes_of(kind: ImportKind) -> &'static [&'static str] {
+    match kind {
+        ImportKind::Customers => &[
+            "rejected",
+            "same_as",
+            "matched",
+            "updated",
+            "possible_duplicate",
+        ],
+        _ => &["rejected", "matched", "customer_created"],
+    }
+}
+
+/// What the file holds, in words.
+fn kind_msg(kind: ImportKind) -> Msg {
+    match kind {
+        ImportKind::Customers => Msg::KindCustomers,
+        ImportKind::Leads => Msg::KindLeads,
+        ImportKind::Orders => Msg::KindOrders,
+        ImportKind::Interactions => Msg::KindInteractions,
+    }
+}
 
 const POLICIES: [(ImportPolicy, Msg, Msg); 3] = [
     (ImportPolicy::Skip, Msg::PolicySkip, Msg::PolicySkipHint),
@@ -86,16 +111,38 @@ fn outcome_msg(outcome: &str) -> Option<Msg> {
         .map(|(_, m)| *m)
 }
 
+/// An outcome in words for a job of `kind` (a record that is already here was not matched
+/// with a customer, it is the same record).
+fn outcome_label(kind: ImportKind, outcome: &str) -> Option<Msg> {
+    match (kind, outcome) {
+        (ImportKind::Customers, _) => outcome_msg(outcome),
+        (_, "matched") => Some(Msg::OutcomeRecordMatched),
+        _ => outcome_msg(outcome),
+    }
+}
+
 /// What a job did (or, after a check, would do), one count a line. `compact` leaves out
 /// zeros (the list of imports).
 fn counts_list(
     l: Lang,
+    kind: ImportKind,
     c: &ImportCounts,
     mode: ImportMode,
     id: Option<&str>,
     compact: bool,
 ) -> Markup {
     let show = |n: u64| !compact || n > 0;
+    if kind != ImportKind::Customers {
+        return html! {
+            ul.counts.compact[compact] id=[id] {
+                @if show(c.created) { li.created { (count(Msg::CountRecordsCreated, l, c.created)) } }
+                @if show(c.matched) { li.matched { (count(Msg::CountRecordsMatched, l, c.matched)) } }
+                @if show(c.customers) { li.customers { (count(Msg::CountCustomersMade, l, c.customers)) } }
+                @if show(c.rejected) { li.rejected { (count(Msg::CountRejected, l, c.rejected)) } }
+                @if show(c.skipped) { li.skipped { (count(Msg::CountSkipped, l, c.skipped)) } }
+            }
+        };
+    }
     html! {
         ul.counts.compact[compact] id=[id] {
             @if show(c.created) {
@@ -275,6 +322,13 @@ pub(crate) fn list_content(
         @if let Some(e) = err { (error_box(l, e, &[])) }
         form.card #upload-form method="post" action=(action) enctype="multipart/form-data" {
             p.alert #check-first { (Msg::CheckFirst.t(l)) }
+            div.field {
+                label for="import-kind" { (Msg::ImportKindLabel.t(l)) }
+                select #import-kind name="kind" aria-describedby="import-kind-hint" {
+                    @for k in ImportKind::ALL { option value=(k.as_str()) { (kind_msg(*k).t(l)) } }
+                }
+                span.muted #import-kind-hint { (Msg::ImportKindHint.t(l)) }
+            }
             div.form-grid {
                 div.field {
                     label for="import-file" { (Msg::ImportFile.t(l)) " (" (Msg::Required.t(l)) ")" }
@@ -294,6 +348,7 @@ pub(crate) fn list_content(
                 }
             }
             (policy_field(l, "import-policy", ImportPolicy::FillEmpty))
+            p.muted #policy-customers-only { (Msg::ImportPolicy.t(l)) (Msg::PolicyCustomersOnly.t(l)) }
             input type="hidden" name="mode" value="check";
             p { button #upload type="submit" { (Msg::UploadAndCheck.t(l)) } }
         }
@@ -306,13 +361,15 @@ pub(crate) fn list_content(
                         th scope="col" { (Msg::ImportFile.t(l)) }
                         th scope="col" { (Msg::UploadedAt.t(l)) }
                         th scope="col" { (Msg::Status.t(l)) }
+                        th scope="col" { (Msg::ImportKindLabel.t(l)) }
                         th.wide scope="col" { (Msg::ImportSummary.t(l)) }
                     } }
                     tbody { @for j in jobs { tr {
                         td { a href={"/imports/" (j.id)} { (j.file_name) } }
                         td { (v.when(j.created_at)) }
                         td { span.pill.job-status { (status_msg(j).t(l)) } }
-                        td.wide.wrap { (counts_list(l, &j.counts, j.mode, None, true)) }
+                        td { (kind_msg(j.kind).t(l)) }
+                        td.wide.wrap { (counts_list(l, j.kind, &j.counts, j.mode, None, true)) }
                     } } }
                 }
             }
@@ -368,7 +425,10 @@ async fn job_page(
         Ok(j) => j,
         Err(e) => return crate::page_error(l, e.into()),
     };
-    let outcome = p.outcome.as_deref().filter(|o| outcome_msg(o).is_some());
+    let outcome = p
+        .outcome
+        .as_deref()
+        .filter(|o| outcomes_of(job.kind).contains(o));
     let limit = u32::try_from(REPORT_ROWS + 1).unwrap_or(u32::MAX);
     let rows = s
         .store
@@ -417,6 +477,7 @@ pub(crate) fn job_content(
             h2 #job-h { (Msg::Progress.t(l)) }
             dl.props {
                 dt { (Msg::ImportFile.t(l)) } dd #job-file { (job.file_name) }
+                dt { (Msg::ImportKindLabel.t(l)) } dd #job-kind data-kind=(job.kind.as_str()) { (kind_msg(job.kind).t(l)) }
                 dt { (Msg::Format.t(l)) } dd { (job.format) }
                 dt { (Msg::Encoding.t(l)) } dd { (job.encoding) }
                 dt { (Msg::UploadedAt.t(l)) } dd { (v.when(job.created_at)) }
@@ -452,13 +513,13 @@ pub(crate) fn job_content(
             h2 #result-h {
                 @if job.mode == ImportMode::Check { (Msg::CheckResult.t(l)) } @else { (Msg::ImportResult.t(l)) }
             }
-            (counts_list(l, &job.counts, job.mode, Some("counts"), false))
+            (counts_list(l, job.kind, &job.counts, job.mode, Some("counts"), false))
             @if job.mode == ImportMode::Import && job.status == ImportStatus::Done && job.counts.duplicates > 0 {
                 p { a.button #review-duplicates href="/duplicates" { (Msg::ReviewDuplicatesLink.t(l)) } }
             }
         }
         @if checked { (mapping_editor(l, csrf, job, &headers, err)) }
-        (report(l, &base, rows, outcome))
+        (report(l, job.kind, &base, rows, outcome))
     }
 }
 
@@ -498,7 +559,7 @@ fn mapping_editor(
                             td.field.invalid[invalid(i)] {
                                 select id={"col-" (i)} name={"col_" (i)} aria-invalid=[invalid(i).then_some("true")] {
                                     option value="" selected[current.is_none()] { (Msg::NotImported.t(l)) }
-                                    @for f in Field::ALL {
+                                    @for f in guanxi_import::fields_of(job.kind).iter().copied() {
                                         option value=(f.as_str()) selected[current == Some(f)] { (field_option(f, l)) }
                                     }
                                 }
@@ -509,7 +570,7 @@ fn mapping_editor(
                 div.form-grid {
                     (dates_field(l, "mapping-dates", dates_of(&job.mapping)))
                 }
-                (policy_field(l, "mapping-policy", job.policy))
+                @if job.kind == ImportKind::Customers { (policy_field(l, "mapping-policy", job.policy)) }
                 p {
                     button #start-import type="submit" name="mode" value="import" { (Msg::StartImport.t(l)) }
                     " "
@@ -527,14 +588,22 @@ fn mapping_editor(
 }
 
 /// The rows that need a look, by line, with a filter by outcome.
-fn report(l: Lang, base: &str, rows: &[ImportRowNote], outcome: Option<&str>) -> Markup {
+fn report(
+    l: Lang,
+    kind: ImportKind,
+    base: &str,
+    rows: &[ImportRowNote],
+    outcome: Option<&str>,
+) -> Markup {
     html! {
         section.card #report aria-labelledby="report-h" {
             h2 #report-h { (Msg::RowReport.t(l)) }
             nav.channels #report-filter aria-label=(Msg::Outcome.t(l)) {
                 a href=(base) aria-current=[outcome.is_none().then_some("true")] { (Msg::AllOutcomes.t(l)) }
-                @for (o, m) in OUTCOMES {
-                    a href={(base) "?outcome=" (o)} aria-current=[(outcome == Some(o)).then_some("true")] { (m.t(l)) }
+                @for o in outcomes_of(kind).iter().copied() {
+                    @if let Some(m) = outcome_label(kind, o) {
+                        a href={(base) "?outcome=" (o)} aria-current=[(outcome == Some(o)).then_some("true")] { (m.t(l)) }
+                    }
                 }
             }
             @if rows.is_empty() { p.empty { (Msg::NoReportRows.t(l)) } }
@@ -549,7 +618,7 @@ fn report(l: Lang, base: &str, rows: &[ImportRowNote], outcome: Option<&str>) ->
                     tbody { @for r in rows.iter().take(REPORT_ROWS) {
                         tr data-outcome=(r.outcome) data-line=(r.line) {
                             td { (r.line) }
-                            td { (outcome_msg(&r.outcome).map(|m| m.t(l)).unwrap_or(&r.outcome)) }
+                            td { (outcome_label(kind, &r.outcome).map(|m| m.t(l)).unwrap_or(&r.outcome)) }
                             td.wrap { (row_detail(l, r)) }
                             td { @if let Some(c) = r.customer_id { a href={"/customers/" (c)} { (Msg::OpenCustomer.t(l)) } } }
                         }
@@ -572,10 +641,14 @@ fn row_detail(l: Lang, r: &ImportRowNote) -> Markup {
         })
         .unwrap_or_default();
     let first_line = r.detail["first_line"].as_u64();
+    let lead = r.detail["lead_id"].as_i64();
+    let order = r.detail["order_id"].as_i64();
     html! {
         @if !reasons.is_empty() {
             ul.reasons { @for x in &reasons { li { (x) } } }
         }
+        @if let Some(id) = lead { a href={"/leads/" (id)} { (Msg::KindLeads.t(l)) " #" (id) } }
+        @if let Some(id) = order { span.order { (Msg::KindOrders.t(l)) " #" (id) } }
         @if let Some(n) = first_line { span.same-as { (count(Msg::SameAsLine, l, n)) } }
     }
 }

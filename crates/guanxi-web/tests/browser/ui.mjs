@@ -26,7 +26,7 @@ const T = {
   duplicate: zh ? "该联系方式已属于另一位客户" : "already belongs to another customer",
   noInteractions: zh ? "还没有互动记录" : "No interactions yet",
   wrongPassword: zh ? "邮箱或密码不正确" : "Wrong e-mail address or password",
-  importTitle: zh ? "导入客户" : "Import customers",
+  importTitle: zh ? "导入数据" : "Import data",
   checked: zh ? /检查完成，待确认/ : /Checked, waiting for you/,
   badPhone: zh ? /手机: 不是有效的电话号码/ : /mobile: is not a valid phone number/,
   sameAsLine2: zh ? /同第 2 行/ : /Same as line 2/,

@@ -11,7 +11,8 @@ crate::on_both!(
     a_messy_spreadsheet_export_gets_a_reason_per_row,
     a_gbk_file_is_checked_imported_and_exported,
     bad_files_are_refused_with_a_reason,
-    duplicates_are_reviewed_and_people_erased
+    duplicates_are_reviewed_and_people_erased,
+    orders_leads_and_call_logs_come_in_from_files
 );
 
 /// A multipart body with one file part and text fields.
@@ -489,4 +490,194 @@ async fn a_messy_spreadsheet_export_gets_a_reason_per_row(mut app: TestApp) {
             );
         }
     }
+}
+
+async fn orders_leads_and_call_logs_come_in_from_files(mut app: TestApp) {
+    app.use_new_org("记录导入公司").await;
+    let known = app
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "老客户", "contact_points": [{"kind": "mobile", "value": "13800138000"}]}),
+        )
+        .await;
+    assert_eq!(known.status, 201, "{:?}", known.body);
+    let known_id = known.body["id"].as_i64().expect("id");
+    // A shop's order export in GBK: one row per item, the order number repeated.
+    let orders = gbk(
+        "订单编号,收货人姓名,联系手机,订单创建时间,宝贝标题,宝贝数量,实付金额,订单状态\r\n\
+         E1001,老客户,13800138000,2024/1/5 14:30,龙井茶礼盒,2,\"¥1,288.00\",交易成功\r\n\
+         E1001,老客户,13800138000,2024/1/5 14:30,茶具,1,88元,交易成功\r\n\
+         E1002,新买家,13912345678,2024-02-01,红茶,1,66.5,已发货\r\n\
+         E1003,王芳,1.39123E+10,2024-02-02,绿茶,1,10,已付款\r\n\
+         E1004,赵六,13700137000,2024-02-03,白茶,1,=G2*2,已付款\r\n\
+         E1005,钱七,13600136000,不是日期,白茶,1,10,已付款\r\n",
+    );
+    let (status, job) = upload(&app, "店铺订单.csv", &orders, &[("kind", "orders")]).await;
+    assert_eq!(status, 202, "{job:?}");
+    assert_eq!(job["kind"], "orders");
+    let id = job["id"].as_i64().expect("id");
+    let checked = settled(&app, id).await;
+    assert_eq!(checked["status"], "done", "{checked:?}");
+    let columns: Vec<&str> = checked["mapping"]["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .map(|c| c.as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        columns,
+        ["order_no", "name", "mobile", "date", "product", "quantity", "amount", "status"]
+    );
+    let c = &checked["counts"];
+    assert_eq!(
+        (
+            c["created"].as_u64(),
+            c["rejected"].as_u64(),
+            c["customers"].as_u64(),
+            checked["rows_done"].as_u64()
+        ),
+        (Some(2), Some(3), Some(1), Some(6)),
+        "{checked:?}"
+    );
+    let mine = app
+        .get(&format!("/api/v1/customers/{known_id}/orders"))
+        .await;
+    assert_eq!(mine.status, 200, "{:?}", mine.body);
+    assert_eq!(
+        mine.body.as_array().map(Vec::len),
+        Some(0),
+        "a check writes no order: {:?}",
+        mine.body
+    );
+    let rows = app
+        .get(&format!("/api/v1/imports/{id}/rows?outcome=rejected"))
+        .await;
+    let lines: Vec<i64> = rows
+        .body
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["line"].as_i64())
+        .collect();
+    assert_eq!(lines, vec![5, 6, 7], "{:?}", rows.body);
+    let started = app
+        .post(
+            &format!("/api/v1/imports/{id}/start"),
+            &json!({"mode": "import"}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let done = settled(&app, id).await;
+    assert_eq!(
+        (done["status"].as_str(), done["counts"]["created"].as_u64()),
+        (Some("done"), Some(2)),
+        "{done:?}"
+    );
+    let mine = app
+        .get(&format!("/api/v1/customers/{known_id}/orders"))
+        .await;
+    let order = &mine.body[0];
+    assert_eq!(order["external_id"], "E1001", "{:?}", mine.body);
+    assert_eq!(order["total"], 137_600, "1,288.00 + 88 in fen");
+    assert_eq!(order["lines"].as_array().map(Vec::len), Some(2));
+    assert_eq!(order["status"], "completed");
+    assert_eq!(order["placed_at"], "2024-01-05T06:30:00Z");
+    let buyer = app.get("/api/v1/customers/lookup?phone=13912345678").await;
+    assert_eq!(
+        buyer.body["matches"][0]["name"], "新买家",
+        "{:?}",
+        buyer.body
+    );
+    // The same file again: every order is already there.
+    let (status, again) = upload(
+        &app,
+        "店铺订单.csv",
+        &orders,
+        &[("kind", "orders"), ("mode", "import")],
+    )
+    .await;
+    assert_eq!(status, 202, "{again:?}");
+    let again = settled(&app, again["id"].as_i64().expect("id")).await;
+    assert_eq!(
+        (
+            again["counts"]["created"].as_u64(),
+            again["counts"]["matched"].as_u64()
+        ),
+        (Some(0), Some(2)),
+        "{again:?}"
+    );
+
+    // A call centre's log: who called, when, how long.
+    let calls = "客户姓名,来电号码,通话时间,呼叫类型,通话时长,备注\r\n\
+         老客户,13800138000,2024-03-01 09:15,呼入,1分35秒,咨询年货礼盒的价格\r\n\
+         ,,2024-03-01 10:00,呼出,20,回访\r\n";
+    let (status, job) = upload(
+        &app,
+        "通话记录.csv",
+        calls.as_bytes(),
+        &[("kind", "interactions"), ("mode", "import")],
+    )
+    .await;
+    assert_eq!(status, 202, "{job:?}");
+    let done = settled(&app, job["id"].as_i64().expect("id")).await;
+    assert_eq!(
+        (
+            done["counts"]["created"].as_u64(),
+            done["counts"]["rejected"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{done:?}"
+    );
+    let timeline = app
+        .get(&format!("/api/v1/customers/{known_id}/timeline"))
+        .await;
+    let call = &timeline.body["items"][0];
+    assert_eq!(call["channel"], "phone", "{:?}", timeline.body);
+    assert_eq!(call["direction"], "inbound");
+    assert_eq!(call["duration_seconds"], 95);
+    assert_eq!(call["occurred_at"], "2024-03-01T01:15:00Z");
+
+    // Leads: the source by its name in the list; one that is not in it is refused.
+    let leads = gbk(
+        "姓名,公司,手机,来源\r\n线索甲,甲公司,13500135000,广告\r\n线索乙,,13500135001,电视购物\r\n",
+    );
+    let (status, job) = upload(
+        &app,
+        "线索.csv",
+        &leads,
+        &[("kind", "leads"), ("mode", "import")],
+    )
+    .await;
+    assert_eq!(status, 202, "{job:?}");
+    let done = settled(&app, job["id"].as_i64().expect("id")).await;
+    assert_eq!(
+        (
+            done["counts"]["created"].as_u64(),
+            done["counts"]["rejected"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{done:?}"
+    );
+    let list = app.get("/api/v1/leads").await;
+    let lead = list.body["items"]
+        .as_array()
+        .or_else(|| list.body.as_array())
+        .and_then(|a| a.iter().find(|l| l["name"] == "线索甲"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(lead["source"], "advertising", "{:?}", list.body);
+
+    // An unknown kind, and a vCard as orders, are refused with the field named.
+    let (status, body) = upload(&app, "x.csv", b"a,b\r\n1,2\r\n", &[("kind", "tickets")]).await;
+    assert_eq!(status, 422, "{body:?}");
+    assert!(error_fields(&body).contains(&"kind".to_owned()), "{body:?}");
+    let (status, body) = upload(
+        &app,
+        "x.vcf",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zhang\r\nTEL:13800138000\r\nEND:VCARD\r\n",
+        &[("kind", "orders")],
+    )
+    .await;
+    assert_eq!(status, 422, "{body:?}");
+    assert!(error_fields(&body).contains(&"kind".to_owned()), "{body:?}");
 }
