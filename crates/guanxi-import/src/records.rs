@@ -1228,7 +1228,7 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert_eq!(
             e[0].message(Lang::ZhCn),
-            "状态: 无法识别“待评价”，可以填写：待付款、已付款、待发货、已发货、已完成、交易成功、已取消、交易关闭、已退款"
+            "状态：无法识别“待评价”，可以填写：待付款、已付款、待发货、已发货、已完成、交易成功、已取消、交易关闭、已退款"
         );
         assert_eq!(
             e[0].message(Lang::En),
@@ -1572,7 +1572,7 @@ mod tests {
         let e = call_with(3, "转接").expect_err("unknown");
         assert_eq!(
             e[0].message(Lang::ZhCn),
-            "方向: 无法识别“转接”，可以填写：呼入、呼出、内部"
+            "方向：无法识别“转接”，可以填写：呼入、呼出、内部"
         );
         assert_eq!(
             e[0].message(Lang::En),
@@ -1745,7 +1745,7 @@ mod tests {
         let e = with("飞鸽传书").expect_err("unknown");
         assert_eq!(
             e[0].message(Lang::ZhCn),
-            "方式: 无法识别“飞鸽传书”，可以填写：电话、邮件、在线客服、网站、短信、微信、传真、信函、拜访、自助"
+            "方式：无法识别“飞鸽传书”，可以填写：电话、邮件、在线客服、网站、短信、微信、传真、信函、拜访、自助"
         );
         assert!(e[0]
             .message(Lang::En)

@@ -167,7 +167,10 @@ impl Problem {
                 .to_owned(),
         };
         match self.field {
-            Some(f) => format!("{}: {what}", field_label(f, lang)),
+            Some(f) => match lang {
+                Lang::ZhCn => format!("{}：{what}", field_label(f, lang)),
+                Lang::En => format!("{}: {what}", field_label(f, lang)),
+            },
             None => what,
         }
     }
@@ -715,7 +718,7 @@ mod tests {
         );
         assert!(e[0]
             .message(Lang::ZhCn)
-            .starts_with("手机: 单元格显示 Excel 错误值 #N/A"));
+            .starts_with("手机：单元格显示 Excel 错误值 #N/A"));
         assert!(e[0].message(Lang::En).contains("#N/A"));
         let ok = parse_row(&["王芳", "13800138000", "", "#1 客户"], 4, &m)
             .expect("a note may start with #");
@@ -857,7 +860,7 @@ mod tests {
         let p = Problem::at(Field::Birthday, ProblemKind::NotForKind(ImportKind::Orders));
         assert_eq!(
             p.message(Lang::ZhCn),
-            "生日: 导入订单时没有这一项，请把这一列改为“不导入”"
+            "生日：导入订单时没有这一项，请把这一列改为“不导入”"
         );
         assert_eq!(
             p.message(Lang::En),
@@ -865,7 +868,7 @@ mod tests {
         );
         assert_eq!(
             Problem::at(Field::Duration, ProblemKind::NotADuration).message(Lang::ZhCn),
-            "时长: 格式无法识别，请写成秒数（如 95）、1:35、00:01:35 或 1分35秒"
+            "时长：格式无法识别，请写成秒数（如 95）、1:35、00:01:35 或 1分35秒"
         );
         let row = Problem::row(ProblemKind::NotForKind(ImportKind::Customers));
         assert_eq!(row.message(Lang::ZhCn), "这一行不能按客户读取");
@@ -879,7 +882,7 @@ mod tests {
         );
         assert_eq!(
             w.message(Lang::ZhCn),
-            "状态: 无法识别“待评价”，可以填写：已付款、已发货"
+            "状态：无法识别“待评价”，可以填写：已付款、已发货"
         );
         assert_eq!(
             w.message(Lang::En),

@@ -90,7 +90,8 @@ fn said_of(e: &StoreError) -> Option<Vec<Said>> {
                     if label.is_empty() {
                         f.reason.message(lang)
                     } else {
-                        format!("{label}: {}", f.reason.message(lang))
+                        let colon = if lang == Lang::ZhCn { "：" } else { ": " };
+                        format!("{label}{colon}{}", f.reason.message(lang))
                     }
                 };
                 Said {

@@ -3194,7 +3194,7 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
         },
         ChunkRow::Rejected {
             line: 5,
-            reasons: vec![said("手机: 号码无效")],
+            reasons: vec![said("手机：号码无效")],
         },
         ChunkRow::Skipped { line: 6 },
     ];
@@ -4387,7 +4387,7 @@ async fn record_imports_write_each_record_alone(s: S) {
             ),
             RecordItem::Rejected {
                 line: 9,
-                reasons: vec![said("金额: 不是金额")],
+                reasons: vec![said("金额：不是金额")],
             },
             RecordItem::Skipped { line: 10 },
         ]

@@ -28,7 +28,7 @@ const T = {
   wrongPassword: zh ? "邮箱或密码不正确" : "Wrong e-mail address or password",
   importTitle: zh ? "导入数据" : "Import data",
   checked: zh ? /检查完成，待确认/ : /Checked, waiting for you/,
-  badPhone: zh ? /手机: 不是有效的电话号码/ : /mobile: is not a valid phone number/,
+  badPhone: zh ? /手机：不是有效的电话号码/ : /mobile: is not a valid phone number/,
   sameAsLine2: zh ? /同第 2 行/ : /Same as line 2/,
   rejectedOne: zh ? /拒绝 1 行/ : /Rejected: 1/,
   createdFive: zh ? /新建 5 位客户/ : /New customers: 5/,

@@ -22,6 +22,7 @@ fn every_subcommand_has_help() {
         vec!["admin", "create-user", "--help"],
         vec!["import", "check", "--help"],
         vec!["import", "customers", "--help"],
+        vec!["import", "orders", "--help"],
         vec!["analyze", "--help"],
         vec!["bench", "analyze", "--help"],
         vec!["warehouse", "--help"],
@@ -102,7 +103,7 @@ fn import_check_reports_a_gbk_file() {
     assert!(out.contains("编码: gb18030"), "{out}");
     assert!(out.contains("姓名 → 姓名"), "{out}");
     assert!(
-        out.contains("第 3 行：手机: 号码被 Excel 存成了科学计数法"),
+        out.contains("第 3 行：手机：号码被 Excel 存成了科学计数法"),
         "{out}"
     );
     assert!(out.contains("第 4 行：与第 2 行是同一位客户"), "{out}");
@@ -159,6 +160,54 @@ fn import_customers_into_an_organisation() {
         again.contains("0 created (0 companies added), 2 matched existing customers (0 updated)"),
         "{again}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `guanxi import orders` reads a GBK export of a shop: rows sharing an order number are one
+/// order, a damaged row is named with its reason, and a second run finds every order there.
+#[test]
+fn import_orders_from_a_shop_export() {
+    let dir = std::env::temp_dir().join(format!("guanxi_orders_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("订单.csv");
+    let csv = "订单编号,收货人姓名,联系手机,订单创建时间,宝贝标题,宝贝数量,实付金额,订单状态\r\n\
+               T1,张伟,13800138000,2024/1/5 14:30,龙井茶,2,\"￥1,288.00\",交易成功\r\n\
+               T1,张伟,13800138000,2024/1/5 14:30,茶具,1,88元,交易成功\r\n\
+               T2,李娜,13912345678,2024-02-01,红茶,1,66.5,已发货\r\n\
+               T3,王芳,13700137000,2024-02-03,白茶,1,十块,已付款\r\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+    std::fs::write(&path, &gbk).expect("write");
+    let run = |args: &[&str]| {
+        let out = guanxi()
+            .current_dir(&dir)
+            .env("RUST_LOG", "warn")
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    run(&["admin", "create-org", "--name", "网店"]);
+    let file = path.to_str().expect("path");
+    let first = run(&["import", "orders", file, "--org", "1"]);
+    assert!(first.contains("第 5 行：金额：不是有效的金额"), "{first}");
+    assert!(
+        first.contains("4 行：新建订单 2，已存在 0，拒绝 1，空行 0，为其新建客户 2"),
+        "{first}"
+    );
+    // Two orders: 2 × 1,288.00 is the row's paid amount, not a unit price; 88 and 66.50 more.
+    assert_eq!(orders_in(&dir), (2, 128_800 + 8_800 + 6_650));
+    let again = run(&["import", "orders", file, "--org", "1", "--lang", "en"]);
+    assert!(
+        again.contains("4 rows: 0 orders created, 2 already there, 1 refused"),
+        "{again}"
+    );
+    assert_eq!(orders_in(&dir).0, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
