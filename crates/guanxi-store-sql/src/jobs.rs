@@ -713,7 +713,7 @@ impl SqlStore {
             }
         }
         let org = ctx.org.get();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_bulk().await?;
         // Index pages of a large organisation do not fit SQLite's usual page cache; a chunk's
         // inserts land all over them. A larger cache (256 MB) for this transaction, given back
         // below, cut the time of a 300,000-row import by a third.

@@ -94,6 +94,9 @@ pub struct SqlStore {
     /// SQLite's group-commit writer for interactions; `None` on PostgreSQL, whose writers
     /// do not block each other.
     writer: Option<writer::Writer>,
+    /// SQLite only: the one connection that writes the chunks of imports (see
+    /// [`SqlStore::begin_bulk`]).
+    bulk: Option<AnyPool>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -122,11 +125,14 @@ impl SqlStore {
         } else {
             "PRAGMA synchronous = NORMAL"
         };
-        let mut opts = AnyPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout);
-        if backend == Backend::Sqlite {
-            opts = opts.after_connect(move |conn, _meta| {
+        let options = |max: u32, acquire_timeout: Duration| {
+            let opts = AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(acquire_timeout);
+            if backend != Backend::Sqlite {
+                return opts;
+            }
+            opts.after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     for pragma in [
                         "PRAGMA journal_mode = WAL",
@@ -140,21 +146,34 @@ impl SqlStore {
                     }
                     Ok(())
                 })
-            });
-        }
+            })
+        };
+        let opts = options(settings.max_connections, settings.acquire_timeout);
         // Statements are logged below `info`: their text is safe (values are bound, never
         // inlined) but long multi-row inserts would flood the log.
         let connect = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::Unavailable(format!("bad database URL: {e}")))?
             .log_statements(log::LevelFilter::Trace)
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_millis(500));
-        let pool = opts.connect_with(connect).await.map_err(db_err)?;
+        let pool = opts.connect_with(connect.clone()).await.map_err(db_err)?;
         let writer =
             (backend == Backend::Sqlite).then(|| writer::Writer::spawn(pool.clone(), backend));
+        // Each SQLite connection runs on its own thread, and an import chunk fills its
+        // connection's page cache (256 MB, given back when the chunk commits). Spread over the
+        // pool's connections, each thread's allocator kept its own 256 MB: a million-row import
+        // peaked at 560 MB. Chunks written through one connection reuse one cache's memory
+        // (360 MB). Imports wait for each other's chunks, as SQLite's one writer would anyway.
+        let bulk = if backend == Backend::Sqlite {
+            let opts = options(1, Duration::from_secs(600)).min_connections(0);
+            Some(opts.connect_lazy_with(connect))
+        } else {
+            None
+        };
         Ok(Self {
             pool,
             backend,
             writer,
+            bulk,
         })
     }
 
@@ -219,6 +238,15 @@ impl SqlStore {
             Backend::Postgres => self.pool.begin().await,
         }
         .map_err(db_err)
+    }
+
+    /// A write transaction for a chunk of an import: on SQLite through the one bulk
+    /// connection, elsewhere as [`SqlStore::begin_write`].
+    pub(crate) async fn begin_bulk(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        match &self.bulk {
+            Some(bulk) => bulk.begin_with("BEGIN IMMEDIATE").await.map_err(db_err),
+            None => self.begin_write().await,
+        }
     }
 }
 

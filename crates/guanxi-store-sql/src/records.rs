@@ -519,7 +519,7 @@ impl SqlStore {
         }
         let backend = self.backend;
         let org_id = ctx.org.get();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_bulk().await?;
         let job = load_job(&mut tx, ctx, id).await?;
         if job.status != ImportStatus::Running {
             return Err(conflict("status"));
