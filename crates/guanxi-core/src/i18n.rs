@@ -61,6 +61,11 @@ impl Lang {
             Lang::En => en,
         }
     }
+
+    /// What comes between a label and its text: `手机：号码无效`, `mobile: not a number`.
+    pub fn colon(self) -> &'static str {
+        self.pick("：", ": ")
+    }
 }
 
 impl Reason {

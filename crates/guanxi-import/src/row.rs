@@ -167,10 +167,7 @@ impl Problem {
                 .to_owned(),
         };
         match self.field {
-            Some(f) => match lang {
-                Lang::ZhCn => format!("{}：{what}", field_label(f, lang)),
-                Lang::En => format!("{}: {what}", field_label(f, lang)),
-            },
+            Some(f) => format!("{}{}{what}", field_label(f, lang), lang.colon()),
             None => what,
         }
     }

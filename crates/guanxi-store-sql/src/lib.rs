@@ -162,7 +162,7 @@ impl SqlStore {
         // connection's page cache (256 MB, given back when the chunk commits). Spread over the
         // pool's connections, each thread's allocator kept its own 256 MB: a million-row import
         // peaked at 560 MB. Chunks written through one connection reuse one cache's memory
-        // (360 MB). Imports wait for each other's chunks, as SQLite's one writer would anyway.
+        // (about 410 MB). Imports wait for each other's chunks, as SQLite's one writer would.
         let bulk = if backend == Backend::Sqlite {
             let opts = options(1, Duration::from_secs(600)).min_connections(0);
             Some(opts.connect_lazy_with(connect))

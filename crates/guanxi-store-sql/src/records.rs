@@ -90,8 +90,7 @@ fn said_of(e: &StoreError) -> Option<Vec<Said>> {
                     if label.is_empty() {
                         f.reason.message(lang)
                     } else {
-                        let colon = if lang == Lang::ZhCn { "：" } else { ": " };
-                        format!("{label}{colon}{}", f.reason.message(lang))
+                        format!("{label}{}{}", lang.colon(), f.reason.message(lang))
                     }
                 };
                 Said {
@@ -536,64 +535,61 @@ impl SqlStore {
         let mut notes: Vec<(u64, &'static str, Option<i64>, Value)> = Vec::new();
         let mut made = Created::default();
         let mut written: Vec<Value> = Vec::new();
-        {
-            // Each record in its own savepoint straight inside the transaction. Not inside one
-            // savepoint for the whole chunk: SQLite then keeps one statement journal for all of
-            // them (in memory, temp_store = MEMORY) and releasing each record's savepoint walked
-            // it from the start, so a chunk took quadratic time (100,000 orders: 290 s, most of
-            // it in memjrnlTruncate). A check rolls the whole transaction back below instead.
-            let work = &mut tx;
-            for item in chunk.items {
-                let (line, result) = match item {
-                    RecordItem::Skipped { .. } => {
-                        counts.skipped += 1;
-                        continue;
+        // Each record in its own savepoint straight inside the transaction. Not inside one
+        // savepoint for the whole chunk: SQLite then keeps one statement journal for all of
+        // them (in memory, temp_store = MEMORY) and releasing each record's savepoint walked
+        // it from the start, so a chunk took quadratic time (100,000 orders: 290 s, most of
+        // it in memjrnlTruncate). A check rolls the whole transaction back below instead.
+        for item in chunk.items {
+            let (line, result) = match item {
+                RecordItem::Skipped { .. } => {
+                    counts.skipped += 1;
+                    continue;
+                }
+                RecordItem::Rejected { line, reasons } => {
+                    counts.rejected += 1;
+                    notes.push((line, "rejected", None, json!({ "reasons": reasons })));
+                    continue;
+                }
+                RecordItem::Lead { line, lead } => {
+                    let mut sp = tx.begin().await.map_err(db_err)?;
+                    let r = write_lead(&mut sp, backend, ctx, &org, lead).await;
+                    (line, finish(sp, r).await?)
+                }
+                RecordItem::Order { line, order } => {
+                    let mut sp = tx.begin().await.map_err(db_err)?;
+                    let r = write_order(&mut sp, backend, ctx, &org, order, &made).await;
+                    (line, finish(sp, r).await?)
+                }
+                RecordItem::Interaction { line, interaction } => {
+                    let mut sp = tx.begin().await.map_err(db_err)?;
+                    let r =
+                        write_interaction(&mut sp, backend, ctx, &org, interaction, &made).await;
+                    (line, finish(sp, r).await?)
+                }
+            };
+            match result {
+                Err(reasons) => {
+                    counts.rejected += 1;
+                    notes.push((line, "rejected", None, json!({ "reasons": reasons })));
+                }
+                Ok(done) => {
+                    if done.outcome == "matched" {
+                        counts.matched += 1;
+                        notes.push((line, "matched", done.customer_id, done.detail));
+                    } else {
+                        counts.created += 1;
+                        written.push(done.detail.clone());
                     }
-                    RecordItem::Rejected { line, reasons } => {
-                        counts.rejected += 1;
-                        notes.push((line, "rejected", None, json!({ "reasons": reasons })));
-                        continue;
-                    }
-                    RecordItem::Lead { line, lead } => {
-                        let mut sp = work.begin().await.map_err(db_err)?;
-                        let r = write_lead(&mut sp, backend, ctx, &org, lead).await;
-                        (line, finish(sp, r).await?)
-                    }
-                    RecordItem::Order { line, order } => {
-                        let mut sp = work.begin().await.map_err(db_err)?;
-                        let r = write_order(&mut sp, backend, ctx, &org, order, &made).await;
-                        (line, finish(sp, r).await?)
-                    }
-                    RecordItem::Interaction { line, interaction } => {
-                        let mut sp = work.begin().await.map_err(db_err)?;
-                        let r = write_interaction(&mut sp, backend, ctx, &org, interaction, &made)
-                            .await;
-                        (line, finish(sp, r).await?)
-                    }
-                };
-                match result {
-                    Err(reasons) => {
-                        counts.rejected += 1;
-                        notes.push((line, "rejected", None, json!({ "reasons": reasons })));
-                    }
-                    Ok(done) => {
-                        if done.outcome == "matched" {
-                            counts.matched += 1;
-                            notes.push((line, "matched", done.customer_id, done.detail));
-                        } else {
-                            counts.created += 1;
-                            written.push(done.detail.clone());
+                    if let Some((cid, keys, name)) = done.new_customer {
+                        counts.customers += 1;
+                        for k in keys {
+                            made.by_key.entry(k).or_insert(cid);
                         }
-                        if let Some((cid, keys, name)) = done.new_customer {
-                            counts.customers += 1;
-                            for k in keys {
-                                made.by_key.entry(k).or_insert(cid);
-                            }
-                            if let Some(n) = name {
-                                made.by_name.entry(n).or_insert(cid);
-                            }
-                            notes.push((line, "customer_created", Some(cid), json!({})));
+                        if let Some(n) = name {
+                            made.by_name.entry(n).or_insert(cid);
                         }
+                        notes.push((line, "customer_created", Some(cid), json!({})));
                     }
                 }
             }

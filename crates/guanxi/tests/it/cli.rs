@@ -120,6 +120,22 @@ fn import_check_reports_a_gbk_file() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// Run `guanxi` in `dir` with quiet logs; it must succeed. Its standard output.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = guanxi()
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 /// `guanxi import customers` brings the good rows of a file into an organisation, matching
 /// existing customers by phone; importing the same file again creates nobody twice.
 #[test]
@@ -130,20 +146,7 @@ fn import_customers_into_an_organisation() {
     let csv = "姓名,手机,邮箱,城市\r\n张伟,13800138000,zhang.wei@example.cn,杭州\r\n王芳,1.38001E+10,,\r\n李娜,13912345678,,上海\r\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(csv);
     std::fs::write(&path, &gbk).expect("write");
-    let run = |args: &[&str]| {
-        let out = guanxi()
-            .current_dir(&dir)
-            .env("RUST_LOG", "warn")
-            .args(args)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let run = |args: &[&str]| run_in(&dir, args);
     run(&["admin", "create-org", "--name", "导入公司"]);
     let file = path.to_str().expect("path");
     let first = run(&["import", "customers", file, "--org", "1"]);
@@ -178,20 +181,7 @@ fn import_orders_from_a_shop_export() {
                T3,王芳,13700137000,2024-02-03,白茶,1,十块,已付款\r\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(csv);
     std::fs::write(&path, &gbk).expect("write");
-    let run = |args: &[&str]| {
-        let out = guanxi()
-            .current_dir(&dir)
-            .env("RUST_LOG", "warn")
-            .args(args)
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let run = |args: &[&str]| run_in(&dir, args);
     run(&["admin", "create-org", "--name", "网店"]);
     let file = path.to_str().expect("path");
     let first = run(&["import", "orders", file, "--org", "1"]);
