@@ -128,6 +128,47 @@ pub(crate) fn family(kind: ContactKind) -> Option<u8> {
     }
 }
 
+/// Move the name tokens of the customers a job created from `import_tokens` into
+/// `search_tokens`, in the order of its index, whatever way the job ends (done, failed or
+/// cancelled). Until then its customers are found by phone, e-mail and WeChat id, not by name.
+///
+/// On PostgreSQL one statement deletes and inserts, so that a rename or an erasure of one of
+/// the customers at the same moment (which first deletes its waiting tokens, see
+/// `customers::drop_waiting_tokens`) waits for this transaction and then sees the moved tokens.
+/// SQLite has one writer at a time and no `DELETE` in `WITH`; it takes two statements.
+async fn flush_tokens(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    id: ImportJobId,
+) -> Result<(), StoreError> {
+    let statements: &[&str] = match backend {
+        crate::Backend::Postgres => &[
+            "WITH moved AS (DELETE FROM import_tokens WHERE org_id = $1 AND job_id = $2 \
+             RETURNING org_id, token, customer_id) \
+             INSERT INTO search_tokens (org_id, token, customer_id) \
+             SELECT org_id, token, customer_id FROM moved ORDER BY org_id, token, customer_id \
+             ON CONFLICT DO NOTHING",
+        ],
+        crate::Backend::Sqlite => &[
+            // `WHERE` before `ON CONFLICT` keeps SQLite from reading `ON` as a join's.
+            "INSERT INTO search_tokens (org_id, token, customer_id) \
+             SELECT org_id, token, customer_id FROM import_tokens WHERE org_id = $1 AND job_id = $2 \
+             ORDER BY org_id, token, customer_id ON CONFLICT DO NOTHING",
+            "DELETE FROM import_tokens WHERE org_id = $1 AND job_id = $2",
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sql)
+            .bind(ctx.org.get())
+            .bind(id.get())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
 /// The live customers of the organisation holding any of `keys`, as (family, key) → the
 /// lowest customer id. Two index lookups rather than a join: on PostgreSQL a join planned while
 /// the tables were small (a generic plan of a prepared statement) turned into a scan of every
@@ -444,6 +485,7 @@ impl SqlStore {
             ImportStatus::Done
         };
         let error: Option<String> = error.map(|e| e.chars().take(2000).collect());
+        flush_tokens(&mut tx, self.backend, ctx, id).await?;
         sqlx::query(
             "UPDATE import_jobs SET status = $1, error = $2, duplicates = $3, finished_at = $4, \
              heartbeat_at = $4 WHERE org_id = $5 AND id = $6",
@@ -560,6 +602,7 @@ impl SqlStore {
         if job.status != ImportStatus::Running {
             return Err(conflict("status"));
         }
+        flush_tokens(&mut tx, self.backend, ctx, id).await?;
         sqlx::query(
             "UPDATE import_jobs SET status = 'cancelled', finished_at = $1 WHERE org_id = $2 AND id = $3",
         )
@@ -971,7 +1014,7 @@ impl SqlStore {
                     first = false;
                 }
                 for t in name_tokens(&f.row.name) {
-                    tokens.push((t, f.id));
+                    tokens.push((f.id, t));
                 }
                 for t in &f.row.tags {
                     tags.push(vec![Arg::I(org), Arg::S(t.clone()), Arg::I(f.id)]);
@@ -979,14 +1022,15 @@ impl SqlStore {
             }
             for (name, id) in &implicit_ids {
                 for t in name_tokens(name) {
-                    tokens.push((t, *id));
+                    tokens.push((*id, t));
                 }
             }
-            // In index order, so that consecutive inserts land on the same pages.
+            // The name tokens wait in import_tokens, in customer order (each chunk appends to
+            // its index), until the job ends and `flush_tokens` moves them in token order.
             tokens.sort_unstable();
             let tokens: Vec<Vec<Arg>> = tokens
                 .into_iter()
-                .map(|(t, id)| vec![Arg::I(org), Arg::S(t), Arg::I(id)])
+                .map(|(cid, t)| vec![Arg::I(cid), Arg::S(t), Arg::I(org), Arg::I(id.get())])
                 .collect();
             insert_rows(
             &mut tx,
@@ -999,7 +1043,7 @@ impl SqlStore {
             insert_rows(
                 &mut tx,
                 self.backend,
-                "INSERT INTO search_tokens (org_id, token, customer_id)",
+                "INSERT INTO import_tokens (customer_id, token, org_id, job_id)",
                 &tokens,
                 false,
             )

@@ -67,6 +67,7 @@ stories!(
     concurrent_orders_with_one_external_id_make_one_order,
     imports_match_fill_and_roll_back_whole,
     import_jobs_check_then_import_in_chunks,
+    imported_names_are_searchable_once_the_job_ends,
     record_imports_write_each_record_alone,
     look_alikes_are_queued_once_and_decided,
     erasure_keeps_that_it_happened_not_the_data,
@@ -3410,6 +3411,161 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
         .save_import_mapping(a, " ".into(), json!({}))
         .await
         .is_err());
+}
+
+/// Names of the customers an import creates go into the search index when the job ends (see
+/// `jobs::flush_tokens`); until then they are found by phone. A rename or an erasure while the
+/// import runs is not undone by its end, and a cancelled job flushes too.
+async fn imported_names_are_searchable_once_the_job_ends(s: S) {
+    let a = org(&s, "延迟索引").await;
+    let names = |q: &'static str| {
+        let s = s.clone();
+        async move {
+            let mut found: Vec<String> = s
+                .list_customers(
+                    a,
+                    CustomerQuery {
+                        q: Some(q.into()),
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("search")
+                .items
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+            found.sort();
+            found
+        }
+    };
+    let by_phone = |p: &'static str| {
+        let s = s.clone();
+        async move {
+            s.lookup(a, &ContactLookup::Phone(p.into()))
+                .await
+                .expect("lookup")
+        }
+    };
+    let job = s
+        .create_import_job(a, new_job(ImportMode::Import, ImportPolicy::Skip))
+        .await
+        .expect("job");
+    let job = s.claim_import_job(a, job.id).await.expect("claim");
+    let mut with_company = import_row("欧阳娜娜", "13911110001");
+    with_company.company = Some("宁波远航贸易有限公司".into());
+    s.import_chunk(
+        a,
+        job.id,
+        ImportChunk {
+            from_row: 0,
+            bytes_done: 100,
+            rows: vec![
+                ChunkRow::Import {
+                    line: 2,
+                    row: with_company,
+                },
+                ChunkRow::Import {
+                    line: 3,
+                    row: import_row("司马改名", "13911110002"),
+                },
+                ChunkRow::Import {
+                    line: 4,
+                    row: import_row("上官抹去", "13911110003"),
+                },
+            ],
+        },
+    )
+    .await
+    .expect("chunk");
+    assert!(names("欧阳").await.is_empty(), "not by name while it runs");
+    assert!(names("远航").await.is_empty());
+    assert_eq!(by_phone("+8613911110001").await.len(), 1, "but by phone");
+    // While the job runs, one customer is renamed and another erased.
+    let renamed = by_phone("+8613911110002").await.remove(0);
+    s.update_customer(
+        a,
+        renamed.id,
+        None,
+        CustomerPatch {
+            name: Some("诸葛新名".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("rename");
+    assert_eq!(
+        names("诸葛").await,
+        vec!["诸葛新名"],
+        "a rename is searchable at once"
+    );
+    let erased = by_phone("+8613911110003").await.remove(0);
+    s.erase_customer(a, erased.id).await.expect("erase");
+    // A second chunk, then the end.
+    s.import_chunk(
+        a,
+        job.id,
+        ImportChunk {
+            from_row: 3,
+            bytes_done: 200,
+            rows: vec![ChunkRow::Import {
+                line: 5,
+                row: import_row("欧阳修", "13911110004"),
+            }],
+        },
+    )
+    .await
+    .expect("chunk 2");
+    assert!(names("欧阳").await.is_empty());
+    let job = s
+        .finish_import_job(a, job.id, 0, None)
+        .await
+        .expect("finish");
+    assert_eq!(job.counts.created, 4);
+    assert_eq!(names("欧阳").await, vec!["欧阳修", "欧阳娜娜"]);
+    assert_eq!(names("远航").await, vec!["宁波远航贸易有限公司"]);
+    assert!(names("司马").await.is_empty(), "the old name stays gone");
+    assert_eq!(names("诸葛").await, vec!["诸葛新名"]);
+    assert!(names("上官").await.is_empty(), "the erased name stays gone");
+    // Another organisation finds none of them.
+    let b = org(&s, "别家").await;
+    assert!(s
+        .list_customers(
+            b,
+            CustomerQuery {
+                q: Some("欧阳".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search")
+        .items
+        .is_empty());
+    // A cancelled job keeps what it wrote, names included.
+    let j2 = s
+        .create_import_job(a, new_job(ImportMode::Import, ImportPolicy::Skip))
+        .await
+        .expect("job");
+    s.claim_import_job(a, j2.id).await.expect("claim");
+    s.import_chunk(
+        a,
+        j2.id,
+        ImportChunk {
+            from_row: 0,
+            bytes_done: 100,
+            rows: vec![ChunkRow::Import {
+                line: 2,
+                row: import_row("慕容半途", "13911110005"),
+            }],
+        },
+    )
+    .await
+    .expect("chunk");
+    assert!(names("慕容").await.is_empty());
+    s.cancel_import_job(a, j2.id).await.expect("cancel");
+    assert_eq!(names("慕容").await, vec!["慕容半途"]);
 }
 
 async fn an_interrupted_import_resumes_without_counting_twice(st: guanxi_store_sql::SqlStore) {
