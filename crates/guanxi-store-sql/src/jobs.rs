@@ -158,10 +158,26 @@ async fn flush_tokens(
             "DELETE FROM import_tokens WHERE org_id = $1 AND job_id = $2",
         ],
     };
+    // SQLite sorts a million-row import's five million tokens in pieces the size of the page
+    // cache and merges them; with the pool's `temp_store = MEMORY` the pieces stayed in memory
+    // (a 1,000,000-row import peaked at 654 MB instead of 418 MB). They go to a file for this.
+    let sqlite = backend == crate::Backend::Sqlite;
+    if sqlite {
+        sqlx::query("PRAGMA temp_store = FILE")
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
     for sql in statements {
         sqlx::query(sql)
             .bind(ctx.org.get())
             .bind(id.get())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    if sqlite {
+        sqlx::query("PRAGMA temp_store = MEMORY")
             .execute(&mut *conn)
             .await
             .map_err(db_err)?;
