@@ -1,7 +1,7 @@
--- Name-search tokens of customers an import created, kept here until the import ends and then
--- moved into search_tokens in token order. Written in customer order (ids only grow), each
--- chunk appends; inserting the same tokens into search_tokens chunk by chunk landed on random
--- pages of its index. See docs/PERFORMANCE.md, "Importing customers".
+-- Kept in step with SQLite's schema, where imports park the name tokens of the customers they
+-- create until the job ends. PostgreSQL imports write their tokens straight into search_tokens
+-- (parking them there made a million-row import slower, see docs/PERFORMANCE.md), so this
+-- table stays empty; renames and erasures still clear it, as they do on SQLite.
 CREATE TABLE import_tokens (
     customer_id  BIGINT NOT NULL,
     token        TEXT   COLLATE "C" NOT NULL,
