@@ -532,6 +532,9 @@ impl SqlStore {
         let dry = job.mode == ImportMode::Check;
         let org = settings(&mut tx, org_id).await?;
         let mut counts = ImportCounts::default();
+        // The lowest id of a customer this chunk created: the look-alike scan after the job
+        // starts there (`import_first_customer`).
+        let mut first_new: Option<i64> = None;
         let mut notes: Vec<(u64, &'static str, Option<i64>, Value)> = Vec::new();
         let mut made = Created::default();
         let mut written: Vec<Value> = Vec::new();
@@ -583,6 +586,7 @@ impl SqlStore {
                     }
                     if let Some((cid, keys, name)) = done.new_customer {
                         counts.customers += 1;
+                        first_new = Some(first_new.map_or(cid, |f: i64| f.min(cid)));
                         for k in keys {
                             made.by_key.entry(k).or_insert(cid);
                         }
@@ -638,7 +642,8 @@ impl SqlStore {
         let n = sqlx::query(
             "UPDATE import_jobs SET rows_done = $1, bytes_done = $2, created = created + $3, \
              matched = matched + $4, rejected = rejected + $5, skipped = skipped + $6, \
-             customers = customers + $7, heartbeat_at = $8 \
+             customers = customers + $7, heartbeat_at = $8, \
+             first_customer_id = COALESCE(first_customer_id, $12) \
              WHERE org_id = $9 AND id = $10 AND rows_done = $11 AND status = 'running'",
         )
         .bind(i(rows_done))
@@ -652,6 +657,8 @@ impl SqlStore {
         .bind(org_id)
         .bind(id.get())
         .bind(i(chunk.from_row))
+        // The customers a check would create are gone with its transaction.
+        .bind(if dry { None } else { first_new })
         .execute(&mut *tx)
         .await
         .map_err(db_err)?

@@ -510,7 +510,8 @@ async fn orders_leads_and_call_logs_come_in_from_files(mut app: TestApp) {
          E1002,新买家,13912345678,2024-02-01,红茶,1,66.5,已发货\r\n\
          E1003,王芳,1.39123E+10,2024-02-02,绿茶,1,10,已付款\r\n\
          E1004,赵六,13700137000,2024-02-03,白茶,1,=G2*2,已付款\r\n\
-         E1005,钱七,13600136000,不是日期,白茶,1,10,已付款\r\n",
+         E1005,钱七,13600136000,不是日期,白茶,1,10,已付款\r\n\
+         E1006,老客户,13800138001,2024-02-04,白茶,1,10,已付款\r\n",
     );
     let (status, job) = upload(&app, "店铺订单.csv", &orders, &[("kind", "orders")]).await;
     assert_eq!(status, 202, "{job:?}");
@@ -536,9 +537,10 @@ async fn orders_leads_and_call_logs_come_in_from_files(mut app: TestApp) {
             c["customers"].as_u64(),
             checked["rows_done"].as_u64()
         ),
-        (Some(2), Some(3), Some(1), Some(6)),
+        (Some(3), Some(3), Some(2), Some(7)),
         "{checked:?}"
     );
+    assert_eq!(checked["counts"]["duplicates"], 0, "a check queues no pair");
     let mine = app
         .get(&format!("/api/v1/customers/{known_id}/orders"))
         .await;
@@ -570,9 +572,14 @@ async fn orders_leads_and_call_logs_come_in_from_files(mut app: TestApp) {
     let done = settled(&app, id).await;
     assert_eq!(
         (done["status"].as_str(), done["counts"]["created"].as_u64()),
-        (Some("done"), Some(2)),
+        (Some("done"), Some(3)),
         "{done:?}"
     );
+    // The buyer E1006 names, with a number one digit from the known customer's, is a new
+    // customer and goes to the review queue with it.
+    assert_eq!(done["counts"]["duplicates"], 1, "{done:?}");
+    let pairs = app.get("/api/v1/duplicates").await;
+    assert_eq!(pairs.body[0]["reason"], "similar_phone", "{:?}", pairs.body);
     let mine = app
         .get(&format!("/api/v1/customers/{known_id}/orders"))
         .await;
@@ -603,9 +610,10 @@ async fn orders_leads_and_call_logs_come_in_from_files(mut app: TestApp) {
             again["counts"]["created"].as_u64(),
             again["counts"]["matched"].as_u64()
         ),
-        (Some(0), Some(2)),
+        (Some(0), Some(3)),
         "{again:?}"
     );
+    assert_eq!(again["counts"]["duplicates"], 0, "{again:?}");
 
     // A call centre's log: who called, when, how long.
     let calls = "客户姓名,来电号码,通话时间,呼叫类型,通话时长,备注\r\n\
