@@ -11,6 +11,7 @@ use guanxi_store::{
     ScanScope, Store, StoreError,
 };
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -332,6 +333,31 @@ type RecordBatch = (Vec<RecordItem>, u64, u64);
 /// Run a job of leads, orders or interactions. Consecutive rows with the same order number
 /// are one order (a line each); a chunk never splits an order, so a resumed import starts at
 /// an order's first row.
+/// Put a finished order into the chunk, remembering where its number is.
+fn close_order(
+    items: &mut Vec<RecordItem>,
+    in_chunk: &mut HashMap<String, usize>,
+    line: u64,
+    order: ImportOrder,
+) {
+    if let Some(no) = &order.external_id {
+        in_chunk.insert(no.clone(), items.len());
+    }
+    items.push(RecordItem::Order { line, order });
+}
+
+/// Why a row of an order already written is refused.
+fn scattered_order(lang: Lang, no: &str, first: u64) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "订单 {no} 已从第 {first} 行起导入，这一行没有跟它的其他行排在一起（或该订单超过 1000 行）；请按订单号排序后再导入这些行"
+        ),
+        Lang::En => format!(
+            "order {no} was already imported from line {first}; this row is not next to its other rows (or the order has more than 1,000); sort the file by order number and import these rows again"
+        ),
+    }
+}
+
 async fn run_records(
     store: &dyn Store,
     ctx: Ctx,
@@ -363,34 +389,62 @@ async fn run_records(
         // Rows of the file in `items`, and the order still taking lines with its rows.
         let mut rows = 0u64;
         let mut open: Option<(u64, ImportOrder, u64)> = None;
+        // Every order number of the file so far, with its first line; and those of the orders
+        // in `items`, with their place. A row of an order whose rows are not next to each other
+        // joins it while it is in the same chunk; once its order has been written it is refused
+        // with the line to look at (it used to be reported as an order already there, and its
+        // lines were lost).
+        let mut first_lines: HashMap<String, u64> = HashMap::new();
+        let mut in_chunk: HashMap<String, usize> = HashMap::new();
         while let Some(rec) = source.next_record() {
             let report = checker.check(rec);
             seen += 1;
             if seen <= skip {
+                if let Outcome::Record(RecordRow::Order(o)) = &report.outcome {
+                    if let Some(no) = &o.order_no {
+                        first_lines.entry(no.clone()).or_insert(report.line);
+                    }
+                }
                 continue;
             }
             match record_item(report) {
                 Taken::Order { line, order } => {
-                    let same = match (&open, &order.external_id) {
+                    let no = order.external_id.clone();
+                    let same = match (&open, &no) {
                         (Some((_, o, _)), Some(no)) => o.external_id.as_deref() == Some(no),
                         _ => false,
                     };
+                    let earlier = no.as_ref().and_then(|no| first_lines.get(no).copied());
                     if same {
                         if let Some((_, o, n)) = open.as_mut() {
                             o.lines.extend(order.lines);
                             *n += 1;
                         }
+                    } else if let Some(at) = no.as_ref().and_then(|no| in_chunk.get(no)) {
+                        if let Some(RecordItem::Order { order: o, .. }) = items.get_mut(*at) {
+                            o.lines.extend(order.lines);
+                        }
+                        rows += 1;
+                    } else if let (Some(no), Some(first)) = (&no, earlier) {
+                        items.push(RecordItem::Rejected {
+                            line,
+                            reasons: vec![said(|l| scattered_order(l, no, first))],
+                        });
+                        rows += 1;
                     } else {
                         if let Some((l, o, n)) = open.take() {
-                            items.push(RecordItem::Order { line: l, order: o });
+                            close_order(&mut items, &mut in_chunk, l, o);
                             rows += n;
+                        }
+                        if let Some(no) = &no {
+                            first_lines.insert(no.clone(), line);
                         }
                         open = Some((line, order, 1));
                     }
                 }
                 Taken::Item(item) => {
                     if let Some((l, o, n)) = open.take() {
-                        items.push(RecordItem::Order { line: l, order: o });
+                        close_order(&mut items, &mut in_chunk, l, o);
                         rows += n;
                     }
                     items.push(item);
@@ -402,10 +456,11 @@ async fn run_records(
             if rows as usize >= CHUNK_ROWS || long_order {
                 if long_order {
                     if let Some((l, o, n)) = open.take() {
-                        items.push(RecordItem::Order { line: l, order: o });
+                        close_order(&mut items, &mut in_chunk, l, o);
                         rows += n;
                     }
                 }
+                in_chunk.clear();
                 let full = std::mem::replace(&mut items, Vec::with_capacity(CHUNK_ROWS));
                 if !send(Ok((full, rows, source.bytes_read()))) {
                     return false;
@@ -414,7 +469,7 @@ async fn run_records(
             }
         }
         if let Some((l, o, n)) = open.take() {
-            items.push(RecordItem::Order { line: l, order: o });
+            close_order(&mut items, &mut in_chunk, l, o);
             rows += n;
         }
         if let Some(e) = source.stopped() {

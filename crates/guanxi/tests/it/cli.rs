@@ -201,6 +201,58 @@ fn import_orders_from_a_shop_export() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Rows of one order that are not next to each other: in the same chunk they join their order;
+/// once the order has been written (an earlier chunk) the row is refused with the line of the
+/// order's first row, never reported as an order already there with its lines lost.
+#[test]
+fn scattered_rows_of_an_order_join_it_or_are_refused() {
+    let dir = std::env::temp_dir().join(format!("guanxi_scattered_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("orders.csv");
+    let mut csv = String::from(
+        "订单编号,收货人姓名,联系手机,订单创建时间,宝贝标题,宝贝数量,实付金额,订单状态\r\n\
+         S1,张伟,13800138000,2024-03-01,龙井茶,1,10,交易成功\r\n\
+         S2,李娜,13912345678,2024-03-02,红茶,1,20,交易成功\r\n\
+         S1,张伟,13800138000,2024-03-01,茶具,1,5,交易成功\r\n",
+    );
+    // Empty rows up to the end of the first chunk of 10,000 rows (lines 2 to 10,001).
+    for _ in 5..=10_001 {
+        csv.push_str(",,,,,,,\r\n");
+    }
+    csv.push_str("S1,张伟,13800138000,2024-03-01,茶叶罐,1,7,交易成功\r\n");
+    std::fs::write(&path, csv).expect("write");
+    let run = |args: &[&str]| run_in(&dir, args);
+    run(&["admin", "create-org", "--name", "网店"]);
+    let out = run(&[
+        "import",
+        "orders",
+        path.to_str().expect("path"),
+        "--org",
+        "1",
+    ]);
+    assert!(out.contains("新建订单 2，已存在 0，拒绝 1"), "{out}");
+    // S1 has its two lines of the first chunk (10 + 5), S2 its one; the late row is not in.
+    assert_eq!(orders_in(&dir), (2, 1_000 + 500 + 2_000));
+    let reason: String = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let url = format!("sqlite://{}", dir.join("guanxi.db").display());
+            let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
+                .await
+                .expect("store");
+            sqlx::query_scalar(
+                "SELECT detail FROM import_rows WHERE line = 10002 AND outcome = 'rejected'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .expect("the late row's report")
+        });
+    assert!(reason.contains("订单 S1 已从第 2 行起导入"), "{reason}");
+    assert!(reason.contains("sort the file by order number"), "{reason}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An import killed half-way is seen as running, then as interrupted once its heartbeat is
 /// old, and resumes from its last chunk: every row is written exactly once.
 #[tokio::test]
