@@ -128,42 +128,80 @@ pub(crate) fn family(kind: ContactKind) -> Option<u8> {
     }
 }
 
-/// Move the name tokens of the customers a job created from `import_tokens` into
-/// `search_tokens`, in the order of its index, whatever way the job ends (done, failed or
-/// cancelled). Until then its customers are found by phone, e-mail and WeChat id, not by name.
+/// Customers whose waiting name tokens move into `search_tokens` in one transaction (about
+/// half a million tokens, a second or two), so that other writers never wait long on SQLite's
+/// one write lock.
+const FLUSH_CUSTOMERS: i64 = 100_000;
+
+/// Move the name tokens of a job's customers from `import_tokens` into `search_tokens`, in the
+/// order of its index, for the customers from id `from` on, at most `batch` of them; the id to go on from, or `None` when none were left. Until its tokens move, a
+/// customer an import created is found by phone, e-mail and WeChat id, not by name.
 /// SQLite only: PostgreSQL imports write their tokens straight into `search_tokens` (see
-/// `import_chunk_impl`). SQLite has one writer, so no rename can come between the two
-/// statements; a rename before them drops its waiting tokens first
-/// (`customers::drop_waiting_tokens`).
+/// `import_chunk_impl`). A rename or an erasure drops a customer's waiting tokens first
+/// (`customers::drop_waiting_tokens`); SQLite's one writer keeps it from coming between the
+/// two statements here.
 async fn flush_tokens(
     conn: &mut AnyConnection,
     backend: crate::Backend,
     ctx: Ctx,
     id: ImportJobId,
-) -> Result<(), StoreError> {
+    from: i64,
+    batch: i64,
+) -> Result<Option<i64>, StoreError> {
     if backend != crate::Backend::Sqlite {
-        return Ok(());
+        return Ok(None);
     }
-    // SQLite sorts a million-row import's five million tokens in pieces the size of the page
-    // cache and merges them; with the pool's `temp_store = MEMORY` the pieces stayed in memory
-    // (a 1,000,000-row import peaked at 654 MB instead of 383 MB). They go to a file for this.
+    let lo: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(customer_id) FROM import_tokens \
+         WHERE customer_id >= $1 AND org_id = $2 AND job_id = $3",
+    )
+    .bind(from)
+    .bind(ctx.org.get())
+    .bind(id.get())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let Some(lo) = lo else {
+        return Ok(None);
+    };
+    let hi = lo.saturating_add(batch);
+    // SQLite sorts the tokens in pieces the size of the page cache and merges them; with the
+    // pool's `temp_store = MEMORY` the pieces stayed in memory (a 1,000,000-row import moved
+    // at once peaked at 654 MB instead of 383 MB). They go to a file for this.
     let statements = [
         "PRAGMA temp_store = FILE",
         // `WHERE` before `ON CONFLICT` keeps SQLite from reading `ON` as a join's.
         "INSERT INTO search_tokens (org_id, token, customer_id) \
-         SELECT org_id, token, customer_id FROM import_tokens WHERE org_id = $1 AND job_id = $2 \
+         SELECT org_id, token, customer_id FROM import_tokens \
+         WHERE customer_id >= $1 AND customer_id < $2 AND org_id = $3 AND job_id = $4 \
          ORDER BY org_id, token, customer_id ON CONFLICT DO NOTHING",
-        "DELETE FROM import_tokens WHERE org_id = $1 AND job_id = $2",
+        "DELETE FROM import_tokens \
+         WHERE customer_id >= $1 AND customer_id < $2 AND org_id = $3 AND job_id = $4",
         "PRAGMA temp_store = MEMORY",
     ];
     for sql in statements {
         let query = sqlx::query(sql);
         let query = if sql.contains("$1") {
-            query.bind(ctx.org.get()).bind(id.get())
+            query.bind(lo).bind(hi).bind(ctx.org.get()).bind(id.get())
         } else {
             query
         };
         query.execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(Some(hi))
+}
+
+/// Every waiting token of a job, inside the caller's transaction (the rest of a chunk that
+/// committed after [`SqlStore::flush_job_tokens`]).
+async fn flush_rest(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    id: ImportJobId,
+) -> Result<(), StoreError> {
+    let mut from = 0;
+    while let Some(next) = flush_tokens(conn, backend, ctx, id, from, FLUSH_CUSTOMERS).await? {
+        from = next;
     }
     Ok(())
 }
@@ -466,6 +504,30 @@ impl SqlStore {
         Ok(job)
     }
 
+    /// Move a job's waiting name tokens into the search index, [`FLUSH_CUSTOMERS`] customers
+    /// per transaction, before the job ends (the transaction that ends it moves what a chunk
+    /// may have added since).
+    async fn flush_job_tokens(
+        &self,
+        ctx: Ctx,
+        id: ImportJobId,
+        batch: i64,
+    ) -> Result<(), StoreError> {
+        if self.backend != crate::Backend::Sqlite {
+            return Ok(());
+        }
+        let mut from = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let next = flush_tokens(&mut tx, self.backend, ctx, id, from, batch).await?;
+            tx.commit().await.map_err(db_err)?;
+            match next {
+                Some(next) => from = next,
+                None => return Ok(()),
+            }
+        }
+    }
+
     pub(crate) async fn finish_import_job_impl(
         &self,
         ctx: Ctx,
@@ -473,6 +535,7 @@ impl SqlStore {
         duplicates: u64,
         error: Option<String>,
     ) -> Result<ImportJob, StoreError> {
+        self.flush_job_tokens(ctx, id, FLUSH_CUSTOMERS).await?;
         let mut tx = self.begin_write().await?;
         let job = load_job(&mut tx, ctx, id).await?;
         if job.status != ImportStatus::Running {
@@ -484,7 +547,7 @@ impl SqlStore {
             ImportStatus::Done
         };
         let error: Option<String> = error.map(|e| e.chars().take(2000).collect());
-        flush_tokens(&mut tx, self.backend, ctx, id).await?;
+        flush_rest(&mut tx, self.backend, ctx, id).await?;
         sqlx::query(
             "UPDATE import_jobs SET status = $1, error = $2, duplicates = $3, finished_at = $4, \
              heartbeat_at = $4 WHERE org_id = $5 AND id = $6",
@@ -596,12 +659,13 @@ impl SqlStore {
         ctx: Ctx,
         id: ImportJobId,
     ) -> Result<ImportJob, StoreError> {
+        self.flush_job_tokens(ctx, id, FLUSH_CUSTOMERS).await?;
         let mut tx = self.begin_write().await?;
         let job = load_job(&mut tx, ctx, id).await?;
         if job.status != ImportStatus::Running {
             return Err(conflict("status"));
         }
-        flush_tokens(&mut tx, self.backend, ctx, id).await?;
+        flush_rest(&mut tx, self.backend, ctx, id).await?;
         sqlx::query(
             "UPDATE import_jobs SET status = 'cancelled', finished_at = $1 WHERE org_id = $2 AND id = $3",
         )
@@ -1235,4 +1299,99 @@ pub(crate) fn contact_row(
         Arg::B(primary),
         Arg::I(now),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guanxi_core::{ContactKind, Currency, Lang};
+    use guanxi_store::{ChunkRow, ImportChunk, ImportCustomer, NewOrg, Store};
+
+    async fn count(s: &SqlStore, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(DISTINCT customer_id) FROM {table}"))
+            .fetch_one(&s.pool)
+            .await
+            .expect("count")
+    }
+
+    /// The tokens of an import move in batches of customers, each batch in a transaction of its
+    /// own, until none wait.
+    #[tokio::test]
+    async fn waiting_tokens_move_in_batches() {
+        let (s, _) = crate::testdb::fresh_sqlite().await.expect("sqlite");
+        let org = s
+            .create_org(NewOrg {
+                name: "分批".into(),
+                locale: Lang::ZhCn,
+                currency: Currency::CNY,
+                time_zone: "Asia/Shanghai".into(),
+            })
+            .await
+            .expect("org");
+        let ctx = Ctx::new(org.id);
+        let job = s
+            .create_import_job(
+                ctx,
+                guanxi_store::NewImportJob {
+                    kind: guanxi_core::ImportKind::Customers,
+                    file_name: "x.csv".into(),
+                    file_path: None,
+                    file_size: 1,
+                    file_sha256: "00".into(),
+                    format: "csv".into(),
+                    encoding: "utf-8".into(),
+                    mapping: json!({}),
+                    policy: guanxi_store::ImportPolicy::Skip,
+                    mode: ImportMode::Import,
+                },
+            )
+            .await
+            .expect("job");
+        s.claim_import_job(ctx, job.id).await.expect("claim");
+        let rows = (0..5)
+            .map(|n| ChunkRow::Import {
+                line: n + 2,
+                row: ImportCustomer {
+                    name: format!("客户{n}"),
+                    contacts: vec![guanxi_core::contact::ContactValue::parse(
+                        ContactKind::Mobile,
+                        &format!("1380013800{n}"),
+                    )
+                    .expect("phone")],
+                    ..Default::default()
+                },
+            })
+            .collect();
+        s.import_chunk(
+            ctx,
+            job.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 1,
+                rows,
+            },
+        )
+        .await
+        .expect("chunk");
+        assert_eq!(count(&s, "import_tokens").await, 5);
+        assert_eq!(count(&s, "search_tokens").await, 0);
+        // One batch of two customers.
+        let mut conn = s.pool.acquire().await.expect("conn");
+        let next = flush_tokens(&mut conn, s.backend, ctx, job.id, 0, 2)
+            .await
+            .expect("flush");
+        drop(conn);
+        assert!(next.is_some());
+        assert_eq!(count(&s, "import_tokens").await, 3);
+        assert_eq!(count(&s, "search_tokens").await, 2);
+        // The rest, two at a time, then nothing left to move.
+        s.flush_job_tokens(ctx, job.id, 2).await.expect("rest");
+        assert_eq!(count(&s, "import_tokens").await, 0);
+        assert_eq!(count(&s, "search_tokens").await, 5);
+        let mut conn = s.pool.acquire().await.expect("conn");
+        let next = flush_tokens(&mut conn, s.backend, ctx, job.id, 0, 2)
+            .await
+            .expect("flush");
+        assert_eq!(next, None);
+    }
 }
