@@ -224,25 +224,6 @@ async fn check_refs(
     errors.finish().map_err(StoreError::Invalid)
 }
 
-/// Forget the name tokens an import that is still running holds for a customer (see
-/// `jobs::flush_tokens`); true when there were some. Run before any change to the customer's
-/// tokens, so that the import's end cannot bring back a name that has since changed or been
-/// erased.
-pub(crate) async fn drop_waiting_tokens(
-    conn: &mut AnyConnection,
-    org: OrgId,
-    id: i64,
-) -> Result<bool, StoreError> {
-    let n = sqlx::query("DELETE FROM import_tokens WHERE customer_id = $1 AND org_id = $2")
-        .bind(id)
-        .bind(org.get())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-    Ok(n > 0)
-}
-
 /// Make the search tokens of a customer match `new_name` (given the tokens of `old_name`).
 pub(crate) async fn retoken(
     conn: &mut AnyConnection,
@@ -251,11 +232,6 @@ pub(crate) async fn retoken(
     old_name: Option<&str>,
     new_name: &str,
 ) -> Result<(), StoreError> {
-    // A customer whose import has not ended has none of its old tokens in search_tokens yet.
-    let old_name = match old_name {
-        Some(_) if drop_waiting_tokens(conn, org, id).await? => None,
-        other => other,
-    };
     let old: BTreeSet<String> = old_name.map(name_tokens).unwrap_or_default();
     let new = name_tokens(new_name);
     for t in old.difference(&new) {

@@ -648,13 +648,11 @@ impl SqlStore {
         let cid = id.get();
         let now = now_micros();
         let placeholder = format!("#{cid}");
-        let statements: [(&str, bool); 15] = [
+        let statements: [(&str, bool); 14] = [
             ("UPDATE customers SET name = $3, title = NULL, city = NULL, birthday = NULL, note = NULL, \
               tags = '[]', custom = '{}', erased_at = $4, deleted_at = COALESCE(deleted_at, $4), \
               version = version + 1, updated_at = $4 WHERE org_id = $1 AND id = $2", true),
             ("DELETE FROM contact_points WHERE org_id = $1 AND customer_id = $2", false),
-            // Tokens an import still holds first (see `jobs::flush_tokens`), then the live ones.
-            ("DELETE FROM import_tokens WHERE org_id = $1 AND customer_id = $2", false),
             ("DELETE FROM search_tokens WHERE org_id = $1 AND customer_id = $2", false),
             ("DELETE FROM customer_tags WHERE org_id = $1 AND customer_id = $2", false),
             ("UPDATE interactions SET subject = NULL, body = '', outcome = NULL, contact = NULL \

@@ -128,84 +128,6 @@ pub(crate) fn family(kind: ContactKind) -> Option<u8> {
     }
 }
 
-/// Customers whose waiting name tokens move into `search_tokens` in one transaction (about
-/// half a million tokens, a second or two), so that other writers never wait long on SQLite's
-/// one write lock.
-const FLUSH_CUSTOMERS: i64 = 100_000;
-
-/// Move the name tokens of a job's customers from `import_tokens` into `search_tokens`, in the
-/// order of its index, for the customers from id `from` on, at most `batch` of them; the id to go on from, or `None` when none were left. Until its tokens move, a
-/// customer an import created is found by phone, e-mail and WeChat id, not by name.
-/// SQLite only: PostgreSQL imports write their tokens straight into `search_tokens` (see
-/// `import_chunk_impl`). A rename or an erasure drops a customer's waiting tokens first
-/// (`customers::drop_waiting_tokens`); SQLite's one writer keeps it from coming between the
-/// two statements here.
-async fn flush_tokens(
-    conn: &mut AnyConnection,
-    backend: crate::Backend,
-    ctx: Ctx,
-    id: ImportJobId,
-    from: i64,
-    batch: i64,
-) -> Result<Option<i64>, StoreError> {
-    if backend != crate::Backend::Sqlite {
-        return Ok(None);
-    }
-    let lo: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(customer_id) FROM import_tokens \
-         WHERE customer_id >= $1 AND org_id = $2 AND job_id = $3",
-    )
-    .bind(from)
-    .bind(ctx.org.get())
-    .bind(id.get())
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    let Some(lo) = lo else {
-        return Ok(None);
-    };
-    let hi = lo.saturating_add(batch);
-    // SQLite sorts the tokens in pieces the size of the page cache and merges them; with the
-    // pool's `temp_store = MEMORY` the pieces stayed in memory (a 1,000,000-row import moved
-    // at once peaked at 654 MB instead of 383 MB). They go to a file for this.
-    let statements = [
-        "PRAGMA temp_store = FILE",
-        // `WHERE` before `ON CONFLICT` keeps SQLite from reading `ON` as a join's.
-        "INSERT INTO search_tokens (org_id, token, customer_id) \
-         SELECT org_id, token, customer_id FROM import_tokens \
-         WHERE customer_id >= $1 AND customer_id < $2 AND org_id = $3 AND job_id = $4 \
-         ORDER BY org_id, token, customer_id ON CONFLICT DO NOTHING",
-        "DELETE FROM import_tokens \
-         WHERE customer_id >= $1 AND customer_id < $2 AND org_id = $3 AND job_id = $4",
-        "PRAGMA temp_store = MEMORY",
-    ];
-    for sql in statements {
-        let query = sqlx::query(sql);
-        let query = if sql.contains("$1") {
-            query.bind(lo).bind(hi).bind(ctx.org.get()).bind(id.get())
-        } else {
-            query
-        };
-        query.execute(&mut *conn).await.map_err(db_err)?;
-    }
-    Ok(Some(hi))
-}
-
-/// Every waiting token of a job, inside the caller's transaction (the rest of a chunk that
-/// committed after [`SqlStore::flush_job_tokens`]).
-async fn flush_rest(
-    conn: &mut AnyConnection,
-    backend: crate::Backend,
-    ctx: Ctx,
-    id: ImportJobId,
-) -> Result<(), StoreError> {
-    let mut from = 0;
-    while let Some(next) = flush_tokens(conn, backend, ctx, id, from, FLUSH_CUSTOMERS).await? {
-        from = next;
-    }
-    Ok(())
-}
-
 /// The live customers of the organisation holding any of `keys`, as (family, key) → the
 /// lowest customer id. Two index lookups rather than a join: on PostgreSQL a join planned while
 /// the tables were small (a generic plan of a prepared statement) turned into a scan of every
@@ -504,30 +426,6 @@ impl SqlStore {
         Ok(job)
     }
 
-    /// Move a job's waiting name tokens into the search index, [`FLUSH_CUSTOMERS`] customers
-    /// per transaction, before the job ends (the transaction that ends it moves what a chunk
-    /// may have added since).
-    async fn flush_job_tokens(
-        &self,
-        ctx: Ctx,
-        id: ImportJobId,
-        batch: i64,
-    ) -> Result<(), StoreError> {
-        if self.backend != crate::Backend::Sqlite {
-            return Ok(());
-        }
-        let mut from = 0;
-        loop {
-            let mut tx = self.begin_write().await?;
-            let next = flush_tokens(&mut tx, self.backend, ctx, id, from, batch).await?;
-            tx.commit().await.map_err(db_err)?;
-            match next {
-                Some(next) => from = next,
-                None => return Ok(()),
-            }
-        }
-    }
-
     pub(crate) async fn finish_import_job_impl(
         &self,
         ctx: Ctx,
@@ -535,7 +433,6 @@ impl SqlStore {
         duplicates: u64,
         error: Option<String>,
     ) -> Result<ImportJob, StoreError> {
-        self.flush_job_tokens(ctx, id, FLUSH_CUSTOMERS).await?;
         let mut tx = self.begin_write().await?;
         let job = load_job(&mut tx, ctx, id).await?;
         if job.status != ImportStatus::Running {
@@ -547,7 +444,6 @@ impl SqlStore {
             ImportStatus::Done
         };
         let error: Option<String> = error.map(|e| e.chars().take(2000).collect());
-        flush_rest(&mut tx, self.backend, ctx, id).await?;
         sqlx::query(
             "UPDATE import_jobs SET status = $1, error = $2, duplicates = $3, finished_at = $4, \
              heartbeat_at = $4 WHERE org_id = $5 AND id = $6",
@@ -659,13 +555,11 @@ impl SqlStore {
         ctx: Ctx,
         id: ImportJobId,
     ) -> Result<ImportJob, StoreError> {
-        self.flush_job_tokens(ctx, id, FLUSH_CUSTOMERS).await?;
         let mut tx = self.begin_write().await?;
         let job = load_job(&mut tx, ctx, id).await?;
         if job.status != ImportStatus::Running {
             return Err(conflict("status"));
         }
-        flush_rest(&mut tx, self.backend, ctx, id).await?;
         sqlx::query(
             "UPDATE import_jobs SET status = 'cancelled', finished_at = $1 WHERE org_id = $2 AND id = $3",
         )
@@ -1077,7 +971,7 @@ impl SqlStore {
                     first = false;
                 }
                 for t in name_tokens(&f.row.name) {
-                    tokens.push((f.id, t));
+                    tokens.push((t, f.id));
                 }
                 for t in &f.row.tags {
                     tags.push(vec![Arg::I(org), Arg::S(t.clone()), Arg::I(f.id)]);
@@ -1085,38 +979,15 @@ impl SqlStore {
             }
             for (name, id) in &implicit_ids {
                 for t in name_tokens(name) {
-                    tokens.push((*id, t));
+                    tokens.push((t, *id));
                 }
             }
-            // On SQLite the name tokens wait in import_tokens, in customer order (each chunk
-            // appends to its index), until the job ends and `flush_tokens` moves them in token
-            // order. On PostgreSQL they go straight into search_tokens in token order: there the
-            // waiting table's heap and index cost more than the scattered inserts they saved (a
-            // million-row import took 402 s instead of 358 s, debug build, 2026-12-02).
-            let (tokens_sql, tokens): (&str, Vec<Vec<Arg>>) = match self.backend {
-                crate::Backend::Sqlite => {
-                    tokens.sort_unstable();
-                    (
-                        "INSERT INTO import_tokens (customer_id, token, org_id, job_id)",
-                        tokens
-                            .into_iter()
-                            .map(|(cid, t)| {
-                                vec![Arg::I(cid), Arg::S(t), Arg::I(org), Arg::I(id.get())]
-                            })
-                            .collect(),
-                    )
-                }
-                crate::Backend::Postgres => {
-                    tokens.sort_unstable_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
-                    (
-                        "INSERT INTO search_tokens (org_id, token, customer_id)",
-                        tokens
-                            .into_iter()
-                            .map(|(cid, t)| vec![Arg::I(org), Arg::S(t), Arg::I(cid)])
-                            .collect(),
-                    )
-                }
-            };
+            // In index order, so that consecutive inserts land on the same pages.
+            tokens.sort_unstable();
+            let tokens: Vec<Vec<Arg>> = tokens
+                .into_iter()
+                .map(|(t, id)| vec![Arg::I(org), Arg::S(t), Arg::I(id)])
+                .collect();
             insert_rows(
             &mut tx,
             self.backend,
@@ -1125,7 +996,14 @@ impl SqlStore {
             false,
         )
         .await?;
-            insert_rows(&mut tx, self.backend, tokens_sql, &tokens, false).await?;
+            insert_rows(
+                &mut tx,
+                self.backend,
+                "INSERT INTO search_tokens (org_id, token, customer_id)",
+                &tokens,
+                false,
+            )
+            .await?;
             insert_rows(
                 &mut tx,
                 self.backend,
@@ -1299,99 +1177,4 @@ pub(crate) fn contact_row(
         Arg::B(primary),
         Arg::I(now),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use guanxi_core::{ContactKind, Currency, Lang};
-    use guanxi_store::{ChunkRow, ImportChunk, ImportCustomer, NewOrg, Store};
-
-    async fn count(s: &SqlStore, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(DISTINCT customer_id) FROM {table}"))
-            .fetch_one(&s.pool)
-            .await
-            .expect("count")
-    }
-
-    /// The tokens of an import move in batches of customers, each batch in a transaction of its
-    /// own, until none wait.
-    #[tokio::test]
-    async fn waiting_tokens_move_in_batches() {
-        let (s, _) = crate::testdb::fresh_sqlite().await.expect("sqlite");
-        let org = s
-            .create_org(NewOrg {
-                name: "分批".into(),
-                locale: Lang::ZhCn,
-                currency: Currency::CNY,
-                time_zone: "Asia/Shanghai".into(),
-            })
-            .await
-            .expect("org");
-        let ctx = Ctx::new(org.id);
-        let job = s
-            .create_import_job(
-                ctx,
-                guanxi_store::NewImportJob {
-                    kind: guanxi_core::ImportKind::Customers,
-                    file_name: "x.csv".into(),
-                    file_path: None,
-                    file_size: 1,
-                    file_sha256: "00".into(),
-                    format: "csv".into(),
-                    encoding: "utf-8".into(),
-                    mapping: json!({}),
-                    policy: guanxi_store::ImportPolicy::Skip,
-                    mode: ImportMode::Import,
-                },
-            )
-            .await
-            .expect("job");
-        s.claim_import_job(ctx, job.id).await.expect("claim");
-        let rows = (0..5)
-            .map(|n| ChunkRow::Import {
-                line: n + 2,
-                row: ImportCustomer {
-                    name: format!("客户{n}"),
-                    contacts: vec![guanxi_core::contact::ContactValue::parse(
-                        ContactKind::Mobile,
-                        &format!("1380013800{n}"),
-                    )
-                    .expect("phone")],
-                    ..Default::default()
-                },
-            })
-            .collect();
-        s.import_chunk(
-            ctx,
-            job.id,
-            ImportChunk {
-                from_row: 0,
-                bytes_done: 1,
-                rows,
-            },
-        )
-        .await
-        .expect("chunk");
-        assert_eq!(count(&s, "import_tokens").await, 5);
-        assert_eq!(count(&s, "search_tokens").await, 0);
-        // One batch of two customers.
-        let mut conn = s.pool.acquire().await.expect("conn");
-        let next = flush_tokens(&mut conn, s.backend, ctx, job.id, 0, 2)
-            .await
-            .expect("flush");
-        drop(conn);
-        assert!(next.is_some());
-        assert_eq!(count(&s, "import_tokens").await, 3);
-        assert_eq!(count(&s, "search_tokens").await, 2);
-        // The rest, two at a time, then nothing left to move.
-        s.flush_job_tokens(ctx, job.id, 2).await.expect("rest");
-        assert_eq!(count(&s, "import_tokens").await, 0);
-        assert_eq!(count(&s, "search_tokens").await, 5);
-        let mut conn = s.pool.acquire().await.expect("conn");
-        let next = flush_tokens(&mut conn, s.backend, ctx, job.id, 0, 2)
-            .await
-            .expect("flush");
-        assert_eq!(next, None);
-    }
 }

@@ -361,11 +361,6 @@ const SQLITE_MIGRATIONS: Files = &[
         "record imports",
         include_str!("../migrations/sqlite/0013_record_imports.sql"),
     ),
-    (
-        14,
-        "import tokens",
-        include_str!("../migrations/sqlite/0014_import_tokens.sql"),
-    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -433,11 +428,6 @@ const POSTGRES_MIGRATIONS: Files = &[
         13,
         "record imports",
         include_str!("../migrations/postgres/0013_record_imports.sql"),
-    ),
-    (
-        14,
-        "import tokens",
-        include_str!("../migrations/postgres/0014_import_tokens.sql"),
     ),
 ];
 
