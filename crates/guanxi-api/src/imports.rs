@@ -330,9 +330,6 @@ fn record_item(r: RowReport) -> Taken {
 /// and the bytes read when it ends.
 type RecordBatch = (Vec<RecordItem>, u64, u64);
 
-/// Run a job of leads, orders or interactions. Consecutive rows with the same order number
-/// are one order (a line each); a chunk never splits an order, so a resumed import starts at
-/// an order's first row.
 /// Put a finished order into the chunk, remembering where its number is.
 fn close_order(
     items: &mut Vec<RecordItem>,
@@ -358,6 +355,10 @@ fn scattered_order(lang: Lang, no: &str, first: u64) -> String {
     }
 }
 
+/// Run a job of leads, orders or interactions. Rows with the same order number are one order
+/// (a line each; rows not next to the others join it within their chunk, later ones are
+/// refused); a chunk never splits an order of up to 1,000 lines, so a resumed import starts at
+/// an order's first row.
 async fn run_records(
     store: &dyn Store,
     ctx: Ctx,
@@ -414,7 +415,6 @@ async fn run_records(
                         (Some((_, o, _)), Some(no)) => o.external_id.as_deref() == Some(no),
                         _ => false,
                     };
-                    let earlier = no.as_ref().and_then(|no| first_lines.get(no).copied());
                     if same {
                         if let Some((_, o, n)) = open.as_mut() {
                             o.lines.extend(order.lines);
@@ -425,7 +425,9 @@ async fn run_records(
                             o.lines.extend(order.lines);
                         }
                         rows += 1;
-                    } else if let (Some(no), Some(first)) = (&no, earlier) {
+                    } else if let Some((no, first)) =
+                        no.as_ref().and_then(|no| Some((no, *first_lines.get(no)?)))
+                    {
                         items.push(RecordItem::Rejected {
                             line,
                             reasons: vec![said(|l| scattered_order(l, no, first))],

@@ -170,9 +170,7 @@ fn import_customers_into_an_organisation() {
 /// order, a damaged row is named with its reason, and a second run finds every order there.
 #[test]
 fn import_orders_from_a_shop_export() {
-    let dir = std::env::temp_dir().join(format!("guanxi_orders_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = fresh_dir("orders");
     let path = dir.join("订单.csv");
     let csv = "订单编号,收货人姓名,联系手机,订单创建时间,宝贝标题,宝贝数量,实付金额,订单状态\r\n\
                T1,张伟,13800138000,2024/1/5 14:30,龙井茶,2,\"￥1,288.00\",交易成功\r\n\
@@ -206,9 +204,7 @@ fn import_orders_from_a_shop_export() {
 /// order's first row, never reported as an order already there with its lines lost.
 #[test]
 fn scattered_rows_of_an_order_join_it_or_are_refused() {
-    let dir = std::env::temp_dir().join(format!("guanxi_scattered_{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let dir = fresh_dir("scattered");
     let path = dir.join("orders.csv");
     let mut csv = String::from(
         "订单编号,收货人姓名,联系手机,订单创建时间,宝贝标题,宝贝数量,实付金额,订单状态\r\n\
@@ -234,20 +230,10 @@ fn scattered_rows_of_an_order_join_it_or_are_refused() {
     assert!(out.contains("新建订单 2，已存在 0，拒绝 1"), "{out}");
     // S1 has its two lines of the first chunk (10 + 5), S2 its one; the late row is not in.
     assert_eq!(orders_in(&dir), (2, 1_000 + 500 + 2_000));
-    let reason: String = tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(async {
-            let url = format!("sqlite://{}", dir.join("guanxi.db").display());
-            let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
-                .await
-                .expect("store");
-            sqlx::query_scalar(
-                "SELECT detail FROM import_rows WHERE line = 10002 AND outcome = 'rejected'",
-            )
-            .fetch_one(store.pool())
-            .await
-            .expect("the late row's report")
-        });
+    let (reason,): (String,) = query_in(
+        &dir,
+        "SELECT detail FROM import_rows WHERE line = 10002 AND outcome = 'rejected'",
+    );
     assert!(reason.contains("订单 S1 已从第 2 行起导入"), "{reason}");
     assert!(reason.contains("sort the file by order number"), "{reason}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -516,8 +502,19 @@ fn demo_customers_are_scored_and_analyze_summarises() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The number and total (fen) of organisation 1's orders in the SQLite file of `dir`.
-fn orders_in(dir: &std::path::Path) -> (i64, i64) {
+/// An empty working folder for one story.
+fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("guanxi_{tag}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}
+
+/// One query's row from the SQLite file of `dir`.
+fn query_in<T>(dir: &std::path::Path, sql: &str) -> T
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
     tokio::runtime::Runtime::new()
         .expect("runtime")
         .block_on(async {
@@ -525,9 +522,17 @@ fn orders_in(dir: &std::path::Path) -> (i64, i64) {
             let store = guanxi_store_sql::SqlStore::connect(&url, &Default::default())
                 .await
                 .expect("store");
-            sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE org_id = 1")
+            sqlx::query_as(sql)
                 .fetch_one(store.pool())
                 .await
-                .expect("count")
+                .expect(sql)
         })
+}
+
+/// The number and total (fen) of organisation 1's orders in the SQLite file of `dir`.
+fn orders_in(dir: &std::path::Path) -> (i64, i64) {
+    query_in(
+        dir,
+        "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders WHERE org_id = 1",
+    )
 }
