@@ -3411,6 +3411,75 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
         .save_import_mapping(a, " ".into(), json!({}))
         .await
         .is_err());
+    // A later import finds the companies its rows name among this organisation's customers
+    // (one statement per chunk on PostgreSQL, lists of names on SQLite), never another's.
+    let theirs = s
+        .create_customer(
+            b,
+            NewCustomer {
+                kind: CustomerKind::Company,
+                ..person("北京\"别家\"贸易有限公司", vec![])
+            },
+        )
+        .await
+        .expect("their company");
+    let existing = zw.company_id.expect("company");
+    let mut at_known = import_row("李娜", "13611112222");
+    at_known.company = Some("杭州华信科技有限公司".into());
+    let mut at_theirs = import_row("王芳", "13633334444");
+    at_theirs.company = Some(theirs.name.clone());
+    let j3 = s
+        .create_import_job(a, new_job(ImportMode::Import, ImportPolicy::Skip))
+        .await
+        .expect("job");
+    s.claim_import_job(a, j3.id).await.expect("claim");
+    let counts = s
+        .import_chunk(
+            a,
+            j3.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 100,
+                rows: vec![
+                    ChunkRow::Import {
+                        line: 2,
+                        row: at_known,
+                    },
+                    ChunkRow::Import {
+                        line: 3,
+                        row: at_theirs,
+                    },
+                ],
+            },
+        )
+        .await
+        .expect("third import");
+    assert_eq!(
+        (counts.created, counts.companies),
+        (2, 1),
+        "one company found by name, the other organisation's added anew"
+    );
+    let ln = s
+        .lookup(a, &ContactLookup::Phone("+8613611112222".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(ln.len(), 1);
+    assert_eq!(
+        ln[0].company_id,
+        Some(existing),
+        "linked to the company there"
+    );
+    let wf = s
+        .lookup(a, &ContactLookup::Phone("+8613633334444".into()))
+        .await
+        .expect("lookup");
+    let own = wf[0].company_id.expect("a company of its own");
+    assert_ne!(own, theirs.id, "never another organisation's company");
+    let own = s.get_customer(a, own, false).await.expect("new company");
+    assert_eq!(
+        (own.kind, own.name.as_str()),
+        (CustomerKind::Company, theirs.name.as_str())
+    );
 }
 
 /// The names of the customers an import creates are searchable as each chunk commits; a rename
