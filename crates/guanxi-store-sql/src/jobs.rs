@@ -220,9 +220,13 @@ pub(crate) async fn holders(
 
 /// Live company customers by exact name → the lowest id.
 ///
-/// PostgreSQL gets every name as one JSON array: a file of persons names thousands of companies
-/// per chunk, and lists of 500 parameters, each statement planned anew for its parameters,
-/// took about a sixth of a large import's time there.
+/// PostgreSQL gets the names as one parameter split by the unit separator (as the duplicate
+/// lookup gets its keys), which the chunk's custom plan folds into an array it looks up in the
+/// name index. Lists of 500 parameters, each statement planned anew, took about a sixth of a
+/// large import's time there; a JSON array read by a subquery (`ANY(ARRAY(SELECT
+/// json_array_elements_text(…)))`, tried on 2026-12-02) was worse still, because the planner
+/// cannot see its values (docs/PERFORMANCE.md). A name holding the separator itself goes
+/// in a list, as on SQLite.
 async fn companies_named(
     conn: &mut AnyConnection,
     backend: crate::Backend,
@@ -230,48 +234,49 @@ async fn companies_named(
     names: &[String],
 ) -> Result<HashMap<String, i64>, StoreError> {
     let mut out: HashMap<String, i64> = HashMap::new();
-    if names.is_empty() {
-        return Ok(out);
+    let mut listed: Vec<&str> = Vec::new();
+    let mut joined = String::new();
+    for n in names {
+        if backend == crate::Backend::Postgres && !n.contains('\u{1f}') {
+            if !joined.is_empty() {
+                joined.push('\u{1f}');
+            }
+            joined.push_str(n);
+        } else {
+            listed.push(n.as_str());
+        }
     }
-    let per = match backend {
-        crate::Backend::Sqlite => IN_MAX,
-        crate::Backend::Postgres => names.len(),
-    };
-    for part in names.chunks(per) {
-        let rows = match backend {
-            crate::Backend::Postgres => {
-                let list =
-                    serde_json::to_string(part).map_err(|e| StoreError::Internal(e.to_string()))?;
-                sqlx::query(
-                    "SELECT id, name FROM customers WHERE org_id = $1 AND kind = 'company' \
-                     AND deleted_at IS NULL \
-                     AND name = ANY(ARRAY(SELECT json_array_elements_text($2::json)))",
-                )
-                .bind(org)
-                .bind(list)
-                .fetch_all(&mut *conn)
-                .await
-            }
-            crate::Backend::Sqlite => {
-                let list: Vec<String> = (0..part.len()).map(|i| format!("${}", i + 2)).collect();
-                let sql = format!(
-                    "SELECT id, name FROM customers WHERE org_id = $1 AND kind = 'company' \
-                     AND deleted_at IS NULL AND name IN ({})",
-                    list.join(",")
-                );
-                let mut q = sqlx::query(&sql).bind(org);
-                for n in part {
-                    q = q.bind(n.as_str());
-                }
-                q.fetch_all(&mut *conn).await
-            }
+    let mut rows = Vec::new();
+    if !joined.is_empty() {
+        rows.extend(
+            sqlx::query(
+                "SELECT id, name FROM customers WHERE org_id = $1 AND kind = 'company' \
+                 AND deleted_at IS NULL AND name = ANY(string_to_array($2, chr(31)))",
+            )
+            .bind(org)
+            .bind(joined)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?,
+        );
+    }
+    for part in listed.chunks(IN_MAX) {
+        let list: Vec<String> = (0..part.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id, name FROM customers WHERE org_id = $1 AND kind = 'company' \
+             AND deleted_at IS NULL AND name IN ({})",
+            list.join(",")
+        );
+        let mut q = sqlx::query(&sql).bind(org);
+        for n in part {
+            q = q.bind(*n);
         }
-        .map_err(db_err)?;
-        for r in rows {
-            let id = i64_of(&r, "id")?;
-            let e = out.entry(str_of(&r, "name")?).or_insert(id);
-            *e = (*e).min(id);
-        }
+        rows.extend(q.fetch_all(&mut *conn).await.map_err(db_err)?);
+    }
+    for r in rows {
+        let id = i64_of(&r, "id")?;
+        let e = out.entry(str_of(&r, "name")?).or_insert(id);
+        *e = (*e).min(id);
     }
     Ok(out)
 }
