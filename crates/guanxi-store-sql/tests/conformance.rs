@@ -169,6 +169,13 @@ fn cp(kind: ContactKind, v: &str) -> NewContactPoint {
     }
 }
 
+fn new_company(name: &str) -> NewCustomer {
+    NewCustomer {
+        kind: CustomerKind::Company,
+        ..person(name, vec![])
+    }
+}
+
 fn person(name: &str, cps: Vec<NewContactPoint>) -> NewCustomer {
     NewCustomer {
         kind: CustomerKind::Person,
@@ -3414,13 +3421,7 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
     // A later import finds the companies its rows name among this organisation's customers
     // (one statement per chunk on PostgreSQL, lists of names on SQLite), never another's.
     let theirs = s
-        .create_customer(
-            b,
-            NewCustomer {
-                kind: CustomerKind::Company,
-                ..person("北京\"别家\"贸易有限公司", vec![])
-            },
-        )
+        .create_customer(b, new_company("北京\"别家\"贸易有限公司"))
         .await
         .expect("their company");
     let existing = zw.company_id.expect("company");
@@ -3737,13 +3738,7 @@ async fn an_interrupted_import_resumes_without_counting_twice(st: guanxi_store_s
 async fn look_alikes_are_queued_once_and_decided(s: S) {
     let a = org(&s, "查重").await;
     let company = s
-        .create_customer(
-            a,
-            NewCustomer {
-                kind: CustomerKind::Company,
-                ..person("杭州华信科技有限公司", vec![])
-            },
-        )
+        .create_customer(a, new_company("杭州华信科技有限公司"))
         .await
         .expect("company");
     let at = |name: &str, cps| NewCustomer {
