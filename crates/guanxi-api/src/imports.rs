@@ -16,8 +16,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Rows per chunk: large enough for set-wise writes, small enough that a resumed import
-/// repeats little and progress moves every fraction of a second.
+/// Records per chunk of a file of leads, orders or interactions: large enough for set-wise
+/// lookups, small enough that a resumed import repeats little and progress moves every
+/// fraction of a second. Customer files take the store's own size
+/// ([`Store::import_chunk_rows`]), which is larger on SQLite.
 pub const CHUNK_ROWS: usize = 10_000;
 
 /// Where an import stands while it runs.
@@ -176,6 +178,9 @@ async fn run_claimed(
 ) -> Result<(), RunError> {
     let expected = job.file_sha256.clone();
     let skip = job.rows_done;
+    let chunk_rows = store
+        .import_chunk_rows()
+        .clamp(1, guanxi_store::IMPORT_CHUNK_MAX);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, RunError>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let send = |b: Result<Batch, RunError>| tx.blocking_send(b).is_ok();
@@ -192,7 +197,7 @@ async fn run_claimed(
         };
         let mut checker = guanxi_import::Checker::new(mapping);
         let mut seen = 0u64;
-        let mut rows = Vec::with_capacity(CHUNK_ROWS);
+        let mut rows = Vec::with_capacity(chunk_rows);
         while let Some(rec) = source.next_record() {
             // Rows written before a resume are read again only to know the file's earlier
             // phones and e-mails (rows that repeat them are merged, not created).
@@ -202,8 +207,8 @@ async fn run_claimed(
                 continue;
             }
             rows.push(chunk_row(report));
-            if rows.len() == CHUNK_ROWS {
-                let full = std::mem::replace(&mut rows, Vec::with_capacity(CHUNK_ROWS));
+            if rows.len() == chunk_rows {
+                let full = std::mem::replace(&mut rows, Vec::with_capacity(chunk_rows));
                 if !send(Ok((full, source.bytes_read()))) {
                     return false;
                 }

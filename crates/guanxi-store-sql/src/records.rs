@@ -21,7 +21,7 @@ use guanxi_core::{Currency, CustomerId, ImportJobId, ImportKind, Lang, Money, Re
 use guanxi_store::{
     Ctx, ImportCounts, ImportCustomer, ImportCustomerRef, ImportInteraction, ImportLead,
     ImportMode, ImportOrder, ImportStatus, NewInteraction, NewLead, NewOrder, NewOrderLine,
-    RecordChunk, RecordItem, Said, StoreError, IMPORT_CHUNK_MAX, IMPORT_REPORT_ROWS_MAX,
+    RecordChunk, RecordItem, Said, StoreError, IMPORT_REPORT_ROWS_MAX, RECORD_CHUNK_MAX,
 };
 use serde_json::{json, Value};
 use sqlx::{Acquire, AnyConnection};
@@ -508,11 +508,11 @@ impl SqlStore {
         id: ImportJobId,
         chunk: RecordChunk,
     ) -> Result<ImportCounts, StoreError> {
-        if chunk.items.len() > IMPORT_CHUNK_MAX || chunk.rows > IMPORT_CHUNK_MAX as u64 * 10 {
+        if chunk.items.len() > RECORD_CHUNK_MAX || chunk.rows > RECORD_CHUNK_MAX as u64 * 10 {
             return Err(StoreError::invalid(
                 "rows",
                 Reason::TooMany {
-                    max: IMPORT_CHUNK_MAX,
+                    max: RECORD_CHUNK_MAX,
                 },
             ));
         }

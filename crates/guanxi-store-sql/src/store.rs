@@ -17,6 +17,10 @@ impl Store for SqlStore {
         }
     }
 
+    fn import_chunk_rows(&self) -> usize {
+        self.import_chunk_rows
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

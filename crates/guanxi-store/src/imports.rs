@@ -327,8 +327,10 @@ pub struct RecordChunk {
     pub items: Vec<RecordItem>,
 }
 
-/// Most rows in one chunk.
-pub const IMPORT_CHUNK_MAX: usize = 20_000;
+/// Most rows in one chunk of a customer file (decided and written in memory).
+pub const IMPORT_CHUNK_MAX: usize = 200_000;
+/// Most records in one chunk of a file of leads, orders or interactions.
+pub const RECORD_CHUNK_MAX: usize = 20_000;
 /// Most report rows kept per job (the counts stay complete).
 pub const IMPORT_REPORT_ROWS_MAX: u64 = 10_000;
 

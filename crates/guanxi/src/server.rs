@@ -37,6 +37,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
     let pool = PoolSettings {
         max_connections: settings.max_connections,
         sqlite_synchronous_full: settings.sqlite_durable,
+        import_chunk_rows: usize::try_from(settings.import_chunk_rows)
+            .ok()
+            .filter(|&n| n > 0),
         ..PoolSettings::default()
     };
     let store = SqlStore::connect(url, &pool)

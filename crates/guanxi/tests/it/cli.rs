@@ -240,7 +240,8 @@ fn scattered_rows_of_an_order_join_it_or_are_refused() {
 }
 
 /// An import killed half-way is seen as running, then as interrupted once its heartbeat is
-/// old, and resumes from its last chunk: every row is written exactly once.
+/// old, and resumes from its last chunk: every row is written exactly once. The first run
+/// writes chunks of the configured size (`GUANXI_IMPORT_CHUNK_ROWS`), not SQLite's default.
 #[tokio::test]
 async fn a_killed_import_resumes_from_its_last_chunk() {
     let dir = std::env::temp_dir().join(format!("guanxi_resume_{}", std::process::id()));
@@ -270,6 +271,7 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         .success());
     let mut child = guanxi()
         .env("GUANXI_DATABASE_URL", &url)
+        .env("GUANXI_IMPORT_CHUNK_ROWS", "10000")
         .args(["import", "customers", "--quiet", "--org", "1"])
         .arg(&path)
         .stdout(std::process::Stdio::null())
@@ -302,6 +304,11 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
     assert!(
         (done as u64) < rows,
         "the import finished before it could be killed"
+    );
+    assert!(
+        done % 10_000 == 0
+            && (done as usize) < guanxi_store_sql::SqlStore::IMPORT_CHUNK_ROWS_SQLITE,
+        "chunks of the configured 10,000 rows, not of the default: {done}"
     );
     let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
         .fetch_one(store.pool())
