@@ -61,9 +61,8 @@ pub struct Settings {
     pub max_connections: u32,
     /// SQLite only: make every commit durable with fsync (`true`) or faster (`false`).
     pub sqlite_durable: bool,
-    /// Rows per transaction of a customer import (1,000 to 200,000); 0 takes the database's
-    /// own (50,000 on SQLite, 10,000 on PostgreSQL). Larger chunks import faster on SQLite
-    /// but hold its one write lock longer.
+    /// Rows per transaction of a customer import (1,000 to 200,000); 0 takes the store's own
+    /// (25,000). Larger chunks import faster on SQLite but hold its one write lock longer.
     pub import_chunk_rows: u32,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
@@ -192,8 +191,7 @@ impl Settings {
         }
         if s.import_chunk_rows != 0 && !(1_000..=200_000).contains(&s.import_chunk_rows) {
             return Err(ConfigError(
-                "import_chunk_rows must be 0 (the database's own) or between 1000 and 200000"
-                    .into(),
+                "import_chunk_rows must be 0 (the default) or between 1000 and 200000".into(),
             ));
         }
         if !(1..=720).contains(&s.session_hours) {

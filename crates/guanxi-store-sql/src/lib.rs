@@ -74,9 +74,8 @@ pub struct PoolSettings {
     /// SQLite only: `FULL` makes every commit durable (fsync); `NORMAL` is faster but a power
     /// cut may lose the last commits (never corrupts).
     pub sqlite_synchronous_full: bool,
-    /// Rows per chunk of a customer import (one transaction each); `None` takes the
-    /// backend's own ([`SqlStore::IMPORT_CHUNK_ROWS_SQLITE`] or
-    /// [`SqlStore::IMPORT_CHUNK_ROWS_POSTGRES`]).
+    /// Rows per chunk of a customer import (one transaction each); `None` takes
+    /// [`SqlStore::IMPORT_CHUNK_ROWS`].
     pub import_chunk_rows: Option<usize>,
 }
 
@@ -176,10 +175,9 @@ impl SqlStore {
         } else {
             None
         };
-        let import_chunk_rows = settings.import_chunk_rows.unwrap_or(match backend {
-            Backend::Sqlite => Self::IMPORT_CHUNK_ROWS_SQLITE,
-            Backend::Postgres => Self::IMPORT_CHUNK_ROWS_POSTGRES,
-        });
+        let import_chunk_rows = settings
+            .import_chunk_rows
+            .unwrap_or(Self::IMPORT_CHUNK_ROWS);
         Ok(Self {
             pool,
             backend,
@@ -189,16 +187,14 @@ impl SqlStore {
         })
     }
 
-    /// Rows per chunk of a customer import on SQLite. Every commit writes each page the chunk
-    /// changed to the WAL, and a chunk's inserts land on almost every leaf of the indexes
-    /// whose keys arrive in no order (contact keys, reversed keys, names, search tokens): at a
-    /// million customers a chunk of 10,000 rows rewrote about 200 MB. Fewer, larger chunks
-    /// write those pages fewer times (docs/PERFORMANCE.md); the price is a longer hold of
-    /// SQLite's one write lock per chunk, which other writers wait for (`busy_timeout`).
-    pub const IMPORT_CHUNK_ROWS_SQLITE: usize = 50_000;
-    /// Rows per chunk of a customer import on PostgreSQL, whose writers do not block each
-    /// other and whose commits write only the WAL records of the rows.
-    pub const IMPORT_CHUNK_ROWS_POSTGRES: usize = 10_000;
+    /// Rows per chunk (one transaction) of a customer import, on both backends. On SQLite
+    /// every commit writes each page the chunk changed to the WAL, and a chunk's inserts land
+    /// on most leaves of the indexes whose keys arrive in no order (contact keys, reversed
+    /// keys, names, search tokens): at a million customers chunks of 10,000 rows wrote 17 GB
+    /// to build a 0.7 GB database. Chunks of 25,000 import as fast as chunks of 50,000 with
+    /// less memory (docs/PERFORMANCE.md); the price on SQLite is a longer hold of its one
+    /// write lock, which other writers wait for. PostgreSQL is no slower with them.
+    pub const IMPORT_CHUNK_ROWS: usize = 25_000;
 
     pub fn backend_kind(&self) -> Backend {
         self.backend

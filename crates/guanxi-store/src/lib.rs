@@ -61,8 +61,8 @@ impl Ctx {
 pub trait Store: Send + Sync + 'static {
     /// Which backend answers: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
-    /// Rows per chunk (one transaction) of a customer import: each backend has its own,
-    /// because what a commit costs differs (see docs/PERFORMANCE.md).
+    /// Rows per chunk (one transaction) of a customer import: the store knows what a commit
+    /// costs it (see docs/PERFORMANCE.md).
     fn import_chunk_rows(&self) -> usize {
         10_000
     }

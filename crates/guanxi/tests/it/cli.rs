@@ -271,7 +271,7 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         .success());
     let mut child = guanxi()
         .env("GUANXI_DATABASE_URL", &url)
-        .env("GUANXI_IMPORT_CHUNK_ROWS", "10000")
+        .env("GUANXI_IMPORT_CHUNK_ROWS", "5000")
         .args(["import", "customers", "--quiet", "--org", "1"])
         .arg(&path)
         .stdout(std::process::Stdio::null())
@@ -306,9 +306,8 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         "the import finished before it could be killed"
     );
     assert!(
-        done % 10_000 == 0
-            && (done as usize) < guanxi_store_sql::SqlStore::IMPORT_CHUNK_ROWS_SQLITE,
-        "chunks of the configured 10,000 rows, not of the default: {done}"
+        done % 5_000 == 0 && (done as usize) < guanxi_store_sql::SqlStore::IMPORT_CHUNK_ROWS,
+        "chunks of the configured 5,000 rows, not of the default: {done}"
     );
     let customers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
         .fetch_one(store.pool())
