@@ -181,7 +181,9 @@ async fn run_claimed(
     let chunk_rows = store
         .import_chunk_rows()
         .clamp(1, guanxi_store::IMPORT_CHUNK_MAX);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, RunError>>(2);
+    // One chunk waits while the store writes another: the reader checks a chunk in a fraction
+    // of the time the store takes to write it, and a waiting chunk holds tens of megabytes.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Batch, RunError>>(1);
     let reader = tokio::task::spawn_blocking(move || {
         let send = |b: Result<Batch, RunError>| tx.blocking_send(b).is_ok();
         let sha = match file_sha256(&path) {
