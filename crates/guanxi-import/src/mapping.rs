@@ -528,6 +528,53 @@ impl Mapping {
         }
     }
 
+    /// This (saved) mapping applied to another file of the same system. With the headers it
+    /// was saved with, columns are matched by header name (compared as the suggester does;
+    /// a name used twice matches in order), so a file whose columns moved, or that gained or
+    /// lost one, is still read right; a column the saved mapping does not know gets the
+    /// suggestion for its header, if that field is not taken. Without saved headers (mappings
+    /// saved before they were kept) columns go by position, and the column count must agree:
+    /// `Err(saved column count)`.
+    pub fn for_file(
+        &self,
+        saved_headers: Option<&[String]>,
+        headers: &[String],
+    ) -> Result<Mapping, usize> {
+        let Some(saved_headers) = saved_headers.filter(|h| h.len() == self.columns.len()) else {
+            return if self.columns.len() == headers.len() {
+                Ok(self.clone())
+            } else {
+                Err(self.columns.len())
+            };
+        };
+        let mut taken = vec![false; saved_headers.len()];
+        let mut columns: Vec<Option<Option<Field>>> = headers
+            .iter()
+            .map(|h| {
+                let h = normalise(h);
+                let at = (0..saved_headers.len())
+                    .find(|&i| !taken[i] && normalise(&saved_headers[i]) == h)?;
+                taken[at] = true;
+                Some(self.columns[at])
+            })
+            .collect();
+        let mut used: Vec<Field> = columns.iter().flatten().flatten().copied().collect();
+        for (c, h) in columns.iter_mut().zip(headers) {
+            if c.is_none() {
+                let f = Field::suggest_for(self.kind, h).filter(|f| !used.contains(f));
+                if let Some(f) = f {
+                    used.push(f);
+                }
+                *c = Some(f);
+            }
+        }
+        Ok(Mapping {
+            columns: columns.into_iter().map(Option::flatten).collect(),
+            dates: self.dates,
+            kind: self.kind,
+        })
+    }
+
     pub fn column_of(&self, field: Field) -> Option<usize> {
         self.columns.iter().position(|c| *c == Some(field))
     }
@@ -591,6 +638,77 @@ mod tests {
     }
     fn strings(headers: &[&str]) -> Vec<String> {
         headers.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_saved_mapping_follows_its_columns_by_header() {
+        let saved_headers = strings(&["客户", "电话", "备用", "单位", "说明"]);
+        let saved = Mapping {
+            columns: vec![
+                Some(Field::Name),
+                Some(Field::Mobile),
+                None, // left out on purpose: stays out
+                Some(Field::Company),
+                Some(Field::Note),
+            ],
+            dates: DateOrder::DayMonthYear,
+            kind: ImportKind::Customers,
+        };
+        // The same system's next export: columns moved, "说明" dropped, an e-mail column added.
+        let headers = strings(&["单位", "邮箱", " 电话 ", "客户", "备用"]);
+        let m = saved
+            .for_file(Some(&saved_headers), &headers)
+            .expect("maps");
+        assert_eq!(
+            m.columns,
+            [
+                Some(Field::Company),
+                Some(Field::Email),
+                Some(Field::Mobile),
+                Some(Field::Name),
+                None
+            ]
+        );
+        assert_eq!(m.dates, DateOrder::DayMonthYear);
+        // By position, the old way, the company would have been read as the name.
+        assert_ne!(m.columns, saved.columns);
+    }
+
+    #[test]
+    fn a_header_used_twice_matches_in_order_and_suggestions_do_not_take_a_field_twice() {
+        let saved_headers = strings(&["姓名", "电话", "电话"]);
+        let saved = Mapping {
+            columns: vec![Some(Field::Name), Some(Field::Mobile), Some(Field::Phone)],
+            dates: DateOrder::default(),
+            kind: ImportKind::Customers,
+        };
+        let headers = strings(&["电话", "姓名", "电话", "手机"]);
+        let m = saved
+            .for_file(Some(&saved_headers), &headers)
+            .expect("maps");
+        // "手机" would suggest Mobile, which the first 电话 already fills.
+        assert_eq!(
+            m.columns,
+            [
+                Some(Field::Mobile),
+                Some(Field::Name),
+                Some(Field::Phone),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn a_mapping_saved_without_headers_goes_by_position_and_needs_the_same_width() {
+        let saved = Mapping::suggest(&strings(&["姓名", "手机"]));
+        let two = strings(&["a", "b"]);
+        assert_eq!(saved.for_file(None, &two), Ok(saved.clone()));
+        assert_eq!(saved.for_file(None, &strings(&["a", "b", "c"])), Err(2));
+        // Headers that do not fit the mapping are as good as none.
+        assert_eq!(
+            saved.for_file(Some(&strings(&["姓名"])), &two),
+            Ok(saved.clone())
+        );
     }
 
     #[test]

@@ -420,6 +420,8 @@ async fn import_file(
                 .into_iter()
                 .find(|m| m.name == name)
                 .with_context(|| format!("no saved mapping named {name:?}"))?;
+            let saved_headers: Option<Vec<String>> =
+                serde_json::from_value(saved.mapping["headers"].clone()).ok();
             let m: Mapping = serde_json::from_value(saved.mapping)
                 .context("the saved mapping cannot be read")?;
             if m.kind != kind {
@@ -429,14 +431,15 @@ async fn import_file(
                     kind.label(Lang::En)
                 );
             }
-            if m.columns.len() != source.headers().len() {
-                anyhow::bail!(
-                    "the mapping {name:?} has {} columns, the file {}",
-                    m.columns.len(),
-                    source.headers().len()
-                );
-            }
-            m
+            // Columns are found by their headers (a mapping saved without them goes by
+            // position and needs the file's width).
+            m.for_file(saved_headers.as_deref(), source.headers())
+                .map_err(|width| {
+                    anyhow::anyhow!(
+                        "the mapping {name:?} has {width} columns, the file {}",
+                        source.headers().len()
+                    )
+                })?
         }
         None => {
             let mut m = if kind == ImportKind::Customers {

@@ -427,20 +427,25 @@ pub async fn start_upload(
                 .into_iter()
                 .find(|m| m.name == name)
                 .ok_or_else(|| invalid("mapping_name", Reason::NotFound))?;
+            let saved_headers: Option<Vec<String>> =
+                serde_json::from_value(saved.mapping["headers"].clone()).ok();
             let m: Mapping = serde_json::from_value(saved.mapping)
                 .map_err(|_| invalid("mapping_name", Reason::NotFound))?;
             if m.kind != kind {
                 return Err(invalid("mapping_name", Reason::NotAllowed));
             }
-            if m.columns.len() != headers.len() {
-                return Err(invalid(
-                    "mapping_name",
-                    Reason::WrongType {
-                        expected: format!("{} columns", headers.len()),
-                    },
-                ));
-            }
-            m
+            // Columns are found by their headers, so a file whose columns moved is read
+            // right; a mapping saved without headers needs the file's width.
+            m.for_file(saved_headers.as_deref(), &headers)
+                .map_err(|width| {
+                    invalid(
+                        "mapping_name",
+                        Reason::WrongType {
+                            expected: format!("{width} columns"),
+                        },
+                    )
+                })
+                .and_then(|m| check_mapping(&m).map(|()| m))?
         }
         None => {
             let mut m = suggested;

@@ -199,6 +199,26 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
     assert_eq!(status, 202, "{j2:?}");
     let j2 = settled(&app, j2["id"].as_i64().expect("id")).await;
     assert_eq!(j2["counts"]["created"], 1, "{j2:?}");
+    // The next export of that system has its columns in another order and no e-mail: the
+    // saved mapping finds each column by its header, not by its place.
+    let (status, j3) = upload(
+        &app,
+        "第三批.csv",
+        &gbk("城市,公司,姓名,手机\r\n苏州,苏州工业园区管委会,钱多多,13300133999\r\n"),
+        &[("mapping_name", "旧系统"), ("mode", "import")],
+    )
+    .await;
+    assert_eq!(status, 202, "{j3:?}");
+    let j3 = settled(&app, j3["id"].as_i64().expect("id")).await;
+    assert_eq!(j3["counts"]["created"], 1, "{j3:?}");
+    let qian = app.get("/api/v1/customers/lookup?phone=13300133999").await;
+    let found = &qian.body["matches"][0];
+    assert_eq!(
+        (found["name"].as_str(), found["city"].as_str()),
+        (Some("钱多多"), Some("苏州")),
+        "{:?}",
+        qian.body
+    );
     // And back out: the list as CSV holds the Chinese names.
     let csv = app
         .http
