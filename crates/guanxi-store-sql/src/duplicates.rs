@@ -648,7 +648,23 @@ impl SqlStore {
         let cid = id.get();
         let now = now_micros();
         let placeholder = format!("#{cid}");
-        let statements: [(&str, bool); 14] = [
+        // Records of the customer's leads, interactions, tasks, orders, quotes and deals
+        // carry what was said about the person in their events and audit records too.
+        let related = "(entity = 'lead' AND entity_id IN (SELECT id FROM leads WHERE org_id = $1 AND customer_id = $2)) \
+            OR (entity = 'interaction' AND entity_id IN (SELECT id FROM interactions WHERE org_id = $1 AND customer_id = $2)) \
+            OR (entity = 'activity' AND entity_id IN (SELECT id FROM activities WHERE org_id = $1 AND customer_id = $2)) \
+            OR (entity = 'order' AND entity_id IN (SELECT id FROM orders WHERE org_id = $1 AND customer_id = $2)) \
+            OR (entity = 'quote' AND entity_id IN (SELECT id FROM quotes WHERE org_id = $1 AND customer_id = $2)) \
+            OR (entity = 'opportunity' AND entity_id IN (SELECT id FROM opportunities WHERE org_id = $1 AND customer_id = $2))";
+        let related_events = format!(
+            "UPDATE events SET payload = '{{\"erased\":true}}' WHERE org_id = $1 AND ({related})"
+        );
+        let related_audit = format!(
+            "UPDATE audit_log SET detail = '{{\"erased\":true}}' WHERE org_id = $1 AND ({related})"
+        );
+        let statements: [(&str, bool); 18] = [
+            (&related_events, false),
+            (&related_audit, false),
             ("UPDATE customers SET name = $3, title = NULL, city = NULL, birthday = NULL, note = NULL, \
               tags = '[]', custom = '{}', erased_at = $4, deleted_at = COALESCE(deleted_at, $4), \
               version = version + 1, updated_at = $4 WHERE org_id = $1 AND id = $2", true),
@@ -657,7 +673,9 @@ impl SqlStore {
             ("DELETE FROM customer_tags WHERE org_id = $1 AND customer_id = $2", false),
             ("UPDATE interactions SET subject = NULL, body = '', outcome = NULL, contact = NULL \
               WHERE org_id = $1 AND customer_id = $2", false),
-            ("UPDATE activities SET note = NULL WHERE org_id = $1 AND customer_id = $2", false),
+            ("UPDATE activities SET subject = '—', note = NULL WHERE org_id = $1 AND customer_id = $2", false),
+            ("UPDATE orders SET note = NULL WHERE org_id = $1 AND customer_id = $2", false),
+            ("UPDATE quotes SET note = NULL WHERE org_id = $1 AND customer_id = $2", false),
             ("UPDATE leads SET name = '—', company = NULL, title = NULL, phone = NULL, phone_key = NULL, \
               email = NULL, email_key = NULL, wechat = NULL, wechat_key = NULL, region = NULL, note = NULL \
               WHERE org_id = $1 AND customer_id = $2", false),

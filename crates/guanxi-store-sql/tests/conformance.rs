@@ -3907,8 +3907,29 @@ async fn erasure_keeps_that_it_happened_not_the_data(s: S) {
     let c = s.create_customer(a, n).await.expect("customer");
     let mut it = interaction_for(c.id);
     it.body = "赵敏来电投诉快递".into();
+    it.subject = Some("赵敏投诉".into());
     s.log_interaction(a, it).await.expect("interaction");
+    // A lead of hers, converted into her: its events and audit records carry her name.
+    let mut l = lead("赵敏（官网留言）", "website");
+    l.note = Some("赵敏想要报价".into());
+    let (l, _) = s.create_lead(a, l).await.expect("lead");
+    s.convert_lead(
+        a,
+        l.id,
+        None,
+        ConvertLead {
+            customer_id: Some(c.id),
+            deal: None,
+        },
+    )
+    .await
+    .expect("converted into her");
     s.erase_customer(a, c.id).await.expect("erase");
+    let left = s.get_lead(a, l.id).await.expect("the lead stays");
+    assert!(
+        !left.name.contains("赵敏") && left.note.is_none(),
+        "{left:?}"
+    );
     let e = s.get_customer(a, c.id, true).await.expect("still there");
     assert_ne!(e.name, "赵敏");
     assert!(e.contact_points.is_empty());
@@ -3943,6 +3964,23 @@ async fn erasure_keeps_that_it_happened_not_the_data(s: S) {
     assert!(audit.iter().any(|r| r.action == "customer.erased"));
     for r in &audit {
         assert!(!r.detail.to_string().contains("赵敏"), "{r:?}");
+    }
+    for entity in ["lead", "interaction"] {
+        let audit = s
+            .list_audit(
+                a,
+                AuditQuery {
+                    entity: Some(entity.into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("audit");
+        assert!(!audit.is_empty(), "{entity} records are kept");
+        for r in &audit {
+            assert!(!r.detail.to_string().contains("赵敏"), "{r:?}");
+        }
     }
     let b = org(&s, "别家").await;
     assert!(matches!(
