@@ -320,6 +320,58 @@ impl SqlStore {
         load(&mut conn, ctx.org, ctx.reach, id, include_deleted).await
     }
 
+    /// Full records of the live customers among `ids` within reach, in the order of `ids`:
+    /// two statements however many (the customers, then their contact points).
+    pub(crate) async fn customers_by_ids_impl(
+        &self,
+        ctx: Ctx,
+        ids: &[CustomerId],
+    ) -> Result<Vec<Customer>, StoreError> {
+        let ids = &ids[..ids.len().min(guanxi_store::CUSTOMERS_BY_IDS_MAX)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers: listed inline, like the search's pages.
+        let list = ids
+            .iter()
+            .map(|i| i.get().to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut f = Filter::new(ctx.org);
+        f.cond(format!("c.id IN ({list})"));
+        f.cond("c.deleted_at IS NULL".into());
+        f.reach(ctx.org, ctx.reach);
+        let sql = format!(
+            "SELECT {CUSTOMER_COLS} FROM {CUSTOMER_FROM} WHERE {}",
+            f.where_sql()
+        );
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let rows = f
+            .bind_all(sqlx::query(&sql))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        let mut found: std::collections::HashMap<i64, Customer> = rows
+            .iter()
+            .map(|r| customer_from(r).map(|c| (c.id.get(), c)))
+            .collect::<Result<_, _>>()?;
+        let cps = sqlx::query(&format!(
+            "SELECT customer_id, {} FROM contact_points WHERE org_id = $1 AND customer_id IN ({list}) \
+             ORDER BY customer_id, is_primary DESC, id",
+            contacts::CP_COLS
+        ))
+        .bind(ctx.org.get())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        for r in &cps {
+            if let Some(c) = found.get_mut(&crate::codec::i64_of(r, "customer_id")?) {
+                c.contact_points.push(contacts::cp_from(r)?);
+            }
+        }
+        Ok(ids.iter().filter_map(|i| found.remove(&i.get())).collect())
+    }
+
     pub(crate) async fn update_customer_impl(
         &self,
         ctx: Ctx,

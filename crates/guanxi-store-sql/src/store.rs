@@ -539,6 +539,9 @@ impl Store for SqlStore {
     ) -> StoreResult<Customer> {
         self.get_customer_impl(ctx, id, include_deleted).await
     }
+    async fn customers_by_ids(&self, ctx: Ctx, ids: &[CustomerId]) -> StoreResult<Vec<Customer>> {
+        self.customers_by_ids_impl(ctx, ids).await
+    }
     async fn update_customer(
         &self,
         ctx: Ctx,

@@ -29,6 +29,9 @@ use guanxi_core::{
 };
 use std::net::IpAddr;
 
+/// Most customers one [`Store::customers_by_ids`] call returns.
+pub const CUSTOMERS_BY_IDS_MAX: usize = 1000;
+
 /// Who is acting, in which organisation, from where, and over which customers. Every call that
 /// touches tenant data takes one; no query can reach a row of another organisation, and every
 /// query over customers applies `reach`.
@@ -339,6 +342,20 @@ pub trait Store: Send + Sync + 'static {
         ctx: Ctx,
         query: CustomerQuery,
     ) -> StoreResult<Page<CustomerSummary>>;
+    /// The full records (with contact points) of the live customers among `ids` within the
+    /// caller's reach, in the order of `ids`; the others are left out. For exports, a page of
+    /// a list at a time (at most [`CUSTOMERS_BY_IDS_MAX`]).
+    async fn customers_by_ids(&self, ctx: Ctx, ids: &[CustomerId]) -> StoreResult<Vec<Customer>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids.iter().take(CUSTOMERS_BY_IDS_MAX) {
+            match self.get_customer(ctx, *id, false).await {
+                Ok(c) => out.push(c),
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
     /// Customers (not deleted) holding this contact point, most recently updated first.
     async fn lookup(&self, ctx: Ctx, key: &ContactLookup) -> StoreResult<Vec<Customer>>;
     async fn customer_360(&self, ctx: Ctx, id: CustomerId) -> StoreResult<Customer360>;

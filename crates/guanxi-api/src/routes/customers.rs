@@ -227,6 +227,18 @@ struct Export {
     query: guanxi_store::CustomerQuery,
     owners: std::collections::HashMap<i64, String>,
     first: guanxi_store::Page<guanxi_store::CustomerSummary>,
+    /// The full records of the first page.
+    first_full: Vec<guanxi_store::Customer>,
+}
+
+/// The full records of a page of the list, in its order.
+async fn full_records(
+    store: &dyn guanxi_store::Store,
+    ctx: guanxi_store::Ctx,
+    page: &[guanxi_store::CustomerSummary],
+) -> Result<Vec<guanxi_store::Customer>, guanxi_store::StoreError> {
+    let ids: Vec<guanxi_core::CustomerId> = page.iter().map(|c| c.id).collect();
+    store.customers_by_ids(ctx, &ids).await
 }
 
 async fn export_start(
@@ -250,11 +262,13 @@ async fn export_start(
         .map(|u| (u.id.get(), u.name))
         .collect();
     let first = s.store.list_customers(ctx, query.clone()).await?;
+    let first_full = full_records(s.store.as_ref(), ctx, &first.items).await?;
     Ok(Export {
         lang,
         query,
         owners,
         first,
+        first_full,
     })
 }
 
@@ -281,14 +295,15 @@ pub async fn export_csv(
         query,
         owners,
         first,
+        first_full,
     } = export_start(&s, ctx, &headers, caller, q).await?;
     let titles = export_titles(lang);
     let mut head = guanxi_import::export::BOM.to_vec();
     head.extend(guanxi_import::export::csv_rows([titles]));
-    let render = move |page: &[guanxi_store::CustomerSummary]| -> Vec<u8> {
+    let render = move |page: &[guanxi_store::Customer]| -> Vec<u8> {
         guanxi_import::export::csv_rows(page.iter().map(|c| export_row(c, &owners)))
     };
-    head.extend(render(&first.items));
+    head.extend(render(&first_full));
     let written = first.items.len();
     let state = (
         s.store.clone(),
@@ -309,9 +324,15 @@ pub async fn export_csv(
                 cursor: Some(cursor),
                 ..query.clone()
             };
-            match store.list_customers(ctx, q).await {
-                Ok(page) => {
-                    let chunk = render(&page.items);
+            let read = match store.list_customers(ctx, q).await {
+                Ok(page) => full_records(store.as_ref(), ctx, &page.items)
+                    .await
+                    .map(|full| (page, full)),
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok((page, full)) => {
+                    let chunk = render(&full);
                     let written = written + page.items.len();
                     Some((
                         Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk)),
@@ -349,20 +370,29 @@ pub async fn export_csv(
         .into_response())
 }
 
-/// The export's column titles in `lang`.
-fn export_titles(lang: guanxi_core::Lang) -> [&'static str; 12] {
+/// The export's column titles in `lang`: the words the import suggests its fields from, so
+/// that an exported file goes back in with its columns mapped (tested below).
+fn export_titles(lang: guanxi_core::Lang) -> [&'static str; EXPORT_COLUMNS] {
     match lang {
         guanxi_core::Lang::ZhCn => [
             "编号",
             "类型",
-            "姓名/名称",
+            "姓名",
+            "公司",
+            "职位",
+            "手机",
+            "电话",
+            "邮箱",
+            "微信",
+            "城市",
+            "地址",
+            "生日",
+            "标签",
+            "备注",
+            "其他联系方式",
             "状态",
             "级别",
             "VIP",
-            "电话",
-            "邮箱",
-            "城市",
-            "标签",
             "客户经理",
             "创建时间",
         ],
@@ -370,35 +400,71 @@ fn export_titles(lang: guanxi_core::Lang) -> [&'static str; 12] {
             "id",
             "kind",
             "name",
+            "company",
+            "title",
+            "mobile",
+            "phone",
+            "email",
+            "wechat",
+            "city",
+            "address",
+            "birthday",
+            "tags",
+            "note",
+            "other contacts",
             "status",
             "class",
             "vip",
-            "phone",
-            "email",
-            "city",
-            "tags",
             "account manager",
             "created",
         ],
     }
 }
 
-/// One customer as the export's cells.
+/// Columns of a customer export.
+const EXPORT_COLUMNS: usize = 20;
+
+/// One customer as the export's cells. The first contact point of each kind has its own
+/// column (primary first); the others go, labelled, into "other contacts". A company's own
+/// name is also its company, which is how the import tells a company from a person.
 fn export_row(
-    c: &guanxi_store::CustomerSummary,
+    c: &guanxi_store::Customer,
     owners: &std::collections::HashMap<i64, String>,
-) -> [String; 12] {
+) -> [String; EXPORT_COLUMNS] {
+    use guanxi_core::ContactKind as K;
+    let kinds = [K::Mobile, K::Landline, K::Email, K::Wechat, K::Address];
+    let mut first: [Option<&str>; 5] = [None; 5];
+    let mut others = Vec::new();
+    for cp in &c.contact_points {
+        match kinds.iter().position(|k| *k == cp.kind) {
+            Some(i) if first[i].is_none() => first[i] = Some(&cp.value),
+            _ => others.push(format!("{}: {}", cp.kind.as_str(), cp.value)),
+        }
+    }
+    let cell = |v: Option<&str>| v.unwrap_or_default().to_owned();
+    let company = match c.kind {
+        guanxi_core::customer::CustomerKind::Company => Some(c.name.clone()),
+        guanxi_core::customer::CustomerKind::Person => c.company_name.clone(),
+    };
     [
         c.id.get().to_string(),
         c.kind.as_str().to_owned(),
         c.name.clone(),
+        company.unwrap_or_default(),
+        c.title.clone().unwrap_or_default(),
+        cell(first[0]),
+        cell(first[1]),
+        cell(first[2]),
+        cell(first[3]),
+        c.city.clone().unwrap_or_default(),
+        cell(first[4]),
+        c.birthday.map(|d| d.to_string()).unwrap_or_default(),
+        c.tags.join(","),
+        c.note.clone().unwrap_or_default(),
+        others.join("; "),
         c.status.as_str().to_owned(),
         c.class.as_str().to_owned(),
         if c.vip { "1" } else { "" }.to_owned(),
-        c.primary_phone.clone().unwrap_or_default(),
-        c.primary_email.clone().unwrap_or_default(),
-        c.city.clone().unwrap_or_default(),
-        c.tags.join(","),
         c.owner_id
             .and_then(|o| owners.get(&o.get()).cloned())
             .unwrap_or_default(),
@@ -432,33 +498,52 @@ pub async fn export_xlsx(
         query,
         owners,
         first,
+        first_full,
     } = export_start(&s, ctx, &headers, caller, q).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(1000);
     let store = s.store.clone();
+    // The rows are read as the workbook is written; a list longer than a sheet, or a read
+    // that fails part-way, fails the export rather than answering with a shortened file.
     let feed = tokio::spawn(async move {
         let mut page = first;
+        let mut full = first_full;
         let mut written = 0usize;
         loop {
-            for c in &page.items {
-                if written >= EXPORT_XLSX_ROWS_MAX
-                    || tx.send(export_row(c, &owners).to_vec()).await.is_err()
-                {
-                    return;
+            for c in &full {
+                if written >= EXPORT_XLSX_ROWS_MAX {
+                    return Err(ApiError::Validation(vec![
+                        guanxi_core::error::FieldError::new(
+                            "limit",
+                            guanxi_core::Reason::TooMany {
+                                max: EXPORT_XLSX_ROWS_MAX,
+                            },
+                        ),
+                    ]));
+                }
+                if tx.send(export_row(c, &owners).to_vec()).await.is_err() {
+                    // The workbook stopped taking rows; it says why.
+                    return Ok(());
                 }
                 written += 1;
             }
             let Some(cursor) = page.next_cursor.clone() else {
-                return;
+                return Ok(());
             };
             let q = guanxi_store::CustomerQuery {
                 cursor: Some(cursor),
                 ..query.clone()
             };
-            match store.list_customers(ctx, q).await {
-                Ok(p) => page = p,
+            let read = match store.list_customers(ctx, q).await {
+                Ok(p) => full_records(store.as_ref(), ctx, &p.items)
+                    .await
+                    .map(|f| (p, f)),
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok((p, f)) => (page, full) = (p, f),
                 Err(e) => {
                     tracing::warn!(error = %e, "customer export stopped");
-                    return;
+                    return Err(ApiError::from(e));
                 }
             }
         }
@@ -472,7 +557,8 @@ pub async fn export_xlsx(
     })
     .await
     .map_err(|_| ApiError::Internal)?;
-    feed.abort();
+    // The workbook's end drops the receiver, so the feed has ended or ends at its next row.
+    feed.await.map_err(|_| ApiError::Internal)??;
     let book = book.map_err(|e| {
         tracing::warn!(error = %e, "the Excel export failed");
         ApiError::Internal
@@ -670,4 +756,96 @@ pub async fn personal_data(
         Json(view),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guanxi_import::{Field, Mapping};
+
+    /// An exported list goes back in with its columns mapped, in both languages: each column
+    /// that holds a customer field is suggested as that field, and no other column is.
+    #[test]
+    fn an_export_maps_back_onto_the_import() {
+        let want = [
+            None,
+            None,
+            Some(Field::Name),
+            Some(Field::Company),
+            Some(Field::Title),
+            Some(Field::Mobile),
+            Some(Field::Phone),
+            Some(Field::Email),
+            Some(Field::Wechat),
+            Some(Field::City),
+            Some(Field::Address),
+            Some(Field::Birthday),
+            Some(Field::Tags),
+            Some(Field::Note),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ];
+        for lang in [guanxi_core::Lang::ZhCn, guanxi_core::Lang::En] {
+            let titles: Vec<String> = export_titles(lang).iter().map(|t| t.to_string()).collect();
+            assert_eq!(Mapping::suggest(&titles).columns, want, "{lang:?}");
+        }
+    }
+
+    #[test]
+    fn a_row_has_each_kind_first_in_its_column_and_the_rest_labelled() {
+        use guanxi_core::ContactKind as K;
+        let t = chrono::Utc::now();
+        let cp = |id: i64, kind: K, value: &str| guanxi_store::ContactPoint {
+            id: guanxi_core::ContactPointId(id),
+            kind,
+            value: value.into(),
+            key: value.into(),
+            label: None,
+            primary: id == 1,
+            created_at: t,
+        };
+        let c = guanxi_store::Customer {
+            id: CustomerId(7),
+            kind: guanxi_core::customer::CustomerKind::Company,
+            name: "杭州华信科技有限公司".into(),
+            company_id: None,
+            company_name: None,
+            title: None,
+            owner_id: Some(guanxi_core::UserId(3)),
+            team_id: None,
+            status: guanxi_core::customer::CustomerStatus::Loyal,
+            class: guanxi_core::customer::CustomerClass::Key,
+            vip: true,
+            tags: vec!["老客户".into(), "华东".into()],
+            city: Some("杭州".into()),
+            birthday: chrono::NaiveDate::from_ymd_opt(1990, 5, 4),
+            note: Some("=1+1".into()),
+            custom: serde_json::Map::new(),
+            contact_points: vec![
+                cp(1, K::Mobile, "+86 139 1234 5678"),
+                cp(2, K::Email, "hx@example.cn"),
+                cp(3, K::Mobile, "+86 138 0013 8000"),
+            ],
+            version: 1,
+            created_at: t,
+            updated_at: t,
+            deleted_at: None,
+        };
+        let owners = std::collections::HashMap::from([(3, "王经理".to_owned())]);
+        let row = export_row(&c, &owners);
+        assert_eq!(row[2], "杭州华信科技有限公司");
+        assert_eq!(row[3], row[2], "a company is its own company");
+        assert_eq!(row[5], "+86 139 1234 5678");
+        assert_eq!(row[7], "hx@example.cn");
+        assert_eq!(row[11], "1990-05-04");
+        assert_eq!(row[12], "老客户,华东");
+        assert_eq!(row[14], "mobile: +86 138 0013 8000");
+        assert_eq!(row[18], "王经理");
+        // Made safe for spreadsheets when written, not here.
+        assert_eq!(row[13], "=1+1");
+    }
 }

@@ -695,7 +695,10 @@ async fn customers_export_as_csv(mut app: TestApp) {
     assert!(body.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
     let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].starts_with("编号,类型,姓名/名称"), "{text}");
+    assert!(
+        lines[0].starts_with("编号,类型,姓名,公司,职位,手机"),
+        "{text}"
+    );
     assert_eq!(lines.len(), 4, "{text}");
     assert!(
         text.contains(",'=1+1,"),
