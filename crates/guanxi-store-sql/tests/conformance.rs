@@ -1145,6 +1145,24 @@ async fn reach_limits_what_each_user_sees(s: S) {
         s.get_customer(r1, private, false).await,
         Err(StoreError::NotFound { .. })
     ));
+    // Full records by id (the exports' pages) keep to the same reach, in the order asked.
+    let all = [other, private, shared, own];
+    let got: Vec<CustomerId> = s
+        .customers_by_ids(r1, &all)
+        .await
+        .expect("by ids")
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(got, vec![shared, own]);
+    let whole = s.customers_by_ids(a, &all).await.expect("by ids");
+    assert_eq!(whole.len(), 4);
+    let stranger = org(&s, "外单位").await;
+    assert!(s
+        .customers_by_ids(stranger, &all)
+        .await
+        .expect("by ids")
+        .is_empty());
     assert!(matches!(
         s.customer_360(r1, other).await,
         Err(StoreError::NotFound { .. })
