@@ -56,7 +56,9 @@ impl SqlStore {
                     let changed = match policy {
                         ImportPolicy::Skip => false,
                         ImportPolicy::FillEmpty | ImportPolicy::Overwrite => {
-                            apply(&mut tx, self.backend, ctx, id, &row, policy).await?
+                            apply(&mut tx, self.backend, ctx, id, &row, policy, false)
+                                .await?
+                                .is_some()
                         }
                     };
                     updated += u64::from(changed);
@@ -135,7 +137,9 @@ impl SqlStore {
 }
 
 /// Fill (or overwrite) a matched customer's fields from a row and add the contact points it
-/// lacks that nobody else holds. `true` when something changed.
+/// lacks that nobody else holds. The changes (`field: [before, after]`, and
+/// `contact_points_added`) when something changed; with `dry`, what would change, and nothing
+/// is written.
 pub(crate) async fn apply(
     conn: &mut sqlx::AnyConnection,
     backend: crate::Backend,
@@ -143,7 +147,8 @@ pub(crate) async fn apply(
     id: guanxi_core::CustomerId,
     row: &ImportCustomer,
     policy: ImportPolicy,
-) -> Result<bool, StoreError> {
+    dry: bool,
+) -> Result<Option<Map<String, serde_json::Value>>, StoreError> {
     let old = load(conn, ctx.org, Reach::Org, id, false).await?;
     let pick = |current: &Option<String>, new: &Option<String>| -> Option<String> {
         match (policy, current, new) {
@@ -189,6 +194,10 @@ pub(crate) async fn apply(
                 .await?
                 .is_none()
         {
+            if dry {
+                added.push(c.display.clone());
+                continue;
+            }
             crate::contacts::insert(
                 conn,
                 ctx.org,
@@ -205,7 +214,13 @@ pub(crate) async fn apply(
         }
     }
     if changes.is_empty() && added.is_empty() {
-        return Ok(false);
+        return Ok(None);
+    }
+    if dry {
+        if !added.is_empty() {
+            changes.insert("contact_points_added".into(), json!(added));
+        }
+        return Ok(Some(changes));
     }
     if !changes.is_empty() {
         sqlx::query(
@@ -238,5 +253,5 @@ pub(crate) async fn apply(
         &json!({"changes": changes, "via": "import"}),
     )
     .await?;
-    Ok(true)
+    Ok(Some(changes))
 }

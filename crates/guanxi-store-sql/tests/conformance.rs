@@ -3294,11 +3294,33 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
         .iter()
         .map(|r| (r.line, r.outcome.as_str()))
         .collect();
+    // Row by row: the row it would create, what the policy would change in the customer it
+    // matched (and did not change), the repeat and the reject.
     assert_eq!(
         outcomes,
-        vec![(3, "matched"), (4, "same_as"), (5, "rejected")]
+        vec![
+            (2, "created"),
+            (3, "updated"),
+            (4, "same_as"),
+            (5, "rejected")
+        ]
     );
-    assert_eq!(report[0].customer_id, Some(known.id));
+    assert_eq!(report[0].detail["name"], "张伟");
+    assert_eq!(report[0].detail["company"], "杭州华信科技有限公司");
+    assert_eq!(report[1].customer_id, Some(known.id));
+    assert_eq!(
+        report[1].detail["changes"]["title"],
+        json!([null, "采购经理"])
+    );
+    assert_eq!(counts.updated, 1, "the check counts what would be updated");
+    assert_eq!(
+        s.get_customer(a, known.id, false)
+            .await
+            .expect("known")
+            .title,
+        None,
+        "and changes nothing"
+    );
     // Then the import itself, from the first row.
     let job = s
         .restart_import_job(

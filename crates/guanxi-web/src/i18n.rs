@@ -381,7 +381,9 @@ messages! {
     OutcomeRejected => "拒绝", "Rejected";
     OutcomeSameAs => "与前面的行合并", "Same as an earlier row";
     OutcomeMatched => "匹配已有客户", "Matched an existing customer";
-    OutcomeUpdated => "已更新已有客户", "Updated an existing customer";
+    OutcomeUpdated => "更新已有客户", "Update to an existing customer";
+    OutcomeCreated => "新建客户", "New customer";
+    ContactsAdded => "新增联系方式：", "Contact points added: ";
     OutcomeDuplicate => "疑似重复", "Possible duplicate";
     SameAsLine => "同第 {n} 行", "Same as line {n}";
     NoReportRows => "没有需要查看的行。", "No rows need a look.";

@@ -239,6 +239,19 @@ mod data_in_out {
                 customer_id: Some(CustomerId(12)),
                 detail: json!({"first_line": 2}),
             },
+            ImportRowNote {
+                line: 5,
+                outcome: "updated".into(),
+                customer_id: Some(CustomerId(13)),
+                detail: json!({"changes": {"city": [null, "杭州"], "tags": [["老客户"], ["老客户", "华东"]],
+                               "contact_points_added": ["+86 139 1234 5678"]}}),
+            },
+            ImportRowNote {
+                line: 6,
+                outcome: "created".into(),
+                customer_id: None,
+                detail: json!({"name": "张伟", "company": "杭州华信科技有限公司"}),
+            },
         ]
     }
 
@@ -277,6 +290,11 @@ mod data_in_out {
                 "拒绝 1 行",
                 "手机号码无效",
                 "同第 2 行",
+                "城市：— → 杭州",
+                "标签：老客户 → 老客户、华东",
+                "新增联系方式：+86 139 1234 5678",
+                "张伟（杭州华信科技有限公司）",
+                r#"href="/imports/7?outcome=created""#,
                 r#"href="/customers/12""#,
                 r#"action="/imports/7/start""#,
                 r#"name="col_0""#,

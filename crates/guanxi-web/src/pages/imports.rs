@@ -32,8 +32,9 @@ const MAX_COLUMNS: usize = 10_000;
 const REFRESH_SECS: &str = "2";
 
 /// The outcomes of the report, for the filter links.
-const OUTCOMES: [(&str, Msg); 6] = [
+const OUTCOMES: [(&str, Msg); 7] = [
     ("rejected", Msg::OutcomeRejected),
+    ("created", Msg::OutcomeCreated),
     ("same_as", Msg::OutcomeSameAs),
     ("matched", Msg::OutcomeMatched),
     ("updated", Msg::OutcomeUpdated),
@@ -46,6 +47,7 @@ fn outcomes_of(kind: ImportKind) -> &'static [&'static str] {
     match kind {
         ImportKind::Customers => &[
             "rejected",
+            "created",
             "same_as",
             "matched",
             "updated",
@@ -643,13 +645,61 @@ fn row_detail(l: Lang, r: &ImportRowNote) -> Markup {
     let first_line = r.detail["first_line"].as_u64();
     let lead = r.detail["lead_id"].as_i64();
     let order = r.detail["order_id"].as_i64();
+    // What a check found the policy would change in the customer, or the row it would create.
+    let changes: Vec<String> = r.detail["changes"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| change_line(l, k, v)).collect())
+        .unwrap_or_default();
+    let created = (r.outcome == "created").then(|| {
+        let name = r.detail["name"].as_str().unwrap_or_default();
+        match r.detail["company"].as_str() {
+            Some(c) if c != name => format!("{name}（{c}）"),
+            _ => name.to_owned(),
+        }
+    });
     html! {
         @if !reasons.is_empty() {
             ul.reasons { @for x in &reasons { li { (x) } } }
         }
+        @if !changes.is_empty() {
+            ul.changes { @for x in &changes { li { (x) } } }
+        }
+        @if let Some(c) = &created { span.created { (c) } }
         @if let Some(id) = lead { a href={"/leads/" (id)} { (Msg::KindLeads.t(l)) " #" (id) } }
         @if let Some(id) = order { span.order { (Msg::KindOrders.t(l)) " #" (id) } }
         @if let Some(n) = first_line { span.same-as { (count(Msg::SameAsLine, l, n)) } }
+    }
+}
+
+/// One change an import makes (or would make) to a customer: `城市：— → 杭州`, or the contact
+/// points it adds.
+fn change_line(l: Lang, key: &str, v: &serde_json::Value) -> String {
+    let show = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::String(s) if s.is_empty() => "—".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) if a.is_empty() => "—".to_owned(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(l.pick("、", ", ")),
+        other => other.to_string(),
+    };
+    if key == "contact_points_added" {
+        return format!("{}{}", Msg::ContactsAdded.t(l), show(v));
+    }
+    let label = serde_json::from_value::<Field>(serde_json::json!(key))
+        .map(|f| field_option(f, l))
+        .unwrap_or_else(|_| key.to_owned());
+    match v.as_array().map(Vec::as_slice) {
+        Some([before, after]) => format!(
+            "{label}{}{} → {}",
+            l.pick("：", ": "),
+            show(before),
+            show(after)
+        ),
+        _ => format!("{label}{}{}", l.pick("：", ": "), show(v)),
     }
 }
 
