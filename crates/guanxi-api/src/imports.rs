@@ -119,6 +119,19 @@ fn chunk_row(r: RowReport) -> ChunkRow {
     }
 }
 
+/// An import reads its file through once before it writes anything: a file that cannot be
+/// read to its end (an unclosed quote that swallows the rest, a broken archive) fails the job
+/// with nothing written, instead of after the chunks before the break, which would have left
+/// an import that no resume can finish. Reading costs a few seconds at a million rows.
+fn read_through(path: &Path) -> Result<(), RunError> {
+    let mut source = Source::open(path).map_err(|e| RunError::File(said(|l| e.message(l))))?;
+    while source.next_record().is_some() {}
+    match source.stopped() {
+        Some(e) => Err(RunError::File(said(|l| e.message(l)))),
+        None => Ok(()),
+    }
+}
+
 /// One chunk from the reader thread: its rows and the bytes read when it ends.
 type Batch = (Vec<ChunkRow>, u64);
 
@@ -178,6 +191,7 @@ async fn run_claimed(
 ) -> Result<(), RunError> {
     let expected = job.file_sha256.clone();
     let skip = job.rows_done;
+    let importing = job.mode == ImportMode::Import;
     let chunk_rows = store
         .import_chunk_rows()
         .clamp(1, guanxi_store::IMPORT_CHUNK_MAX);
@@ -192,6 +206,11 @@ async fn run_claimed(
         };
         if sha != expected {
             return send(Err(RunError::Changed));
+        }
+        if importing {
+            if let Err(e) = read_through(&path) {
+                return send(Err(e));
+            }
         }
         let mut source = match Source::open(&path) {
             Ok(s) => s,
@@ -376,6 +395,7 @@ async fn run_records(
 ) -> Result<(), RunError> {
     let expected = job.file_sha256.clone();
     let skip = job.rows_done;
+    let importing = job.mode == ImportMode::Import;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, RunError>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let send = |b: Result<RecordBatch, RunError>| tx.blocking_send(b).is_ok();
@@ -385,6 +405,11 @@ async fn run_records(
         };
         if sha != expected {
             return send(Err(RunError::Changed));
+        }
+        if importing {
+            if let Err(e) = read_through(&path) {
+                return send(Err(e));
+            }
         }
         let mut source = match Source::open(&path) {
             Ok(s) => s,

@@ -12,8 +12,33 @@ crate::on_both!(
     a_gbk_file_is_checked_imported_and_exported,
     bad_files_are_refused_with_a_reason,
     duplicates_are_reviewed_and_people_erased,
-    orders_leads_and_call_logs_come_in_from_files
+    orders_leads_and_call_logs_come_in_from_files,
+    a_file_that_breaks_part_way_imports_nothing
 );
+
+/// A file whose rows stop being readable part-way (a quote never closed swallows the rest) is
+/// refused before anything is written: an import that had written the rows before the break
+/// could never be finished by a resume.
+async fn a_file_that_breaks_part_way_imports_nothing(mut app: TestApp) {
+    app.use_new_org("半截文件").await;
+    let mut file = String::from("姓名,手机\r\n王一,13800000001\r\n王二,13800000002\r\n");
+    file.push_str("\"坏行,");
+    file.push_str(&"很长的备注".repeat(80_000));
+    file.push_str("\r\n王三,13800000003\r\n");
+    let (status, job) = upload(&app, "半截.csv", file.as_bytes(), &[("mode", "import")]).await;
+    assert_eq!(status, 202, "{job:?}");
+    let job = settled(&app, job["id"].as_i64().expect("id")).await;
+    assert_eq!(job["status"], "failed", "{job:?}");
+    let error = job["error"].as_str().unwrap_or_default();
+    assert!(error.contains("引号"), "the reason is given: {error}");
+    assert_eq!(job["rows_done"], 0, "{job:?}");
+    let first = app.get("/api/v1/customers/lookup?phone=13800000001").await;
+    assert!(
+        first.body["matches"].as_array().is_some_and(Vec::is_empty),
+        "nothing before the break was written: {:?}",
+        first.body
+    );
+}
 
 /// A multipart body with one file part and text fields.
 fn multipart(file_name: &str, bytes: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
