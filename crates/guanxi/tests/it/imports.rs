@@ -13,8 +13,72 @@ crate::on_both!(
     bad_files_are_refused_with_a_reason,
     duplicates_are_reviewed_and_people_erased,
     orders_leads_and_call_logs_come_in_from_files,
-    a_file_that_breaks_part_way_imports_nothing
+    a_file_that_breaks_part_way_imports_nothing,
+    an_address_book_comes_in_as_vcards
 );
+
+/// A phone's address book (vCard 2.1 quoted-printable, 3.0 with a folded note, 4.0) goes in
+/// through the same upload, check and import, Chinese names and all, and a card that repeats a
+/// known number joins that customer.
+async fn an_address_book_comes_in_as_vcards(mut app: TestApp) {
+    app.use_new_org("通讯录").await;
+    let known = app
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "老客户", "contact_points": [{"kind": "mobile", "value": "13700137000"}]}),
+        )
+        .await;
+    assert_eq!(known.status, 201, "{:?}", known.body);
+    let cards = "BEGIN:VCARD\r\nVERSION:2.1\r\n\
+N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=E5=BC=A0;=E4=BC=9F;;;\r\n\
+FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=E5=BC=A0=E4=BC=9F\r\n\
+TEL;CELL:138 0013 8000\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nFN:王芳\r\nN:王;芳;;;\r\nORG:杭州华信科技有限公司;销售部\r\n\
+TITLE:销售经理\r\nTEL;TYPE=CELL:139 1234 5678\r\nEMAIL;TYPE=INTERNET:wangfang1988@example.cn\r\n\
+NOTE:每年续约，喜欢\r\n  电话联系\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:4.0\r\nFN:老客户（手机通讯录）\r\nTEL;VALUE=uri;TYPE=cell:tel:+86-137-0013-7000\r\nEND:VCARD\r\n";
+    let (status, job) = upload(&app, "通讯录.vcf", cards.as_bytes(), &[("policy", "fill")]).await;
+    assert_eq!(status, 202, "{job:?}");
+    assert_eq!(job["format"], "vcard", "{job:?}");
+    let id = job["id"].as_i64().expect("id");
+    let checked = settled(&app, id).await;
+    assert_eq!(
+        (
+            checked["counts"]["created"].as_u64(),
+            checked["counts"]["matched"].as_u64()
+        ),
+        (Some(2), Some(1)),
+        "{checked:?}"
+    );
+    let started = app
+        .post(
+            &format!("/api/v1/imports/{id}/start"),
+            &json!({"mode": "import"}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let done = settled(&app, id).await;
+    assert_eq!(done["status"], "done", "{done:?}");
+    let zhang = app.get("/api/v1/customers/lookup?phone=13800138000").await;
+    assert_eq!(zhang.body["matches"][0]["name"], "张伟", "{:?}", zhang.body);
+    let wang = app
+        .get("/api/v1/customers/lookup?email=wangfang1988@example.cn")
+        .await;
+    let w = &wang.body["matches"][0];
+    assert_eq!(w["name"], "王芳", "{:?}", wang.body);
+    assert_eq!(w["title"], "销售经理", "{w:?}");
+    assert_eq!(
+        w["note"], "每年续约，喜欢 电话联系",
+        "the folded line is one line: {w:?}"
+    );
+    let old = app.get("/api/v1/customers/lookup?phone=13700137000").await;
+    assert_eq!(
+        old.body["matches"].as_array().map(Vec::len),
+        Some(1),
+        "the known number joined its customer: {:?}",
+        old.body
+    );
+}
 
 /// A file whose rows stop being readable part-way (a quote never closed swallows the rest) is
 /// refused before anything is written: an import that had written the rows before the break
