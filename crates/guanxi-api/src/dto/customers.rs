@@ -1087,4 +1087,12 @@ pub struct PersonalDataView {
     pub activities: Vec<crate::dto::sales::ActivityView>,
     pub leads: Vec<crate::dto::leads::LeadView>,
     pub account_plan: Option<crate::dto::accounts::AccountPlanView>,
+    /// What Guanxi's customer-value models concluded about the person (value tier, churn
+    /// risk, lifetime value) and how it moved: profiling the person has a right to see.
+    pub scores: crate::dto::analysis::CustomerScoresView,
+    /// The audit records about the customer, newest first: who changed or exported it, when.
+    pub audit: Vec<crate::dto::access::AuditView>,
+    /// The lists cut at their limit (`orders`, `leads`, `interactions`, `audit`); empty when
+    /// the file is whole.
+    pub truncated: Vec<&'static str>,
 }

@@ -640,10 +640,17 @@ pub async fn vcard(
         .into_response())
 }
 
+/// Pages of 200 interactions (or 500 audit records) a personal-data export reads at most.
+const PERSONAL_DATA_PAGES: usize = 500;
+/// Most orders and leads a personal-data export lists.
+const PERSONAL_DATA_ORDERS: u32 = 10_000;
+const PERSONAL_DATA_LEADS: u32 = 200;
+
 /// Everything Guanxi holds about one customer, for a request under the Personal Information
 /// Protection Law (个人信息保护法) or the GDPR: the record with its contact points, every
-/// interaction, order, quote, opportunity, activity, the lead it came from and its account
-/// plan. Administrators only; each export is written to the audit log.
+/// interaction, order, quote, opportunity, activity, the leads it came from, its account plan,
+/// its scores and their history, and the audit records about it; `truncated` names a list cut
+/// at its limit. Administrators only; each export is written to the audit log.
 #[utoipa::path(get, path = "/api/v1/customers/{id}/personal-data", tag = "customers",
     params(("id" = i64, Path, description = "Customer id")),
     responses(
@@ -659,10 +666,11 @@ pub async fn personal_data(
     use axum::response::IntoResponse;
     let id = CustomerId(p.id);
     let customer = s.store.get_customer(ctx, id, true).await?;
+    let mut truncated = Vec::new();
     let mut interactions = Vec::new();
     let mut cursor = None;
     // Every interaction, page by page (bounded).
-    for _ in 0..500 {
+    for round in 0..PERSONAL_DATA_PAGES {
         let page = s
             .store
             .timeline(
@@ -680,18 +688,63 @@ pub async fn personal_data(
         if cursor.is_none() {
             break;
         }
+        if round + 1 == PERSONAL_DATA_PAGES {
+            truncated.push("interactions");
+        }
+    }
+    let orders = s
+        .store
+        .customer_orders(ctx, id, PERSONAL_DATA_ORDERS)
+        .await?;
+    if orders.len() >= PERSONAL_DATA_ORDERS as usize {
+        truncated.push("orders");
+    }
+    let leads = s
+        .store
+        .list_leads(
+            ctx,
+            guanxi_store::LeadQuery {
+                customer: Some(id),
+                limit: PERSONAL_DATA_LEADS,
+                ..Default::default()
+            },
+        )
+        .await?;
+    if leads.len() >= PERSONAL_DATA_LEADS as usize {
+        truncated.push("leads");
+    }
+    // The audit records about the customer, page by page (bounded).
+    let mut audit = Vec::new();
+    let mut before = None;
+    for round in 0..PERSONAL_DATA_PAGES {
+        let page = s
+            .store
+            .list_audit(
+                ctx,
+                guanxi_store::AuditQuery {
+                    entity: Some("customer".into()),
+                    entity_id: Some(id.get()),
+                    before,
+                    limit: 500,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let full = page.len() == 500;
+        before = page.last().map(|a| a.id);
+        audit.extend(page.into_iter().map(Into::into));
+        if !full {
+            break;
+        }
+        if round + 1 == PERSONAL_DATA_PAGES {
+            truncated.push("audit");
+        }
     }
     let view = crate::dto::customers::PersonalDataView {
         generated_at: chrono::Utc::now(),
         customer: customer.into(),
         interactions,
-        orders: s
-            .store
-            .customer_orders(ctx, id, 10_000)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        orders: orders.into_iter().map(Into::into).collect(),
         quotes: s
             .store
             .customer_quotes(ctx, id)
@@ -713,21 +766,14 @@ pub async fn personal_data(
             .into_iter()
             .map(Into::into)
             .collect(),
-        leads: s
-            .store
-            .list_leads(
-                ctx,
-                guanxi_store::LeadQuery {
-                    customer: Some(id),
-                    limit: 200,
-                    ..Default::default()
-                },
-            )
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
+        leads: leads.into_iter().map(Into::into).collect(),
         account_plan: s.store.account_plan(ctx, id).await.ok().map(Into::into),
+        scores: crate::dto::analysis::CustomerScoresView {
+            score: s.store.customer_score(ctx, id).await?,
+            history: s.store.score_history(ctx, id).await?,
+        },
+        audit,
+        truncated,
     };
     crate::auth::record(
         &s,

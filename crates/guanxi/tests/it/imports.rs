@@ -541,7 +541,54 @@ async fn duplicates_are_reviewed_and_people_erased(mut app: TestApp) {
         200,
         "managers review"
     );
+    let data = app
+        .get(&format!("/api/v1/customers/{}/personal-data", ids[0]))
+        .await;
+    assert_eq!(data.status, 403, "a manager cannot export a person's data");
     app.token = admin;
+    // Before erasing, what a person asking "what do you hold about me" gets: the record with
+    // the merged-in number, the audit trail of it (the merge), scores, nothing cut.
+    let note = app
+        .post(
+            "/api/v1/interactions",
+            &json!({"customer_id": ids[0], "channel": "phone", "direction": "inbound",
+                    "body": "李娜来电咨询"}),
+        )
+        .await;
+    assert_eq!(note.status, 201, "{:?}", note.body);
+    let data = app
+        .get(&format!("/api/v1/customers/{}/personal-data", ids[0]))
+        .await;
+    assert_eq!(data.status, 200, "{:?}", data.body);
+    let d = &data.body;
+    assert_eq!(d["customer"]["name"], "李娜");
+    let numbers = d["customer"]["contact_points"].to_string();
+    assert!(
+        numbers.contains("138 0013 8000") && numbers.contains("138 0013 8001"),
+        "{numbers}"
+    );
+    assert_eq!(d["interactions"][0]["body"], "李娜来电咨询", "{d:?}");
+    let actions = d["audit"].to_string();
+    assert!(
+        actions.contains("customer.created") && actions.contains("customer.merged"),
+        "{actions}"
+    );
+    assert!(d["scores"]["score"].is_null(), "not scored yet: {d:?}");
+    assert_eq!(d["truncated"], json!([]));
+    let exported = app
+        .get(&format!(
+            "/api/v1/audit?entity=customer&entity_id={}",
+            ids[0]
+        ))
+        .await;
+    assert!(
+        exported
+            .body
+            .to_string()
+            .contains("customer.personal_data_exported"),
+        "the export is audited: {:?}",
+        exported.body
+    );
     let erased = app
         .post(&format!("/api/v1/customers/{}/erase", ids[0]), &json!({}))
         .await;
