@@ -798,7 +798,10 @@ impl SqlStore {
         // 2. Decide row by row, in file order.
         let mut counts = ImportCounts::default();
         let mut fresh: Vec<Fresh> = Vec::new();
-        let mut matched: Vec<(u64, i64, &ImportCustomer, Option<u64>)> = Vec::new();
+        // Rows that match a customer: line, customer, row, the earlier line it repeats, and
+        // other customers holding another of its contact points (it joins the first).
+        #[allow(clippy::type_complexity)]
+        let mut matched: Vec<(u64, i64, &ImportCustomer, Option<u64>, Vec<i64>)> = Vec::new();
         let mut notes: Vec<(u64, &'static str, Option<i64>, Value)> = Vec::new();
         let mut target: HashMap<(u8, &str), Target> = HashMap::new();
         for r in &chunk.rows {
@@ -827,7 +830,16 @@ impl SqlStore {
                             } else {
                                 counts.matched += 1;
                             }
-                            matched.push((*line, cid, row, first_line));
+                            let mut others: Vec<i64> = row
+                                .contacts
+                                .iter()
+                                .filter_map(|c| held.get(&(family(c.kind)?, c.key.clone())))
+                                .copied()
+                                .filter(|o| *o != cid)
+                                .collect();
+                            others.sort_unstable();
+                            others.dedup();
+                            matched.push((*line, cid, row, first_line, others));
                         }
                         Some(Target::New(n)) => {
                             counts.same_as += 1;
@@ -872,7 +884,7 @@ impl SqlStore {
             // A check writes nothing but its report: which customers the rows would join and
             // what the policy would change in them, the first rows it would create, and how
             // many companies would be added.
-            for (line, cid, row, first_line) in &matched {
+            for (line, cid, row, first_line, others) in &matched {
                 let changes = match policy {
                     ImportPolicy::Skip => None,
                     ImportPolicy::FillEmpty | ImportPolicy::Overwrite => {
@@ -900,7 +912,8 @@ impl SqlStore {
                     *line,
                     outcome,
                     Some(*cid),
-                    json!({ "first_line": first_line, "policy": policy, "changes": changes }),
+                    json!({ "first_line": first_line, "policy": policy, "changes": changes,
+                            "also_held_by": others }),
                 ));
             }
             let listed: i64 = sqlx::query_scalar(
@@ -935,21 +948,23 @@ impl SqlStore {
                 .count() as u64;
         } else {
             // 3. Rows that match existing customers: the policy decides.
-            for (line, cid, row, first_line) in &matched {
-                let changed = match policy {
-                    ImportPolicy::Skip => false,
-                    ImportPolicy::FillEmpty | ImportPolicy::Overwrite => crate::imports::apply(
-                        &mut tx,
-                        self.backend,
-                        ctx,
-                        CustomerId(*cid),
-                        row,
-                        policy,
-                        false,
-                    )
-                    .await?
-                    .is_some(),
+            for (line, cid, row, first_line, others) in &matched {
+                let changes = match policy {
+                    ImportPolicy::Skip => None,
+                    ImportPolicy::FillEmpty | ImportPolicy::Overwrite => {
+                        crate::imports::apply(
+                            &mut tx,
+                            self.backend,
+                            ctx,
+                            CustomerId(*cid),
+                            row,
+                            policy,
+                            false,
+                        )
+                        .await?
+                    }
                 };
+                let changed = changes.is_some();
                 if changed {
                     counts.updated += 1;
                     updated_ids.push(*cid);
@@ -963,7 +978,8 @@ impl SqlStore {
                     *line,
                     outcome,
                     Some(*cid),
-                    json!({ "first_line": first_line, "updated": changed }),
+                    json!({ "first_line": first_line, "updated": changed, "changes": changes,
+                            "also_held_by": others }),
                 ));
             }
 

@@ -3192,6 +3192,13 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
         )
         .await
         .expect("customer");
+    let other = s
+        .create_customer(
+            a,
+            person("另一位", vec![cp(ContactKind::Email, "other@example.cn")]),
+        )
+        .await
+        .expect("customer");
     let mut with_company = import_row("张伟", "13912345678");
     with_company.company = Some("杭州华信科技有限公司".into());
     let rows = vec![
@@ -3204,6 +3211,10 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
             row: {
                 let mut r = import_row("老客户（表格）", "13800138000");
                 r.title = Some("采购经理".into());
+                // Her number, and an e-mail another customer holds: she is matched by the
+                // first, and the report says who else the row points at.
+                r.contacts
+                    .push(ContactValue::parse(ContactKind::Email, "other@example.cn").expect("e"));
                 r
             },
         },
@@ -3312,6 +3323,7 @@ async fn import_jobs_check_then_import_in_chunks(s: S) {
         report[1].detail["changes"]["title"],
         json!([null, "采购经理"])
     );
+    assert_eq!(report[1].detail["also_held_by"], json!([other.id.get()]));
     assert_eq!(counts.updated, 1, "the check counts what would be updated");
     assert_eq!(
         s.get_customer(a, known.id, false)

@@ -384,6 +384,7 @@ messages! {
     OutcomeUpdated => "更新已有客户", "Update to an existing customer";
     OutcomeCreated => "新建客户", "New customer";
     ContactsAdded => "新增联系方式：", "Contact points added: ";
+    AlsoHeldBy => "这一行的其他联系方式属于另外的客户，请核对：", "Another contact point of this row belongs to another customer; please check: ";
     OutcomeDuplicate => "疑似重复", "Possible duplicate";
     SameAsLine => "同第 {n} 行", "Same as line {n}";
     NoReportRows => "没有需要查看的行。", "No rows need a look.";

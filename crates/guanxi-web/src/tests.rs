@@ -244,7 +244,8 @@ mod data_in_out {
                 outcome: "updated".into(),
                 customer_id: Some(CustomerId(13)),
                 detail: json!({"changes": {"city": [null, "杭州"], "tags": [["老客户"], ["老客户", "华东"]],
-                               "contact_points_added": ["+86 139 1234 5678"]}}),
+                               "contact_points_added": ["+86 139 1234 5678"]},
+                               "also_held_by": [21]}),
             },
             ImportRowNote {
                 line: 6,
@@ -294,6 +295,8 @@ mod data_in_out {
                 "标签：老客户 → 老客户、华东",
                 "新增联系方式：+86 139 1234 5678",
                 "张伟（杭州华信科技有限公司）",
+                "属于另外的客户",
+                r#"href="/customers/21""#,
                 r#"href="/imports/7?outcome=created""#,
                 r#"href="/customers/12""#,
                 r#"action="/imports/7/start""#,

@@ -650,6 +650,10 @@ fn row_detail(l: Lang, r: &ImportRowNote) -> Markup {
         .as_object()
         .map(|m| m.iter().map(|(k, v)| change_line(l, k, v)).collect())
         .unwrap_or_default();
+    let others: Vec<i64> = r.detail["also_held_by"]
+        .as_array()
+        .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+        .unwrap_or_default();
     let created = (r.outcome == "created").then(|| {
         let name = r.detail["name"].as_str().unwrap_or_default();
         match r.detail["company"].as_str() {
@@ -665,6 +669,15 @@ fn row_detail(l: Lang, r: &ImportRowNote) -> Markup {
             ul.changes { @for x in &changes { li { (x) } } }
         }
         @if let Some(c) = &created { span.created { (c) } }
+        @if !others.is_empty() {
+            p.also-held {
+                (Msg::AlsoHeldBy.t(l))
+                @for (n, o) in others.iter().enumerate() {
+                    @if n > 0 { (l.pick("、", ", ")) }
+                    a href={"/customers/" (o)} { "#" (o) }
+                }
+            }
+        }
         @if let Some(id) = lead { a href={"/leads/" (id)} { (Msg::KindLeads.t(l)) " #" (id) } }
         @if let Some(id) = order { span.order { (Msg::KindOrders.t(l)) " #" (id) } }
         @if let Some(n) = first_line { span.same-as { (count(Msg::SameAsLine, l, n)) } }
