@@ -4,7 +4,7 @@
 //! a job that stopped (killed process, failed database) resumes from its last chunk.
 
 use guanxi_core::{ImportJobId, ImportKind, Lang};
-use guanxi_import::{Mapping, Outcome, RecordRow, RowReport, Source};
+use guanxi_import::{Limits, Mapping, Outcome, ReadAs, RecordRow, RowReport, Source};
 use guanxi_store::{
     ChunkRow, Ctx, ImportChunk, ImportCounts, ImportCustomer, ImportCustomerRef, ImportInteraction,
     ImportJob, ImportLead, ImportMode, ImportOrder, ImportOrderLine, RecordChunk, RecordItem, Said,
@@ -123,12 +123,23 @@ fn chunk_row(r: RowReport) -> ChunkRow {
 /// read to its end (an unclosed quote that swallows the rest, a broken archive) fails the job
 /// with nothing written, instead of after the chunks before the break, which would have left
 /// an import that no resume can finish. Reading costs a few seconds at a million rows.
-fn read_through(path: &Path) -> Result<(), RunError> {
-    let mut source = Source::open(path).map_err(|e| RunError::File(said(|l| e.message(l))))?;
+fn read_through(path: &Path, read_as: ReadAs) -> Result<(), RunError> {
+    let mut source = Source::open_as(path, Limits::default(), read_as)
+        .map_err(|e| RunError::File(said(|l| e.message(l))))?;
     while source.next_record().is_some() {}
     match source.stopped() {
         Some(e) => Err(RunError::File(said(|l| e.message(l)))),
         None => Ok(()),
+    }
+}
+
+/// How a job's file is read, every time: with the encoding and delimiter it was first read
+/// with (detected, or chosen by hand at the upload), so that a check, its import and a resume
+/// split and decode the rows alike.
+pub fn read_as_of(job: &ImportJob) -> ReadAs {
+    ReadAs {
+        encoding: ReadAs::encoding_named(&job.encoding),
+        delimiter: crate::routes::imports::delimiter_of(&job.mapping),
     }
 }
 
@@ -192,6 +203,7 @@ async fn run_claimed(
     let expected = job.file_sha256.clone();
     let skip = job.rows_done;
     let importing = job.mode == ImportMode::Import;
+    let read_as = read_as_of(job);
     let chunk_rows = store
         .import_chunk_rows()
         .clamp(1, guanxi_store::IMPORT_CHUNK_MAX);
@@ -208,11 +220,11 @@ async fn run_claimed(
             return send(Err(RunError::Changed));
         }
         if importing {
-            if let Err(e) = read_through(&path) {
+            if let Err(e) = read_through(&path, read_as) {
                 return send(Err(e));
             }
         }
-        let mut source = match Source::open(&path) {
+        let mut source = match Source::open_as(&path, Limits::default(), read_as) {
             Ok(s) => s,
             Err(e) => return send(Err(RunError::File(said(|l| e.message(l))))),
         };
@@ -396,6 +408,7 @@ async fn run_records(
     let expected = job.file_sha256.clone();
     let skip = job.rows_done;
     let importing = job.mode == ImportMode::Import;
+    let read_as = read_as_of(job);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, RunError>>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let send = |b: Result<RecordBatch, RunError>| tx.blocking_send(b).is_ok();
@@ -407,11 +420,11 @@ async fn run_records(
             return send(Err(RunError::Changed));
         }
         if importing {
-            if let Err(e) = read_through(&path) {
+            if let Err(e) = read_through(&path, read_as) {
                 return send(Err(e));
             }
         }
-        let mut source = match Source::open(&path) {
+        let mut source = match Source::open_as(&path, Limits::default(), read_as) {
             Ok(s) => s,
             Err(e) => return send(Err(RunError::File(said(|l| e.message(l))))),
         };

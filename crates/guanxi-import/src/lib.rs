@@ -30,4 +30,4 @@ pub use report::{dry_run, dry_run_for, Checker, Outcome, Report, RowReport, Tall
 pub use row::{
     field_label, parse_date, parse_datetime, parse_row, ImportRow, Problem, ProblemKind,
 };
-pub use source::{FileError, Format, Limits, Record, Source};
+pub use source::{FileError, Format, Limits, ReadAs, Record, Source};

@@ -323,6 +323,50 @@ pub struct Source {
 const SAMPLE: usize = 64 * 1024;
 const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
+/// How to read a text file when its guess would be wrong: the encoding and the delimiter a
+/// person chose (`None`: detected, as usual). A byte order mark still decides the encoding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadAs {
+    pub encoding: Option<&'static Encoding>,
+    pub delimiter: Option<u8>,
+}
+
+impl ReadAs {
+    /// The encodings a person may choose, by the names people use for them (`utf-8`, `gbk`,
+    /// `gb18030`, `big5`, `utf-16le`, `utf-16be`, and WHATWG's names, which jobs keep).
+    pub fn encoding_named(name: &str) -> Option<&'static Encoding> {
+        let enc = Encoding::for_label(name.trim().as_bytes())?;
+        [
+            UTF_8,
+            encoding_rs::GBK,
+            encoding_rs::GB18030,
+            encoding_rs::BIG5,
+            UTF_16LE,
+            UTF_16BE,
+        ]
+        .contains(&enc)
+        // GBK files are read as GB18030, its superset, as detection does.
+        .then(|| {
+            if enc == encoding_rs::GBK {
+                encoding_rs::GB18030
+            } else {
+                enc
+            }
+        })
+    }
+
+    /// A delimiter a person may choose: `,` `;` `|` or a tab (also written `tab` or `\t`).
+    pub fn delimiter_named(name: &str) -> Option<u8> {
+        match name {
+            "," | "comma" => Some(b','),
+            ";" | "semicolon" => Some(b';'),
+            "|" | "pipe" => Some(b'|'),
+            "\t" | "\\t" | "tab" => Some(b'\t'),
+            _ => None,
+        }
+    }
+}
+
 impl Source {
     /// Open a file with the default [`Limits`].
     pub fn open(path: &Path) -> Result<Source, FileError> {
@@ -330,6 +374,11 @@ impl Source {
     }
 
     pub fn open_with(path: &Path, limits: Limits) -> Result<Source, FileError> {
+        Self::open_as(path, limits, ReadAs::default())
+    }
+
+    /// Open a file read as `read_as` says where a guess would be wrong.
+    pub fn open_as(path: &Path, limits: Limits, read_as: ReadAs) -> Result<Source, FileError> {
         let file = std::fs::File::open(path).map_err(FileError::io)?;
         let meta = file.metadata().map_err(FileError::io)?;
         if meta.is_dir() {
@@ -337,7 +386,7 @@ impl Source {
                 detail: "a folder, not a file".into(),
             });
         }
-        Self::from_input(Box::new(file), meta.len(), limits)
+        Self::from_input(Box::new(file), meta.len(), limits, read_as)
     }
 
     /// Read a file already in memory, with the default [`Limits`].
@@ -346,14 +395,23 @@ impl Source {
     }
 
     pub fn from_bytes_with(bytes: Vec<u8>, limits: Limits) -> Result<Source, FileError> {
+        Self::from_bytes_as(bytes, limits, ReadAs::default())
+    }
+
+    pub fn from_bytes_as(
+        bytes: Vec<u8>,
+        limits: Limits,
+        read_as: ReadAs,
+    ) -> Result<Source, FileError> {
         let total = bytes.len() as u64;
-        Self::from_input(Box::new(Cursor::new(bytes)), total, limits)
+        Self::from_input(Box::new(Cursor::new(bytes)), total, limits, read_as)
     }
 
     fn from_input(
         mut input: Box<dyn Input>,
         total: u64,
         limits: Limits,
+        read_as: ReadAs,
     ) -> Result<Source, FileError> {
         let mut sample = Vec::with_capacity(SAMPLE);
         (&mut input)
@@ -387,7 +445,10 @@ impl Source {
         if sample.starts_with(b"PK\x05\x06") {
             return Err(FileError::NotXlsx);
         }
-        let encoding = detect_encoding(&sample, complete)?;
+        let encoding = match (Encoding::for_bom(&sample), read_as.encoding) {
+            (None, Some(chosen)) => chosen,
+            _ => detect_encoding(&sample, complete)?,
+        };
         let (head, _) = encoding.decode_with_bom_removal(&sample);
         let body = head.trim_start_matches(|c: char| c == '\u{feff}' || c.is_whitespace());
         if body.is_empty() && complete {
@@ -427,7 +488,9 @@ impl Source {
         } else {
             head.rfind('\n').map_or(&head[..], |end| &head[..end])
         };
-        let delimiter = crate::decode::sniff_delimiter(whole);
+        let delimiter = read_as
+            .delimiter
+            .unwrap_or_else(|| crate::decode::sniff_delimiter(whole));
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -679,6 +742,40 @@ mod tests {
     const ZH: &str = "姓名,手机,公司\r\n张伟,13800138000,杭州华信科技有限公司\r\n王芳,13912345678,深圳宏达贸易有限公司\r\n";
 
     #[test]
+    fn a_chosen_encoding_and_delimiter_win_over_the_guess_but_not_over_a_bom() {
+        // Big5 bytes are mostly valid GB18030 too; what a person chooses is what is read.
+        let big5 = encoding_rs::BIG5
+            .encode("姓名;電話\n陳美玲;0912345678\n")
+            .0
+            .into_owned();
+        let as_gb = ReadAs {
+            encoding: ReadAs::encoding_named("gb18030"),
+            delimiter: None,
+        };
+        let wrong = Source::from_bytes_as(big5.clone(), Limits::default(), as_gb).expect("gb");
+        assert_eq!(wrong.encoding(), "gb18030");
+        assert_ne!(wrong.headers(), ["姓名", "電話"], "read as mainland text");
+        let chosen = ReadAs {
+            encoding: ReadAs::encoding_named("big5"),
+            delimiter: ReadAs::delimiter_named(";"),
+        };
+        let mut s = Source::from_bytes_as(big5, Limits::default(), chosen).expect("chosen");
+        assert_eq!(s.encoding(), "Big5");
+        assert_eq!(s.headers(), ["姓名", "電話"]);
+        let row = s.next_record().expect("row").cells.expect("cells");
+        assert_eq!(row, ["陳美玲", "0912345678"]);
+        // A byte order mark is not a guess.
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice("姓名,手机\n张伟,13800138000\n".as_bytes());
+        let s = Source::from_bytes_as(bom, Limits::default(), chosen).expect("bom");
+        assert_eq!(s.encoding(), "UTF-8");
+        assert_eq!(ReadAs::encoding_named("GBK"), Some(encoding_rs::GB18030));
+        assert_eq!(ReadAs::encoding_named("latin1"), None, "not offered");
+        assert_eq!(ReadAs::delimiter_named("tab"), Some(b'\t'));
+        assert_eq!(ReadAs::delimiter_named("x"), None);
+    }
+
+    #[test]
     fn every_encoding_reads_the_same_rows() {
         let want = vec![
             (
@@ -870,7 +967,13 @@ mod tests {
                 Ok(0)
             }
         }
-        let e = Source::from_input(Box::new(Endless(2 << 30)), 2 << 30, Limits::default()).err();
+        let e = Source::from_input(
+            Box::new(Endless(2 << 30)),
+            2 << 30,
+            Limits::default(),
+            ReadAs::default(),
+        )
+        .err();
         assert_eq!(e, Some(FileError::LineTooLong { max: 1 << 20 }));
     }
 

@@ -384,6 +384,14 @@ messages! {
     OutcomeUpdated => "更新已有客户", "Update to an existing customer";
     OutcomeCreated => "新建客户", "New customer";
     ContactsAdded => "新增联系方式：", "Contact points added: ";
+    FileEncoding => "文件编码", "Encoding";
+    DetectAuto => "自动识别", "Detect";
+    FileEncodingHint => "中文显示成乱码时，选定编码后重新上传", "If Chinese shows as garbage, choose the encoding and upload again";
+    Delimiter => "分隔符", "Delimiter";
+    DelimiterComma => "逗号 ,", "Comma ,";
+    DelimiterSemicolon => "分号 ;", "Semicolon ;";
+    DelimiterTab => "制表符", "Tab";
+    DelimiterPipe => "竖线 |", "Pipe |";
     AlsoHeldBy => "这一行的其他联系方式属于另外的客户，请核对：", "Another contact point of this row belongs to another customer; please check: ";
     OutcomeDuplicate => "疑似重复", "Possible duplicate";
     SameAsLine => "同第 {n} 行", "Same as line {n}";

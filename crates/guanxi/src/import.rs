@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use guanxi_core::{ImportJobId, ImportKind, Lang, OrgId};
-use guanxi_import::{DateOrder, Mapping, Outcome, Source};
+use guanxi_import::{DateOrder, Limits, Mapping, Outcome, ReadAs, Source};
 use guanxi_store::{Ctx, ImportJob, ImportPolicy, NewImportJob, ScanScope, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub enum ImportCommand {
         /// A mapping saved in the web UI (by name) instead of the one suggested by the header.
         #[arg(long)]
         mapping: Option<String>,
+        #[command(flatten)]
+        read: ReadArgs,
         #[arg(long, default_value = "zh-CN")]
         lang: String,
         /// No progress bar (for logs and scripts).
@@ -82,6 +84,8 @@ pub enum ImportCommand {
         /// How the file writes dates that are not year-first: `dmy` or `mdy`.
         #[arg(long, default_value = "dmy")]
         dates: String,
+        #[command(flatten)]
+        read: ReadArgs,
         /// The language of the report: `zh-CN` or `en`.
         #[arg(long, default_value = "zh-CN")]
         lang: String,
@@ -109,11 +113,45 @@ pub struct RecordArgs {
     /// A mapping saved in the web UI (by name) instead of the one suggested by the header.
     #[arg(long)]
     mapping: Option<String>,
+    #[command(flatten)]
+    read: ReadArgs,
     #[arg(long, default_value = "zh-CN")]
     lang: String,
     /// No progress bar (for logs and scripts).
     #[arg(long)]
     quiet: bool,
+}
+
+/// How to read a text file when the guess would be wrong.
+#[derive(clap::Args, Debug, Default)]
+pub struct ReadArgs {
+    /// The file's encoding, when the guess is wrong: utf-8, gbk (gb18030), big5, utf-16le or
+    /// utf-16be (a byte order mark still wins).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// The delimiter, when the guess is wrong: `,` `;` `|` or `tab`.
+    #[arg(long)]
+    delimiter: Option<String>,
+}
+
+impl ReadArgs {
+    fn read_as(&self) -> anyhow::Result<ReadAs> {
+        Ok(ReadAs {
+            encoding: match &self.encoding {
+                None => None,
+                Some(e) => Some(ReadAs::encoding_named(e).with_context(|| {
+                    format!("--encoding {e}: use utf-8, gbk, big5, utf-16le or utf-16be")
+                })?),
+            },
+            delimiter: match &self.delimiter {
+                None => None,
+                Some(d) => Some(
+                    ReadAs::delimiter_named(d)
+                        .with_context(|| format!("--delimiter {d}: use , ; | or tab"))?,
+                ),
+            },
+        })
+    }
 }
 
 fn kind_of(kind: &str) -> anyhow::Result<ImportKind> {
@@ -135,8 +173,9 @@ fn lang_of(tag: &str) -> Lang {
 }
 
 /// Open a file as a table, with the reason in `lang` when it cannot be read.
-fn open(file: &Path, lang: Lang) -> anyhow::Result<Source> {
-    Source::open(file).map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.message(lang)))
+fn open(file: &Path, read_as: ReadAs, lang: Lang) -> anyhow::Result<Source> {
+    Source::open_as(file, Limits::default(), read_as)
+        .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.message(lang)))
 }
 
 /// The dry run, streamed: counts of every outcome and the first `show` rows that need a look.
@@ -149,12 +188,13 @@ fn check_file(
     file: &Path,
     kind: ImportKind,
     dates: &str,
+    read_as: ReadAs,
     lang: Lang,
     show: usize,
     keep_rows: bool,
 ) -> anyhow::Result<Checked> {
     use std::fmt::Write as _;
-    let mut source = open(file, lang)?;
+    let mut source = open(file, read_as, lang)?;
     let mut mapping = if kind == ImportKind::Customers {
         source.suggested_mapping()
     } else {
@@ -270,11 +310,20 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
             file,
             kind,
             dates,
+            read,
             lang,
             show,
             ..
         } => {
-            let checked = check_file(&file, kind_of(&kind)?, &dates, lang_of(&lang), show, false)?;
+            let checked = check_file(
+                &file,
+                kind_of(&kind)?,
+                &dates,
+                read.read_as()?,
+                lang_of(&lang),
+                show,
+                false,
+            )?;
             print!("{}", checked.text);
             Ok(())
         }
@@ -293,10 +342,13 @@ pub async fn run_with_store(
             file,
             kind,
             dates,
+            read,
             lang,
             show,
             org: Some(org),
-        } if kind == "customers" => check_against(&*store, &file, org, &dates, &lang, show).await,
+        } if kind == "customers" => {
+            check_against(&*store, &file, org, &dates, read.read_as()?, &lang, show).await
+        }
         ImportCommand::Check { .. } => run(cmd),
         ImportCommand::Customers {
             file,
@@ -304,6 +356,7 @@ pub async fn run_with_store(
             policy,
             dates,
             mapping,
+            read,
             lang,
             quiet,
         } => {
@@ -314,6 +367,7 @@ pub async fn run_with_store(
                 org,
                 dates,
                 mapping,
+                read,
                 lang,
                 quiet,
             };
@@ -395,14 +449,16 @@ async fn import_file(
         org,
         dates,
         mapping,
+        read,
         lang,
         quiet,
     } = args;
+    let read_as = read.read_as()?;
     let lang = lang_of(&lang);
     let ctx = org_ctx(&*store, org).await?;
     let file =
         std::fs::canonicalize(&file).with_context(|| format!("reading {}", file.display()))?;
-    let source = open(&file, lang)?;
+    let source = open(&file, read_as, lang)?;
     if kind != ImportKind::Customers && source.format() == guanxi_import::Format::Vcard {
         anyhow::bail!(
             "{}",
@@ -482,7 +538,16 @@ async fn import_file(
                 file_sha256: sha,
                 format: source.format().as_str().to_owned(),
                 encoding: source.encoding().to_owned(),
-                mapping: serde_json::to_value(&mapping)?,
+                // With the headers (a mapping saved from this job finds its columns by them)
+                // and the delimiter (every read of the file splits its rows alike).
+                mapping: {
+                    let mut v = serde_json::to_value(&mapping)?;
+                    v["headers"] = serde_json::json!(source.headers());
+                    if let Some(d) = source.delimiter() {
+                        v["delimiter"] = serde_json::json!(char::from(d).to_string());
+                    }
+                    v
+                },
                 policy,
                 mode: guanxi_store::ImportMode::Import,
             },
@@ -625,12 +690,21 @@ async fn check_against(
     file: &Path,
     org: i64,
     dates: &str,
+    read_as: ReadAs,
     lang: &str,
     show: usize,
 ) -> anyhow::Result<()> {
     use guanxi_store::ContactLookup;
     let lang = lang_of(lang);
-    let checked = check_file(file, ImportKind::Customers, dates, lang, show, true)?;
+    let checked = check_file(
+        file,
+        ImportKind::Customers,
+        dates,
+        read_as,
+        lang,
+        show,
+        true,
+    )?;
     print!("{}", checked.text);
     let ctx = org_ctx(store, org).await?;
     let (mut matched, mut listed) = (0usize, 0usize);

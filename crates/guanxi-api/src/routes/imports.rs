@@ -100,6 +100,25 @@ fn stored_mapping(mapping: &Mapping, headers: &[String]) -> serde_json::Value {
     v
 }
 
+/// The delimiter the file was read with, kept with the job's mapping so that every later read
+/// (the import after a check, a resume) splits the rows the same way.
+fn with_delimiter(mut v: serde_json::Value, delimiter: Option<u8>) -> serde_json::Value {
+    if let Some(d) = delimiter {
+        v["delimiter"] = serde_json::json!(char::from(d).to_string());
+    }
+    v
+}
+
+/// The delimiter kept with a job's mapping, if any (jobs made before it was kept guess).
+pub fn delimiter_of(mapping: &serde_json::Value) -> Option<u8> {
+    mapping["delimiter"]
+        .as_str()
+        .and_then(|d| match d.as_bytes() {
+            [b] => Some(*b),
+            _ => None,
+        })
+}
+
 async fn save_upload(
     dir: &Path,
     max: u64,
@@ -234,6 +253,7 @@ pub async fn upload_job(
         ImportMode::Check,
         ImportKind::Customers,
     );
+    let mut read_as = guanxi_import::ReadAs::default();
     let result = async {
         while let Some(mut field) = form.next_field().await.map_err(|_| {
             invalid(
@@ -282,6 +302,32 @@ pub async fn upload_job(
                         )
                     })?
                 }
+                // The file's encoding and delimiter when the guess is wrong (empty: guess).
+                "encoding" if text.is_empty() || text == "auto" => {}
+                "encoding" => {
+                    read_as.encoding =
+                        Some(guanxi_import::ReadAs::encoding_named(&text).ok_or_else(|| {
+                            invalid(
+                                "encoding",
+                                Reason::NotOneOf {
+                                    allowed: ENCODINGS.iter().map(|e| (*e).to_owned()).collect(),
+                                },
+                            )
+                        })?)
+                }
+                "delimiter" if text.is_empty() || text == "auto" => {}
+                "delimiter" => {
+                    read_as.delimiter = Some(
+                        guanxi_import::ReadAs::delimiter_named(&text).ok_or_else(|| {
+                            invalid(
+                                "delimiter",
+                                Reason::NotOneOf {
+                                    allowed: DELIMITERS.iter().map(|e| (*e).to_owned()).collect(),
+                                },
+                            )
+                        })?,
+                    )
+                }
                 "mapping_name" if !text.is_empty() => mapping_name = Some(text),
                 "mapping_name" => {}
                 "mode" => {
@@ -324,6 +370,7 @@ pub async fn upload_job(
             dates,
             mapping_name,
             mode,
+            read_as,
         },
     )
     .await;
@@ -341,7 +388,14 @@ pub struct Upload {
     pub dates: DateOrder,
     pub mapping_name: Option<String>,
     pub mode: ImportMode,
+    /// The encoding and delimiter chosen by hand, where the guess was wrong.
+    pub read_as: guanxi_import::ReadAs,
 }
+
+/// The encodings an upload may name (`encoding`); empty or `auto` guesses.
+pub const ENCODINGS: [&str; 5] = ["utf-8", "gb18030", "big5", "utf-16le", "utf-16be"];
+/// The delimiters an upload may name (`delimiter`); empty or `auto` guesses.
+pub const DELIMITERS: [&str; 4] = [",", ";", "tab", "|"];
 
 /// A mapping that can import its kind: every field one of the kind's, and the fields a
 /// record of the kind cannot do without.
@@ -387,16 +441,18 @@ pub async fn start_upload(
         dates,
         mapping_name,
         mode,
+        read_as,
     } = upload;
     let p = path.to_owned();
     let read = tokio::task::spawn_blocking(move || -> Result<_, String> {
-        let source = Source::open(&p)
+        let source = Source::open_as(&p, guanxi_import::Limits::default(), read_as)
             .map_err(|e| format!("{}\u{1f}{}", e.message(Lang::ZhCn), e.message(Lang::En)))?;
         let sha = file_sha256(&p).map_err(|e| e.to_string())?;
         Ok((
             source.headers().to_vec(),
             source.format().as_str().to_owned(),
             source.encoding().to_owned(),
+            source.delimiter(),
             sha,
             if kind == ImportKind::Customers {
                 source.suggested_mapping()
@@ -407,7 +463,7 @@ pub async fn start_upload(
     })
     .await
     .map_err(|_| ApiError::Internal)?;
-    let (headers, format, encoding, sha, suggested) = read.map_err(|m| {
+    let (headers, format, encoding, delimiter, sha, suggested) = read.map_err(|m| {
         let mut parts = m.split('\u{1f}');
         let zh = parts.next().unwrap_or("").to_owned();
         let en = parts.next().unwrap_or(&zh).to_owned();
@@ -468,7 +524,7 @@ pub async fn start_upload(
                 file_sha256: sha,
                 format,
                 encoding,
-                mapping: stored_mapping(&mapping, &headers),
+                mapping: with_delimiter(stored_mapping(&mapping, &headers), delimiter),
                 policy,
                 mode,
             },
@@ -632,7 +688,16 @@ pub async fn restart(
     }
     let job = s
         .store
-        .restart_import_job(ctx, id, mode, stored_mapping(&mapping, &headers), policy)
+        .restart_import_job(
+            ctx,
+            id,
+            mode,
+            with_delimiter(
+                stored_mapping(&mapping, &headers),
+                delimiter_of(&job.mapping),
+            ),
+            policy,
+        )
         .await?;
     spawn_job(s.store.clone(), ctx, &job)?;
     Ok(job)

@@ -81,6 +81,28 @@ const POLICIES: [(ImportPolicy, Msg, Msg); 3] = [
     ),
 ];
 
+/// Encodings a person may choose when the guess is wrong (the API's `encoding`).
+/// (value, Chinese label, English label): the names of encodings are not translated.
+const ENCODING_CHOICES: [(&str, &str, &str); 5] = [
+    ("utf-8", "UTF-8", "UTF-8"),
+    (
+        "gb18030",
+        "GBK / GB18030（简体中文）",
+        "GBK / GB18030 (Simplified Chinese)",
+    ),
+    ("big5", "Big5（繁体中文）", "Big5 (Traditional Chinese)"),
+    ("utf-16le", "UTF-16 LE", "UTF-16 LE"),
+    ("utf-16be", "UTF-16 BE", "UTF-16 BE"),
+];
+
+/// Delimiters a person may choose (the API's `delimiter`).
+const DELIMITER_CHOICES: [(&str, Msg); 4] = [
+    (",", Msg::DelimiterComma),
+    (";", Msg::DelimiterSemicolon),
+    ("tab", Msg::DelimiterTab),
+    ("|", Msg::DelimiterPipe),
+];
+
 const DATE_ORDERS: [(&str, Msg); 3] = [
     ("dmy", Msg::DatesDmy),
     ("mdy", Msg::DatesMdy),
@@ -339,6 +361,21 @@ pub(crate) fn list_content(
                     span.muted #import-file-hint { (Msg::ImportFileHint.t(l)) }
                 }
                 (dates_field(l, "import-dates", "dmy"))
+                div.field {
+                    label for="import-encoding" { (Msg::FileEncoding.t(l)) }
+                    select #import-encoding name="encoding" aria-describedby="import-encoding-hint" {
+                        option value="" selected { (Msg::DetectAuto.t(l)) }
+                        @for (v, zh, en) in ENCODING_CHOICES { option value=(v) { (l.pick(zh, en)) } }
+                    }
+                    span.muted #import-encoding-hint { (Msg::FileEncodingHint.t(l)) }
+                }
+                div.field {
+                    label for="import-delimiter" { (Msg::Delimiter.t(l)) }
+                    select #import-delimiter name="delimiter" {
+                        option value="" selected { (Msg::DetectAuto.t(l)) }
+                        @for (v, label) in DELIMITER_CHOICES { option value=(v) { (label.t(l)) } }
+                    }
+                }
                 @if !mappings.is_empty() {
                     div.field {
                         label for="import-mapping" { (Msg::SavedMapping.t(l)) }

@@ -117,6 +117,27 @@ fn import_check_reports_a_gbk_file() {
         out.contains("3 rows: 1 to create or match, 1 the same as an earlier row, 1 refused"),
         "{out}"
     );
+    // Read as GB18030 on purpose, the names come out as other characters; an encoding that is
+    // not offered is refused with the choices.
+    let forced = std::process::Command::new(bin)
+        .args(["import", "check", "--encoding", "big5", "--delimiter", ";"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let out = String::from_utf8(forced.stdout).expect("utf-8");
+    assert!(out.contains("编码: Big5"), "{out}");
+    assert!(
+        !out.contains("姓名 → 姓名"),
+        "one column, not read as GBK: {out}"
+    );
+    let refused = std::process::Command::new(bin)
+        .args(["import", "check", "--encoding", "latin1"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("--encoding latin1: use utf-8, gbk"), "{err}");
     let _ = std::fs::remove_file(&path);
 }
 
