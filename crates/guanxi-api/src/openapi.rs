@@ -112,6 +112,7 @@ use utoipa::{Modify, OpenApi};
         imports::list,
         imports::get,
         imports::rows,
+        imports::rows_csv,
         imports::start,
         imports::resume,
         imports::cancel,

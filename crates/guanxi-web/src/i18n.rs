@@ -396,7 +396,8 @@ messages! {
     OutcomeDuplicate => "疑似重复", "Possible duplicate";
     SameAsLine => "同第 {n} 行", "Same as line {n}";
     NoReportRows => "没有需要查看的行。", "No rows need a look.";
-    ReportCapped => "只列出前 200 行。", "Only the first 200 rows are listed.";
+    ReportCapped => "只列出前 200 行，完整报告请下载。", "Only the first 200 rows are listed; download the whole report.";
+    DownloadReport => "下载报告（CSV）", "Download the report (CSV)";
     OpenCustomer => "查看客户", "Open the customer";
     Duplicates => "疑似重复", "Duplicates";
     DuplicatesTitle => "疑似重复客户", "Possible duplicates";

@@ -298,6 +298,8 @@ mod data_in_out {
                 "属于另外的客户",
                 r#"href="/customers/21""#,
                 r#"href="/imports/7?outcome=created""#,
+                r#"href="/api/v1/imports/7/rows.csv""#,
+                "下载报告（CSV）",
                 r#"href="/customers/12""#,
                 r#"action="/imports/7/start""#,
                 r#"name="col_0""#,

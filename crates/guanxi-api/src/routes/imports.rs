@@ -603,6 +603,134 @@ pub async fn rows(
     ))
 }
 
+/// A job's report as a CSV file that Excel opens (UTF-8 with a BOM): every row the report
+/// keeps (at most 10,000), or those of one `outcome`, with the line, the outcome and the
+/// reasons or changes in the user's language, so that refused rows can be fixed in the
+/// spreadsheet they came from.
+#[utoipa::path(get, path = "/api/v1/imports/{id}/rows.csv", tag = "imports",
+    params(("id" = i64, Path, description = "Import job id"), RowsQuery),
+    responses(
+        (status = 200, description = "The report as CSV", content_type = "text/csv"),
+        (status = 404, description = "No such job", body = ErrorBody),
+    ))]
+pub async fn rows_csv(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    headers: axum::http::HeaderMap,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
+    PathParams(p): PathParams<IdPath>,
+    QueryParams(q): QueryParams<RowsQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let lang = lang_of(&headers, caller.as_ref().map(|c| &c.0));
+    let id = ImportJobId(p.id);
+    // The job first: another organisation's id is a 404, not an empty file.
+    s.store.import_job(ctx, id).await?;
+    let mut rows = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = s
+            .store
+            .import_rows(ctx, id, q.outcome.clone(), after, 1000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.line;
+        let n = page.len();
+        rows.extend(page);
+        if n < 1000 || rows.len() >= guanxi_store::IMPORT_REPORT_ROWS_MAX as usize {
+            break;
+        }
+    }
+    let titles = match lang {
+        Lang::ZhCn => ["行号", "结果", "客户编号", "说明"],
+        Lang::En => ["line", "outcome", "customer", "details"],
+    };
+    let mut body = guanxi_import::export::BOM.to_vec();
+    body.extend(guanxi_import::export::csv_rows([titles]));
+    body.extend(guanxi_import::export::csv_rows(rows.iter().map(|r| {
+        [
+            r.line.to_string(),
+            outcome_words(lang, &r.outcome).to_owned(),
+            r.customer_id.map(|c| c.to_string()).unwrap_or_default(),
+            row_words(lang, &r.detail),
+        ]
+    })));
+    let name = format!("import-{}-report.csv", p.id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// An outcome of the report in words.
+fn outcome_words(lang: Lang, outcome: &str) -> &str {
+    let (zh, en) = match outcome {
+        "rejected" => ("拒绝", "rejected"),
+        "created" => ("新建客户", "new customer"),
+        "same_as" => ("与前面的行合并", "same as an earlier row"),
+        "matched" => ("匹配已有客户", "matched an existing customer"),
+        "updated" => ("更新已有客户", "update to an existing customer"),
+        "possible_duplicate" => ("疑似重复", "possible duplicate"),
+        "customer_created" => ("新建了客户", "customer created"),
+        other => (other, other),
+    };
+    lang.pick(zh, en)
+}
+
+/// What a report row says, in words: its reasons, the earlier line it repeats, what changed,
+/// the customer it would create, other customers holding its contact points.
+fn row_words(lang: Lang, d: &serde_json::Value) -> String {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(reasons) = d["reasons"].as_array() {
+        out.extend(reasons.iter().filter_map(|x| {
+            x[lang.pick("zh", "en")]
+                .as_str()
+                .or_else(|| x.as_str())
+                .map(str::to_owned)
+        }));
+    }
+    if let Some(n) = d["first_line"].as_u64() {
+        out.push(match lang {
+            Lang::ZhCn => format!("同第 {n} 行"),
+            Lang::En => format!("same as line {n}"),
+        });
+    }
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "—".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if let Some(changes) = d["changes"].as_object() {
+        for (k, v) in changes {
+            match v.as_array().map(Vec::as_slice) {
+                Some([a, b]) if k != "contact_points_added" => {
+                    out.push(format!("{k}: {} → {}", text(a), text(b)))
+                }
+                _ => out.push(format!("{k}: {}", text(v))),
+            }
+        }
+    }
+    if let Some(name) = d["name"].as_str() {
+        out.push(name.to_owned());
+    }
+    if let Some(others) = d["also_held_by"].as_array().filter(|a| !a.is_empty()) {
+        let ids: Vec<String> = others.iter().map(|o| format!("#{o}")).collect();
+        out.push(match lang {
+            Lang::ZhCn => format!("其他联系方式属于客户 {}", ids.join("、")),
+            Lang::En => format!("other contact points belong to {}", ids.join(", ")),
+        });
+    }
+    out.join(lang.pick("；", "; "))
+}
+
 /// Run a checked job again: `mode` `import` imports it; `check` checks it again (after the
 /// mapping or policy changed).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -167,6 +167,7 @@ pub fn api_routes() -> Router<ApiState> {
         .route("/api/v1/imports", get(imports::list))
         .route("/api/v1/imports/{id}", get(imports::get))
         .route("/api/v1/imports/{id}/rows", get(imports::rows))
+        .route("/api/v1/imports/{id}/rows.csv", get(imports::rows_csv))
         .route("/api/v1/imports/{id}/start", post(imports::start))
         .route("/api/v1/imports/{id}/resume", post(imports::resume))
         .route("/api/v1/imports/{id}/cancel", post(imports::cancel))
@@ -303,6 +304,7 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             "/api/v1/imports"
             | "/api/v1/imports/{id}"
             | "/api/v1/imports/{id}/rows"
+            | "/api/v1/imports/{id}/rows.csv"
             | "/api/v1/import-mappings",
         )
         | (

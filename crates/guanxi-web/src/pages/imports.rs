@@ -664,6 +664,9 @@ fn report(
                     } }
                 }
                 @if rows.len() > REPORT_ROWS { p.muted { (Msg::ReportCapped.t(l)) } }
+                p { a.button.secondary #report-csv download
+                    href={(base.replacen("/imports/", "/api/v1/imports/", 1)) "/rows.csv" @if let Some(o) = outcome { "?outcome=" (o) }}
+                    { (Msg::DownloadReport.t(l)) } }
             }
         }
     }

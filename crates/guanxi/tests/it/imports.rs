@@ -708,6 +708,31 @@ async fn a_messy_spreadsheet_export_gets_a_reason_per_row(mut app: TestApp) {
     assert!(reason(8).contains("列"), "ragged: {}", reason(8));
     assert!(reason(9).contains("生日"), "{}", reason(9));
     assert!(reason(10).contains("邮箱"), "{}", reason(10));
+    // The whole report as a file to fix the rows in: Excel's BOM, the user's language.
+    let csv = app
+        .http
+        .get(format!(
+            "{}/api/v1/imports/{id}/rows.csv?outcome=rejected",
+            app.base
+        ))
+        .header("Accept-Language", "zh-CN")
+        .bearer_auth(app.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("report");
+    assert_eq!(csv.status(), 200);
+    let bytes = csv.bytes().await.expect("bytes");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "Excel needs the BOM");
+    let text = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "行号,结果,客户编号,说明", "{text}");
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(
+        lines[2].starts_with("7,拒绝,,") && lines[2].contains("科学计数法"),
+        "{text}"
+    );
+    let other = app.get("/api/v1/imports/999999/rows.csv").await;
+    assert_eq!(other.status, 404, "no such job");
     let started = app
         .post(
             &format!("/api/v1/imports/{id}/start"),
