@@ -268,6 +268,27 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
     let dir = std::env::temp_dir().join(format!("guanxi_resume_{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}", dir.join("guanxi.db").display());
+    killed_import_resumes(&dir, &url).await;
+}
+
+/// The same on PostgreSQL: a killed process's transaction is rolled back by the server.
+#[tokio::test]
+async fn a_killed_import_resumes_from_its_last_chunk_on_postgres() {
+    let Some((store, url)) = guanxi_store_sql::testdb::fresh_postgres()
+        .await
+        .expect("postgres")
+    else {
+        return;
+    };
+    store.pool().close().await;
+    let dir = std::env::temp_dir().join(format!("guanxi_resume_pg_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    killed_import_resumes(&dir, &url).await;
+}
+
+async fn killed_import_resumes(dir: &std::path::Path, url: &str) {
     let path = dir.join("big.csv");
     let rows = 100_000u64;
     let mut csv = String::from("name,mobile,email\n");
@@ -278,11 +299,9 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         ));
     }
     std::fs::write(&path, csv).expect("write");
-    let db = dir.join("guanxi.db");
-    let url = format!("sqlite://{}", db.display());
     let run = |args: &[&str]| {
         guanxi()
-            .env("GUANXI_DATABASE_URL", &url)
+            .env("GUANXI_DATABASE_URL", url)
             .args(args)
             .output()
             .expect("run")
@@ -291,7 +310,7 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         .status
         .success());
     let mut child = guanxi()
-        .env("GUANXI_DATABASE_URL", &url)
+        .env("GUANXI_DATABASE_URL", url)
         .env("GUANXI_IMPORT_CHUNK_ROWS", "5000")
         .args(["import", "customers", "--quiet", "--org", "1"])
         .arg(&path)
@@ -300,7 +319,7 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         .spawn()
         .expect("spawn");
     let store =
-        guanxi_store_sql::SqlStore::connect(&url, &guanxi_store_sql::PoolSettings::default())
+        guanxi_store_sql::SqlStore::connect(url, &guanxi_store_sql::PoolSettings::default())
             .await
             .expect("store");
     // Kill it once a chunk or two are in.
@@ -367,7 +386,8 @@ async fn a_killed_import_resumes_from_its_last_chunk() {
         .await
         .expect("count");
     assert_eq!(customers as u64, rows, "every row exactly once");
-    let _ = std::fs::remove_dir_all(&dir);
+    store.pool().close().await;
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `guanxi demo` scores its customers at once; `guanxi analyze` runs the whole pipeline again
