@@ -178,7 +178,7 @@ try {
     const body = await res.body();
     assert.deepEqual([...body.subarray(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 with a BOM");
     const text = body.subarray(3).toString("utf8");
-    assert.match(text.split("\r\n")[0], zh ? /^编号,类型,姓名\/名称/ : /^id,kind,name/);
+    assert.match(text.split("\r\n")[0], zh ? /^编号,类型,姓名,公司/ : /^id,kind,name,company/);
     assert.ok(text.split("\r\n").length > 50, "every page, not just the first");
   });
   await step("save the filters as a view and open it again", async () => {
