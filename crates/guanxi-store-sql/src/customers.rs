@@ -120,6 +120,57 @@ pub(crate) async fn load(
     Ok(c)
 }
 
+/// The live customers among `ids` within reach, with their contact points, by id: two
+/// statements per thousand ids.
+pub(crate) async fn load_many(
+    conn: &mut AnyConnection,
+    org: OrgId,
+    reach: Reach,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Customer>, StoreError> {
+    let mut found: std::collections::HashMap<i64, Customer> = std::collections::HashMap::new();
+    for part in ids.chunks(1000) {
+        // Ids are integers: listed inline, like the search's pages.
+        let list = part
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut f = Filter::new(org);
+        f.cond(format!("c.id IN ({list})"));
+        f.cond("c.deleted_at IS NULL".into());
+        f.reach(org, reach);
+        let sql = format!(
+            "SELECT {CUSTOMER_COLS} FROM {CUSTOMER_FROM} WHERE {}",
+            f.where_sql()
+        );
+        let rows = f
+            .bind_all(sqlx::query(&sql))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        for r in &rows {
+            let c = customer_from(r)?;
+            found.insert(c.id.get(), c);
+        }
+        let cps = sqlx::query(&format!(
+            "SELECT customer_id, {} FROM contact_points WHERE org_id = $1 AND customer_id IN ({list}) \
+             ORDER BY customer_id, is_primary DESC, id",
+            contacts::CP_COLS
+        ))
+        .bind(org.get())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        for r in &cps {
+            if let Some(c) = found.get_mut(&crate::codec::i64_of(r, "customer_id")?) {
+                c.contact_points.push(contacts::cp_from(r)?);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Is customer `id` of the request's organisation live (or any, with `include_deleted`) and
 /// within its reach? The check before every read or change of one customer's records.
 pub(crate) async fn within_reach(
@@ -327,49 +378,14 @@ impl SqlStore {
         ctx: Ctx,
         ids: &[CustomerId],
     ) -> Result<Vec<Customer>, StoreError> {
-        let ids = &ids[..ids.len().min(guanxi_store::CUSTOMERS_BY_IDS_MAX)];
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Ids are integers: listed inline, like the search's pages.
-        let list = ids
+        let ids: Vec<i64> = ids
             .iter()
-            .map(|i| i.get().to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut f = Filter::new(ctx.org);
-        f.cond(format!("c.id IN ({list})"));
-        f.cond("c.deleted_at IS NULL".into());
-        f.reach(ctx.org, ctx.reach);
-        let sql = format!(
-            "SELECT {CUSTOMER_COLS} FROM {CUSTOMER_FROM} WHERE {}",
-            f.where_sql()
-        );
+            .take(guanxi_store::CUSTOMERS_BY_IDS_MAX)
+            .map(|i| i.get())
+            .collect();
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let rows = f
-            .bind_all(sqlx::query(&sql))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        let mut found: std::collections::HashMap<i64, Customer> = rows
-            .iter()
-            .map(|r| customer_from(r).map(|c| (c.id.get(), c)))
-            .collect::<Result<_, _>>()?;
-        let cps = sqlx::query(&format!(
-            "SELECT customer_id, {} FROM contact_points WHERE org_id = $1 AND customer_id IN ({list}) \
-             ORDER BY customer_id, is_primary DESC, id",
-            contacts::CP_COLS
-        ))
-        .bind(ctx.org.get())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        for r in &cps {
-            if let Some(c) = found.get_mut(&crate::codec::i64_of(r, "customer_id")?) {
-                c.contact_points.push(contacts::cp_from(r)?);
-            }
-        }
-        Ok(ids.iter().filter_map(|i| found.remove(&i.get())).collect())
+        let mut found = load_many(&mut conn, ctx.org, ctx.reach, &ids).await?;
+        Ok(ids.iter().filter_map(|i| found.remove(i)).collect())
     }
 
     pub(crate) async fn update_customer_impl(

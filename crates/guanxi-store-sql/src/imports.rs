@@ -7,7 +7,8 @@ use crate::{db_err, SqlStore};
 use guanxi_core::customer::{CustomerClass, CustomerKind, CustomerStatus};
 use guanxi_core::Reach;
 use guanxi_store::{
-    Ctx, ImportCustomer, ImportPolicy, ImportResult, NewContactPoint, NewCustomer, StoreError,
+    Ctx, Customer, ImportCustomer, ImportPolicy, ImportResult, NewContactPoint, NewCustomer,
+    StoreError,
 };
 use serde_json::{json, Map};
 
@@ -56,7 +57,7 @@ impl SqlStore {
                     let changed = match policy {
                         ImportPolicy::Skip => false,
                         ImportPolicy::FillEmpty | ImportPolicy::Overwrite => {
-                            apply(&mut tx, self.backend, ctx, id, &row, policy, false)
+                            apply(&mut tx, self.backend, ctx, id, &row, policy)
                                 .await?
                                 .is_some()
                         }
@@ -136,20 +137,19 @@ impl SqlStore {
     }
 }
 
-/// Fill (or overwrite) a matched customer's fields from a row and add the contact points it
-/// lacks that nobody else holds. The changes (`field: [before, after]`, and
-/// `contact_points_added`) when something changed; with `dry`, what would change, and nothing
-/// is written.
-pub(crate) async fn apply(
-    conn: &mut sqlx::AnyConnection,
-    backend: crate::Backend,
-    ctx: Ctx,
-    id: guanxi_core::CustomerId,
-    row: &ImportCustomer,
-    policy: ImportPolicy,
-    dry: bool,
-) -> Result<Option<Map<String, serde_json::Value>>, StoreError> {
-    let old = load(conn, ctx.org, Reach::Org, id, false).await?;
+/// What a row under `policy` would make of a customer's fields (contact points apart).
+pub(crate) struct Plan {
+    title: Option<String>,
+    city: Option<String>,
+    note: Option<String>,
+    birthday: Option<chrono::NaiveDate>,
+    tags: Vec<String>,
+    /// `field: [before, after]` for each field that changes.
+    changes: Map<String, serde_json::Value>,
+}
+
+/// Fill (or overwrite) a customer's fields from a row: the plan, computed without the database.
+pub(crate) fn plan(old: &Customer, row: &ImportCustomer, policy: ImportPolicy) -> Plan {
     let pick = |current: &Option<String>, new: &Option<String>| -> Option<String> {
         match (policy, current, new) {
             (_, _, None) => current.clone(),
@@ -185,44 +185,66 @@ pub(crate) async fn apply(
             changes.insert(k.into(), json!([a, b]));
         }
     }
-    let now = now_micros();
-    let mut added = Vec::new();
-    for c in &row.contacts {
-        let has = old.contact_points.iter().any(|cp| cp.key == c.key);
-        if !has
-            && crate::contacts::holder(conn, ctx.org, c, None)
-                .await?
-                .is_none()
-        {
-            if dry {
-                added.push(c.display.clone());
-                continue;
-            }
-            crate::contacts::insert(
-                conn,
-                ctx.org,
-                id.get(),
-                &NewContactPoint {
-                    value: c.clone(),
-                    label: None,
-                    primary: false,
-                },
-                now,
-            )
-            .await?;
-            added.push(c.display.clone());
-        }
+    Plan {
+        title,
+        city,
+        note,
+        birthday,
+        tags,
+        changes,
     }
+}
+
+/// Carry out a plan and add the contact points `added` to the customer `old` (the caller
+/// checked that nobody else holds them): the changes (`field: [before, after]`, and
+/// `contact_points_added`) when something changed, else `None`. With `dry`, nothing is
+/// written. The customer in memory takes the new fields and contact points, so that a later
+/// row of the same chunk sees them.
+pub(crate) async fn carry_out(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    old: &mut Customer,
+    plan: Plan,
+    added: &[guanxi_core::contact::ContactValue],
+    dry: bool,
+) -> Result<Option<Map<String, serde_json::Value>>, StoreError> {
+    let Plan {
+        title,
+        city,
+        note,
+        birthday,
+        tags,
+        mut changes,
+    } = plan;
     if changes.is_empty() && added.is_empty() {
         return Ok(None);
     }
+    let id = old.id.get();
+    let now = now_micros();
+    if !added.is_empty() {
+        let shown: Vec<&str> = added.iter().map(|c| c.display.as_str()).collect();
+        changes.insert("contact_points_added".into(), json!(shown));
+    }
     if dry {
-        if !added.is_empty() {
-            changes.insert("contact_points_added".into(), json!(added));
-        }
         return Ok(Some(changes));
     }
-    if !changes.is_empty() {
+    for c in added {
+        let cp = crate::contacts::insert(
+            conn,
+            ctx.org,
+            id,
+            &NewContactPoint {
+                value: c.clone(),
+                label: None,
+                primary: false,
+            },
+            now,
+        )
+        .await?;
+        old.contact_points.push(cp);
+    }
+    if changes.keys().any(|k| k != "contact_points_added") {
         sqlx::query(
             "UPDATE customers SET title = $1, city = $2, note = $3, birthday = $4, tags = $5, \
              version = version + 1, updated_at = $6 WHERE org_id = $7 AND id = $8",
@@ -234,14 +256,13 @@ pub(crate) async fn apply(
         .bind(to_json(&tags)?)
         .bind(now)
         .bind(ctx.org.get())
-        .bind(id.get())
+        .bind(id)
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-        crate::customers::set_tags(conn, ctx.org, id.get(), &old.tags, &tags).await?;
-    }
-    if !added.is_empty() {
-        changes.insert("contact_points_added".into(), json!(added));
+        crate::customers::set_tags(conn, ctx.org, id, &old.tags, &tags).await?;
+        (old.title, old.city, old.note, old.birthday, old.tags) =
+            (title, city, note, birthday, tags);
     }
     emit(
         conn,
@@ -249,9 +270,39 @@ pub(crate) async fn apply(
         ctx,
         "customer.updated",
         "customer",
-        id.get(),
+        id,
         &json!({"changes": changes, "via": "import"}),
     )
     .await?;
     Ok(Some(changes))
+}
+
+/// Fill (or overwrite) a matched customer's fields from a row and add the contact points it
+/// lacks that nobody else holds, one customer at a time (small imports; the chunks of an
+/// import job plan a whole chunk at once). The changes when something changed.
+pub(crate) async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    ctx: Ctx,
+    id: guanxi_core::CustomerId,
+    row: &ImportCustomer,
+    policy: ImportPolicy,
+) -> Result<Option<Map<String, serde_json::Value>>, StoreError> {
+    let mut old = load(conn, ctx.org, Reach::Org, id, false).await?;
+    let p = plan(&old, row, policy);
+    let mut added = Vec::new();
+    for c in &row.contacts {
+        let has = old.contact_points.iter().any(|cp| cp.key == c.key)
+            || added
+                .iter()
+                .any(|a: &guanxi_core::contact::ContactValue| a.key == c.key);
+        if !has
+            && crate::contacts::holder(conn, ctx.org, c, None)
+                .await?
+                .is_none()
+        {
+            added.push(c.clone());
+        }
+    }
+    carry_out(conn, backend, ctx, &mut old, p, &added, false).await
 }

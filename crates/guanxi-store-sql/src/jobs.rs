@@ -880,42 +880,75 @@ impl SqlStore {
         let dry = job.mode == ImportMode::Check;
         let mut updated_ids = Vec::new();
         let mut implicit_ids: Vec<(String, i64)> = Vec::new();
+
+        // 3. Rows that match existing customers: the policy decides, for the whole chunk at
+        // once from its customers read in a few statements (read one at a time, a million-row
+        // file under `fill` took 437 s). A contact point a row adds must be held by nobody:
+        // not by a customer (the chunk's lookup), not by a row of this chunk. A check plans
+        // the same and writes nothing.
+        let mut olds = if policy == ImportPolicy::Skip || matched.is_empty() {
+            HashMap::new()
+        } else {
+            let mut ids: Vec<i64> = matched.iter().map(|m| m.1).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            crate::customers::load_many(&mut tx, ctx.org, guanxi_core::Reach::Org, &ids).await?
+        };
+        let mut taken: std::collections::HashSet<(u8, String)> = std::collections::HashSet::new();
+        for (line, cid, row, first_line, others) in &matched {
+            let changes = match olds.get_mut(cid) {
+                Some(old) if policy != ImportPolicy::Skip => {
+                    let plan = crate::imports::plan(old, row, policy);
+                    let mut added: Vec<ContactValue> = Vec::new();
+                    for c in &row.contacts {
+                        let has = old.contact_points.iter().any(|cp| cp.key == c.key)
+                            || added.iter().any(|a| a.key == c.key);
+                        let free = match family(c.kind) {
+                            Some(f) => {
+                                let k = (f, c.key.clone());
+                                !held.contains_key(&k)
+                                    && !taken.contains(&k)
+                                    && !target.contains_key(&(f, c.key.as_str()))
+                            }
+                            None => true,
+                        };
+                        if !has && free {
+                            added.push(c.clone());
+                        }
+                    }
+                    for c in &added {
+                        if let Some(f) = family(c.kind) {
+                            taken.insert((f, c.key.clone()));
+                        }
+                    }
+                    crate::imports::carry_out(&mut tx, self.backend, ctx, old, plan, &added, dry)
+                        .await?
+                }
+                _ => None,
+            };
+            let changed = changes.is_some();
+            if changed {
+                counts.updated += 1;
+                updated_ids.push(*cid);
+            }
+            let outcome = match (first_line, changed) {
+                (Some(_), _) => "same_as",
+                (None, true) => "updated",
+                (None, false) => "matched",
+            };
+            notes.push((
+                *line,
+                outcome,
+                Some(*cid),
+                json!({ "first_line": first_line, "policy": policy, "updated": changed,
+                        "changes": changes, "also_held_by": others }),
+            ));
+        }
+
         if dry {
             // A check writes nothing but its report: which customers the rows would join and
             // what the policy would change in them, the first rows it would create, and how
             // many companies would be added.
-            for (line, cid, row, first_line, others) in &matched {
-                let changes = match policy {
-                    ImportPolicy::Skip => None,
-                    ImportPolicy::FillEmpty | ImportPolicy::Overwrite => {
-                        crate::imports::apply(
-                            &mut tx,
-                            self.backend,
-                            ctx,
-                            CustomerId(*cid),
-                            row,
-                            policy,
-                            true,
-                        )
-                        .await?
-                    }
-                };
-                if changes.is_some() {
-                    counts.updated += 1;
-                }
-                let outcome = match (first_line, &changes) {
-                    (Some(_), _) => "same_as",
-                    (None, Some(_)) => "updated",
-                    (None, None) => "matched",
-                };
-                notes.push((
-                    *line,
-                    outcome,
-                    Some(*cid),
-                    json!({ "first_line": first_line, "policy": policy, "changes": changes,
-                            "also_held_by": others }),
-                ));
-            }
             let listed: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM import_rows WHERE job_id = $1 AND outcome = 'created'",
             )
@@ -947,42 +980,6 @@ impl SqlStore {
                 })
                 .count() as u64;
         } else {
-            // 3. Rows that match existing customers: the policy decides.
-            for (line, cid, row, first_line, others) in &matched {
-                let changes = match policy {
-                    ImportPolicy::Skip => None,
-                    ImportPolicy::FillEmpty | ImportPolicy::Overwrite => {
-                        crate::imports::apply(
-                            &mut tx,
-                            self.backend,
-                            ctx,
-                            CustomerId(*cid),
-                            row,
-                            policy,
-                            false,
-                        )
-                        .await?
-                    }
-                };
-                let changed = changes.is_some();
-                if changed {
-                    counts.updated += 1;
-                    updated_ids.push(*cid);
-                }
-                let outcome = match (first_line, changed) {
-                    (Some(_), _) => "same_as",
-                    (None, true) => "updated",
-                    (None, false) => "matched",
-                };
-                notes.push((
-                    *line,
-                    outcome,
-                    Some(*cid),
-                    json!({ "first_line": first_line, "updated": changed, "changes": changes,
-                            "also_held_by": others }),
-                ));
-            }
-
             // 4. Companies the new persons name: found by name, or created.
             let mut company_ids: HashMap<String, i64> = HashMap::new();
             let mut wanted: Vec<String> =
