@@ -67,6 +67,7 @@ stories!(
     concurrent_orders_with_one_external_id_make_one_order,
     imports_match_fill_and_roll_back_whole,
     import_jobs_check_then_import_in_chunks,
+    a_new_contact_point_goes_to_one_customer_of_a_chunk,
     imported_names_are_searchable_as_chunks_commit,
     record_imports_write_each_record_alone,
     look_alikes_are_queued_once_and_decided,
@@ -3159,6 +3160,90 @@ fn import_row(name: &str, phone: &str) -> ImportCustomer {
         contacts: vec![ContactValue::parse(ContactKind::Mobile, phone).expect("phone")],
         ..Default::default()
     }
+}
+
+/// Under `fill`, rows of one chunk that match customers add the contact points those lack,
+/// but a contact point goes to one customer only: the first row that brings it, unless a new
+/// customer of the chunk has it; and a second row for the same customer sees what the first
+/// changed.
+async fn a_new_contact_point_goes_to_one_customer_of_a_chunk(s: S) {
+    let a = org(&s, "一块一块").await;
+    let mk = |name: &str, phone: &str| {
+        let s = s.clone();
+        let c = person(name, vec![cp(ContactKind::Mobile, phone)]);
+        async move { s.create_customer(a, c).await.expect("customer") }
+    };
+    let first = mk("甲", "13800000001").await;
+    let second = mk("乙", "13800000002").await;
+    let with = |name: &str, phone: &str, email: &str, city: Option<&str>| {
+        let mut r = import_row(name, phone);
+        r.contacts
+            .push(ContactValue::parse(ContactKind::Email, email).expect("e"));
+        r.city = city.map(Into::into);
+        r
+    };
+    let rows = vec![
+        ChunkRow::Import {
+            line: 2,
+            row: with("甲", "13800000001", "shared@example.cn", Some("杭州")),
+        },
+        ChunkRow::Import {
+            line: 3,
+            row: with("乙", "13800000002", "shared@example.cn", None),
+        },
+        ChunkRow::Import {
+            line: 4,
+            row: with("丙", "13800000003", "bing@example.cn", None),
+        },
+        ChunkRow::Import {
+            line: 5,
+            row: with("甲", "13800000001", "bing@example.cn", Some("上海")),
+        },
+    ];
+    let job = s
+        .create_import_job(a, new_job(ImportMode::Import, ImportPolicy::FillEmpty))
+        .await
+        .expect("job");
+    let job = s.claim_import_job(a, job.id).await.expect("claim");
+    let counts = s
+        .import_chunk(
+            a,
+            job.id,
+            ImportChunk {
+                from_row: 0,
+                bytes_done: 100,
+                rows,
+            },
+        )
+        .await
+        .expect("chunk");
+    assert_eq!((counts.created, counts.updated), (1, 1), "{counts:?}");
+    let keys =
+        |c: &Customer| -> Vec<String> { c.contact_points.iter().map(|p| p.key.clone()).collect() };
+    let f = s.get_customer(a, first.id, false).await.expect("first");
+    assert!(keys(&f).contains(&"shared@example.cn".to_owned()), "{f:?}");
+    assert!(
+        !keys(&f).contains(&"bing@example.cn".to_owned()),
+        "the new customer of the chunk has it: {f:?}"
+    );
+    assert_eq!(
+        f.city.as_deref(),
+        Some("杭州"),
+        "filled once, not overwritten"
+    );
+    let g = s.get_customer(a, second.id, false).await.expect("second");
+    assert!(!keys(&g).contains(&"shared@example.cn".to_owned()), "{g:?}");
+    let holders = s
+        .lookup(a, &ContactLookup::Email("shared@example.cn".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(holders.len(), 1);
+    let bing = s
+        .lookup(a, &ContactLookup::Email("bing@example.cn".into()))
+        .await
+        .expect("lookup");
+    assert_eq!(bing.len(), 1);
+    assert_eq!(bing[0].name, "丙");
 }
 
 fn new_job(mode: ImportMode, policy: ImportPolicy) -> NewImportJob {
