@@ -229,6 +229,8 @@ struct Export {
     first: guanxi_store::Page<guanxi_store::CustomerSummary>,
     /// The full records of the first page.
     first_full: Vec<guanxi_store::Customer>,
+    /// The organisation's custom fields: a column each, after the built-in ones.
+    fields: Vec<guanxi_store::FieldDef>,
 }
 
 /// The full records of a page of the list, in its order.
@@ -263,12 +265,14 @@ async fn export_start(
         .collect();
     let first = s.store.list_customers(ctx, query.clone()).await?;
     let first_full = full_records(s.store.as_ref(), ctx, &first.items).await?;
+    let fields = s.store.list_field_defs(ctx).await?;
     Ok(Export {
         lang,
         query,
         owners,
         first,
         first_full,
+        fields,
     })
 }
 
@@ -296,12 +300,13 @@ pub async fn export_csv(
         owners,
         first,
         first_full,
+        fields,
     } = export_start(&s, ctx, &headers, caller, q).await?;
-    let titles = export_titles(lang);
+    let titles = all_titles(lang, &fields);
     let mut head = guanxi_import::export::BOM.to_vec();
     head.extend(guanxi_import::export::csv_rows([titles]));
     let render = move |page: &[guanxi_store::Customer]| -> Vec<u8> {
-        guanxi_import::export::csv_rows(page.iter().map(|c| export_row(c, &owners)))
+        guanxi_import::export::csv_rows(page.iter().map(|c| full_row(c, &owners, &fields)))
     };
     head.extend(render(&first_full));
     let written = first.items.len();
@@ -421,8 +426,44 @@ fn export_titles(lang: guanxi_core::Lang) -> [&'static str; EXPORT_COLUMNS] {
     }
 }
 
-/// Columns of a customer export.
+/// Columns of a customer export before the custom fields.
 const EXPORT_COLUMNS: usize = 20;
+
+/// The export's titles: the built-in columns, then each custom field by its label.
+fn all_titles(lang: guanxi_core::Lang, fields: &[guanxi_store::FieldDef]) -> Vec<String> {
+    let mut t: Vec<String> = export_titles(lang)
+        .iter()
+        .map(|t| (*t).to_owned())
+        .collect();
+    t.extend(
+        fields
+            .iter()
+            .map(|f| lang.pick(&f.label_zh, &f.label_en).to_owned()),
+    );
+    t
+}
+
+/// A customer's cells: the built-in columns, then each custom field's value as text.
+fn full_row(
+    c: &guanxi_store::Customer,
+    owners: &std::collections::HashMap<i64, String>,
+    fields: &[guanxi_store::FieldDef],
+) -> Vec<String> {
+    let mut row = export_row(c, owners).to_vec();
+    row.extend(fields.iter().map(|f| {
+        match c.custom.get(&f.key) {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(","),
+            Some(other) => other.to_string(),
+        }
+    }));
+    row
+}
 
 /// One customer as the export's cells. The first contact point of each kind has its own
 /// column (primary first); the others go, labelled, into "other contacts". A company's own
@@ -499,7 +540,9 @@ pub async fn export_xlsx(
         owners,
         first,
         first_full,
+        fields,
     } = export_start(&s, ctx, &headers, caller, q).await?;
+    let titles = all_titles(lang, &fields);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(1000);
     let store = s.store.clone();
     // The rows are read as the workbook is written; a list longer than a sheet, or a read
@@ -520,7 +563,7 @@ pub async fn export_xlsx(
                         ),
                     ]));
                 }
-                if tx.send(export_row(c, &owners).to_vec()).await.is_err() {
+                if tx.send(full_row(c, &owners, &fields)).await.is_err() {
                     // The workbook stopped taking rows; it says why.
                     return Ok(());
                 }
@@ -548,10 +591,6 @@ pub async fn export_xlsx(
             }
         }
     });
-    let titles: Vec<String> = export_titles(lang)
-        .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
     let book = tokio::task::spawn_blocking(move || {
         guanxi_import::export::xlsx(&titles, std::iter::from_fn(|| rx.blocking_recv()))
     })

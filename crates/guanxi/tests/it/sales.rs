@@ -663,9 +663,18 @@ async fn key_accounts_over_http(mut app: TestApp) {
 async fn customers_export_as_csv(mut app: TestApp) {
     let org = app.use_new_org("导出公司").await;
     let (rep, rep_token) = app.user_with_token(org, Role::SalesRep, None).await;
+    // A custom field is a column of its own, after the built-in ones.
+    let field = app
+        .post(
+            "/api/v1/field-definitions",
+            &json!({"key": "industry", "label_zh": "行业", "label_en": "Industry", "field_type": "text"}),
+        )
+        .await;
+    assert_eq!(field.status, 201, "{:?}", field.body);
     for (name, owner) in [("张伟", None), ("=1+1", None), ("王芳", Some(rep.get()))] {
         let r = app
             .post("/api/v1/customers", &json!({"name": name, "owner_id": owner, "city": "杭州",
+                "custom": {"industry": "制造业"},
                 "contact_points": [{"kind": "mobile", "value": format!("1380013{:04}", name.chars().count() * 37 + usize::from(owner.is_some()))}]}))
             .await;
         assert_eq!(r.status, 201, "{:?}", r.body);
@@ -699,6 +708,8 @@ async fn customers_export_as_csv(mut app: TestApp) {
         lines[0].starts_with("编号,类型,姓名,公司,职位,手机"),
         "{text}"
     );
+    assert!(lines[0].ends_with(",创建时间,行业"), "{text}");
+    assert!(lines[1].ends_with(",制造业"), "{text}");
     assert_eq!(lines.len(), 4, "{text}");
     assert!(
         text.contains(",'=1+1,"),
