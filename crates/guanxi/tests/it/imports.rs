@@ -15,8 +15,65 @@ crate::on_both!(
     orders_leads_and_call_logs_come_in_from_files,
     a_file_that_breaks_part_way_imports_nothing,
     an_address_book_comes_in_as_vcards,
-    a_file_can_be_read_with_the_encoding_and_delimiter_chosen
+    a_file_can_be_read_with_the_encoding_and_delimiter_chosen,
+    each_policy_does_what_it_says
 );
+
+/// The three policies over HTTP on one known customer: `skip` leaves her alone, `fill` fills
+/// only what is empty, `overwrite` replaces what the file has.
+async fn each_policy_does_what_it_says(mut app: TestApp) {
+    app.use_new_org("三种策略").await;
+    let known = app
+        .post(
+            "/api/v1/customers",
+            &json!({"name": "周敏", "city": "宁波",
+                    "contact_points": [{"kind": "mobile", "value": "13600136000"}]}),
+        )
+        .await;
+    assert_eq!(known.status, 201, "{:?}", known.body);
+    let file = "姓名,手机,城市,职位\r\n周敏,13600136000,杭州,采购经理\r\n";
+    let url = format!("/api/v1/customers/{}", known.body["id"]);
+    let city_title = || {
+        let (app, url) = (&app, &url);
+        async move {
+            let c = app.get(url).await.body;
+            (
+                c["city"].as_str().map(str::to_owned),
+                c["title"].as_str().map(str::to_owned),
+            )
+        }
+    };
+    let run = |policy: &'static str| {
+        let app = &app;
+        async move {
+            let (status, job) = upload(
+                app,
+                "策略.csv",
+                file.as_bytes(),
+                &[("policy", policy), ("mode", "import")],
+            )
+            .await;
+            assert_eq!(status, 202, "{job:?}");
+            settled(app, job["id"].as_i64().expect("id")).await
+        }
+    };
+    let skipped = run("skip").await;
+    assert_eq!(skipped["counts"]["updated"], 0, "{skipped:?}");
+    assert_eq!(city_title().await, (Some("宁波".into()), None));
+    let filled = run("fill").await;
+    assert_eq!(filled["counts"]["updated"], 1, "{filled:?}");
+    assert_eq!(
+        city_title().await,
+        (Some("宁波".into()), Some("采购经理".into())),
+        "fill keeps the city and fills the empty title"
+    );
+    let overwritten = run("overwrite").await;
+    assert_eq!(overwritten["counts"]["updated"], 1, "{overwritten:?}");
+    assert_eq!(
+        city_title().await,
+        (Some("杭州".into()), Some("采购经理".into()))
+    );
+}
 
 /// When the guess is wrong, the person who knows the file says how to read it: the encoding
 /// and delimiter chosen at the upload are used by the check, the import after it and any
