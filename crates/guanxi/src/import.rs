@@ -538,16 +538,11 @@ async fn import_file(
                 file_sha256: sha,
                 format: source.format().as_str().to_owned(),
                 encoding: source.encoding().to_owned(),
-                // With the headers (a mapping saved from this job finds its columns by them)
-                // and the delimiter (every read of the file splits its rows alike).
-                mapping: {
-                    let mut v = serde_json::to_value(&mapping)?;
-                    v["headers"] = serde_json::json!(source.headers());
-                    if let Some(d) = source.delimiter() {
-                        v["delimiter"] = serde_json::json!(char::from(d).to_string());
-                    }
-                    v
-                },
+                mapping: guanxi_api::import_jobs::job_mapping(
+                    &mapping,
+                    source.headers(),
+                    source.delimiter(),
+                ),
                 policy,
                 mode: guanxi_store::ImportMode::Import,
             },

@@ -92,17 +92,17 @@ fn finished_with_file(j: &ImportJob) -> bool {
     )
 }
 
-/// The mapping kept with a job: the columns' fields, the date order and the headers (for
-/// the mapping editor).
-fn stored_mapping(mapping: &Mapping, headers: &[String]) -> serde_json::Value {
+/// The mapping kept with a job: the columns' fields and the date order, the headers (for the
+/// mapping editor, and so that a mapping saved from the job finds its columns by them) and the
+/// delimiter the file was read with (so that every later read, the import after a check or a
+/// resume, splits the rows the same way). Shared with the command line.
+pub fn job_mapping(
+    mapping: &Mapping,
+    headers: &[String],
+    delimiter: Option<u8>,
+) -> serde_json::Value {
     let mut v = serde_json::to_value(mapping).unwrap_or_default();
     v["headers"] = serde_json::json!(headers);
-    v
-}
-
-/// The delimiter the file was read with, kept with the job's mapping so that every later read
-/// (the import after a check, a resume) splits the rows the same way.
-fn with_delimiter(mut v: serde_json::Value, delimiter: Option<u8>) -> serde_json::Value {
     if let Some(d) = delimiter {
         v["delimiter"] = serde_json::json!(char::from(d).to_string());
     }
@@ -524,7 +524,7 @@ pub async fn start_upload(
                 file_sha256: sha,
                 format,
                 encoding,
-                mapping: with_delimiter(stored_mapping(&mapping, &headers), delimiter),
+                mapping: job_mapping(&mapping, &headers, delimiter),
                 policy,
                 mode,
             },
@@ -820,10 +820,7 @@ pub async fn restart(
             ctx,
             id,
             mode,
-            with_delimiter(
-                stored_mapping(&mapping, &headers),
-                delimiter_of(&job.mapping),
-            ),
+            job_mapping(&mapping, &headers, delimiter_of(&job.mapping)),
             policy,
         )
         .await?;
