@@ -100,6 +100,7 @@ fn chunk_row(r: RowReport) -> ChunkRow {
         birthday: row.birthday,
         tags: row.tags,
         note: row.note,
+        custom: row.custom,
     };
     match r.outcome {
         Outcome::Create(row) => ChunkRow::Import { line, row: to(row) },
@@ -140,6 +141,7 @@ pub fn read_as_of(job: &ImportJob) -> ReadAs {
     ReadAs {
         encoding: ReadAs::encoding_named(&job.encoding),
         delimiter: crate::routes::imports::delimiter_of(&job.mapping),
+        sheet: crate::routes::imports::sheet_of(&job.mapping).map(|(sheet, _)| sheet),
     }
 }
 
@@ -220,7 +222,7 @@ async fn run_claimed(
             return send(Err(RunError::Changed));
         }
         if importing {
-            if let Err(e) = read_through(&path, read_as) {
+            if let Err(e) = read_through(&path, read_as.clone()) {
                 return send(Err(e));
             }
         }
@@ -420,7 +422,7 @@ async fn run_records(
             return send(Err(RunError::Changed));
         }
         if importing {
-            if let Err(e) = read_through(&path, read_as) {
+            if let Err(e) = read_through(&path, read_as.clone()) {
                 return send(Err(e));
             }
         }

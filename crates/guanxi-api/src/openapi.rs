@@ -120,6 +120,8 @@ use utoipa::{Modify, OpenApi};
         imports::save_mapping,
         imports::duplicates,
         imports::scan,
+        imports::scans,
+        imports::scan_status,
         imports::merge,
         imports::dismiss,
         imports::erase,

@@ -9,8 +9,8 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
 use guanxi_core::{
-    secret, ApiTokenId, ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, Lang,
-    OrgId, Reason, Role, UserId,
+    secret, ApiTokenId, ContactPointId, CustomerId, DuplicateScanId, EventId, FieldDefId,
+    InteractionId, Lang, OrgId, Reason, Role, UserId,
 };
 use guanxi_store::*;
 use http_body_util::BodyExt;
@@ -209,7 +209,7 @@ impl Store for Fake {
     }
 
     async fn list_field_defs(&self, _: Ctx) -> StoreResult<Vec<FieldDef>> {
-        Err(not_in_fake())
+        Ok(Vec::new())
     }
 
     async fn delete_field_def(&self, _: Ctx, _: FieldDefId) -> StoreResult<()> {
@@ -502,6 +502,26 @@ impl Store for Fake {
         Err(not_in_fake())
     }
     async fn scan_duplicates(&self, _: Ctx, _: ScanScope, _: String) -> StoreResult<ScanStats> {
+        Err(not_in_fake())
+    }
+    async fn start_duplicate_scan(&self, _: Ctx) -> StoreResult<DuplicateScan> {
+        Err(not_in_fake())
+    }
+    async fn beat_duplicate_scan(&self, _: Ctx, _: DuplicateScanId) -> StoreResult<()> {
+        Err(not_in_fake())
+    }
+    async fn finish_duplicate_scan(
+        &self,
+        _: Ctx,
+        _: DuplicateScanId,
+        _: Result<ScanStats, String>,
+    ) -> StoreResult<DuplicateScan> {
+        Err(not_in_fake())
+    }
+    async fn duplicate_scan(&self, _: Ctx, _: DuplicateScanId) -> StoreResult<DuplicateScan> {
+        Err(not_in_fake())
+    }
+    async fn duplicate_scans(&self, _: Ctx, _: u32) -> StoreResult<Vec<DuplicateScan>> {
         Err(not_in_fake())
     }
     async fn duplicate_candidates(

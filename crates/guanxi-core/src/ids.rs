@@ -122,3 +122,7 @@ id_type!(
     /// A pair of customers that may be the same person, waiting for review.
     DuplicateId
 );
+id_type!(
+    /// A scan of an organisation's customers for look-alikes.
+    DuplicateScanId
+);

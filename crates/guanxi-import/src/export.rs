@@ -25,6 +25,15 @@ pub fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A cell as it was before an export guarded it (`'+86 138…` → `+86 138…`): Guanxi's own CSV
+/// exports go back in as they came out. A `'` before anything else stays.
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 /// Rows as CSV (CRLF, quoted where needed), cells made safe. Prefix [`BOM`] once per file.
 pub fn csv_rows<I, R, S>(rows: I) -> Vec<u8>
 where
@@ -186,6 +195,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// What an export guards, the import reads back as it was (a value that itself
+        /// starts with `'` and a formula character is the one it cannot tell apart).
+        #[test]
+        fn a_guarded_cell_reads_back_as_itself(cell in "\\PC{0,12}") {
+            prop_assume!(!cell.starts_with('\''));
+            let guarded = safe_cell(&cell);
+            prop_assert_eq!(unguard(&guarded), cell.as_str());
+        }
+    }
+
+    #[test]
+    fn an_exported_phone_goes_back_in() {
+        let file = csv_rows([["姓名", "手机"], ["张伟", "+86 138 0013 8000"]]);
+        assert!(String::from_utf8_lossy(&file).contains("'+86"), "guarded");
+        let r = crate::dry_run(&file, None);
+        assert_eq!(r.counts(), (1, 0, 0, 0));
+        assert_eq!(unguard("'它"), "'它", "an apostrophe before text stays");
+    }
 
     #[test]
     fn xlsx_cells_stay_text() {

@@ -24,7 +24,9 @@ mod xlsx;
 
 pub use decode::{decode, sniff_delimiter, Decoded};
 pub use guanxi_core::ImportKind;
-pub use mapping::{fields_of, DateOrder, Field, Mapping};
+pub use mapping::{
+    fields_of, CustomField, DateOrder, Field, Mapping, Target, TargetError, CUSTOM_PREFIX,
+};
 pub use records::{parse_record, CustomerRef, InteractionRow, LeadRow, OrderRow, RecordRow};
 pub use report::{dry_run, dry_run_for, Checker, Outcome, Report, RowReport, Tally};
 pub use row::{

@@ -1,6 +1,7 @@
 //! Which column holds what: suggested from the header in Chinese or English, changeable by the
 //! user, and saved with the date order the file uses and the kind of records it holds.
 
+use guanxi_core::custom_field::FieldType;
 use guanxi_core::ImportKind;
 use serde::{Deserialize, Serialize};
 
@@ -479,6 +480,100 @@ impl Field {
     }
 }
 
+/// A custom field of the organisation (`guanxi_core::custom_field`) that a column of customers
+/// fills, as it was defined when the mapping was made: a job keeps it, so that its check, its
+/// import and every resume read the column alike, whatever happens to the definition meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomField {
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    /// The values a choice may take.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+}
+
+impl CustomField {
+    /// The field as people call it.
+    pub fn label(&self, lang: guanxi_core::Lang) -> &str {
+        let (zh, en) = (self.label_zh.as_str(), self.label_en.as_str());
+        match lang {
+            guanxi_core::Lang::ZhCn if !zh.is_empty() => zh,
+            guanxi_core::Lang::En if !en.is_empty() => en,
+            _ if zh.is_empty() => en,
+            _ => zh,
+        }
+    }
+
+    /// Does a header name this field (its Chinese or English label, or its key, compared as
+    /// headers are)?
+    fn named_by(&self, header: &str) -> bool {
+        let h = normalise(header);
+        !h.is_empty()
+            && [&self.label_zh, &self.label_en, &self.key]
+                .iter()
+                .any(|n| normalise(n) == h)
+    }
+}
+
+/// What a column fills, as the API and the forms name it: a field (`mobile`) or a custom
+/// field (`custom.industry`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    Field(Field),
+    Custom(String),
+}
+
+/// The prefix of a custom field's key in a [`Target`]'s name.
+pub const CUSTOM_PREFIX: &str = "custom.";
+
+impl Target {
+    pub fn parse(s: &str) -> Option<Target> {
+        match s.strip_prefix(CUSTOM_PREFIX) {
+            Some(key) if !key.is_empty() => Some(Target::Custom(key.to_owned())),
+            Some(_) => None,
+            None => serde_json::from_value(serde_json::Value::String(s.to_owned()))
+                .ok()
+                .map(Target::Field),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Target::Field(f) => f.as_str().to_owned(),
+            Target::Custom(k) => format!("{CUSTOM_PREFIX}{k}"),
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(d)?;
+        Target::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("“{s}” is neither a field nor custom.<key>"))
+        })
+    }
+}
+
+/// Why a list of targets cannot be a mapping's columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetError {
+    /// Another number of targets than the file has columns.
+    Width { expected: usize },
+    /// The column names a custom field the organisation does not have.
+    UnknownCustom(usize),
+    /// The column fills what an earlier column fills.
+    Twice(usize),
+}
+
 /// How a file writes dates that are not ISO (`2024-01-05` and `2024/1/5` always read as
 /// year-month-day): `5/1/2024` is the 5th of January with `DayMonthYear`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -498,6 +593,10 @@ pub struct Mapping {
     /// What the file holds (mappings saved before there were other kinds are customers').
     #[serde(default)]
     pub kind: ImportKind,
+    /// The custom field each column fills, beside `columns` (a column fills a field or a
+    /// custom field, never both); empty when no column fills one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<Option<CustomField>>,
 }
 
 impl Mapping {
@@ -525,6 +624,113 @@ impl Mapping {
             columns,
             dates: DateOrder::default(),
             kind,
+            custom: Vec::new(),
+        }
+    }
+
+    /// A target's name (`city`, `custom.industry`) as people call it, for reports of what an
+    /// import changed; a name it does not know stays as it is.
+    pub fn label_of(&self, name: &str, lang: guanxi_core::Lang) -> String {
+        match Target::parse(name) {
+            Some(Target::Field(f)) => crate::row::field_label(f, lang).to_owned(),
+            Some(Target::Custom(key)) => self
+                .custom
+                .iter()
+                .flatten()
+                .find(|c| c.key == key)
+                .map_or(key, |c| c.label(lang).to_owned()),
+            None => name.to_owned(),
+        }
+    }
+
+    /// The custom field column `i` fills, if any.
+    pub fn custom_at(&self, i: usize) -> Option<&CustomField> {
+        self.custom.get(i).and_then(Option::as_ref)
+    }
+
+    /// Each column's target, as the API and the forms name them.
+    pub fn targets(&self) -> Vec<Option<Target>> {
+        (0..self.columns.len())
+            .map(|i| match (self.columns[i], self.custom_at(i)) {
+                (Some(f), _) => Some(Target::Field(f)),
+                (None, Some(c)) => Some(Target::Custom(c.key.clone())),
+                (None, None) => None,
+            })
+            .collect()
+    }
+
+    /// Set the columns from their targets; a custom field is looked up in `fields` (the
+    /// organisation's now). Each field and custom field may be filled by one column only.
+    pub fn set_targets(
+        &mut self,
+        targets: &[Option<Target>],
+        fields: &[CustomField],
+    ) -> Result<(), TargetError> {
+        if targets.len() != self.columns.len() {
+            return Err(TargetError::Width {
+                expected: self.columns.len(),
+            });
+        }
+        let mut columns = Vec::with_capacity(targets.len());
+        let mut custom = Vec::with_capacity(targets.len());
+        for (n, t) in targets.iter().enumerate() {
+            if t.is_some() && targets[..n].contains(t) {
+                return Err(TargetError::Twice(n));
+            }
+            match t {
+                None => {
+                    columns.push(None);
+                    custom.push(None);
+                }
+                Some(Target::Field(f)) => {
+                    columns.push(Some(*f));
+                    custom.push(None);
+                }
+                Some(Target::Custom(key)) => {
+                    let f = fields
+                        .iter()
+                        .find(|f| &f.key == key)
+                        .ok_or(TargetError::UnknownCustom(n))?;
+                    columns.push(None);
+                    custom.push(Some(f.clone()));
+                }
+            }
+        }
+        self.columns = columns;
+        self.custom = if custom.iter().any(Option::is_some) {
+            custom
+        } else {
+            Vec::new()
+        };
+        Ok(())
+    }
+
+    /// A file of customers: the columns that fill nothing and whose header names one of the
+    /// organisation's custom fields (by its Chinese or English label or its key, as Guanxi's
+    /// own exports head them) fill it, each custom field at most once. Only the columns
+    /// `open` allows are looked at (all: `|_| true`).
+    pub fn suggest_custom(
+        &mut self,
+        headers: &[String],
+        fields: &[CustomField],
+        open: impl Fn(usize) -> bool,
+    ) {
+        if self.kind != ImportKind::Customers || fields.is_empty() {
+            return;
+        }
+        let mut custom = std::mem::take(&mut self.custom);
+        custom.resize(self.columns.len(), None);
+        for (i, h) in headers.iter().enumerate().take(self.columns.len()) {
+            if self.columns[i].is_some() || custom[i].is_some() || !open(i) {
+                continue;
+            }
+            let taken = |f: &CustomField| custom.iter().flatten().any(|c| c.key == f.key);
+            if let Some(f) = fields.iter().find(|f| f.named_by(h) && !taken(f)) {
+                custom[i] = Some(f.clone());
+            }
+        }
+        if custom.iter().any(Option::is_some) {
+            self.custom = custom;
         }
     }
 
@@ -539,40 +745,59 @@ impl Mapping {
         &self,
         saved_headers: Option<&[String]>,
         headers: &[String],
+        fields: &[CustomField],
     ) -> Result<Mapping, usize> {
+        // A custom field is taken as the organisation defines it now; one it no longer has
+        // leaves its column out.
+        let now = |c: &CustomField| fields.iter().find(|f| f.key == c.key).cloned();
         let Some(saved_headers) = saved_headers.filter(|h| h.len() == self.columns.len()) else {
             return if self.columns.len() == headers.len() {
-                Ok(self.clone())
+                let mut m = self.clone();
+                m.custom = m.custom.iter().map(|c| c.as_ref().and_then(now)).collect();
+                if m.custom.iter().all(Option::is_none) {
+                    m.custom = Vec::new();
+                }
+                Ok(m)
             } else {
                 Err(self.columns.len())
             };
         };
         let mut taken = vec![false; saved_headers.len()];
-        let mut columns: Vec<Option<Option<Field>>> = headers
+        let mut columns: Vec<Option<(Option<Field>, Option<CustomField>)>> = headers
             .iter()
             .map(|h| {
                 let h = normalise(h);
                 let at = (0..saved_headers.len())
                     .find(|&i| !taken[i] && normalise(&saved_headers[i]) == h)?;
                 taken[at] = true;
-                Some(self.columns[at])
+                Some((self.columns[at], self.custom_at(at).and_then(now)))
             })
             .collect();
-        let mut used: Vec<Field> = columns.iter().flatten().flatten().copied().collect();
+        let known: Vec<bool> = columns.iter().map(Option::is_some).collect();
+        let mut used: Vec<Field> = columns.iter().flatten().filter_map(|c| c.0).collect();
         for (c, h) in columns.iter_mut().zip(headers) {
             if c.is_none() {
                 let f = Field::suggest_for(self.kind, h).filter(|f| !used.contains(f));
                 if let Some(f) = f {
                     used.push(f);
                 }
-                *c = Some(f);
+                *c = Some((f, None));
             }
         }
-        Ok(Mapping {
-            columns: columns.into_iter().map(Option::flatten).collect(),
+        let (columns, custom): (Vec<Option<Field>>, Vec<Option<CustomField>>) =
+            columns.into_iter().flatten().unzip();
+        let mut m = Mapping {
+            columns,
             dates: self.dates,
             kind: self.kind,
-        })
+            custom: if custom.iter().any(Option::is_some) {
+                custom
+            } else {
+                Vec::new()
+            },
+        };
+        m.suggest_custom(headers, fields, |i| !known[i]);
+        Ok(m)
     }
 
     pub fn column_of(&self, field: Field) -> Option<usize> {
@@ -653,11 +878,12 @@ mod tests {
             ],
             dates: DateOrder::DayMonthYear,
             kind: ImportKind::Customers,
+            custom: Vec::new(),
         };
         // The same system's next export: columns moved, "说明" dropped, an e-mail column added.
         let headers = strings(&["单位", "邮箱", " 电话 ", "客户", "备用"]);
         let m = saved
-            .for_file(Some(&saved_headers), &headers)
+            .for_file(Some(&saved_headers), &headers, &[])
             .expect("maps");
         assert_eq!(
             m.columns,
@@ -681,10 +907,11 @@ mod tests {
             columns: vec![Some(Field::Name), Some(Field::Mobile), Some(Field::Phone)],
             dates: DateOrder::default(),
             kind: ImportKind::Customers,
+            custom: Vec::new(),
         };
         let headers = strings(&["电话", "姓名", "电话", "手机"]);
         let m = saved
-            .for_file(Some(&saved_headers), &headers)
+            .for_file(Some(&saved_headers), &headers, &[])
             .expect("maps");
         // "手机" would suggest Mobile, which the first 电话 already fills.
         assert_eq!(
@@ -698,15 +925,109 @@ mod tests {
         );
     }
 
+    fn industry() -> CustomField {
+        CustomField {
+            key: "industry".into(),
+            label_zh: "所属行业".into(),
+            label_en: "Industry".into(),
+            field_type: FieldType::Choice,
+            choices: vec!["制造业".into()],
+        }
+    }
+
+    #[test]
+    fn custom_fields_are_suggested_by_label_or_key_and_saved_ones_follow_their_column() {
+        let fields = [industry()];
+        let headers = strings(&["姓名", "所属行业", "Industry"]);
+        let mut m = Mapping::suggest(&headers);
+        m.suggest_custom(&headers, &fields, |_| true);
+        // Once only: the first column naming it.
+        assert_eq!(
+            m.targets(),
+            [
+                Some(Target::Field(Field::Name)),
+                Some(Target::Custom("industry".into())),
+                None
+            ]
+        );
+        // Not in a file of orders.
+        let mut orders = Mapping::suggest_for(ImportKind::Orders, &headers);
+        orders.suggest_custom(&headers, &fields, |_| true);
+        assert!(orders.custom.is_empty());
+
+        // The next file: columns moved; the definition changed meanwhile (a new choice).
+        let mut now = industry();
+        now.choices.push("金融".into());
+        let m2 = m
+            .for_file(
+                Some(&headers),
+                &strings(&["industry", "所属行业", "姓名"]),
+                std::slice::from_ref(&now),
+            )
+            .expect("maps");
+        // "industry" was left out by the saved mapping (as the third column): it stays out.
+        assert_eq!(
+            m2.targets(),
+            [
+                None,
+                Some(Target::Custom("industry".into())),
+                Some(Target::Field(Field::Name))
+            ]
+        );
+        assert_eq!(m2.custom_at(1), Some(&now));
+        // A custom field the organisation no longer has leaves its column out.
+        let m3 = m.for_file(Some(&headers), &headers, &[]).expect("maps");
+        assert_eq!(m3.targets()[1], None);
+        assert!(m3.custom.is_empty());
+    }
+
+    #[test]
+    fn targets_are_set_by_name_once_each_and_only_for_custom_fields_that_exist() {
+        let fields = [industry()];
+        let mut m = Mapping::suggest(&strings(&["a", "b", "c"]));
+        let t = |s: &str| Target::parse(s);
+        assert_eq!(t("custom."), None);
+        assert_eq!(t("no_such_field"), None);
+        assert_eq!(
+            m.set_targets(&[t("name"), t("custom.industry"), None], &fields),
+            Ok(())
+        );
+        assert_eq!(m.custom_at(1), Some(&fields[0]));
+        assert_eq!(
+            serde_json::to_value(m.targets()).expect("json"),
+            serde_json::json!(["name", "custom.industry", null])
+        );
+        assert_eq!(
+            m.set_targets(&[t("name"), t("custom.size"), None], &fields),
+            Err(TargetError::UnknownCustom(1))
+        );
+        assert_eq!(
+            m.set_targets(&[t("custom.industry"), t("custom.industry"), None], &fields),
+            Err(TargetError::Twice(1))
+        );
+        assert_eq!(
+            m.set_targets(&[t("name")], &fields),
+            Err(TargetError::Width { expected: 3 })
+        );
+        // A refused change leaves the mapping as it was.
+        assert_eq!(m.custom_at(1), Some(&fields[0]));
+        // Clearing the last custom column leaves no custom list behind.
+        assert_eq!(m.set_targets(&[t("name"), None, None], &fields), Ok(()));
+        assert!(m.custom.is_empty());
+    }
+
     #[test]
     fn a_mapping_saved_without_headers_goes_by_position_and_needs_the_same_width() {
         let saved = Mapping::suggest(&strings(&["姓名", "手机"]));
         let two = strings(&["a", "b"]);
-        assert_eq!(saved.for_file(None, &two), Ok(saved.clone()));
-        assert_eq!(saved.for_file(None, &strings(&["a", "b", "c"])), Err(2));
+        assert_eq!(saved.for_file(None, &two, &[]), Ok(saved.clone()));
+        assert_eq!(
+            saved.for_file(None, &strings(&["a", "b", "c"]), &[]),
+            Err(2)
+        );
         // Headers that do not fit the mapping are as good as none.
         assert_eq!(
-            saved.for_file(Some(&strings(&["姓名"])), &two),
+            saved.for_file(Some(&strings(&["姓名"])), &two, &[]),
             Ok(saved.clone())
         );
     }
@@ -928,6 +1249,7 @@ mod tests {
             ],
             dates: DateOrder::default(),
             kind: ImportKind::Orders,
+            custom: Vec::new(),
         };
         assert_eq!(m.misplaced(), Some(Field::Birthday));
         m.kind = ImportKind::Customers;

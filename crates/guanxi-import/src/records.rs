@@ -808,6 +808,7 @@ mod tests {
             columns: fields.to_vec(),
             dates: DateOrder::YearMonthDay,
             kind,
+            custom: Vec::new(),
         }
     }
 

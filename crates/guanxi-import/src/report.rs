@@ -108,7 +108,7 @@ impl Checker {
             Err(p) => Outcome::Rejected(vec![p]),
             Ok(cells) if cells.iter().all(|c| c.trim().is_empty()) => Outcome::Skipped,
             Ok(cells) => {
-                let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+                let refs: Vec<&str> = cells.iter().map(|c| crate::export::unguard(c)).collect();
                 match self.mapping.kind {
                     ImportKind::Customers => match parse_row(&refs, self.width, &self.mapping) {
                         Err(p) => Outcome::Rejected(p),
@@ -341,6 +341,7 @@ mod tests {
             ],
             dates: Default::default(),
             kind: ImportKind::Customers,
+            custom: Vec::new(),
         };
         let mut c = Checker::new(m);
         let mut tally = Tally::default();
@@ -611,6 +612,7 @@ mod tests {
             columns: vec![Some(Field::Mobile), Some(Field::Date), Some(Field::Amount)],
             dates: Default::default(),
             kind: ImportKind::Orders,
+            custom: Vec::new(),
         };
         let mut c = Checker::new(m);
         let mut tally = Tally::default();

@@ -2,7 +2,7 @@
 //! in known ways; each is named so that the user can fix the file: numbers Excel turned into
 //! `1.38001E+10`, formulas, phone numbers stored as `13800138000.0`, dates in several orders.
 
-use crate::mapping::{DateOrder, Field, Mapping};
+use crate::mapping::{CustomField, DateOrder, Field, Mapping};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use guanxi_core::contact::{ContactKind, ContactValue};
 use guanxi_core::{ImportKind, Lang, Reason};
@@ -19,6 +19,9 @@ pub struct ImportRow {
     pub birthday: Option<NaiveDate>,
     pub tags: Vec<String>,
     pub note: Option<String>,
+    /// Values of the organisation's custom fields, by key, in the form the store keeps them
+    /// (checked against the field's type and choices).
+    pub custom: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Why a cell or a row was refused.
@@ -61,6 +64,12 @@ pub enum ProblemKind {
     },
     /// A duration that could not be read (`95`, `1:35`, `1分35秒` can).
     NotADuration,
+    /// A cell of a column that fills a custom field, and what is wrong with it.
+    Custom {
+        label_zh: String,
+        label_en: String,
+        problem: Box<ProblemKind>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +174,21 @@ impl Problem {
                     "not understood; write seconds (95), 1:35, 00:01:35 or 1m35s",
                 )
                 .to_owned(),
+            ProblemKind::Custom {
+                label_zh,
+                label_en,
+                problem,
+            } => {
+                let label = match lang {
+                    Lang::ZhCn => label_zh,
+                    Lang::En => label_en,
+                };
+                format!(
+                    "{label}{}{}",
+                    lang.colon(),
+                    Problem::row((**problem).clone()).message(lang)
+                )
+            }
         };
         match self.field {
             Some(f) => format!("{}{}{what}", field_label(f, lang), lang.colon()),
@@ -595,6 +619,24 @@ pub fn parse_row(
             | Field::Duration => {}
         }
     }
+    for (i, raw) in cells.iter().enumerate() {
+        let (Some(f), raw) = (mapping.custom_at(i), raw.trim()) else {
+            continue;
+        };
+        if raw.is_empty() {
+            continue;
+        }
+        match custom_value(f, raw, mapping.dates) {
+            Ok(v) => {
+                row.custom.insert(f.key.clone(), v);
+            }
+            Err(problem) => problems.push(Problem::row(ProblemKind::Custom {
+                label_zh: f.label(Lang::ZhCn).to_owned(),
+                label_en: f.label(Lang::En).to_owned(),
+                problem: Box::new(problem),
+            })),
+        }
+    }
     if row.name.is_empty() {
         match row.company.clone() {
             // A row with a company and no person is the company itself.
@@ -618,6 +660,74 @@ pub fn parse_row(
     }
 }
 
+/// A cell of a custom field's column as the value the store keeps: text as it is, a number
+/// (`1,280` and `1280.0` too), a date in the mapping's order, a choice by its exact or
+/// differently-cased text; then checked by the rules every custom value obeys.
+fn custom_value(
+    f: &CustomField,
+    raw: &str,
+    dates: DateOrder,
+) -> Result<serde_json::Value, ProblemKind> {
+    use guanxi_core::custom_field::{check_values, FieldRule, FieldType};
+    use serde_json::Value;
+    if raw.starts_with('=') {
+        return Err(ProblemKind::Formula);
+    }
+    if let Some(e) = excel_error(raw) {
+        return Err(ProblemKind::CellError(e.to_owned()));
+    }
+    let value = match f.field_type {
+        FieldType::Text => Value::String(raw.to_owned()),
+        FieldType::Number => {
+            let t: String = raw
+                .chars()
+                .filter(|c| !matches!(c, ',' | '，' | ' ' | '\u{a0}'))
+                .collect();
+            if let Ok(n) = t.parse::<i64>() {
+                Value::from(n)
+            } else {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or(ProblemKind::Invalid(Reason::NotANumber))?
+            }
+        }
+        FieldType::Date => parse_date(raw, dates)
+            .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
+            .ok_or(ProblemKind::Invalid(Reason::NotADate))?,
+        FieldType::Choice => Value::String(
+            f.choices
+                .iter()
+                .find(|c| c.as_str() == raw)
+                .or_else(|| {
+                    f.choices
+                        .iter()
+                        .find(|c| c.to_lowercase() == raw.to_lowercase())
+                })
+                .cloned()
+                .unwrap_or_else(|| raw.to_owned()),
+        ),
+    };
+    let rule = FieldRule {
+        key: f.key.clone(),
+        field_type: f.field_type,
+        choices: f.choices.clone(),
+        required: false,
+    };
+    let mut one = serde_json::Map::new();
+    one.insert(f.key.clone(), value);
+    match check_values(&[rule], &one, false) {
+        Ok(mut out) => Ok(out.remove(&f.key).unwrap_or(Value::Null)),
+        Err(e) => Err(ProblemKind::Invalid(
+            e.fields()
+                .first()
+                .map_or(Reason::NotAllowed, |x| x.reason.clone()),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,7 +738,66 @@ mod tests {
             columns: fields.to_vec(),
             dates: DateOrder::YearMonthDay,
             kind: ImportKind::Customers,
+            custom: Vec::new(),
         }
+    }
+
+    fn custom_fields() -> Vec<CustomField> {
+        use guanxi_core::custom_field::FieldType;
+        let f = |key: &str, zh: &str, en: &str, t, choices: &[&str]| CustomField {
+            key: key.into(),
+            label_zh: zh.into(),
+            label_en: en.into(),
+            field_type: t,
+            choices: choices.iter().map(|c| c.to_string()).collect(),
+        };
+        vec![
+            f(
+                "industry",
+                "行业",
+                "Industry",
+                FieldType::Choice,
+                &["制造业", "Finance"],
+            ),
+            f("employees", "员工人数", "Employees", FieldType::Number, &[]),
+            f("founded", "成立日期", "Founded", FieldType::Date, &[]),
+            f("motto", "口号", "Motto", FieldType::Text, &[]),
+        ]
+    }
+
+    #[test]
+    fn custom_columns_become_values_of_their_type() {
+        let mut m = mapping(&[Some(Field::Name), None, None, None, None]);
+        m.custom = std::iter::once(None)
+            .chain(custom_fields().into_iter().map(Some))
+            .collect();
+        m.dates = DateOrder::DayMonthYear;
+        let r = parse_row(&["张伟", "finance", "1,280", "5/1/2024", " 诚信 "], 5, &m)
+            .expect("a good row");
+        assert_eq!(r.custom["industry"], serde_json::json!("Finance"));
+        assert_eq!(r.custom["employees"], serde_json::json!(1280));
+        assert_eq!(r.custom["founded"], serde_json::json!("2024-01-05"));
+        assert_eq!(r.custom["motto"], serde_json::json!("诚信"));
+        // An empty cell is no value, not an empty one.
+        let r = parse_row(&["张伟", "", "12.5", "", ""], 5, &m).expect("a good row");
+        assert_eq!(r.custom.len(), 1);
+        assert_eq!(r.custom["employees"], serde_json::json!(12.5));
+
+        let bad = parse_row(&["张伟", "农业", "很多", "2024-13-40", "=A1"], 5, &m)
+            .expect_err("four bad cells");
+        let said: Vec<String> = bad.iter().map(|p| p.message(Lang::ZhCn)).collect();
+        assert_eq!(bad.len(), 4, "{said:?}");
+        assert!(
+            said[0].starts_with("行业：") && said[0].contains("制造业"),
+            "{said:?}"
+        );
+        assert!(said[1].starts_with("员工人数："), "{said:?}");
+        assert!(said[2].starts_with("成立日期："), "{said:?}");
+        assert!(
+            said[3].starts_with("口号：") && said[3].contains("公式"),
+            "{said:?}"
+        );
+        assert!(bad[0].message(Lang::En).starts_with("Industry: "));
     }
 
     #[test]

@@ -120,6 +120,11 @@ pub enum FileError {
     },
     /// A workbook without a worksheet.
     NoWorksheet,
+    /// The worksheet asked for is not in the workbook (these are).
+    NoSuchSheet {
+        name: String,
+        sheets: Vec<String>,
+    },
     TooManyRows {
         max: u32,
     },
@@ -234,6 +239,14 @@ impl FileError {
             (FileError::NoWorksheet, _) => lang
                 .pick("工作簿里没有工作表", "the workbook has no worksheet")
                 .to_owned(),
+            (FileError::NoSuchSheet { name, sheets }, ZhCn) => format!(
+                "工作簿里没有名为“{name}”的工作表；现有的工作表：{}",
+                sheets.join("、")
+            ),
+            (FileError::NoSuchSheet { name, sheets }, En) => format!(
+                "the workbook has no worksheet named “{name}”; it has: {}",
+                sheets.join(", ")
+            ),
             (FileError::TooManyRows { max }, ZhCn) => {
                 format!("工作表超过 {max} 行（Excel 的上限），文件可能已损坏")
             }
@@ -323,12 +336,15 @@ pub struct Source {
 const SAMPLE: usize = 64 * 1024;
 const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
-/// How to read a text file when its guess would be wrong: the encoding and the delimiter a
-/// person chose (`None`: detected, as usual). A byte order mark still decides the encoding.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How to read a file when its guess would be wrong: the encoding and the delimiter a person
+/// chose for a text file (`None`: detected, as usual; a byte order mark still decides the
+/// encoding), and the worksheet of a workbook (by name or place from 1; `None`: the first
+/// visible one).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadAs {
     pub encoding: Option<&'static Encoding>,
     pub delimiter: Option<u8>,
+    pub sheet: Option<String>,
 }
 
 impl ReadAs {
@@ -426,7 +442,7 @@ impl Source {
             return Err(FileError::Empty);
         }
         if sample.starts_with(b"PK\x03\x04") {
-            let (headers, rows) = crate::xlsx::open(input, read.clone(), limits)?;
+            let (headers, rows) = crate::xlsx::open(input, read.clone(), limits, read_as.sheet)?;
             return Ok(Source {
                 format: Format::Xlsx,
                 encoding: UTF_8.name(),
@@ -532,6 +548,22 @@ impl Source {
     /// .xlsx (its XML is Unicode).
     pub fn encoding(&self) -> &'static str {
         self.encoding
+    }
+
+    /// A workbook's worksheets, in its order (empty for other files).
+    pub fn sheets(&self) -> &[String] {
+        match &self.rows {
+            Rows::Xlsx(r) => &r.sheets,
+            _ => &[],
+        }
+    }
+
+    /// The worksheet read (`None` for other files).
+    pub fn sheet(&self) -> Option<&str> {
+        match &self.rows {
+            Rows::Xlsx(r) => r.sheet.as_deref(),
+            _ => None,
+        }
     }
 
     /// The CSV delimiter; `None` for .xlsx and vCards.
@@ -750,7 +782,7 @@ mod tests {
             .into_owned();
         let as_gb = ReadAs {
             encoding: ReadAs::encoding_named("gb18030"),
-            delimiter: None,
+            ..ReadAs::default()
         };
         let wrong = Source::from_bytes_as(big5.clone(), Limits::default(), as_gb).expect("gb");
         assert_eq!(wrong.encoding(), "gb18030");
@@ -758,8 +790,9 @@ mod tests {
         let chosen = ReadAs {
             encoding: ReadAs::encoding_named("big5"),
             delimiter: ReadAs::delimiter_named(";"),
+            ..ReadAs::default()
         };
-        let mut s = Source::from_bytes_as(big5, Limits::default(), chosen).expect("chosen");
+        let mut s = Source::from_bytes_as(big5, Limits::default(), chosen.clone()).expect("chosen");
         assert_eq!(s.encoding(), "Big5");
         assert_eq!(s.headers(), ["姓名", "電話"]);
         let row = s.next_record().expect("row").cells.expect("cells");
@@ -1068,6 +1101,10 @@ mod tests {
             },
             FileError::Xlsx { detail: "x".into() },
             FileError::NoWorksheet,
+            FileError::NoSuchSheet {
+                name: "Data".into(),
+                sheets: vec!["Sheet1".into(), "Notes".into()],
+            },
             FileError::TooManyRows { max: 1_048_576 },
             FileError::TooManyColumns { max: 16_384 },
             FileError::LineTooLong { max: 1 << 20 },

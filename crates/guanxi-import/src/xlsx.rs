@@ -1,4 +1,5 @@
-//! Reading the first worksheet of an Excel workbook (.xlsx) with calamine, row by row.
+//! Reading a worksheet of an Excel workbook (.xlsx) with calamine, row by row: the one a
+//! person named (by its name, or its place from 1), else the first visible one.
 //!
 //! Before calamine inflates anything, the archive's directory is checked with the zip crate:
 //! a part declaring more than the limits, or compressed far more than spreadsheets are (a
@@ -31,6 +32,8 @@ use std::sync::Arc;
 type Row = (u64, Vec<String>);
 
 enum Msg {
+    /// The workbook's worksheets and the one being read; sent before any row.
+    Sheets(Vec<String>, String),
     Rows(Vec<Row>),
     Failed(FileError),
     /// The sheet is read. Without it, a closed channel means the reading thread died.
@@ -48,6 +51,9 @@ pub(crate) struct Rows {
     done: bool,
     /// The row last handed out: a failure is placed just after it.
     last: u64,
+    /// The workbook's worksheets and the one read (once the reading thread said so).
+    pub(crate) sheets: Vec<String>,
+    pub(crate) sheet: Option<String>,
 }
 
 impl Rows {
@@ -61,6 +67,10 @@ impl Rows {
                 return None;
             }
             match self.rx.recv() {
+                Ok(Msg::Sheets(all, read)) => {
+                    self.sheets = all;
+                    self.sheet = Some(read);
+                }
                 Ok(Msg::Rows(rows)) => self.ready.extend(rows),
                 Ok(Msg::Failed(e)) => {
                     self.done = true;
@@ -81,11 +91,13 @@ impl Rows {
     }
 }
 
-/// Check the archive, start reading its first worksheet, and return its header row.
+/// Check the archive, start reading the worksheet `sheet` names (the first visible one
+/// without), and return its header row.
 pub(crate) fn open(
     mut input: Box<dyn Input>,
     read: Arc<AtomicU64>,
     limits: Limits,
+    sheet: Option<String>,
 ) -> Result<(Vec<String>, Rows), FileError> {
     guard(&mut input, &limits)?;
     input.seek(SeekFrom::Start(0)).map_err(FileError::io)?;
@@ -93,7 +105,7 @@ pub(crate) fn open(
     std::thread::Builder::new()
         .name("guanxi-xlsx".into())
         .spawn(move || {
-            let _ = tx.send(match read_sheet(input, read, limits, &tx) {
+            let _ = tx.send(match read_sheet(input, read, limits, sheet, &tx) {
                 Ok(()) => Msg::End,
                 Err(e) => Msg::Failed(e),
             });
@@ -104,6 +116,8 @@ pub(crate) fn open(
         ready: VecDeque::new(),
         done: false,
         last: 0,
+        sheets: Vec::new(),
+        sheet: None,
     };
     match rows.next() {
         None => Err(FileError::Empty),
@@ -324,25 +338,58 @@ impl Out<'_> {
     }
 }
 
+/// The worksheet a person named: by its exact name, by its name with other spaces or case,
+/// or by its place among the worksheets (`2`: the second).
+fn choose_sheet(names: &[String], wanted: &str) -> Option<String> {
+    let w = wanted.trim();
+    let loose = |s: &str| s.trim().to_lowercase();
+    names
+        .iter()
+        .find(|n| n.as_str() == w)
+        .or_else(|| names.iter().find(|n| loose(n) == loose(w)))
+        .or_else(|| {
+            w.parse::<usize>()
+                .ok()
+                .and_then(|k| k.checked_sub(1))
+                .and_then(|k| names.get(k))
+        })
+        .cloned()
+}
+
 fn read_sheet(
     input: Box<dyn Input>,
     read: Arc<AtomicU64>,
     limits: Limits,
+    wanted: Option<String>,
     tx: &SyncSender<Msg>,
 ) -> Result<(), FileError> {
     let bad = |e: calamine::XlsxError| FileError::Xlsx {
         detail: e.to_string(),
     };
     let mut book: Xlsx<_> = Xlsx::new(BufReader::new(Counting::new(input, read))).map_err(bad)?;
-    let sheets = book.sheets_metadata();
-    let first = sheets
+    let sheets: Vec<(String, bool)> = book
+        .sheets_metadata()
         .iter()
         .filter(|s| s.typ == SheetType::WorkSheet)
-        .find(|s| s.visible == SheetVisible::Visible)
-        .or_else(|| sheets.iter().find(|s| s.typ == SheetType::WorkSheet))
-        .map(|s| s.name.clone())
-        .ok_or(FileError::NoWorksheet)?;
-    let mut cells = book.worksheet_cells_reader(&first).map_err(bad)?;
+        .map(|s| (s.name.clone(), s.visible == SheetVisible::Visible))
+        .collect();
+    let names: Vec<String> = sheets.iter().map(|(n, _)| n.clone()).collect();
+    let chosen = match wanted {
+        Some(w) => choose_sheet(&names, &w).ok_or_else(|| FileError::NoSuchSheet {
+            name: w.chars().take(100).collect(),
+            sheets: names.clone(),
+        })?,
+        None => sheets
+            .iter()
+            .find(|(_, visible)| *visible)
+            .or_else(|| sheets.first())
+            .map(|(n, _)| n.clone())
+            .ok_or(FileError::NoWorksheet)?,
+    };
+    if tx.send(Msg::Sheets(names, chosen.clone())).is_err() {
+        return Ok(());
+    }
+    let mut cells = book.worksheet_cells_reader(&chosen).map_err(bad)?;
     let mut out = Out {
         tx,
         batch: Vec::with_capacity(BATCH),
@@ -576,6 +623,64 @@ mod tests {
         };
         assert_eq!(p[0].kind, ProblemKind::CellError("#N/A".into()));
         assert!(p[0].message(Lang::ZhCn).contains("#N/A"));
+    }
+
+    #[test]
+    fn a_worksheet_is_chosen_by_name_or_place_else_the_first_visible_one() {
+        let mut b = Workbook::new();
+        let notes = b.add_worksheet().set_name("填表说明").expect("name");
+        notes
+            .write_string(0, 0, "请从第二个工作表开始填写")
+            .expect("cell");
+        notes.set_hidden(true);
+        let data = b.add_worksheet().set_name("客户").expect("name");
+        // The active sheet cannot be hidden; Excel opens on this one.
+        data.set_active(true);
+        data.write_string(0, 0, "姓名").expect("cell");
+        data.write_string(1, 0, "张伟").expect("cell");
+        let old = b.add_worksheet().set_name("Old Data").expect("name");
+        old.write_string(0, 0, "名字").expect("cell");
+        let bytes = b.save_to_buffer().expect("workbook");
+        let open = |sheet: Option<&str>| {
+            Source::from_bytes_as(
+                bytes.clone(),
+                Limits::default(),
+                crate::ReadAs {
+                    sheet: sheet.map(str::to_owned),
+                    ..crate::ReadAs::default()
+                },
+            )
+        };
+        // The hidden instructions are passed over.
+        let s = open(None).expect("reads");
+        assert_eq!(
+            (s.sheet(), s.headers()),
+            (Some("客户"), &["姓名".to_owned()][..])
+        );
+        assert_eq!(s.sheets(), ["填表说明", "客户", "Old Data"]);
+        for (asked, got) in [
+            ("Old Data", "Old Data"),
+            (" old data ", "Old Data"),
+            ("1", "填表说明"),
+        ] {
+            assert_eq!(
+                open(Some(asked)).expect("reads").sheet(),
+                Some(got),
+                "{asked}"
+            );
+        }
+        match open(Some("订单")) {
+            Err(e @ FileError::NoSuchSheet { .. }) => {
+                let zh = e.message(Lang::ZhCn);
+                assert!(
+                    zh.contains("订单") && zh.contains("填表说明、客户、Old Data"),
+                    "{zh}"
+                );
+            }
+            Err(e) => panic!("{e:?}"),
+            Ok(_) => panic!("a sheet that is not there was read"),
+        }
+        assert!(open(Some("4")).is_err(), "there are three");
     }
 
     #[test]

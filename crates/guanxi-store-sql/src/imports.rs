@@ -110,7 +110,7 @@ impl SqlStore {
                             city: row.city.clone(),
                             birthday: row.birthday,
                             note: row.note.clone(),
-                            custom: Map::new(),
+                            custom: row.custom.clone(),
                             contact_points,
                             allow_duplicate: false,
                         },
@@ -144,7 +144,9 @@ pub(crate) struct Plan {
     note: Option<String>,
     birthday: Option<chrono::NaiveDate>,
     tags: Vec<String>,
-    /// `field: [before, after]` for each field that changes.
+    custom: Map<String, serde_json::Value>,
+    /// `field: [before, after]` for each field that changes (`custom.<key>` for a custom
+    /// field).
     changes: Map<String, serde_json::Value>,
 }
 
@@ -173,6 +175,13 @@ pub(crate) fn plan(old: &Customer, row: &ImportCustomer, policy: ImportPolicy) -
             tags.push(t.clone());
         }
     }
+    let mut custom = old.custom.clone();
+    for (k, v) in &row.custom {
+        let empty = custom.get(k).is_none_or(serde_json::Value::is_null);
+        if policy == ImportPolicy::Overwrite || empty {
+            custom.insert(k.clone(), v.clone());
+        }
+    }
     let mut changes = Map::new();
     for (k, a, b) in [
         ("title", json!(old.title), json!(title)),
@@ -185,12 +194,19 @@ pub(crate) fn plan(old: &Customer, row: &ImportCustomer, policy: ImportPolicy) -
             changes.insert(k.into(), json!([a, b]));
         }
     }
+    for (k, b) in &custom {
+        let a = old.custom.get(k).cloned().unwrap_or_default();
+        if &a != b {
+            changes.insert(format!("custom.{k}"), json!([a, b]));
+        }
+    }
     Plan {
         title,
         city,
         note,
         birthday,
         tags,
+        custom,
         changes,
     }
 }
@@ -215,6 +231,7 @@ pub(crate) async fn carry_out(
         note,
         birthday,
         tags,
+        custom,
         mut changes,
     } = plan;
     if changes.is_empty() && added.is_empty() {
@@ -247,13 +264,14 @@ pub(crate) async fn carry_out(
     if changes.keys().any(|k| k != "contact_points_added") {
         sqlx::query(
             "UPDATE customers SET title = $1, city = $2, note = $3, birthday = $4, tags = $5, \
-             version = version + 1, updated_at = $6 WHERE org_id = $7 AND id = $8",
+             custom = $6, version = version + 1, updated_at = $7 WHERE org_id = $8 AND id = $9",
         )
         .bind(title.as_deref())
         .bind(city.as_deref())
         .bind(note.as_deref())
         .bind(date_to_str(birthday))
         .bind(to_json(&tags)?)
+        .bind(to_json(&custom)?)
         .bind(now)
         .bind(ctx.org.get())
         .bind(id)
@@ -261,8 +279,14 @@ pub(crate) async fn carry_out(
         .await
         .map_err(db_err)?;
         crate::customers::set_tags(conn, ctx.org, id, &old.tags, &tags).await?;
-        (old.title, old.city, old.note, old.birthday, old.tags) =
-            (title, city, note, birthday, tags);
+        (
+            old.title,
+            old.city,
+            old.note,
+            old.birthday,
+            old.tags,
+            old.custom,
+        ) = (title, city, note, birthday, tags, custom);
     }
     emit(
         conn,

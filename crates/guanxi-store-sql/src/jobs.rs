@@ -323,6 +323,11 @@ fn merge_into(into: &mut ImportCustomer, row: &ImportCustomer, policy: ImportPol
             into.tags.push(t.clone());
         }
     }
+    for (k, v) in &row.custom {
+        if policy == ImportPolicy::Overwrite || !into.custom.contains_key(k) {
+            into.custom.insert(k.clone(), v.clone());
+        }
+    }
     for c in &row.contacts {
         if !into
             .contacts
@@ -1241,7 +1246,7 @@ pub(crate) fn customer_row(
         opt_s(&r.city),
         opt_s(&date_to_str(r.birthday)),
         opt_s(&r.note),
-        Arg::S("{}".into()),
+        Arg::S(to_json(&r.custom)?),
         Arg::I(1),
         Arg::I(now),
         Arg::I(now),

@@ -24,6 +24,7 @@ mod pipeline;
 mod quotes;
 mod records;
 mod sales;
+mod scans;
 mod scores;
 mod search;
 mod store;
@@ -380,6 +381,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "record imports",
         include_str!("../migrations/sqlite/0013_record_imports.sql"),
     ),
+    (
+        14,
+        "duplicate scans",
+        include_str!("../migrations/sqlite/0014_duplicate_scans.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -447,6 +453,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         13,
         "record imports",
         include_str!("../migrations/postgres/0013_record_imports.sql"),
+    ),
+    (
+        14,
+        "duplicate scans",
+        include_str!("../migrations/postgres/0014_duplicate_scans.sql"),
     ),
 ];
 

@@ -3,7 +3,8 @@
 use crate::SqlStore;
 use async_trait::async_trait;
 use guanxi_core::{
-    ApiTokenId, ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId, UserId,
+    ApiTokenId, ContactPointId, CustomerId, DuplicateScanId, EventId, FieldDefId, InteractionId,
+    OrgId, UserId,
 };
 use guanxi_store::*;
 use std::net::IpAddr;
@@ -284,6 +285,26 @@ impl Store for SqlStore {
         found_by: String,
     ) -> StoreResult<ScanStats> {
         self.scan_duplicates_impl(ctx, scope, found_by).await
+    }
+    async fn start_duplicate_scan(&self, ctx: Ctx) -> StoreResult<DuplicateScan> {
+        self.start_duplicate_scan_impl(ctx).await
+    }
+    async fn beat_duplicate_scan(&self, ctx: Ctx, id: DuplicateScanId) -> StoreResult<()> {
+        self.beat_duplicate_scan_impl(ctx, id).await
+    }
+    async fn finish_duplicate_scan(
+        &self,
+        ctx: Ctx,
+        id: DuplicateScanId,
+        outcome: Result<ScanStats, String>,
+    ) -> StoreResult<DuplicateScan> {
+        self.finish_duplicate_scan_impl(ctx, id, outcome).await
+    }
+    async fn duplicate_scan(&self, ctx: Ctx, id: DuplicateScanId) -> StoreResult<DuplicateScan> {
+        self.duplicate_scan_impl(ctx, id).await
+    }
+    async fn duplicate_scans(&self, ctx: Ctx, limit: u32) -> StoreResult<Vec<DuplicateScan>> {
+        self.duplicate_scans_impl(ctx, limit).await
     }
     async fn duplicate_candidates(
         &self,

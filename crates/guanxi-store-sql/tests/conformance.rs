@@ -91,6 +91,19 @@ async fn postgres_an_interrupted_import_resumes_without_counting_twice() {
 }
 
 #[tokio::test]
+async fn sqlite_a_duplicate_scan_is_one_at_a_time_and_closed_when_interrupted() {
+    let (s, _) = fresh_sqlite().await.expect("sqlite");
+    a_duplicate_scan_is_one_at_a_time_and_closed_when_interrupted(s).await;
+}
+
+#[tokio::test]
+async fn postgres_a_duplicate_scan_is_one_at_a_time_and_closed_when_interrupted() {
+    if let Some((s, _)) = fresh_postgres().await.expect("postgres") {
+        a_duplicate_scan_is_one_at_a_time_and_closed_when_interrupted(s).await;
+    }
+}
+
+#[tokio::test]
 async fn sqlite_audit_log_is_append_only() {
     let (s, _) = fresh_sqlite().await.expect("sqlite");
     audit_log_is_append_only(s).await;
@@ -5036,4 +5049,108 @@ async fn record_imports_write_each_record_alone(s: S) {
             .count(),
         3
     );
+}
+
+/// A scan of the organisation is a record: one runs at a time; it is closed with what it
+/// found or why it failed; one whose process stopped beating shows as interrupted, and the
+/// next scan closes it as failed; another organisation sees none of it.
+async fn a_duplicate_scan_is_one_at_a_time_and_closed_when_interrupted(
+    st: guanxi_store_sql::SqlStore,
+) {
+    let s: S = Arc::new(st.clone());
+    let a = org(&s, "扫描记录").await;
+    let b = org(&s, "别家扫描").await;
+    let first = s.start_duplicate_scan(a).await.expect("start");
+    assert_eq!(
+        (first.status, first.interrupted),
+        (ScanStatus::Running, false)
+    );
+    assert!(matches!(
+        s.start_duplicate_scan(a).await,
+        Err(StoreError::Conflict { ref field, .. }) if field == "status"
+    ));
+    // Another organisation scans on its own, and cannot see this one.
+    let theirs = s.start_duplicate_scan(b).await.expect("their own");
+    assert!(matches!(
+        s.duplicate_scan(b, first.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(s.duplicate_scans(b, 10).await.expect("list").len(), 1);
+    let stats = ScanStats {
+        customers: 3,
+        groups: 1,
+        pairs_compared: 3,
+        found: 1,
+    };
+    let done = s
+        .finish_duplicate_scan(a, first.id, Ok(stats))
+        .await
+        .expect("finish");
+    assert_eq!((done.status, done.stats), (ScanStatus::Done, stats));
+    assert!(done.finished_at.is_some());
+    // Closed once.
+    assert!(s
+        .finish_duplicate_scan(a, first.id, Ok(stats))
+        .await
+        .is_err());
+    // The next one's process dies: a minute later it shows as interrupted, and the next
+    // start closes it as failed instead of refusing.
+    let second = s.start_duplicate_scan(a).await.expect("start again");
+    sqlx::query("UPDATE duplicate_scans SET heartbeat_at = heartbeat_at - 120000000 WHERE id = $1")
+        .bind(second.id.get())
+        .execute(st.pool())
+        .await
+        .expect("age the heartbeat");
+    assert!(
+        s.duplicate_scan(a, second.id)
+            .await
+            .expect("scan")
+            .interrupted
+    );
+    let third = s
+        .start_duplicate_scan(a)
+        .await
+        .expect("starts over the stale one");
+    let second = s.duplicate_scan(a, second.id).await.expect("scan");
+    assert_eq!(
+        (second.status, second.error.as_deref()),
+        (ScanStatus::Failed, Some("interrupted"))
+    );
+    let failed = s
+        .finish_duplicate_scan(a, third.id, Err("unavailable".into()))
+        .await
+        .expect("fail");
+    assert_eq!(failed.status, ScanStatus::Failed);
+    let listed: Vec<_> = s
+        .duplicate_scans(a, 10)
+        .await
+        .expect("list")
+        .iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(listed, [third.id, second.id, first.id], "newest first");
+    // The steps are events and audit records.
+    let events = s.events_after(a, EventId(0), 1000).await.expect("events");
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .filter(|t| t.starts_with("duplicates.scan_"))
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|t| **t == "duplicates.scan_started")
+            .count(),
+        3
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|t| **t == "duplicates.scan_finished")
+            .count(),
+        3
+    );
+    s.finish_duplicate_scan(b, theirs.id, Ok(ScanStats::default()))
+        .await
+        .expect("theirs finish");
 }

@@ -7,7 +7,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use guanxi_core::contact::ContactValue;
 use guanxi_core::interaction::{Channel, Direction};
 use guanxi_core::order::OrderStatus;
-use guanxi_core::{Currency, CustomerId, DuplicateId, ImportJobId, ImportKind, OrgId, UserId};
+use guanxi_core::{
+    Currency, CustomerId, DuplicateId, DuplicateScanId, ImportJobId, ImportKind, OrgId, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// Where an import stands. An import whose process stopped (killed, crashed) stays `Running`
@@ -467,6 +469,55 @@ pub struct ScanStats {
     pub pairs_compared: u64,
     /// New pairs put in the queue (pairs already there, in any status, are not repeated).
     pub found: u64,
+}
+
+/// Where a scan of the whole organisation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    Running,
+    Done,
+    Failed,
+}
+
+impl ScanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "running" => Self::Running,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A running scan beats this often; one silent for [`SCAN_STALE_SECS`] was interrupted.
+pub const SCAN_HEARTBEAT_SECS: u64 = 10;
+pub const SCAN_STALE_SECS: i64 = 60;
+
+/// A scan of the whole organisation for look-alike customers (`POST /duplicates/scan`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DuplicateScan {
+    pub id: DuplicateScanId,
+    pub status: ScanStatus,
+    /// Running, but its process stopped beating (a restart): it will not finish, and the
+    /// next scan may start.
+    pub interrupted: bool,
+    pub started_by: Option<UserId>,
+    /// What it compared and found (zero while it runs).
+    pub stats: ScanStats,
+    /// Why it failed.
+    pub error: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// Which customers a scan compares with the rest.

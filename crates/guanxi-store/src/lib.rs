@@ -24,8 +24,8 @@ pub use scores::*;
 
 use async_trait::async_trait;
 use guanxi_core::{
-    ApiTokenId, ContactPointId, CustomerId, EventId, FieldDefId, InteractionId, OrgId, Reach,
-    UserId,
+    ApiTokenId, ContactPointId, CustomerId, DuplicateScanId, EventId, FieldDefId, InteractionId,
+    OrgId, Reach, UserId,
 };
 use std::net::IpAddr;
 
@@ -515,6 +515,22 @@ pub trait Store: Send + Sync + 'static {
         scope: ScanScope,
         found_by: String,
     ) -> StoreResult<ScanStats>;
+    /// Record a scan of the whole organisation as running (started by the context's actor).
+    /// `Conflict` on `status` while another scan of the organisation runs; a scan left
+    /// running by a stopped process is closed as failed first.
+    async fn start_duplicate_scan(&self, ctx: Ctx) -> StoreResult<DuplicateScan>;
+    /// The running scan is alive.
+    async fn beat_duplicate_scan(&self, ctx: Ctx, id: DuplicateScanId) -> StoreResult<()>;
+    /// Close a running scan with what it found, or why it failed (`Err`).
+    async fn finish_duplicate_scan(
+        &self,
+        ctx: Ctx,
+        id: DuplicateScanId,
+        outcome: Result<ScanStats, String>,
+    ) -> StoreResult<DuplicateScan>;
+    async fn duplicate_scan(&self, ctx: Ctx, id: DuplicateScanId) -> StoreResult<DuplicateScan>;
+    /// The organisation's scans, newest first.
+    async fn duplicate_scans(&self, ctx: Ctx, limit: u32) -> StoreResult<Vec<DuplicateScan>>;
     /// Pairs in the queue of one status, best first, within the caller's reach (both sides).
     async fn duplicate_candidates(
         &self,

@@ -573,6 +573,9 @@ pub struct ImportCustomer {
     pub birthday: Option<NaiveDate>,
     pub tags: Vec<String>,
     pub note: Option<String>,
+    /// Values of the organisation's custom fields by key, already checked against their
+    /// definitions by the reader of the file.
+    pub custom: Map<String, Value>,
 }
 
 /// What an import did with one row.

@@ -146,12 +146,12 @@ mod data_in_out {
     };
     use crate::pages::Viewer;
     use chrono::Utc;
-    use guanxi_core::{CustomerId, DuplicateId, ImportJobId, OrgId, Role, UserId};
-    use guanxi_import::Field;
+    use guanxi_core::{CustomerId, DuplicateId, DuplicateScanId, ImportJobId, OrgId, Role, UserId};
+    use guanxi_import::{Field, Target};
     use guanxi_store::{
-        Ctx, DuplicateCandidate, DuplicateReason, DuplicateSide, DuplicateStatus, ImportCounts,
-        ImportJob, ImportMapping, ImportMode, ImportPolicy, ImportRowNote, ImportStatus,
-        Organisation, User,
+        Ctx, DuplicateCandidate, DuplicateReason, DuplicateScan, DuplicateSide, DuplicateStatus,
+        ImportCounts, ImportJob, ImportMapping, ImportMode, ImportPolicy, ImportRowNote,
+        ImportStatus, Organisation, ScanStats, ScanStatus, User,
     };
     use serde_json::json;
     use std::collections::HashMap;
@@ -269,6 +269,44 @@ mod data_in_out {
     }
 
     #[test]
+    fn custom_fields_are_offered_in_the_mapping_and_named_in_the_report() {
+        use guanxi_core::custom_field::FieldType;
+        let industry = guanxi_import::CustomField {
+            key: "industry".into(),
+            label_zh: "行业".into(),
+            label_en: "Industry".into(),
+            field_type: FieldType::Choice,
+            choices: vec!["制造业".into()],
+        };
+        let mut j = job(ImportStatus::Done, ImportMode::Check, false);
+        j.mapping["custom"] = json!([null, null, industry, null]);
+        let rows = [ImportRowNote {
+            line: 2,
+            outcome: "updated".into(),
+            customer_id: Some(CustomerId(13)),
+            detail: json!({"changes": {"custom.industry": [null, "制造业"]}}),
+        }];
+        let html = job_content(
+            &viewer(Role::Admin, Lang::ZhCn),
+            &j,
+            &rows,
+            None,
+            false,
+            None,
+            std::slice::from_ref(&industry),
+        )
+        .into_string();
+        has(
+            &html,
+            &[
+                r#"<optgroup label="自定义字段">"#,
+                r#"<option value="custom.industry" selected>行业</option>"#,
+                "行业：— → 制造业",
+            ],
+        );
+    }
+
+    #[test]
     fn a_finished_check_offers_the_mapping_editor_in_both_languages() {
         let j = job(ImportStatus::Done, ImportMode::Check, false);
         let zh = job_content(
@@ -278,6 +316,7 @@ mod data_in_out {
             None,
             false,
             None,
+            &[],
         )
         .into_string();
         has(
@@ -333,6 +372,7 @@ mod data_in_out {
             None,
             false,
             None,
+            &[],
         )
         .into_string();
         has(
@@ -390,6 +430,7 @@ mod data_in_out {
             None,
             false,
             None,
+            &[],
         )
         .into_string();
         has(
@@ -415,8 +456,16 @@ mod data_in_out {
                 "新建 5 位客户",
             ],
         );
-        let en =
-            job_content(&viewer(Role::Admin, Lang::En), &j, &rows, None, false, None).into_string();
+        let en = job_content(
+            &viewer(Role::Admin, Lang::En),
+            &j,
+            &rows,
+            None,
+            false,
+            None,
+            &[],
+        )
+        .into_string();
         has(
             &en,
             &["Orders", "Created: 5", "Customers created for them: 3"],
@@ -427,7 +476,7 @@ mod data_in_out {
     fn running_interrupted_failed_and_done_jobs_say_what_comes_next() {
         let v = viewer(Role::Manager, Lang::ZhCn);
         let running = job(ImportStatus::Running, ImportMode::Import, false);
-        let html = job_content(&v, &running, &[], None, false, None).into_string();
+        let html = job_content(&v, &running, &[], None, false, None, &[]).into_string();
         has(
             &html,
             &["导入中", "cancel-import", "取消导入", "没有需要查看的行"],
@@ -435,13 +484,13 @@ mod data_in_out {
         lacks(&html, &["mapping-form", "resume-import"]);
 
         let stopped = job(ImportStatus::Running, ImportMode::Import, true);
-        let html = job_content(&v, &stopped, &[], None, false, None).into_string();
+        let html = job_content(&v, &stopped, &[], None, false, None, &[]).into_string();
         has(&html, &["已中断（可继续）", "resume-import", "继续导入"]);
         lacks(&html, &["cancel-import"]);
 
         let mut failed = job(ImportStatus::Failed, ImportMode::Import, false);
         failed.error = Some("读取文件失败：磁盘已满 / reading the file failed: disk full".into());
-        let zh = job_content(&v, &failed, &[], None, false, None).into_string();
+        let zh = job_content(&v, &failed, &[], None, false, None, &[]).into_string();
         has(&zh, &["失败", "读取文件失败：磁盘已满", "resume-import"]);
         lacks(&zh, &["disk full"]);
         let en = job_content(
@@ -451,6 +500,7 @@ mod data_in_out {
             None,
             false,
             None,
+            &[],
         )
         .into_string();
         has(
@@ -459,7 +509,8 @@ mod data_in_out {
         );
 
         let done = job(ImportStatus::Done, ImportMode::Import, false);
-        let html = job_content(&v, &done, &rows(), Some("rejected"), false, None).into_string();
+        let html =
+            job_content(&v, &done, &rows(), Some("rejected"), false, None, &[]).into_string();
         has(
             &html,
             &[
@@ -542,16 +593,24 @@ mod data_in_out {
         assert_eq!(
             body.columns,
             Some(vec![
-                Some(Field::Name),
+                Some(Target::Field(Field::Name)),
                 None,
-                Some(Field::Email),
-                Some(Field::Wechat)
+                Some(Target::Field(Field::Email)),
+                Some(Target::Field(Field::Wechat))
             ])
         );
         // Columns the form leaves out are left out; a form without columns keeps the job's.
         assert_eq!(
-            parse_columns(&form(&[("col_1", "mobile")]), 3).expect("parses"),
-            Some(vec![None, Some(Field::Mobile), None])
+            parse_columns(
+                &form(&[("col_1", "mobile"), ("col_2", "custom.industry")]),
+                3
+            )
+            .expect("parses"),
+            Some(vec![
+                None,
+                Some(Target::Field(Field::Mobile)),
+                Some(Target::Custom("industry".into()))
+            ])
         );
         assert_eq!(
             parse_columns(&form(&[("mode", "check")]), 3).expect("ok"),
@@ -596,6 +655,7 @@ mod data_in_out {
         let zh = duplicates_content(
             &viewer(Role::Admin, Lang::ZhCn),
             &[pair()],
+            None,
             Some(Msg::ScanStarted),
             None,
         )
@@ -622,8 +682,8 @@ mod data_in_out {
                 "已开始扫描全部客户",
             ],
         );
-        let en =
-            duplicates_content(&viewer(Role::Manager, Lang::En), &[], None, None).into_string();
+        let en = duplicates_content(&viewer(Role::Manager, Lang::En), &[], None, None, None)
+            .into_string();
         has(
             &en,
             &[
@@ -632,6 +692,67 @@ mod data_in_out {
                 "Scan all customers",
             ],
         );
+        lacks(&en, &["last-scan"]);
+    }
+
+    fn scan(status: ScanStatus, interrupted: bool, error: Option<&str>) -> DuplicateScan {
+        DuplicateScan {
+            id: DuplicateScanId(3),
+            status,
+            interrupted,
+            started_by: None,
+            stats: ScanStats {
+                customers: 1_234_567,
+                groups: 10,
+                pairs_compared: 20,
+                found: 1_204,
+            },
+            error: error.map(str::to_owned),
+            started_at: Utc::now(),
+            finished_at: (status != ScanStatus::Running).then(Utc::now),
+        }
+    }
+
+    #[test]
+    fn the_queue_says_where_the_last_scan_stands() {
+        let zh = |sc: DuplicateScan| {
+            duplicates_content(&viewer(Role::Admin, Lang::ZhCn), &[], Some(&sc), None, None)
+                .into_string()
+        };
+        let running = zh(scan(ScanStatus::Running, false, None));
+        has(
+            &running,
+            &["正在扫描全部客户", "自动刷新", r#"data-status="running""#],
+        );
+        assert!(
+            running.contains("disabled"),
+            "no second scan while one runs: {running}"
+        );
+        let done = zh(scan(ScanStatus::Done, false, None));
+        has(
+            &done,
+            &["上次扫描", "比较了 1,234,567 位客户", "新发现 1,204 对"],
+        );
+        lacks(&done, &["disabled"]);
+        let stopped = zh(scan(ScanStatus::Running, true, None));
+        has(
+            &stopped,
+            &["没有完成", "服务在扫描途中重启了", "可以重新扫描"],
+        );
+        lacks(&stopped, &["disabled"]);
+        has(
+            &zh(scan(ScanStatus::Failed, false, Some("unavailable"))),
+            &["数据库暂时无法访问"],
+        );
+        let en = duplicates_content(
+            &viewer(Role::Admin, Lang::En),
+            &[],
+            Some(&scan(ScanStatus::Failed, false, Some("internal"))),
+            None,
+            None,
+        )
+        .into_string();
+        has(&en, &["did not finish", "an internal error occurred"]);
     }
 
     #[test]

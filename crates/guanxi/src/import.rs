@@ -132,6 +132,10 @@ pub struct ReadArgs {
     /// The delimiter, when the guess is wrong: `,` `;` `|` or `tab`.
     #[arg(long)]
     delimiter: Option<String>,
+    /// The worksheet of an Excel workbook, by name or number from 1 (the first visible one
+    /// when not given).
+    #[arg(long)]
+    sheet: Option<String>,
 }
 
 impl ReadArgs {
@@ -150,6 +154,7 @@ impl ReadArgs {
                         .with_context(|| format!("--delimiter {d}: use , ; | or tab"))?,
                 ),
             },
+            sheet: self.sheet.clone(),
         })
     }
 }
@@ -216,6 +221,14 @@ fn check_file(
         source.encoding(),
         lang.pick("分隔符", "Delimiter"),
     );
+    if let Some(sheet) = source.sheet() {
+        let _ = writeln!(
+            out,
+            "{}: {sheet} ({})",
+            lang.pick("工作表", "Worksheet"),
+            source.sheets().join(lang.pick("、", ", "))
+        );
+    }
     let _ = writeln!(out, "{}:", lang.pick("列对应", "Columns"));
     for (h, f) in source.headers().iter().zip(&mapping.columns) {
         let target = match f {
@@ -468,6 +481,13 @@ async fn import_file(
             )
         );
     }
+    let fields = if kind == ImportKind::Customers {
+        guanxi_api::import_jobs::custom_fields(&*store, ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("custom fields: {e:?}"))?
+    } else {
+        Vec::new()
+    };
     let mapping = match mapping {
         Some(name) => {
             let saved = store
@@ -489,7 +509,7 @@ async fn import_file(
             }
             // Columns are found by their headers (a mapping saved without them goes by
             // position and needs the file's width).
-            m.for_file(saved_headers.as_deref(), source.headers())
+            m.for_file(saved_headers.as_deref(), source.headers(), &fields)
                 .map_err(|width| {
                     anyhow::anyhow!(
                         "the mapping {name:?} has {width} columns, the file {}",
@@ -504,6 +524,7 @@ async fn import_file(
                 Mapping::suggest_for(kind, source.headers())
             };
             m.dates = date_order(&dates)?;
+            m.suggest_custom(source.headers(), &fields, |_| true);
             m
         }
     };
@@ -542,6 +563,7 @@ async fn import_file(
                     &mapping,
                     source.headers(),
                     source.delimiter(),
+                    source.sheet().map(|sheet| (sheet, source.sheets())),
                 ),
                 policy,
                 mode: guanxi_store::ImportMode::Import,

@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use guanxi_core::error::FieldError;
 use guanxi_core::{CustomerId, DuplicateId, ImportJobId, ImportKind, Lang, Reason};
-use guanxi_import::{fields_of, DateOrder, Field, Mapping, Source};
+use guanxi_import::{
+    fields_of, CustomField, DateOrder, Field, Mapping, Source, Target, TargetError,
+};
 use guanxi_store::{
     Ctx, DuplicateCandidate, DuplicateStatus, ImportJob, ImportMode, ImportPolicy, ImportRowNote,
     NewImportJob, ScanScope, Store,
@@ -100,13 +102,42 @@ pub fn job_mapping(
     mapping: &Mapping,
     headers: &[String],
     delimiter: Option<u8>,
+    sheet: Option<(&str, &[String])>,
 ) -> serde_json::Value {
     let mut v = serde_json::to_value(mapping).unwrap_or_default();
     v["headers"] = serde_json::json!(headers);
     if let Some(d) = delimiter {
         v["delimiter"] = serde_json::json!(char::from(d).to_string());
     }
+    if let Some((sheet, sheets)) = sheet {
+        v["sheet"] = serde_json::json!(sheet);
+        v["sheets"] = serde_json::json!(sheets);
+    }
     v
+}
+
+/// The worksheet a job's workbook was read from and the workbook's worksheets, if any.
+pub fn sheet_of(mapping: &serde_json::Value) -> Option<(String, Vec<String>)> {
+    let sheet = mapping["sheet"].as_str()?.to_owned();
+    let sheets = serde_json::from_value(mapping["sheets"].clone()).unwrap_or_default();
+    Some((sheet, sheets))
+}
+
+/// The organisation's custom fields of customers, as a mapping names them (shared with the
+/// web UI and the command line).
+pub async fn custom_fields(store: &dyn Store, ctx: Ctx) -> Result<Vec<CustomField>, ApiError> {
+    Ok(store
+        .list_field_defs(ctx)
+        .await?
+        .into_iter()
+        .map(|d| CustomField {
+            key: d.key,
+            label_zh: d.label_zh,
+            label_en: d.label_en,
+            field_type: d.field_type,
+            choices: d.choices,
+        })
+        .collect())
 }
 
 /// The delimiter kept with a job's mapping, if any (jobs made before it was kept guess).
@@ -315,6 +346,14 @@ pub async fn upload_job(
                             )
                         })?)
                 }
+                // The worksheet of a workbook, by name or place (empty: the first visible).
+                "sheet" if text.is_empty() => {}
+                "sheet" => {
+                    if text.chars().count() > 100 {
+                        return Err(invalid("sheet", Reason::TooLong { max: 100 }));
+                    }
+                    read_as.sheet = Some(text);
+                }
                 "delimiter" if text.is_empty() || text == "auto" => {}
                 "delimiter" => {
                     read_as.delimiter = Some(
@@ -407,6 +446,11 @@ pub fn check_mapping(mapping: &Mapping) -> Result<(), ApiError> {
     {
         return Err(invalid(&format!("columns[{n}]"), Reason::NotAllowed));
     }
+    if mapping.kind != ImportKind::Customers {
+        if let Some(n) = mapping.custom.iter().position(Option::is_some) {
+            return Err(invalid(&format!("columns[{n}]"), Reason::NotAllowed));
+        }
+    }
     let has = |f: Field| mapping.columns.contains(&Some(f));
     let who = has(Field::Name)
         || [Field::Mobile, Field::Phone, Field::Email, Field::Wechat]
@@ -445,10 +489,21 @@ pub async fn start_upload(
     } = upload;
     let p = path.to_owned();
     let read = tokio::task::spawn_blocking(move || -> Result<_, String> {
-        let source = Source::open_as(&p, guanxi_import::Limits::default(), read_as)
-            .map_err(|e| format!("{}\u{1f}{}", e.message(Lang::ZhCn), e.message(Lang::En)))?;
+        let source = match Source::open_as(&p, guanxi_import::Limits::default(), read_as) {
+            Ok(source) => source,
+            Err(guanxi_import::FileError::NoSuchSheet { sheets, .. }) => {
+                return Ok(Err(sheets));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{}\u{1f}{}",
+                    e.message(Lang::ZhCn),
+                    e.message(Lang::En)
+                ))
+            }
+        };
         let sha = file_sha256(&p).map_err(|e| e.to_string())?;
-        Ok((
+        Ok(Ok((
             source.headers().to_vec(),
             source.format().as_str().to_owned(),
             source.encoding().to_owned(),
@@ -459,11 +514,22 @@ pub async fn start_upload(
             } else {
                 Mapping::suggest_for(kind, source.headers())
             },
-        ))
+            source
+                .sheet()
+                .map(|sheet| (sheet.to_owned(), source.sheets().to_vec())),
+        )))
     })
     .await
     .map_err(|_| ApiError::Internal)?;
-    let (headers, format, encoding, delimiter, sha, suggested) = read.map_err(|m| {
+    // A worksheet the workbook does not have is refused naming those it has.
+    let read = match read {
+        Ok(Err(sheets)) => {
+            return Err(invalid("sheet", Reason::NotOneOf { allowed: sheets }));
+        }
+        Ok(Ok(v)) => Ok(v),
+        Err(m) => Err(m),
+    };
+    let (headers, format, encoding, delimiter, sha, suggested, sheet) = read.map_err(|m| {
         let mut parts = m.split('\u{1f}');
         let zh = parts.next().unwrap_or("").to_owned();
         let en = parts.next().unwrap_or(&zh).to_owned();
@@ -474,6 +540,11 @@ pub async fn start_upload(
             },
         )
     })?;
+    let fields = if kind == ImportKind::Customers {
+        custom_fields(s.store.as_ref(), ctx).await?
+    } else {
+        Vec::new()
+    };
     let mapping = match mapping_name {
         Some(name) => {
             let saved = s
@@ -492,7 +563,7 @@ pub async fn start_upload(
             }
             // Columns are found by their headers, so a file whose columns moved is read
             // right; a mapping saved without headers needs the file's width.
-            m.for_file(saved_headers.as_deref(), &headers)
+            m.for_file(saved_headers.as_deref(), &headers, &fields)
                 .map_err(|width| {
                     invalid(
                         "mapping_name",
@@ -506,6 +577,7 @@ pub async fn start_upload(
         None => {
             let mut m = suggested;
             m.dates = dates;
+            m.suggest_custom(&headers, &fields, |_| true);
             m
         }
     };
@@ -524,7 +596,14 @@ pub async fn start_upload(
                 file_sha256: sha,
                 format,
                 encoding,
-                mapping: job_mapping(&mapping, &headers, delimiter),
+                mapping: job_mapping(
+                    &mapping,
+                    &headers,
+                    delimiter,
+                    sheet
+                        .as_ref()
+                        .map(|(sheet, sheets)| (sheet.as_str(), sheets.as_slice())),
+                ),
                 policy,
                 mode,
             },
@@ -626,7 +705,9 @@ pub async fn rows_csv(
     let lang = lang_of(&headers, caller.as_ref().map(|c| &c.0));
     let id = ImportJobId(p.id);
     // The job first: another organisation's id is a 404, not an empty file.
-    s.store.import_job(ctx, id).await?;
+    let job = s.store.import_job(ctx, id).await?;
+    // Its mapping names the fields (custom ones with the labels they had).
+    let mapping: Mapping = serde_json::from_value(job.mapping).unwrap_or_default();
     let mut rows = Vec::new();
     let mut after = 0;
     loop {
@@ -653,7 +734,7 @@ pub async fn rows_csv(
             r.line.to_string(),
             outcome_words(lang, &r.outcome).to_owned(),
             r.customer_id.map(|c| c.to_string()).unwrap_or_default(),
-            row_words(lang, &r.detail),
+            row_words(lang, &mapping, &r.detail),
         ]
     })));
     let name = format!("import-{}-report.csv", p.id);
@@ -687,7 +768,7 @@ fn outcome_words(lang: Lang, outcome: &str) -> &str {
 
 /// What a report row says, in words: its reasons, the earlier line it repeats, what changed,
 /// the customer it would create, other customers holding its contact points.
-fn row_words(lang: Lang, d: &serde_json::Value) -> String {
+fn row_words(lang: Lang, mapping: &Mapping, d: &serde_json::Value) -> String {
     let mut out: Vec<String> = Vec::new();
     if let Some(reasons) = d["reasons"].as_array() {
         out.extend(reasons.iter().filter_map(|x| {
@@ -710,11 +791,24 @@ fn row_words(lang: Lang, d: &serde_json::Value) -> String {
     };
     if let Some(changes) = d["changes"].as_object() {
         for (k, v) in changes {
+            let label = if k == "contact_points_added" {
+                lang.pick("新增联系方式", "contact points added").to_owned()
+            } else {
+                mapping.label_of(k, lang)
+            };
+            let colon = lang.colon();
             match v.as_array().map(Vec::as_slice) {
                 Some([a, b]) if k != "contact_points_added" => {
-                    out.push(format!("{k}: {} → {}", text(a), text(b)))
+                    out.push(format!("{label}{colon}{} → {}", text(a), text(b)))
                 }
-                _ => out.push(format!("{k}: {}", text(v))),
+                Some(list) => {
+                    let list: Vec<String> = list.iter().map(text).collect();
+                    out.push(format!(
+                        "{label}{colon}{}",
+                        list.join(lang.pick("、", ", "))
+                    ))
+                }
+                _ => out.push(format!("{label}{colon}{}", text(v))),
             }
         }
     }
@@ -740,10 +834,11 @@ pub struct StartImport {
     pub mode: String,
     /// `skip`, `fill` or `overwrite`; the job's when absent.
     pub policy: Option<String>,
-    /// The field of each column (`name`, `mobile`, `email`, …, or null to leave it out), in
-    /// the order of the file's columns; the job's when absent.
+    /// The field of each column (`name`, `mobile`, `email`, …, `custom.<key>` for a custom
+    /// field of customers, or null to leave it out), in the order of the file's columns; the
+    /// job's when absent.
     #[schema(value_type = Option<Vec<Option<String>>>)]
-    pub columns: Option<Vec<Option<Field>>>,
+    pub columns: Option<Vec<Option<Target>>>,
     /// `dmy`, `mdy` or `ymd`.
     pub dates: Option<String>,
 }
@@ -792,23 +887,27 @@ pub async fn restart(
     let mut mapping: Mapping =
         serde_json::from_value(job.mapping.clone()).map_err(|_| ApiError::Internal)?;
     if let Some(columns) = body.columns {
-        if columns.len() != mapping.columns.len() {
-            return Err(invalid(
-                "columns",
-                Reason::WrongType {
-                    expected: format!("{} columns", mapping.columns.len()),
-                },
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (n, f) in columns.iter().enumerate() {
-            if let Some(f) = f {
-                if !seen.insert(*f) {
-                    return Err(invalid(&format!("columns[{n}]"), Reason::Conflict));
-                }
-            }
-        }
-        mapping.columns = columns;
+        let fields = custom_fields(s.store.as_ref(), ctx).await?;
+        mapping
+            .set_targets(&columns, &fields)
+            .map_err(|e| match e {
+                TargetError::Width { expected } => invalid(
+                    "columns",
+                    Reason::WrongType {
+                        expected: format!("{expected} columns"),
+                    },
+                ),
+                TargetError::UnknownCustom(n) => invalid(
+                    &format!("columns[{n}]"),
+                    Reason::NotOneOf {
+                        allowed: fields
+                            .iter()
+                            .map(|f| Target::Custom(f.key.clone()).name())
+                            .collect(),
+                    },
+                ),
+                TargetError::Twice(n) => invalid(&format!("columns[{n}]"), Reason::Conflict),
+            })?;
         check_mapping(&mapping)?;
     }
     if let Some(d) = &body.dates {
@@ -820,7 +919,14 @@ pub async fn restart(
             ctx,
             id,
             mode,
-            job_mapping(&mapping, &headers, delimiter_of(&job.mapping)),
+            job_mapping(
+                &mapping,
+                &headers,
+                delimiter_of(&job.mapping),
+                sheet_of(&job.mapping)
+                    .as_ref()
+                    .map(|(sheet, sheets)| (sheet.as_str(), sheets.as_slice())),
+            ),
             policy,
         )
         .await?;
@@ -954,20 +1060,98 @@ pub async fn duplicates(
 }
 
 /// Compare every customer of the organisation with the others, in the background; new pairs
-/// appear in `GET /duplicates`.
+/// appear in `GET /duplicates`. The answer is the scan's record, to follow at its `Location`
+/// until it is `done` (with what it compared and found) or `failed` (with why). One scan runs
+/// per organisation at a time: while one runs, the answer is that one.
 #[utoipa::path(post, path = "/api/v1/duplicates/scan", tag = "imports",
-    responses((status = 202, description = "Scanning")))]
+    responses((status = 202, description = "Scanning: the scan's record")))]
 pub async fn scan(State(s): State<ApiState>, OrgCtx(ctx): OrgCtx) -> Result<Response, ApiError> {
+    let scan = start_scan(&s, ctx).await?;
+    let location = format!("/api/v1/duplicates/scans/{}", scan.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(axum::http::header::LOCATION, location)],
+        Json(scan),
+    )
+        .into_response())
+}
+
+/// Record a scan and run it in the background, beating while it runs (shared with the web UI).
+/// A scan already running is the scan asked for: it is answered, not started twice.
+pub async fn start_scan(s: &ApiState, ctx: Ctx) -> Result<guanxi_store::DuplicateScan, ApiError> {
+    let scan = match s.store.start_duplicate_scan(ctx).await {
+        Ok(scan) => scan,
+        Err(guanxi_store::StoreError::Conflict { .. }) => {
+            let running = s.store.duplicate_scans(ctx, 1).await?.into_iter().next();
+            match running {
+                Some(r) if r.status == guanxi_store::ScanStatus::Running => return Ok(r),
+                // It ended meanwhile.
+                _ => s.store.start_duplicate_scan(ctx).await?,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
     let store = s.store.clone();
+    let id = scan.id;
     tokio::spawn(async move {
-        if let Err(e) = store
-            .scan_duplicates(ctx, ScanScope::All, "scan".into())
-            .await
-        {
-            tracing::warn!(error = %e, "duplicate scan failed");
+        let work = store.scan_duplicates(ctx, ScanScope::All, "scan".into());
+        tokio::pin!(work);
+        let every = std::time::Duration::from_secs(guanxi_store::SCAN_HEARTBEAT_SECS);
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let outcome = loop {
+            tokio::select! {
+                r = &mut work => break r,
+                _ = beat.tick() => {
+                    if let Err(e) = store.beat_duplicate_scan(ctx, id).await {
+                        tracing::warn!(scan = id.get(), error = %e, "a duplicate scan could not beat");
+                    }
+                }
+            }
+        };
+        // The record says what kind of failure it was; the details (which may name the
+        // database's internals) go to the log only.
+        let outcome = outcome.map_err(|e| {
+            tracing::warn!(scan = id.get(), error = %e, "duplicate scan failed");
+            match e {
+                guanxi_store::StoreError::Unavailable(_) => "unavailable".to_owned(),
+                _ => "internal".to_owned(),
+            }
+        });
+        if let Err(e) = store.finish_duplicate_scan(ctx, id, outcome).await {
+            tracing::warn!(scan = id.get(), error = %e, "a duplicate scan could not be closed");
         }
     });
-    Ok(StatusCode::ACCEPTED.into_response())
+    Ok(scan)
+}
+
+/// The organisation's scans for look-alikes, newest first (the last 20).
+#[utoipa::path(get, path = "/api/v1/duplicates/scans", tag = "imports",
+    responses((status = 200, description = "Scans")))]
+pub async fn scans(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+) -> Result<Json<Vec<guanxi_store::DuplicateScan>>, ApiError> {
+    Ok(Json(s.store.duplicate_scans(ctx, 20).await?))
+}
+
+/// One scan: `running` (`interrupted` when its process stopped), `done` with `stats`, or
+/// `failed` with `error`.
+#[utoipa::path(get, path = "/api/v1/duplicates/scans/{id}", tag = "imports",
+    params(("id" = i64, Path, description = "Scan id")),
+    responses(
+        (status = 200, description = "The scan"),
+        (status = 404, description = "No such scan in the organisation", body = ErrorBody),
+    ))]
+pub async fn scan_status(
+    State(s): State<ApiState>,
+    OrgCtx(ctx): OrgCtx,
+    PathParams(p): PathParams<IdPath>,
+) -> Result<Json<guanxi_store::DuplicateScan>, ApiError> {
+    Ok(Json(
+        s.store
+            .duplicate_scan(ctx, guanxi_core::DuplicateScanId(p.id))
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

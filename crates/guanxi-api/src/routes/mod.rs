@@ -194,6 +194,8 @@ pub fn api_routes() -> Router<ApiState> {
         )
         .route("/api/v1/duplicates", get(imports::duplicates))
         .route("/api/v1/duplicates/scan", post(imports::scan))
+        .route("/api/v1/duplicates/scans", get(imports::scans))
+        .route("/api/v1/duplicates/scans/{id}", get(imports::scan_status))
         .route("/api/v1/duplicates/{id}/merge", post(imports::merge))
         .route("/api/v1/duplicates/{id}/dismiss", post(imports::dismiss))
         .route("/api/v1/customers/{id}/erase", post(imports::erase))
@@ -315,7 +317,10 @@ pub fn action_of(method: &Method, route: &str) -> Option<Action> {
             | "/api/v1/imports/{id}/cancel"
             | "/api/v1/import-mappings",
         ) => A::ImportCustomers,
-        ("GET", "/api/v1/duplicates")
+        (
+            "GET",
+            "/api/v1/duplicates" | "/api/v1/duplicates/scans" | "/api/v1/duplicates/scans/{id}",
+        )
         | (
             "POST",
             "/api/v1/duplicates/scan"

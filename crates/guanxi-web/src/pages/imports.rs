@@ -15,10 +15,10 @@ use axum::Form;
 use guanxi_api::import_jobs::{self, JobView, StartImport};
 use guanxi_api::{ApiError, ApiState};
 use guanxi_core::{DuplicateId, FieldError, ImportJobId, ImportKind, Lang, Reason};
-use guanxi_import::Field;
+use guanxi_import::{CustomField, Field, Mapping, Target};
 use guanxi_store::{
-    DuplicateCandidate, DuplicateSide, DuplicateStatus, ImportCounts, ImportJob, ImportMapping,
-    ImportMode, ImportPolicy, ImportRowNote, ImportStatus, ScanScope,
+    DuplicateCandidate, DuplicateScan, DuplicateSide, DuplicateStatus, ImportCounts, ImportJob,
+    ImportMapping, ImportMode, ImportPolicy, ImportRowNote, ImportStatus, ScanStatus,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -274,9 +274,11 @@ fn headers_of(job: &ImportJob) -> Vec<String> {
     serde_json::from_value(job.mapping["headers"].clone()).unwrap_or_default()
 }
 
-/// The field of each column kept with the job.
-fn columns_of(job: &ImportJob) -> Vec<Option<Field>> {
-    serde_json::from_value(job.mapping["columns"].clone()).unwrap_or_default()
+/// The mapping kept with the job.
+fn mapping_of(job: &ImportJob) -> Mapping {
+    let mut m: Mapping = serde_json::from_value(job.mapping.clone()).unwrap_or_default();
+    m.kind = job.kind;
+    m
 }
 
 /// A field's name for a select: the import crate's name, with a capital in English.
@@ -376,6 +378,12 @@ pub(crate) fn list_content(
                         @for (v, label) in DELIMITER_CHOICES { option value=(v) { (label.t(l)) } }
                     }
                 }
+                div.field {
+                    label for="import-sheet" { (Msg::Worksheet.t(l)) }
+                    input #import-sheet type="text" name="sheet" maxlength="100"
+                        placeholder=(Msg::WorksheetFirst.t(l)) aria-describedby="import-sheet-hint";
+                    span.muted #import-sheet-hint { (Msg::WorksheetHint.t(l)) }
+                }
                 @if !mappings.is_empty() {
                     div.field {
                         label for="import-mapping" { (Msg::SavedMapping.t(l)) }
@@ -474,7 +482,23 @@ async fn job_page(
         .import_rows(v.ctx, id, outcome.map(str::to_owned), 0, limit)
         .await
         .unwrap_or_default();
-    let content = job_content(v, &job, &rows, outcome, p.saved.is_some(), err.as_ref());
+    // A checked job of customers offers the organisation's custom fields in its mapping.
+    let custom = if job.kind == ImportKind::Customers && job.mode == ImportMode::Check {
+        import_jobs::custom_fields(s.store.as_ref(), v.ctx)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let content = job_content(
+        v,
+        &job,
+        &rows,
+        outcome,
+        p.saved.is_some(),
+        err.as_ref(),
+        &custom,
+    );
     let status = err.as_ref().map(|e| e.status()).unwrap_or(StatusCode::OK);
     let mut res = (status, layout::page(&v.shell(), &job.file_name, content)).into_response();
     // While it runs, the page reloads itself (no script needed), and stops when it is over.
@@ -495,9 +519,11 @@ pub(crate) fn job_content(
     outcome: Option<&str>,
     saved: bool,
     err: Option<&ApiError>,
+    custom: &[CustomField],
 ) -> Markup {
     let l = v.lang;
     let csrf = v.csrf.as_deref();
+    let mapping = mapping_of(job);
     let percent = JobView::from(job.clone()).percent;
     let running = job.status == ImportStatus::Running && !job.interrupted;
     let resumable = job.status == ImportStatus::Failed
@@ -518,7 +544,17 @@ pub(crate) fn job_content(
                 dt { (Msg::ImportFile.t(l)) } dd #job-file { (job.file_name) }
                 dt { (Msg::ImportKindLabel.t(l)) } dd #job-kind data-kind=(job.kind.as_str()) { (kind_msg(job.kind).t(l)) }
                 dt { (Msg::Format.t(l)) } dd { (job.format) }
-                dt { (Msg::Encoding.t(l)) } dd { (job.encoding) }
+                @if let Some((sheet, sheets)) = import_jobs::sheet_of(&job.mapping) {
+                    dt { (Msg::Worksheet.t(l)) }
+                    dd #job-sheet {
+                        (sheet)
+                        @if sheets.len() > 1 {
+                            span.muted { " " (Msg::WorksheetsOfBook.t(l).replace("{n}", &sheets.len().to_string())) (sheets.join(l.pick("、", ", "))) (l.pick("）", ")")) }
+                        }
+                    }
+                } @else {
+                    dt { (Msg::Encoding.t(l)) } dd { (job.encoding) }
+                }
                 dt { (Msg::UploadedAt.t(l)) } dd { (v.when(job.created_at)) }
                 dt { (Msg::Status.t(l)) }
                 dd #job-status data-status=(job.status.as_str()) data-mode=(job.mode.as_str()) {
@@ -557,8 +593,8 @@ pub(crate) fn job_content(
                 p { a.button #review-duplicates href="/duplicates" { (Msg::ReviewDuplicatesLink.t(l)) } }
             }
         }
-        @if checked { (mapping_editor(l, csrf, job, &headers, err)) }
-        (report(l, job.kind, &base, rows, outcome))
+        @if checked { (mapping_editor(l, csrf, job, &headers, err, custom)) }
+        (report(l, &mapping, &base, rows, outcome))
     }
 }
 
@@ -570,8 +606,9 @@ fn mapping_editor(
     job: &ImportJob,
     headers: &[String],
     err: Option<&ApiError>,
+    custom: &[CustomField],
 ) -> Markup {
-    let columns = columns_of(job);
+    let columns = mapping_of(job).targets();
     let n = columns.len().max(headers.len());
     let invalid = |i: usize| {
         err.is_some_and(|e| {
@@ -592,14 +629,22 @@ fn mapping_editor(
                         th scope="col" { (Msg::ImportAs.t(l)) }
                     } }
                     tbody { @for i in 0..n {
-                        @let current = columns.get(i).copied().flatten();
+                        @let current = columns.get(i).cloned().flatten();
                         tr {
                             td { label for={"col-" (i)} { (headers.get(i).cloned().unwrap_or_else(|| format!("#{}", i + 1))) } }
                             td.field.invalid[invalid(i)] {
                                 select id={"col-" (i)} name={"col_" (i)} aria-invalid=[invalid(i).then_some("true")] {
                                     option value="" selected[current.is_none()] { (Msg::NotImported.t(l)) }
                                     @for f in guanxi_import::fields_of(job.kind).iter().copied() {
-                                        option value=(f.as_str()) selected[current == Some(f)] { (field_option(f, l)) }
+                                        option value=(f.as_str()) selected[current == Some(Target::Field(f))] { (field_option(f, l)) }
+                                    }
+                                    @if !custom.is_empty() {
+                                        optgroup label=(Msg::CustomFields.t(l)) {
+                                            @for c in custom {
+                                                @let t = Target::Custom(c.key.clone());
+                                                option value=(t.name()) selected[current.as_ref() == Some(&t)] { (c.label(l)) }
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -629,11 +674,12 @@ fn mapping_editor(
 /// The rows that need a look, by line, with a filter by outcome.
 fn report(
     l: Lang,
-    kind: ImportKind,
+    mapping: &Mapping,
     base: &str,
     rows: &[ImportRowNote],
     outcome: Option<&str>,
 ) -> Markup {
+    let kind = mapping.kind;
     html! {
         section.card #report aria-labelledby="report-h" {
             h2 #report-h { (Msg::RowReport.t(l)) }
@@ -658,7 +704,7 @@ fn report(
                         tr data-outcome=(r.outcome) data-line=(r.line) {
                             td { (r.line) }
                             td { (outcome_label(kind, &r.outcome).map(|m| m.t(l)).unwrap_or(&r.outcome)) }
-                            td.wrap { (row_detail(l, r)) }
+                            td.wrap { (row_detail(l, mapping, r)) }
                             td { @if let Some(c) = r.customer_id { a href={"/customers/" (c)} { (Msg::OpenCustomer.t(l)) } } }
                         }
                     } }
@@ -673,7 +719,7 @@ fn report(
 }
 
 /// Why a row was rejected (in the viewer's language), or which earlier row it repeats.
-fn row_detail(l: Lang, r: &ImportRowNote) -> Markup {
+fn row_detail(l: Lang, mapping: &Mapping, r: &ImportRowNote) -> Markup {
     let reasons: Vec<&str> = r.detail["reasons"]
         .as_array()
         .map(|a| {
@@ -688,7 +734,11 @@ fn row_detail(l: Lang, r: &ImportRowNote) -> Markup {
     // What a check found the policy would change in the customer, or the row it would create.
     let changes: Vec<String> = r.detail["changes"]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| change_line(l, k, v)).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| change_line(l, mapping, k, v))
+                .collect()
+        })
         .unwrap_or_default();
     let others: Vec<i64> = r.detail["also_held_by"]
         .as_array()
@@ -726,7 +776,7 @@ fn row_detail(l: Lang, r: &ImportRowNote) -> Markup {
 
 /// One change an import makes (or would make) to a customer: `城市：— → 杭州`, or the contact
 /// points it adds.
-fn change_line(l: Lang, key: &str, v: &serde_json::Value) -> String {
+fn change_line(l: Lang, mapping: &Mapping, key: &str, v: &serde_json::Value) -> String {
     let show = |v: &serde_json::Value| match v {
         serde_json::Value::Null => "—".to_owned(),
         serde_json::Value::String(s) if s.is_empty() => "—".to_owned(),
@@ -742,9 +792,10 @@ fn change_line(l: Lang, key: &str, v: &serde_json::Value) -> String {
     if key == "contact_points_added" {
         return format!("{}{}", Msg::ContactsAdded.t(l), show(v));
     }
-    let label = serde_json::from_value::<Field>(serde_json::json!(key))
-        .map(|f| field_option(f, l))
-        .unwrap_or_else(|_| key.to_owned());
+    let label = match Target::parse(key) {
+        Some(Target::Field(f)) => field_option(f, l),
+        _ => mapping.label_of(key, l),
+    };
     match v.as_array().map(Vec::as_slice) {
         Some([before, after]) => format!(
             "{label}{}{} → {}",
@@ -776,12 +827,13 @@ pub(crate) fn start_body(
     })
 }
 
-/// `col_0` … `col_N`: each column's field by its snake_case name, or empty to leave the
-/// column out. `None` when the form has no column at all (the job's mapping stays).
+/// `col_0` … `col_N`: each column's field by its snake_case name (`custom.<key>` for a custom
+/// field), or empty to leave the column out. `None` when the form has no column at all (the
+/// job's mapping stays). Whether a custom field exists is the API's to say.
 pub(crate) fn parse_columns(
     f: &HashMap<String, String>,
     columns: usize,
-) -> Result<Option<Vec<Option<Field>>>, ApiError> {
+) -> Result<Option<Vec<Option<Target>>>, ApiError> {
     let mut out = vec![None; columns.min(MAX_COLUMNS)];
     let mut any = false;
     let mut errors = Vec::new();
@@ -798,9 +850,9 @@ pub(crate) fn parse_columns(
         if v.is_empty() {
             continue;
         }
-        match serde_json::from_value::<Field>(serde_json::json!(v)) {
-            Ok(field) => out[n] = Some(field),
-            Err(_) => errors.push(FieldError::new(
+        match Target::parse(v) {
+            Some(t) => out[n] = Some(t),
+            None => errors.push(FieldError::new(
                 format!("columns[{n}]"),
                 Reason::NotOneOf {
                     allowed: Field::ALL.iter().map(|f| f.as_str().to_owned()).collect(),
@@ -831,7 +883,7 @@ pub async fn start(
         Ok(j) => j,
         Err(e) => return crate::page_error(v.lang, e.into()),
     };
-    let n = columns_of(&job).len();
+    let n = mapping_of(&job).columns.len();
     let result = match start_body(&f, n) {
         Ok(body) => import_jobs::restart(&s, v.ctx, id, body).await,
         Err(e) => Err(e),
@@ -959,36 +1011,85 @@ async fn duplicates_page(
         Ok(p) => p,
         Err(e) => return crate::page_error(l, e.into()),
     };
+    let last_scan = s
+        .store
+        .duplicate_scans(v.ctx, 1)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .next();
     let status = err.as_ref().map(|e| e.status()).unwrap_or(StatusCode::OK);
-    (
+    let mut res = (
         status,
         layout::page(
             &v.shell(),
             Msg::DuplicatesTitle.t(l),
-            duplicates_content(v, &pairs, notice, err.as_ref()),
+            duplicates_content(v, &pairs, last_scan.as_ref(), notice, err.as_ref()),
         ),
     )
-        .into_response()
+        .into_response();
+    // While a scan runs, the page reloads itself until it is over.
+    if last_scan.is_some_and(|sc| sc.status == ScanStatus::Running && !sc.interrupted) {
+        res.headers_mut().insert(
+            HeaderName::from_static("refresh"),
+            HeaderValue::from_static(REFRESH_SECS),
+        );
+    }
+    res
+}
+
+/// Where the last scan of the organisation stands, in words.
+fn scan_line(v: &Viewer, scan: &DuplicateScan) -> String {
+    let l = v.lang;
+    let when = v.when(scan.started_at);
+    match scan.status {
+        ScanStatus::Running if !scan.interrupted => Msg::ScanRunning.t(l).replace("{when}", &when),
+        ScanStatus::Done => count(Msg::ScanDone, l, scan.stats.customers)
+            .replace(
+                "{when}",
+                &v.when(scan.finished_at.unwrap_or(scan.started_at)),
+            )
+            .replace(
+                "{found}",
+                &group_digits(i64::try_from(scan.stats.found).unwrap_or(i64::MAX)),
+            ),
+        ScanStatus::Running | ScanStatus::Failed => {
+            let why = match scan.error.as_deref() {
+                Some("unavailable") => Msg::ScanUnavailable,
+                Some("internal") => Msg::ScanInternal,
+                _ => Msg::ScanInterrupted,
+            };
+            Msg::ScanFailed
+                .t(l)
+                .replace("{when}", &when)
+                .replace("{why}", why.t(l))
+        }
+    }
 }
 
 /// The review queue's content.
 pub(crate) fn duplicates_content(
     v: &Viewer,
     pairs: &[DuplicateCandidate],
+    last_scan: Option<&DuplicateScan>,
     notice: Option<Msg>,
     err: Option<&ApiError>,
 ) -> Markup {
     let l = v.lang;
     let csrf = v.csrf.as_deref();
+    let scanning = last_scan.is_some_and(|sc| sc.status == ScanStatus::Running && !sc.interrupted);
     html! {
         div.titlebar {
             h1 { (Msg::DuplicatesTitle.t(l)) }
             form #scan-form method="post" action="/duplicates/scan" {
                 (layout::csrf_input(csrf))
-                button.secondary #scan-all type="submit" { (Msg::ScanAll.t(l)) }
+                button.secondary #scan-all type="submit" disabled[scanning] { (Msg::ScanAll.t(l)) }
             }
         }
         @if let Some(m) = notice { p.alert role="status" #duplicates-notice { (m.t(l)) } }
+        @if let Some(sc) = last_scan {
+            p.muted #last-scan data-status=(sc.status.as_str()) data-interrupted=(sc.interrupted) { (scan_line(v, sc)) }
+        }
         @if let Some(e) = err { (error_box(l, e, &[])) }
         p.muted { (Msg::DuplicatesIntro.t(l)) }
         @if pairs.is_empty() { p.empty #no-pairs { (Msg::NoDuplicatePairs.t(l)) } }
@@ -1103,17 +1204,11 @@ pub async fn dismiss(
     }
 }
 
-/// `POST /duplicates/scan`: compare every customer with the others in the background.
+/// `POST /duplicates/scan`: compare every customer with the others in the background; the
+/// page then shows the scan running until it is over (a scan already running is that one).
 pub async fn scan(State(s): State<ApiState>, v: Viewer, headers: HeaderMap) -> Response {
-    let store = s.store.clone();
-    let ctx = v.ctx;
-    tokio::spawn(async move {
-        if let Err(e) = store
-            .scan_duplicates(ctx, ScanScope::All, "scan".into())
-            .await
-        {
-            tracing::warn!(error = %e, "duplicate scan failed");
-        }
-    });
-    go(&headers, "/duplicates?scanning=1")
+    match import_jobs::start_scan(&s, v.ctx).await {
+        Ok(_) => go(&headers, "/duplicates?scanning=1"),
+        Err(e) => duplicates_page(&s, &v, None, Some(e)).await,
+    }
 }

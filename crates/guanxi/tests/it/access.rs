@@ -370,6 +370,7 @@ async fn permission_matrix(mut app: TestApp) {
         ("GET /import-mappings", [200, 200, 403, 403, 403, 403]),
         ("GET /duplicates", [200, 200, 403, 403, 403, 403]),
         ("POST /duplicates/scan", [202, 202, 403, 403, 403, 403]),
+        ("GET /duplicates/scans", [200, 200, 403, 403, 403, 403]),
         (
             "POST /customers/{new}/erase",
             [204, 403, 403, 403, 403, 403],

@@ -16,8 +16,172 @@ crate::on_both!(
     a_file_that_breaks_part_way_imports_nothing,
     an_address_book_comes_in_as_vcards,
     a_file_can_be_read_with_the_encoding_and_delimiter_chosen,
-    each_policy_does_what_it_says
+    each_policy_does_what_it_says,
+    custom_fields_come_in_from_a_file_and_go_back_out
 );
+
+/// The organisation's custom fields are columns of a file like the others: suggested by their
+/// labels, checked by their type (a choice that is not one is refused with the field named),
+/// filled under `fill` only where empty, and an export of them goes back in as itself.
+async fn custom_fields_come_in_from_a_file_and_go_back_out(mut app: TestApp) {
+    app.use_new_org("自定义字段").await;
+    for def in [
+        json!({"key": "industry", "label_zh": "行业", "label_en": "Industry",
+               "field_type": "choice", "choices": ["制造业", "金融"]}),
+        json!({"key": "employees", "label_zh": "员工人数", "label_en": "Employees",
+               "field_type": "number"}),
+        json!({"key": "founded", "label_zh": "成立日期", "label_en": "Founded",
+               "field_type": "date"}),
+    ] {
+        let r = app.post("/api/v1/field-definitions", &def).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let file = "姓名,手机,行业,员工人数,成立日期\r\n\
+                张伟,13800138000,金融,\"1,280\",2020/3/1\r\n\
+                李娜,13900139000,农业,10,\r\n";
+    let (status, job) = upload(&app, "客户.csv", file.as_bytes(), &[]).await;
+    assert_eq!(status, 202, "{job:?}");
+    let id = job["id"].as_i64().expect("id");
+    let checked = settled(&app, id).await;
+    let keys: Vec<Value> = (0..5)
+        .map(|i| checked["mapping"]["custom"][i]["key"].clone())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            json!(null),
+            json!(null),
+            json!("industry"),
+            json!("employees"),
+            json!("founded")
+        ],
+        "suggested by their labels: {checked:?}"
+    );
+    assert_eq!(
+        (
+            checked["counts"]["created"].as_u64(),
+            checked["counts"]["rejected"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{checked:?}"
+    );
+    let rows = app
+        .get(&format!("/api/v1/imports/{id}/rows?outcome=rejected"))
+        .await;
+    let zh = rows.body[0]["detail"]["reasons"][0]["zh"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        zh.starts_with("行业：") && zh.contains("制造业"),
+        "{:?}",
+        rows.body
+    );
+    // A custom field the organisation does not have is refused, by column.
+    let bad = app
+        .post(
+            &format!("/api/v1/imports/{id}/start"),
+            &json!({"mode": "import", "columns": ["name", "mobile", "custom.size", null, null]}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{:?}", bad.body);
+    assert_eq!(error_fields(&bad.body), ["columns[2]"]);
+    // Import with the founding date left out.
+    let started = app
+        .post(
+            &format!("/api/v1/imports/{id}/start"),
+            &json!({"mode": "import",
+                    "columns": ["name", "mobile", "custom.industry", "custom.employees", null]}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let done = settled(&app, id).await;
+    assert_eq!(done["counts"]["created"], 1, "{done:?}");
+    let found = app.get("/api/v1/customers/lookup?phone=13800138000").await;
+    let zw = app
+        .get(&format!(
+            "/api/v1/customers/{}",
+            found.body["matches"][0]["id"]
+        ))
+        .await;
+    assert_eq!(
+        zw.body["custom"],
+        json!({"industry": "金融", "employees": 1280}),
+        "{:?}",
+        zw.body
+    );
+    // Under `fill`, the empty founding date is filled and the industry kept; the check says so.
+    let more = "姓名,手机,成立日期,行业\r\n张伟,13800138000,2020-03-01,制造业\r\n";
+    let (_, j2) = upload(&app, "补充.csv", more.as_bytes(), &[("policy", "fill")]).await;
+    let j2 = j2["id"].as_i64().expect("id");
+    let checked = settled(&app, j2).await;
+    assert_eq!(checked["counts"]["updated"], 1, "{checked:?}");
+    let report = app
+        .http
+        .get(format!("{}/api/v1/imports/{j2}/rows.csv", app.base))
+        .header("Accept-Language", "zh-CN")
+        .bearer_auth(app.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("report")
+        .text()
+        .await
+        .expect("text");
+    assert!(report.contains("成立日期：— → 2020-03-01"), "{report}");
+    assert!(
+        !report.contains("行业"),
+        "the industry is not empty: {report}"
+    );
+    let started = app
+        .post(
+            &format!("/api/v1/imports/{j2}/start"),
+            &json!({"mode": "import"}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    settled(&app, j2).await;
+    let zw = app
+        .get(&format!("/api/v1/customers/{}", zw.body["id"]))
+        .await;
+    assert_eq!(
+        zw.body["custom"],
+        json!({"industry": "金融", "employees": 1280, "founded": "2020-03-01"}),
+        "{:?}",
+        zw.body
+    );
+    // The export heads its custom columns by label; it goes back in with them mapped, and
+    // its person is recognised with nothing to change.
+    let export = app
+        .http
+        .get(format!("{}/api/v1/customers/export.csv", app.base))
+        .header("Accept-Language", "zh-CN")
+        .bearer_auth(app.token.as_deref().expect("token"))
+        .send()
+        .await
+        .expect("export")
+        .bytes()
+        .await
+        .expect("bytes");
+    let (_, back) = upload(&app, "导出.csv", &export, &[]).await;
+    let back = settled(&app, back["id"].as_i64().expect("id")).await;
+    let why = app
+        .get(&format!("/api/v1/imports/{}/rows", back["id"]))
+        .await
+        .body;
+    let custom: Vec<&str> = back["mapping"]["custom"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["key"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(custom, ["industry", "employees", "founded"], "{back:?}");
+    assert_eq!(
+        (
+            back["counts"]["matched"].as_u64(),
+            back["counts"]["updated"].as_u64(),
+            back["counts"]["rejected"].as_u64()
+        ),
+        (Some(1), Some(0), Some(0)),
+        "{why:?}"
+    );
+}
 
 /// The three policies over HTTP on one known customer: `skip` leaves her alone, `fill` fills
 /// only what is empty, `overwrite` replaces what the file has.
@@ -485,6 +649,29 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
         back["counts"]["matched"].as_u64() >= Some(4),
         "the people come back as themselves: {back:?}"
     );
+    // The job keeps the worksheet it read; another one is asked for by name or number, and
+    // one the workbook does not have is refused naming those it has.
+    let sheet = back["mapping"]["sheet"]
+        .as_str()
+        .expect("a sheet")
+        .to_owned();
+    assert_eq!(
+        back["mapping"]["sheets"],
+        json!([sheet.clone()]),
+        "{back:?}"
+    );
+    let (status, by_number) = upload(&app, "客户.xlsx", &bytes, &[("sheet", "1")]).await;
+    assert_eq!(status, 202, "{by_number:?}");
+    let by_number = settled(&app, by_number["id"].as_i64().expect("id")).await;
+    assert_eq!(by_number["mapping"]["sheet"], sheet.as_str());
+    assert_eq!(by_number["counts"], back["counts"]);
+    let (status, missing) = upload(&app, "客户.xlsx", &bytes, &[("sheet", "订单")]).await;
+    assert_eq!(status, 422, "{missing:?}");
+    assert_eq!(error_fields(&missing), ["sheet"]);
+    assert!(
+        missing.to_string().contains(&sheet),
+        "names the sheets there are: {missing:?}"
+    );
     // A changed mapping is checked: a field twice is refused with the column named.
     let (_, j3) = upload(
         &app,
@@ -590,18 +777,32 @@ async fn duplicates_are_reviewed_and_people_erased(mut app: TestApp) {
         assert_eq!(c.status, 201, "{:?}", c.body);
         ids.push(c.body["id"].as_i64().expect("id"));
     }
-    assert_eq!(
-        app.post("/api/v1/duplicates/scan", &json!({})).await.status,
-        202
-    );
-    let mut open = Value::Null;
-    for _ in 0..100 {
-        open = app.get("/api/v1/duplicates").await.body;
-        if open.as_array().is_some_and(|a| !a.is_empty()) {
+    // The scan is a record to follow until it is done, with what it compared and found.
+    let started = app.post("/api/v1/duplicates/scan", &json!({})).await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    assert_eq!(started.body["status"], "running");
+    let scan_id = started.body["id"].as_i64().expect("scan id");
+    let url = format!("/api/v1/duplicates/scans/{scan_id}");
+    let mut scan = Value::Null;
+    for _ in 0..200 {
+        scan = app.get(&url).await.body;
+        if scan["status"] != "running" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    assert_eq!(scan["status"], "done", "{scan:?}");
+    assert_eq!(
+        (
+            scan["stats"]["customers"].as_u64(),
+            scan["stats"]["found"].as_u64()
+        ),
+        (Some(3), Some(1)),
+        "{scan:?}"
+    );
+    let listed = app.get("/api/v1/duplicates/scans").await;
+    assert_eq!(listed.body[0]["id"], scan_id, "{:?}", listed.body);
+    let open = app.get("/api/v1/duplicates").await.body;
     let pairs = open.as_array().expect("pairs");
     assert_eq!(pairs.len(), 1, "{open:?}");
     assert_eq!(pairs[0]["reason"], "similar_phone");
