@@ -345,7 +345,8 @@ fn choose_sheet(names: &[String], wanted: &str) -> Option<String> {
     let loose = |s: &str| s.trim().to_lowercase();
     names
         .iter()
-        .find(|n| n.as_str() == w)
+        .find(|n| n.as_str() == wanted)
+        .or_else(|| names.iter().find(|n| n.as_str() == w))
         .or_else(|| names.iter().find(|n| loose(n) == loose(w)))
         .or_else(|| {
             w.parse::<usize>()

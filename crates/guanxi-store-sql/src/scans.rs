@@ -91,16 +91,23 @@ impl SqlStore {
         .map(|r| i64_of(r, "id"))
         .collect::<Result<_, _>>()?;
         for id in stale {
-            sqlx::query(
+            // Only if it is still running and silent: a scan that finished meanwhile stays.
+            let closed = sqlx::query(
                 "UPDATE duplicate_scans SET status = 'failed', error = 'interrupted', \
-                 finished_at = $1 WHERE org_id = $2 AND id = $3",
+                 finished_at = $1 WHERE org_id = $2 AND id = $3 AND status = 'running' \
+                 AND heartbeat_at < $4",
             )
             .bind(now)
             .bind(ctx.org.get())
             .bind(id)
+            .bind(stale_before())
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .rows_affected();
+            if closed == 0 {
+                continue;
+            }
             emit(
                 &mut tx,
                 self.backend,
@@ -181,10 +188,12 @@ impl SqlStore {
                 Some(e.chars().take(ERROR_MAX).collect::<String>()),
             ),
         };
-        sqlx::query(
+        // Only a running scan is closed: one a later start closed as interrupted meanwhile
+        // (PostgreSQL reads committed rows, so the check above can be stale) stays as it is.
+        let closed = sqlx::query(
             "UPDATE duplicate_scans SET status = $1, customers = $2, groups_compared = $3, \
              pairs_compared = $4, found = $5, error = $6, finished_at = $7, heartbeat_at = $7 \
-             WHERE org_id = $8 AND id = $9",
+             WHERE org_id = $8 AND id = $9 AND status = 'running'",
         )
         .bind(status.as_str())
         .bind(i(stats.customers))
@@ -197,7 +206,11 @@ impl SqlStore {
         .bind(id.get())
         .execute(&mut *tx)
         .await
-        .map_err(db_err)?;
+        .map_err(db_err)?
+        .rows_affected();
+        if closed == 0 {
+            return Err(conflict("status"));
+        }
         emit(
             &mut tx,
             self.backend,

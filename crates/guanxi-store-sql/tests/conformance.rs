@@ -5116,6 +5116,15 @@ async fn a_duplicate_scan_is_one_at_a_time_and_closed_when_interrupted(
         (second.status, second.error.as_deref()),
         (ScanStatus::Failed, Some("interrupted"))
     );
+    // Its process, were it still alive, cannot close it as done afterwards.
+    assert!(matches!(
+        s.finish_duplicate_scan(a, second.id, Ok(stats)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        s.duplicate_scan(a, second.id).await.expect("scan").status,
+        ScanStatus::Failed
+    );
     let failed = s
         .finish_duplicate_scan(a, third.id, Err("unavailable".into()))
         .await

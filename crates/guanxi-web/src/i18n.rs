@@ -389,7 +389,7 @@ messages! {
     FileEncodingHint => "中文显示成乱码时，选定编码后重新上传", "If Chinese shows as garbage, choose the encoding and upload again";
     Delimiter => "分隔符", "Delimiter";
     Worksheet => "工作表", "Worksheet";
-    WorksheetFirst => "第一个工作表", "The first worksheet";
+    WorksheetFirst => "默认：第一个可见的工作表", "Default: the first visible worksheet";
     WorksheetHint => "Excel 文件有多个工作表时，填写要导入的工作表名称或序号（如 2）", "For an Excel file with several worksheets: the name or number (such as 2) of the one to import";
     WorksheetsOfBook => "（共 {n} 个：", "(of {n}: ";
     DelimiterComma => "逗号 ,", "Comma ,";
@@ -414,7 +414,7 @@ messages! {
     ScanRunning => "正在扫描全部客户（{when} 开始），本页会自动刷新。", "Scanning all customers (started {when}); this page reloads by itself.";
     ScanDone => "上次扫描：{when}，比较了 {n} 位客户，新发现 {found} 对疑似重复。", "Last scan: {when}, {n} customers compared, {found} new possible duplicates.";
     ScanFailed => "{when} 开始的扫描没有完成：{why}。可以重新扫描。", "The scan started {when} did not finish: {why}. You can scan again.";
-    ScanInterrupted => "服务在扫描途中重启了", "the server restarted during the scan";
+    ScanInterrupted => "服务器在扫描过程中重启了", "the server restarted during the scan";
     ScanUnavailable => "数据库暂时无法访问", "the database could not be reached";
     ScanInternal => "发生了内部错误（详情见服务器日志）", "an internal error occurred (see the server log)";
     NoDuplicatePairs => "没有待处理的疑似重复客户。", "No possible duplicates to review.";

@@ -737,7 +737,7 @@ mod data_in_out {
         let stopped = zh(scan(ScanStatus::Running, true, None));
         has(
             &stopped,
-            &["没有完成", "服务在扫描途中重启了", "可以重新扫描"],
+            &["没有完成", "服务器在扫描过程中重启了", "可以重新扫描"],
         );
         lacks(&stopped, &["disabled"]);
         has(

@@ -189,16 +189,29 @@ struct Checked {
     creatable: Vec<(u64, guanxi_import::ImportRow)>,
 }
 
-fn check_file(
-    file: &Path,
+/// How `check_file` reads and reports a file.
+struct CheckWith<'a> {
     kind: ImportKind,
-    dates: &str,
+    dates: &'a str,
     read_as: ReadAs,
     lang: Lang,
     show: usize,
     keep_rows: bool,
-) -> anyhow::Result<Checked> {
+    /// The organisation's custom fields (none without a database).
+    custom: &'a [guanxi_import::CustomField],
+}
+
+fn check_file(file: &Path, with: CheckWith<'_>) -> anyhow::Result<Checked> {
     use std::fmt::Write as _;
+    let CheckWith {
+        kind,
+        dates,
+        read_as,
+        lang,
+        show,
+        keep_rows,
+        custom,
+    } = with;
     let mut source = open(file, read_as, lang)?;
     let mut mapping = if kind == ImportKind::Customers {
         source.suggested_mapping()
@@ -206,6 +219,7 @@ fn check_file(
         Mapping::suggest_for(kind, source.headers())
     };
     mapping.dates = date_order(dates)?;
+    mapping.suggest_custom(source.headers(), custom, |_| true);
     let mut out = String::new();
     let delimiter = match source.delimiter() {
         Some(b'\t') => "Tab".to_owned(),
@@ -230,10 +244,14 @@ fn check_file(
         );
     }
     let _ = writeln!(out, "{}:", lang.pick("列对应", "Columns"));
-    for (h, f) in source.headers().iter().zip(&mapping.columns) {
-        let target = match f {
-            Some(f) => guanxi_import::field_label(*f, lang).to_owned(),
-            None => lang.pick("（不导入）", "(left out)").to_owned(),
+    for (i, h) in source.headers().iter().enumerate() {
+        let target = match (
+            mapping.columns.get(i).copied().flatten(),
+            mapping.custom_at(i),
+        ) {
+            (Some(f), _) => guanxi_import::field_label(f, lang).to_owned(),
+            (None, Some(c)) => c.label(lang).to_owned(),
+            (None, None) => lang.pick("（不导入）", "(left out)").to_owned(),
         };
         let _ = writeln!(out, "  {h} → {target}");
     }
@@ -330,12 +348,15 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
         } => {
             let checked = check_file(
                 &file,
-                kind_of(&kind)?,
-                &dates,
-                read.read_as()?,
-                lang_of(&lang),
-                show,
-                false,
+                CheckWith {
+                    kind: kind_of(&kind)?,
+                    dates: &dates,
+                    read_as: read.read_as()?,
+                    lang: lang_of(&lang),
+                    show,
+                    keep_rows: false,
+                    custom: &[],
+                },
             )?;
             print!("{}", checked.text);
             Ok(())
@@ -713,17 +734,24 @@ async fn check_against(
 ) -> anyhow::Result<()> {
     use guanxi_store::ContactLookup;
     let lang = lang_of(lang);
+    let ctx = org_ctx(store, org).await?;
+    // The organisation's custom fields are columns like the others.
+    let custom = guanxi_api::import_jobs::custom_fields(store, ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("custom fields: {e:?}"))?;
     let checked = check_file(
         file,
-        ImportKind::Customers,
-        dates,
-        read_as,
-        lang,
-        show,
-        true,
+        CheckWith {
+            kind: ImportKind::Customers,
+            dates,
+            read_as,
+            lang,
+            show,
+            keep_rows: true,
+            custom: &custom,
+        },
     )?;
     print!("{}", checked.text);
-    let ctx = org_ctx(store, org).await?;
     let (mut matched, mut listed) = (0usize, 0usize);
     for (line, r) in &checked.creatable {
         let mut found = None;

@@ -1094,20 +1094,25 @@ pub async fn start_scan(s: &ApiState, ctx: Ctx) -> Result<guanxi_store::Duplicat
     let store = s.store.clone();
     let id = scan.id;
     tokio::spawn(async move {
-        let work = store.scan_duplicates(ctx, ScanScope::All, "scan".into());
-        tokio::pin!(work);
-        let every = std::time::Duration::from_secs(guanxi_store::SCAN_HEARTBEAT_SECS);
-        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        let outcome = loop {
-            tokio::select! {
-                r = &mut work => break r,
-                _ = beat.tick() => {
+        // The heartbeat beats on a task of its own, so that a beat waiting for the database
+        // (SQLite's write lock, held by the scan's own insert) never holds the scan up.
+        let beat = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let every = std::time::Duration::from_secs(guanxi_store::SCAN_HEARTBEAT_SECS);
+                let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                loop {
+                    tick.tick().await;
                     if let Err(e) = store.beat_duplicate_scan(ctx, id).await {
                         tracing::warn!(scan = id.get(), error = %e, "a duplicate scan could not beat");
                     }
                 }
             }
-        };
+        });
+        let outcome = store
+            .scan_duplicates(ctx, ScanScope::All, "scan".into())
+            .await;
+        beat.abort();
         // The record says what kind of failure it was; the details (which may name the
         // database's internals) go to the log only.
         let outcome = outcome.map_err(|e| {

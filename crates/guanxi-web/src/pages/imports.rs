@@ -608,8 +608,17 @@ fn mapping_editor(
     err: Option<&ApiError>,
     custom: &[CustomField],
 ) -> Markup {
-    let columns = mapping_of(job).targets();
+    let mapping = mapping_of(job);
+    let columns = mapping.targets();
     let n = columns.len().max(headers.len());
+    // The organisation's custom fields, and those the job's mapping has that it no longer
+    // has (deleted since), so that the select shows what the job reads.
+    let mut custom: Vec<&CustomField> = custom.iter().collect();
+    for c in mapping.custom.iter().flatten() {
+        if !custom.iter().any(|x| x.key == c.key) {
+            custom.push(c);
+        }
+    }
     let invalid = |i: usize| {
         err.is_some_and(|e| {
             e.fields()
@@ -640,7 +649,7 @@ fn mapping_editor(
                                     }
                                     @if !custom.is_empty() {
                                         optgroup label=(Msg::CustomFields.t(l)) {
-                                            @for c in custom {
+                                            @for c in &custom {
                                                 @let t = Target::Custom(c.key.clone());
                                                 option value=(t.name()) selected[current.as_ref() == Some(&t)] { (c.label(l)) }
                                             }
@@ -855,7 +864,14 @@ pub(crate) fn parse_columns(
             None => errors.push(FieldError::new(
                 format!("columns[{n}]"),
                 Reason::NotOneOf {
-                    allowed: Field::ALL.iter().map(|f| f.as_str().to_owned()).collect(),
+                    allowed: Field::ALL
+                        .iter()
+                        .map(|f| f.as_str().to_owned())
+                        .chain(std::iter::once(format!(
+                            "{}<key>",
+                            guanxi_import::CUSTOM_PREFIX
+                        )))
+                        .collect(),
                 },
             )),
         }

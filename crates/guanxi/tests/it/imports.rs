@@ -660,16 +660,79 @@ async fn a_gbk_file_is_checked_imported_and_exported(mut app: TestApp) {
         json!([sheet.clone()]),
         "{back:?}"
     );
-    let (status, by_number) = upload(&app, "客户.xlsx", &bytes, &[("sheet", "1")]).await;
-    assert_eq!(status, 202, "{by_number:?}");
-    let by_number = settled(&app, by_number["id"].as_i64().expect("id")).await;
-    assert_eq!(by_number["mapping"]["sheet"], sheet.as_str());
-    assert_eq!(by_number["counts"], back["counts"]);
-    let (status, missing) = upload(&app, "客户.xlsx", &bytes, &[("sheet", "订单")]).await;
+    // A workbook of three sheets: hidden instructions, this year's customers, last year's.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let notes = book.add_worksheet().set_name("填表说明").expect("name");
+    notes
+        .write_string(0, 0, "请在“今年”工作表填写")
+        .expect("cell");
+    notes.set_hidden(true);
+    for (name, people) in [
+        ("今年", &[("周一", "13100131001")][..]),
+        (
+            "去年",
+            &[("吴二", "13100131002"), ("郑三", "13100131003")][..],
+        ),
+    ] {
+        let sheet = book.add_worksheet().set_name(name).expect("name");
+        if name == "今年" {
+            sheet.set_active(true);
+        }
+        sheet.write_string(0, 0, "姓名").expect("cell");
+        sheet.write_string(0, 1, "手机").expect("cell");
+        for (r, (who, phone)) in people.iter().enumerate() {
+            let r = u32::try_from(r).expect("row") + 1;
+            sheet.write_string(r, 0, *who).expect("cell");
+            sheet.write_string(r, 1, *phone).expect("cell");
+        }
+    }
+    let three = book.save_to_buffer().expect("workbook");
+    // The first visible sheet by default; the chosen one through check, import and its
+    // report, by name or by number.
+    let (_, first) = upload(&app, "名单.xlsx", &three, &[]).await;
+    let first = settled(&app, first["id"].as_i64().expect("id")).await;
+    assert_eq!(first["mapping"]["sheet"], "今年", "{first:?}");
+    assert_eq!(
+        first["mapping"]["sheets"],
+        json!(["填表说明", "今年", "去年"])
+    );
+    assert_eq!(first["counts"]["created"], 1, "{first:?}");
+    for chosen in ["去年", "3"] {
+        let (status, j) = upload(&app, "名单.xlsx", &three, &[("sheet", chosen)]).await;
+        assert_eq!(status, 202, "{j:?}");
+        let j = settled(&app, j["id"].as_i64().expect("id")).await;
+        assert_eq!(j["mapping"]["sheet"], "去年", "{chosen}: {j:?}");
+        assert_eq!(j["counts"]["created"], 2, "{chosen}: {j:?}");
+    }
+    let (_, last_year) = upload(&app, "名单.xlsx", &three, &[("sheet", "去年")]).await;
+    let ly = last_year["id"].as_i64().expect("id");
+    settled(&app, ly).await;
+    let started = app
+        .post(
+            &format!("/api/v1/imports/{ly}/start"),
+            &json!({"mode": "import", "columns": ["name", "mobile"]}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{:?}", started.body);
+    let done = settled(&app, ly).await;
+    assert_eq!(
+        (done["status"].as_str(), done["counts"]["created"].as_u64()),
+        (Some("done"), Some(2)),
+        "the import read the sheet its check read: {done:?}"
+    );
+    let wu = app.get("/api/v1/customers/lookup?phone=13100131002").await;
+    assert_eq!(wu.body["matches"][0]["name"], "吴二", "{:?}", wu.body);
+    let zhou = app.get("/api/v1/customers/lookup?phone=13100131001").await;
+    assert!(
+        zhou.body["matches"].as_array().is_none_or(Vec::is_empty),
+        "this year's sheet was not imported: {:?}",
+        zhou.body
+    );
+    let (status, missing) = upload(&app, "名单.xlsx", &three, &[("sheet", "订单")]).await;
     assert_eq!(status, 422, "{missing:?}");
     assert_eq!(error_fields(&missing), ["sheet"]);
     assert!(
-        missing.to_string().contains(&sheet),
+        missing.to_string().contains("去年") && missing.to_string().contains("填表说明"),
         "names the sheets there are: {missing:?}"
     );
     // A changed mapping is checked: a field twice is refused with the column named.
