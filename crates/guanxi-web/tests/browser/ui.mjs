@@ -36,6 +36,7 @@ const T = {
   duplicatesTitle: zh ? "疑似重复客户" : "Possible duplicates",
   similarPhone: zh ? /姓名相同，电话只差一位/ : /Same name, phone numbers one digit apart/,
   scanStarted: zh ? /已开始扫描全部客户/ : /Scanning all customers/,
+  scanDone: zh ? /上次扫描：.*比较了 [\d,]+ 位客户，新发现 \d+ 对疑似重复/ : /Last scan: .*[\d,]+ customers compared, \d+ new possible duplicates/,
   analytics: zh ? "客户分析" : "Analytics",
   warehouseSql: zh ? "数据仓库查询" : "Warehouse SQL",
   readOnly: zh ? /只能是一条只读查询（SELECT、WITH 或 VALUES）/ : /must be exactly one read-only query/,
@@ -678,6 +679,17 @@ try {
     await page.click("#scan-all");
     await page.waitForURL(/\/duplicates\?scanning=1$/);
     assert.match(await page.locator("#duplicates-notice").innerText(), T.scanStarted);
+    // The page says where the scan stands; once it is over, what it compared and found.
+    let last = "";
+    for (let i = 0; i < 50; i++) {
+      await page.goto(`${BASE}/duplicates`);
+      last = (await page.locator("#last-scan").getAttribute("data-status")) ?? "";
+      if (last !== "running") break;
+      await page.waitForTimeout(200);
+    }
+    assert.equal(last, "done");
+    assert.match(await page.locator("#last-scan").innerText(), T.scanDone);
+    assert.equal(await page.locator("#scan-all").isDisabled(), false);
   });
   await step("erase a person's data on request: the name must be typed", async () => {
     await page.goto(`${BASE}/customers?q=${encodeURIComponent(imp.first)}`);
