@@ -150,6 +150,21 @@ pub(crate) struct Plan {
     changes: Map<String, serde_json::Value>,
 }
 
+/// Custom values of a row into a customer's (or an earlier row's) under `policy`: `overwrite`
+/// replaces, otherwise only a value that is missing or null is filled (`skip` is the caller's).
+pub(crate) fn fill_custom(
+    into: &mut Map<String, serde_json::Value>,
+    from: &Map<String, serde_json::Value>,
+    policy: ImportPolicy,
+) {
+    for (k, v) in from {
+        let empty = into.get(k).is_none_or(serde_json::Value::is_null);
+        if policy == ImportPolicy::Overwrite || empty {
+            into.insert(k.clone(), v.clone());
+        }
+    }
+}
+
 /// Fill (or overwrite) a customer's fields from a row: the plan, computed without the database.
 pub(crate) fn plan(old: &Customer, row: &ImportCustomer, policy: ImportPolicy) -> Plan {
     let pick = |current: &Option<String>, new: &Option<String>| -> Option<String> {
@@ -176,12 +191,7 @@ pub(crate) fn plan(old: &Customer, row: &ImportCustomer, policy: ImportPolicy) -
         }
     }
     let mut custom = old.custom.clone();
-    for (k, v) in &row.custom {
-        let empty = custom.get(k).is_none_or(serde_json::Value::is_null);
-        if policy == ImportPolicy::Overwrite || empty {
-            custom.insert(k.clone(), v.clone());
-        }
-    }
+    fill_custom(&mut custom, &row.custom, policy);
     let mut changes = Map::new();
     for (k, a, b) in [
         ("title", json!(old.title), json!(title)),

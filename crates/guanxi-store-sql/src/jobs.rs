@@ -323,11 +323,7 @@ fn merge_into(into: &mut ImportCustomer, row: &ImportCustomer, policy: ImportPol
             into.tags.push(t.clone());
         }
     }
-    for (k, v) in &row.custom {
-        if policy == ImportPolicy::Overwrite || !into.custom.contains_key(k) {
-            into.custom.insert(k.clone(), v.clone());
-        }
-    }
+    crate::imports::fill_custom(&mut into.custom, &row.custom, policy);
     for c in &row.contacts {
         if !into
             .contacts

@@ -4,7 +4,7 @@
 
 use crate::codec::{i64_of, micros_to_time, now_micros, opt_i64, opt_str, str_of};
 use crate::events::emit;
-use crate::jobs::conflict;
+use crate::jobs::{conflict, i, u};
 use crate::{db_err, Row, SqlStore};
 use guanxi_core::{DuplicateScanId, UserId};
 use guanxi_store::{Ctx, DuplicateScan, ScanStats, ScanStatus, StoreError, SCAN_STALE_SECS};
@@ -16,14 +16,6 @@ const SCAN_COLS: &str = "id, started_by, status, customers, groups_compared, pai
 
 /// The longest error kept with a failed scan.
 const ERROR_MAX: usize = 2000;
-
-fn u(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-fn i(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 fn stale_before() -> i64 {
     now_micros() - SCAN_STALE_SECS * 1_000_000
