@@ -697,23 +697,27 @@ fn custom_value(
         FieldType::Date => parse_date(raw, dates)
             .map(|d| Value::String(d.format("%Y-%m-%d").to_string()))
             .ok_or(ProblemKind::Invalid(Reason::NotADate))?,
-        FieldType::Choice => Value::String(
-            f.choices
+        // A choice is one of the field's own words, or refused naming them; nothing more to
+        // check (and no rule to build for every cell of a long file).
+        FieldType::Choice => {
+            let lower = raw.to_lowercase();
+            return f
+                .choices
                 .iter()
                 .find(|c| c.as_str() == raw)
-                .or_else(|| {
-                    f.choices
-                        .iter()
-                        .find(|c| c.to_lowercase() == raw.to_lowercase())
-                })
-                .cloned()
-                .unwrap_or_else(|| raw.to_owned()),
-        ),
+                .or_else(|| f.choices.iter().find(|c| c.to_lowercase() == lower))
+                .map(|c| Value::String(c.clone()))
+                .ok_or_else(|| {
+                    ProblemKind::Invalid(Reason::NotOneOf {
+                        allowed: f.choices.clone(),
+                    })
+                });
+        }
     };
     let rule = FieldRule {
         key: f.key.clone(),
         field_type: f.field_type,
-        choices: f.choices.clone(),
+        choices: Vec::new(),
         required: false,
     };
     let mut one = serde_json::Map::new();
