@@ -480,6 +480,22 @@ impl Store for Fake {
     ) -> StoreResult<ImportJob> {
         Err(not_in_fake())
     }
+    async fn stale_import_files(
+        &self,
+        _: &str,
+        _: chrono::DateTime<chrono::Utc>,
+        _: u32,
+    ) -> StoreResult<Vec<guanxi_store::StaleImportFile>> {
+        Err(not_in_fake())
+    }
+    async fn remove_import_file(
+        &self,
+        _: Ctx,
+        _: guanxi_core::ImportJobId,
+        _: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<ImportJob>> {
+        Err(not_in_fake())
+    }
     async fn import_rows(
         &self,
         _: Ctx,

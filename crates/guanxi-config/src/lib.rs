@@ -79,6 +79,10 @@ pub struct Settings {
     pub upload_dir: String,
     /// Largest uploaded import file in bytes (the command line reads files of any size).
     pub max_upload_bytes: u64,
+    /// Days an uploaded file is kept for a job that may still need it (a check not yet
+    /// imported, an interrupted import not yet resumed), counted from the job's last step; then
+    /// the server deletes it (1 to 365). Files of finished imports go at once.
+    pub upload_keep_days: u32,
     /// Customer value: gross margin as a share of revenue (0 < margin ≤ 1).
     pub analysis_margin: f64,
     /// Lifetime value horizon in months (1 to 120).
@@ -114,6 +118,7 @@ impl Default for Settings {
             session_hours: 12,
             upload_dir: "guanxi-uploads".into(),
             max_upload_bytes: 1 << 30,
+            upload_keep_days: 7,
             analysis_margin: 0.3,
             analysis_clv_months: 12,
             analysis_monthly_discount: 0.01,
@@ -158,6 +163,7 @@ impl Settings {
             "session_hours",
             "upload_dir",
             "max_upload_bytes",
+            "upload_keep_days",
             "analysis_margin",
             "analysis_clv_months",
             "analysis_monthly_discount",
@@ -194,6 +200,11 @@ impl Settings {
                 "import_chunk_rows must be 0 (the default) or between 1000 and 200000".into(),
             ));
         }
+        if !(1..=365).contains(&s.upload_keep_days) {
+            return Err(ConfigError(
+                "upload_keep_days must be between 1 and 365".into(),
+            ));
+        }
         if !(1..=720).contains(&s.session_hours) {
             return Err(ConfigError(
                 "session_hours must be between 1 and 720".into(),
@@ -205,7 +216,7 @@ impl Settings {
     /// The settings as TOML, with the database URL's password redacted.
     pub fn to_redacted_toml(&self) -> String {
         format!(
-            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nimport_chunk_rows = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\nupload_dir = {:?}\nmax_upload_bytes = {}\nanalysis_margin = {}\nanalysis_clv_months = {}\nanalysis_monthly_discount = {}\nanalysis_every_hours = {}\nwarehouse_dir = {:?}\nwarehouse_every_minutes = {}\nwarehouse_max_rows = {}\nwarehouse_timeout_seconds = {}\n",
+            "database_url = {:?}\nlisten = {:?}\nmax_connections = {}\nsqlite_durable = {}\nimport_chunk_rows = {}\nmax_body_bytes = {}\nlog = {:?}\nlog_format = {:?}\nsecure_cookies = {}\nsession_hours = {}\nupload_dir = {:?}\nmax_upload_bytes = {}\nupload_keep_days = {}\nanalysis_margin = {}\nanalysis_clv_months = {}\nanalysis_monthly_discount = {}\nanalysis_every_hours = {}\nwarehouse_dir = {:?}\nwarehouse_every_minutes = {}\nwarehouse_max_rows = {}\nwarehouse_timeout_seconds = {}\n",
             redact_url(self.database_url.expose()),
             self.listen,
             self.max_connections,
@@ -218,6 +229,7 @@ impl Settings {
             self.session_hours,
             self.upload_dir,
             self.max_upload_bytes,
+            self.upload_keep_days,
             self.analysis_margin,
             self.analysis_clv_months,
             self.analysis_monthly_discount,
@@ -292,6 +304,24 @@ mod tests {
                 jail.set_env("GUANXI_IMPORT_CHUNK_ROWS", bad);
                 let e = Settings::load(None).err().map(|e| e.to_string());
                 assert!(e.is_some_and(|e| e.contains("import_chunk_rows")), "{bad}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the error type
+    fn upload_keep_days_defaults_to_a_week_and_is_bounded() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.upload_keep_days, 7);
+            jail.set_env("GUANXI_UPLOAD_KEEP_DAYS", "30");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(s.to_redacted_toml().contains("upload_keep_days = 30"));
+            for bad in ["0", "366"] {
+                jail.set_env("GUANXI_UPLOAD_KEEP_DAYS", bad);
+                let e = Settings::load(None).err().map(|e| e.to_string());
+                assert!(e.is_some_and(|e| e.contains("upload_keep_days")), "{bad}");
             }
             Ok(())
         });

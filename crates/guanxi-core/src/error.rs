@@ -105,6 +105,8 @@ pub enum Reason {
     },
     /// A range whose start is after its end.
     ReversedRange,
+    /// An uploaded file deleted after the retention period: it has to be uploaded again.
+    FileRemoved,
     /// A name that several records share, so it cannot say which one is meant.
     Ambiguous {
         count: u32,

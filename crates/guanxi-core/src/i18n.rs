@@ -203,6 +203,10 @@ impl Reason {
                 En => format!("leaves customers with R={r} and F={f} in no segment"),
             },
             Reason::ReversedRange => s("起点不能大于终点", "starts after it ends"),
+            Reason::FileRemoved => s(
+                "上传的文件已超过保留期限，已被删除，请重新上传",
+                "was deleted after the retention period; upload the file again",
+            ),
             Reason::Ambiguous { count } => match lang {
                 ZhCn => format!("有 {count} 个客户同名，无法确定是哪一位；请加上手机、邮箱或微信列"),
                 En => format!(
@@ -288,6 +292,7 @@ mod tests {
             Reason::QueryTooLarge,
             Reason::RfmCellUncovered { r: 2, f: 3 },
             Reason::ReversedRange,
+            Reason::FileRemoved,
             Reason::Ambiguous { count: 2 },
         ];
         for r in reasons {

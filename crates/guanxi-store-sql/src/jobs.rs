@@ -16,8 +16,8 @@ use guanxi_core::contact::{ContactKind, ContactValue};
 use guanxi_core::{CustomerId, ImportJobId, ImportKind, Reason, UserId};
 use guanxi_store::{
     ChunkRow, Ctx, ImportChunk, ImportCounts, ImportCustomer, ImportJob, ImportMapping, ImportMode,
-    ImportPolicy, ImportRowNote, ImportStatus, NewImportJob, StoreError, IMPORT_CHUNK_MAX,
-    IMPORT_HEARTBEAT_SECS, IMPORT_REPORT_ROWS_MAX,
+    ImportPolicy, ImportRowNote, ImportStatus, NewImportJob, StaleImportFile, StoreError,
+    IMPORT_CHUNK_MAX, IMPORT_HEARTBEAT_SECS, IMPORT_REPORT_ROWS_MAX,
 };
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
@@ -25,7 +25,8 @@ use std::collections::HashMap;
 
 const JOB_COLS: &str = "id, org_id, created_by, kind, customers, file_name, file_path, file_size, file_sha256, \
     format, encoding, mapping, policy, mode, status, rows_done, bytes_done, created, companies, matched, \
-    updated, same_as, rejected, skipped, duplicates, error, created_at, heartbeat_at, finished_at";
+    updated, same_as, rejected, skipped, duplicates, error, created_at, heartbeat_at, finished_at, \
+    file_removed_at";
 
 /// Values per `IN (…)` list.
 const IN_MAX: usize = 500;
@@ -86,6 +87,7 @@ fn job_of(r: &Row) -> Result<ImportJob, StoreError> {
         created_at: micros_to_time(i64_of(r, "created_at")?),
         heartbeat_at: micros_to_time(heartbeat),
         finished_at: opt_i64(r, "finished_at")?.map(micros_to_time),
+        file_removed_at: opt_i64(r, "file_removed_at")?.map(micros_to_time),
         interrupted: status == ImportStatus::Running
             && heartbeat > 0
             && now_micros() - heartbeat > IMPORT_HEARTBEAT_SECS * 1_000_000,
@@ -585,6 +587,77 @@ impl SqlStore {
         let job = load_job(&mut tx, ctx, id).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(job)
+    }
+
+    pub(crate) async fn stale_import_files_impl(
+        &self,
+        under: &str,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<StaleImportFile>, StoreError> {
+        let before = crate::codec::time_to_micros(before);
+        // `substr` rather than LIKE: a folder's name may hold `%` or `_`.
+        let rows = sqlx::query(
+            "SELECT org_id, id, file_path FROM import_jobs WHERE file_path IS NOT NULL \
+             AND substr(file_path, 1, length($1)) = $1 AND created_at < $2 AND heartbeat_at < $2 \
+             ORDER BY id LIMIT $3",
+        )
+        .bind(under)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StaleImportFile {
+                    org: guanxi_core::OrgId(i64_of(r, "org_id")?),
+                    id: ImportJobId(i64_of(r, "id")?),
+                    path: str_of(r, "file_path")?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn remove_import_file_impl(
+        &self,
+        ctx: Ctx,
+        id: ImportJobId,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<ImportJob>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let now = now_micros();
+        // Guarded like the query that found it: a job resumed meanwhile keeps its file.
+        let n = sqlx::query(
+            "UPDATE import_jobs SET file_path = NULL, file_removed_at = $1 \
+             WHERE org_id = $2 AND id = $3 AND file_path IS NOT NULL \
+             AND created_at < $4 AND heartbeat_at < $4",
+        )
+        .bind(now)
+        .bind(ctx.org.get())
+        .bind(id.get())
+        .bind(crate::codec::time_to_micros(before))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        if n == 0 {
+            return Ok(None);
+        }
+        let job = load_job(&mut tx, ctx, id).await?;
+        emit(
+            &mut tx,
+            self.backend,
+            ctx,
+            "import.file_removed",
+            "import_job",
+            id.get(),
+            &json!({"file_name": job.file_name, "status": job.status, "mode": job.mode,
+                    "reason": "retention"}),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(job))
     }
 
     pub(crate) async fn cancel_import_job_impl(

@@ -249,6 +249,22 @@ impl Store for SqlStore {
         self.restart_import_job_impl(ctx, id, mode, mapping, policy)
             .await
     }
+    async fn stale_import_files(
+        &self,
+        under: &str,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<guanxi_store::StaleImportFile>> {
+        self.stale_import_files_impl(under, before, limit).await
+    }
+    async fn remove_import_file(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<ImportJob>> {
+        self.remove_import_file_impl(ctx, id, before).await
+    }
     async fn cancel_import_job(
         &self,
         ctx: Ctx,

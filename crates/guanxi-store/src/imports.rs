@@ -180,9 +180,21 @@ pub struct ImportJob {
     pub created_at: DateTime<Utc>,
     pub heartbeat_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// When the uploaded file was deleted because it waited longer than the retention period;
+    /// the job can no longer be started or resumed (the file has to be uploaded again).
+    pub file_removed_at: Option<DateTime<Utc>>,
     /// Running in the database but silent for longer than [`IMPORT_HEARTBEAT_SECS`]: its
     /// process stopped, and it can be resumed.
     pub interrupted: bool,
+}
+
+/// A job whose uploaded file has waited past the retention period (see
+/// [`crate::Store::stale_import_files`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleImportFile {
+    pub org: OrgId,
+    pub id: ImportJobId,
+    pub path: String,
 }
 
 /// A reason in both languages, rendered by the reader of the file.

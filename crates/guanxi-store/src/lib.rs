@@ -23,6 +23,7 @@ pub use sales::*;
 pub use scores::*;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use guanxi_core::{
     ApiTokenId, ContactPointId, CustomerId, DuplicateScanId, EventId, FieldDefId, InteractionId,
     OrgId, Reach, UserId,
@@ -483,6 +484,23 @@ pub trait Store: Send + Sync + 'static {
         mapping: serde_json::Value,
         policy: ImportPolicy,
     ) -> StoreResult<ImportJob>;
+    /// Jobs of every organisation that keep a file under `under` (the upload folder) and were
+    /// last touched (created, run, finished) before `before`, oldest first, at most `limit`.
+    async fn stale_import_files(
+        &self,
+        under: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<StaleImportFile>>;
+    /// Record that a job's file is being deleted by the retention rule (the caller deletes it
+    /// afterwards); one `import.file_removed` event. `None` when the job was touched at or
+    /// after `before` meanwhile (a resume) or no longer has a file: then the file stays.
+    async fn remove_import_file(
+        &self,
+        ctx: Ctx,
+        id: guanxi_core::ImportJobId,
+        before: DateTime<Utc>,
+    ) -> StoreResult<Option<ImportJob>>;
     /// Stop a job: what it wrote stays, the rest is not imported.
     async fn cancel_import_job(
         &self,

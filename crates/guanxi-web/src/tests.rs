@@ -221,6 +221,7 @@ mod data_in_out {
             created_at: Utc::now(),
             heartbeat_at: Utc::now(),
             finished_at: None,
+            file_removed_at: None,
             interrupted,
         }
     }
@@ -470,6 +471,50 @@ mod data_in_out {
             &en,
             &["Orders", "Created: 5", "Customers created for them: 3"],
         );
+    }
+
+    #[test]
+    fn a_job_whose_file_was_removed_offers_neither_import_nor_resume() {
+        let v = viewer(Role::Manager, Lang::ZhCn);
+        // A check waiting for its import, and an interrupted import: both would offer to run.
+        for (status, mode, interrupted, button) in [
+            (ImportStatus::Done, ImportMode::Check, false, "mapping-form"),
+            (
+                ImportStatus::Running,
+                ImportMode::Import,
+                true,
+                "resume-import",
+            ),
+            (
+                ImportStatus::Failed,
+                ImportMode::Import,
+                false,
+                "resume-import",
+            ),
+        ] {
+            let mut j = job(status, mode, interrupted);
+            let html = job_content(&v, &j, &[], None, false, None, &[]).into_string();
+            has(&html, &[button]);
+            lacks(&html, &["file-removed"]);
+            j.file_removed_at = Some(Utc::now());
+            let html = job_content(&v, &j, &[], None, false, None, &[]).into_string();
+            has(&html, &["file-removed", "超过保留期限", "请重新上传文件"]);
+            lacks(&html, &[button]);
+            let en = job_content(
+                &viewer(Role::Admin, Lang::En),
+                &j,
+                &[],
+                None,
+                false,
+                None,
+                &[],
+            )
+            .into_string();
+            has(
+                &en,
+                &["after the retention period", "upload the file again"],
+            );
+        }
     }
 
     #[test]

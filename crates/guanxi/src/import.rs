@@ -7,7 +7,7 @@
 use anyhow::Context;
 use guanxi_core::{ImportJobId, ImportKind, Lang, OrgId};
 use guanxi_import::{DateOrder, Limits, Mapping, Outcome, ReadAs, Source};
-use guanxi_store::{Ctx, ImportJob, ImportPolicy, NewImportJob, ScanScope, Store};
+use guanxi_store::{Ctx, ImportJob, ImportPolicy, NewImportJob, Store, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -452,9 +452,26 @@ pub async fn run_with_store(
             let lang = lang_of(&lang);
             let ctx = org_ctx(&*store, org).await?;
             let started = std::time::Instant::now();
-            let s = store
-                .scan_duplicates(ctx, ScanScope::All, "scan".into())
-                .await?;
+            // Recorded like a scan started on the page: the page shows it running, then what
+            // it found; one that is already running (there, or in another terminal) is not
+            // started twice.
+            let scan = match store.start_duplicate_scan(ctx).await {
+                Ok(scan) => scan,
+                Err(StoreError::Conflict { .. }) => {
+                    let running = store.duplicate_scans(ctx, 1).await?.into_iter().next();
+                    anyhow::bail!(match (lang, running) {
+                        (Lang::ZhCn, Some(r)) =>
+                            format!("已有一次扫描正在进行（#{}），请等它结束", r.id),
+                        (Lang::En, Some(r)) =>
+                            format!("scan #{} is already running; wait for it to end", r.id),
+                        (Lang::ZhCn, None) => "已有一次扫描正在进行，请等它结束".to_owned(),
+                        (Lang::En, None) =>
+                            "a scan is already running; wait for it to end".to_owned(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let s = guanxi_api::import_jobs::run_scan(store.clone(), ctx, scan.id).await?;
             let secs = started.elapsed().as_secs_f64();
             match lang {
                 Lang::ZhCn => println!(

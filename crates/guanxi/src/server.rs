@@ -106,6 +106,11 @@ pub async fn serve(settings: &Settings, store: SqlStore) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "no scheduled warehouse load"),
         }
     }
+    tokio::spawn(remove_old_uploads(
+        store.clone(),
+        state.upload_dir.clone(),
+        Duration::from_secs(u64::from(settings.upload_keep_days) * 86_400),
+    ));
     // The peer address reaches the audit log and the sign-in throttle.
     let app = app_with(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -156,6 +161,23 @@ async fn score_on_schedule(
                 ),
                 Err(e) => tracing::warn!(org = %org.id, error = %e, "scheduled scoring failed"),
             }
+        }
+    }
+}
+
+/// Delete uploads that waited longer than `keep` for their job (see
+/// [`guanxi_api::import_jobs::remove_stale_uploads`]): a minute after the start, then every hour.
+async fn remove_old_uploads(store: SqlStore, dir: std::path::PathBuf, keep: Duration) {
+    let every = Duration::from_secs(3600);
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match guanxi_api::import_jobs::remove_stale_uploads(&store, &dir, keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "old uploads removed"),
+            Err(e) => tracing::warn!(error = ?e, "removing old uploads"),
         }
     }
 }

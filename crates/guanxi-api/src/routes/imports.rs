@@ -59,11 +59,7 @@ impl From<ImportJob> for JobView {
 /// Start a job in the background: it claims itself, so a second start of a running job is
 /// refused by the store, not run twice.
 pub fn spawn_job(store: Arc<dyn Store>, ctx: Ctx, job: &ImportJob) -> Result<(), ApiError> {
-    let path = job
-        .file_path
-        .clone()
-        .map(PathBuf::from)
-        .ok_or(ApiError::Internal)?;
+    let path = file_of(job)?;
     let mapping: Mapping =
         serde_json::from_value(job.mapping.clone()).map_err(|_| ApiError::Internal)?;
     let id = job.id;
@@ -83,6 +79,58 @@ pub fn spawn_job(store: Arc<dyn Store>, ctx: Ctx, job: &ImportJob) -> Result<(),
         }
     });
     Ok(())
+}
+
+/// The file a job reads: refused (on `file`) once the retention rule has deleted it, before
+/// anything about the job changes.
+fn file_of(job: &ImportJob) -> Result<PathBuf, ApiError> {
+    job.file_path
+        .clone()
+        .map(PathBuf::from)
+        .ok_or_else(|| ApiError::Conflict(vec![FieldError::new("file", Reason::FileRemoved)]))
+}
+
+/// Delete the uploads under `upload_dir` whose jobs were last touched more than `keep` ago (a
+/// check never imported, a job never resumed, or a file a crash left behind), and record it
+/// on each job. Returns how many were deleted. Files outside the folder (the command line's
+/// own files) are never touched. Each job is marked before its file goes, so that no job is
+/// started on a file being deleted; a job resumed meanwhile keeps its file.
+pub async fn remove_stale_uploads(
+    store: &dyn Store,
+    upload_dir: &Path,
+    keep: std::time::Duration,
+) -> Result<usize, ApiError> {
+    const BATCH: u32 = 100;
+    // Bounded: a sweep that finds more goes on at the next one.
+    const BATCHES: usize = 100;
+    let before =
+        chrono::Utc::now() - chrono::Duration::from_std(keep).map_err(|_| ApiError::Internal)?;
+    let mut under = upload_dir.to_string_lossy().into_owned();
+    if !under.ends_with(std::path::MAIN_SEPARATOR) {
+        under.push(std::path::MAIN_SEPARATOR);
+    }
+    let mut removed = 0;
+    for _ in 0..BATCHES {
+        let stale = store.stale_import_files(&under, before, BATCH).await?;
+        for f in &stale {
+            let ctx = Ctx::new(f.org);
+            if store.remove_import_file(ctx, f.id, before).await?.is_none() {
+                continue;
+            }
+            match tokio::fs::remove_file(&f.path).await {
+                Ok(()) => removed += 1,
+                // Already gone: the job that imported it removed it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(job = f.id.get(), error = %e, "an old upload could not be removed");
+                }
+            }
+        }
+        if stale.len() < BATCH as usize {
+            break;
+        }
+    }
+    Ok(removed)
 }
 
 /// Whether a job is done with its file: imported, or cancelled.
@@ -870,6 +918,7 @@ pub async fn restart(
     body: StartImport,
 ) -> Result<ImportJob, ApiError> {
     let job = s.store.import_job(ctx, id).await?;
+    file_of(&job)?;
     let mode = ImportMode::parse(&body.mode).ok_or_else(|| {
         invalid(
             "mode",
@@ -962,6 +1011,7 @@ pub async fn resume_job(s: &ApiState, ctx: Ctx, id: ImportJobId) -> Result<Impor
             Reason::Conflict,
         )]));
     }
+    file_of(&job)?;
     spawn_job(s.store.clone(), ctx, &job)?;
     Ok(job)
 }
@@ -1094,39 +1144,50 @@ pub async fn start_scan(s: &ApiState, ctx: Ctx) -> Result<guanxi_store::Duplicat
     let store = s.store.clone();
     let id = scan.id;
     tokio::spawn(async move {
-        // The heartbeat beats on a task of its own, so that a beat waiting for the database
-        // (SQLite's write lock, held by the scan's own insert) never holds the scan up.
-        let beat = tokio::spawn({
-            let store = store.clone();
-            async move {
-                let every = std::time::Duration::from_secs(guanxi_store::SCAN_HEARTBEAT_SECS);
-                let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = store.beat_duplicate_scan(ctx, id).await {
-                        tracing::warn!(scan = id.get(), error = %e, "a duplicate scan could not beat");
-                    }
-                }
-            }
-        });
-        let outcome = store
-            .scan_duplicates(ctx, ScanScope::All, "scan".into())
-            .await;
-        beat.abort();
-        // The record says what kind of failure it was; the details (which may name the
-        // database's internals) go to the log only.
-        let outcome = outcome.map_err(|e| {
-            tracing::warn!(scan = id.get(), error = %e, "duplicate scan failed");
-            match e {
-                guanxi_store::StoreError::Unavailable(_) => "unavailable".to_owned(),
-                _ => "internal".to_owned(),
-            }
-        });
-        if let Err(e) = store.finish_duplicate_scan(ctx, id, outcome).await {
-            tracing::warn!(scan = id.get(), error = %e, "a duplicate scan could not be closed");
-        }
+        let _ = run_scan(store, ctx, id).await;
     });
     Ok(scan)
+}
+
+/// Run a scan that [`Store::start_duplicate_scan`] recorded, to its end: it beats while it
+/// runs and is closed with what it compared and found, or with the kind of failure (the
+/// details, which may name the database's internals, go to the log only). Shared with the
+/// command line.
+pub async fn run_scan(
+    store: Arc<dyn Store>,
+    ctx: Ctx,
+    id: guanxi_core::DuplicateScanId,
+) -> Result<guanxi_store::ScanStats, guanxi_store::StoreError> {
+    // The heartbeat beats on a task of its own, so that a beat waiting for the database
+    // (SQLite's write lock, held by the scan's own insert) never holds the scan up.
+    let beat = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let every = std::time::Duration::from_secs(guanxi_store::SCAN_HEARTBEAT_SECS);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.beat_duplicate_scan(ctx, id).await {
+                    tracing::warn!(scan = id.get(), error = %e, "a duplicate scan could not beat");
+                }
+            }
+        }
+    });
+    let outcome = store
+        .scan_duplicates(ctx, ScanScope::All, "scan".into())
+        .await;
+    beat.abort();
+    let recorded = outcome.as_ref().copied().map_err(|e| {
+        tracing::warn!(scan = id.get(), error = %e, "duplicate scan failed");
+        match e {
+            guanxi_store::StoreError::Unavailable(_) => "unavailable".to_owned(),
+            _ => "internal".to_owned(),
+        }
+    });
+    if let Err(e) = store.finish_duplicate_scan(ctx, id, recorded).await {
+        tracing::warn!(scan = id.get(), error = %e, "a duplicate scan could not be closed");
+    }
+    outcome
 }
 
 /// The organisation's scans for look-alikes, newest first (the last 20).

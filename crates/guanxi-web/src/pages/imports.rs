@@ -526,9 +526,12 @@ pub(crate) fn job_content(
     let mapping = mapping_of(job);
     let percent = JobView::from(job.clone()).percent;
     let running = job.status == ImportStatus::Running && !job.interrupted;
-    let resumable = job.status == ImportStatus::Failed
-        || (job.status == ImportStatus::Running && job.interrupted);
-    let checked = job.mode == ImportMode::Check && job.status == ImportStatus::Done;
+    // A job whose upload the retention rule deleted can be read, not run again.
+    let has_file = job.file_removed_at.is_none();
+    let resumable = has_file
+        && (job.status == ImportStatus::Failed
+            || (job.status == ImportStatus::Running && job.interrupted));
+    let checked = has_file && job.mode == ImportMode::Check && job.status == ImportStatus::Done;
     let headers = headers_of(job);
     let base = format!("/imports/{}", job.id);
     html! {
@@ -568,6 +571,12 @@ pub(crate) fn job_content(
             }
             @if let Some(e) = &job.error {
                 p.alert.bad #job-error role="alert" { (job_error(l, e)) }
+            }
+            @if let Some(at) = job.file_removed_at {
+                p.alert #file-removed role="status" {
+                    (Msg::FileRemovedNotice.t(l).replace("{when}", &v.when(at))) " "
+                    a href="/imports" { (Msg::ImportTitle.t(l)) }
+                }
             }
             @if running {
                 form.toolbar #cancel-form method="post" action={(base) "/cancel"} {

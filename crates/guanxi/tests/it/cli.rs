@@ -184,6 +184,14 @@ fn import_customers_into_an_organisation() {
         again.contains("0 created (0 companies added), 2 matched existing customers (0 updated)"),
         "{again}"
     );
+    // A scan from the command line is recorded like one started on the page.
+    let scanned = run(&["import", "duplicates", "--org", "1"]);
+    assert!(scanned.contains("比对了 2 位客户"), "{scanned}");
+    let (status, customers): (String, i64) = query_in(
+        &dir,
+        "SELECT status, customers FROM duplicate_scans WHERE org_id = 1 ORDER BY id DESC LIMIT 1",
+    );
+    assert_eq!((status.as_str(), customers), ("done", 2));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -17,7 +17,8 @@ crate::on_both!(
     an_address_book_comes_in_as_vcards,
     a_file_can_be_read_with_the_encoding_and_delimiter_chosen,
     each_policy_does_what_it_says,
-    custom_fields_come_in_from_a_file_and_go_back_out
+    custom_fields_come_in_from_a_file_and_go_back_out,
+    an_upload_kept_past_its_retention_is_deleted_and_its_job_says_so
 );
 
 /// The organisation's custom fields are columns of a file like the others: suggested by their
@@ -379,6 +380,142 @@ async fn a_file_that_breaks_part_way_imports_nothing(mut app: TestApp) {
         "nothing before the break was written: {:?}",
         first.body
     );
+}
+
+/// An upload waits for its job (a check for its import) only so long: the retention sweep
+/// deletes it, marks the job, and the job then refuses to start, naming the file, with nothing
+/// about it changed. Fresh uploads, a job touched since, and files outside the upload folder
+/// (the command line's) are left alone.
+async fn an_upload_kept_past_its_retention_is_deleted_and_its_job_says_so(mut app: TestApp) {
+    use guanxi_api::import_jobs::remove_stale_uploads;
+    use std::time::Duration;
+    let org = app.use_new_org("保留期限").await;
+    let ctx = guanxi_store::Ctx::new(guanxi_core::OrgId(org));
+    let file = "姓名,手机\r\n王一,13800000001\r\n".as_bytes();
+    let (status, checked) = upload(&app, "待导入.csv", file, &[("mode", "check")]).await;
+    assert_eq!(status, 202, "{checked:?}");
+    let id = checked["id"].as_i64().expect("id");
+    let checked = settled(&app, id).await;
+    assert_eq!(
+        (checked["status"].as_str(), checked["mode"].as_str()),
+        (Some("done"), Some("check"))
+    );
+    assert!(checked["file_removed_at"].is_null(), "{checked:?}");
+    let job_id = guanxi_core::ImportJobId(id);
+    let path = app
+        .store
+        .import_job(ctx, job_id)
+        .await
+        .expect("job")
+        .file_path
+        .expect("kept");
+    assert!(
+        std::path::Path::new(&path).starts_with(&app.upload_dir),
+        "{path}"
+    );
+    assert!(std::path::Path::new(&path).exists());
+
+    // A job of the command line names the user's own file, outside the upload folder.
+    let own = std::env::temp_dir().join(format!("guanxi-own-file-{}-{id}.csv", std::process::id()));
+    std::fs::write(&own, file).expect("own file");
+    let cli_job = app
+        .store
+        .create_import_job(
+            ctx,
+            guanxi_store::NewImportJob {
+                kind: guanxi_core::ImportKind::Customers,
+                file_name: "own.csv".into(),
+                file_path: Some(own.to_string_lossy().into_owned()),
+                file_size: file.len() as u64,
+                file_sha256: "00".into(),
+                format: "csv".into(),
+                encoding: "UTF-8".into(),
+                mapping: json!({}),
+                policy: guanxi_store::ImportPolicy::Skip,
+                mode: guanxi_store::ImportMode::Check,
+            },
+        )
+        .await
+        .expect("cli job");
+
+    // Within the period nothing goes.
+    let n = remove_stale_uploads(&*app.store, &app.upload_dir, Duration::from_secs(3600))
+        .await
+        .expect("sweep");
+    assert_eq!(n, 0);
+    assert!(std::path::Path::new(&path).exists());
+
+    // A job touched after the cut-off (a resume) keeps its file, whatever the sweep found.
+    let early = chrono::Utc::now() - chrono::Duration::hours(1);
+    let kept = app
+        .store
+        .remove_import_file(ctx, job_id, early)
+        .await
+        .expect("guarded");
+    assert!(kept.is_none());
+
+    // Past the period: the upload goes, the command line's file stays.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let n = remove_stale_uploads(&*app.store, &app.upload_dir, Duration::ZERO)
+        .await
+        .expect("sweep");
+    assert_eq!(n, 1);
+    assert!(
+        !std::path::Path::new(&path).exists(),
+        "the upload is deleted"
+    );
+    assert!(
+        own.exists(),
+        "a file outside the upload folder is never touched"
+    );
+    let cli_job = app
+        .store
+        .import_job(ctx, cli_job.id)
+        .await
+        .expect("cli job");
+    assert!(cli_job.file_path.is_some() && cli_job.file_removed_at.is_none());
+    let _ = std::fs::remove_file(&own);
+
+    let job = app.get(&format!("/api/v1/imports/{id}")).await;
+    assert!(job.body["file_removed_at"].is_string(), "{:?}", job.body);
+    for (lang, says) in [("zh-CN", "重新上传"), ("en", "upload the file again")] {
+        app.lang = lang;
+        let r = app
+            .post(
+                &format!("/api/v1/imports/{id}/start"),
+                &json!({"mode": "import"}),
+            )
+            .await;
+        assert_eq!(r.status, 409, "{:?}", r.body);
+        assert_eq!(error_fields(&r.body), vec!["file".to_owned()]);
+        let reason = r.body["error"]["fields"][0]["reason"]
+            .as_str()
+            .unwrap_or("");
+        assert!(reason.contains(says), "{reason}");
+    }
+    let after = app.get(&format!("/api/v1/imports/{id}")).await.body;
+    assert_eq!(
+        (after["status"].as_str(), after["mode"].as_str()),
+        (Some("done"), Some("check")),
+        "a refused start changes nothing: {after:?}"
+    );
+    let events = app.get("/api/v1/events?after=0&limit=1000").await.body;
+    let removed: Vec<&Value> = events["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["event_type"] == "import.file_removed")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(removed.len(), 1, "{events:?}");
+    assert_eq!(removed[0]["entity_id"], id);
+
+    // Once is enough: the next sweep finds nothing.
+    let n = remove_stale_uploads(&*app.store, &app.upload_dir, Duration::ZERO)
+        .await
+        .expect("sweep");
+    assert_eq!(n, 0);
 }
 
 /// A multipart body with one file part and text fields.

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// The data warehouse the server queries (empty until a test loads it).
     pub warehouse_dir: std::path::PathBuf,
+    /// Where the server keeps uploaded import files.
+    pub upload_dir: std::path::PathBuf,
     admin_tokens: HashMap<i64, String>,
 }
 
@@ -70,6 +72,7 @@ impl TestApp {
             lang: "en",
             store: shared,
             warehouse_dir: uploads.join("warehouse"),
+            upload_dir: uploads,
             admin_tokens: HashMap::new(),
         }
     }
