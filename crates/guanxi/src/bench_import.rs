@@ -22,6 +22,9 @@ pub struct ImportBench {
     /// `--pg-url`, dropped first if it exists).
     #[arg(long)]
     postgres: bool,
+    /// Leave out the SQLite runs (with `--postgres`: to compare server settings).
+    #[arg(long, requires = "postgres")]
+    no_sqlite: bool,
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg_url: String,
     /// Write the file in GBK (as exports of older Chinese systems are) instead of UTF-8.
@@ -216,47 +219,51 @@ pub async fn run(b: ImportBench) -> anyhow::Result<()> {
             .args(["import", "check", "--show", "0"])
             .arg(&file),
     )?);
-    let raw_db = b.dir.join("raw.db");
-    runs.push(timed(
-        "sqlite3 .import into a bare table",
-        Command::new("sqlite3")
-            .arg(&raw_db)
-            .arg("CREATE TABLE t (name TEXT, mobile TEXT, email TEXT, company TEXT, city TEXT);")
-            .arg(format!(".import --csv --skip 1 {} t", utf8.display())),
-    )?);
-    let db = b.dir.join("guanxi.db");
-    let url = format!("sqlite://{}", db.display());
-    let org = make_org(&me, &url)?;
-    runs.push(timed(
-        "guanxi import customers (SQLite)",
-        Command::new(&me)
-            .env("GUANXI_DATABASE_URL", &url)
-            .args([
-                "import",
-                "customers",
-                "--quiet",
-                "--policy",
-                "skip",
-                "--org",
-                &org,
-            ])
-            .arg(&file),
-    )?);
-    runs.push(timed(
-        "the same file again, every row matching (SQLite, policy skip)",
-        Command::new(&me)
-            .env("GUANXI_DATABASE_URL", &url)
-            .args([
-                "import",
-                "customers",
-                "--quiet",
-                "--policy",
-                "skip",
-                "--org",
-                &org,
-            ])
-            .arg(&file),
-    )?);
+    if !b.no_sqlite {
+        let raw_db = b.dir.join("raw.db");
+        runs.push(timed(
+            "sqlite3 .import into a bare table",
+            Command::new("sqlite3")
+                .arg(&raw_db)
+                .arg(
+                    "CREATE TABLE t (name TEXT, mobile TEXT, email TEXT, company TEXT, city TEXT);",
+                )
+                .arg(format!(".import --csv --skip 1 {} t", utf8.display())),
+        )?);
+        let db = b.dir.join("guanxi.db");
+        let url = format!("sqlite://{}", db.display());
+        let org = make_org(&me, &url)?;
+        runs.push(timed(
+            "guanxi import customers (SQLite)",
+            Command::new(&me)
+                .env("GUANXI_DATABASE_URL", &url)
+                .args([
+                    "import",
+                    "customers",
+                    "--quiet",
+                    "--policy",
+                    "skip",
+                    "--org",
+                    &org,
+                ])
+                .arg(&file),
+        )?);
+        runs.push(timed(
+            "the same file again, every row matching (SQLite, policy skip)",
+            Command::new(&me)
+                .env("GUANXI_DATABASE_URL", &url)
+                .args([
+                    "import",
+                    "customers",
+                    "--quiet",
+                    "--policy",
+                    "skip",
+                    "--org",
+                    &org,
+                ])
+                .arg(&file),
+        )?);
+    }
     if b.postgres {
         let base = b.pg_url.trim_end_matches('/');
         let server = base.rsplit_once('/').map_or(base, |(s, _)| s);
@@ -288,6 +295,22 @@ pub async fn run(b: ImportBench) -> anyhow::Result<()> {
                 ),
             ]),
         )?);
+        // The server's memory and checkpoint settings decide much of an import's time; the
+        // figures mean little without them.
+        let settings = Command::new("psql")
+            .arg(&raw)
+            .args([
+                "-Atc",
+                "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name) \
+                 FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', \
+                 'checkpoint_timeout', 'synchronous_commit', 'wal_compression')",
+            ])
+            .output()
+            .context("psql")?;
+        println!(
+            "PostgreSQL: {}",
+            String::from_utf8_lossy(&settings.stdout).trim()
+        );
         let url = format!("{server}/guanxi_bench_import");
         let org = make_org(&me, &url)?;
         runs.push(timed(
