@@ -103,7 +103,7 @@ pub mod forms {
 pub mod import_jobs {
     pub use crate::routes::imports::{
         check_mapping, custom_fields, job_mapping, merge_pair, remove_stale_uploads, restart,
-        resume_job, sheet_of, spawn_job, start_scan, start_upload, upload_job, JobView,
+        resume_job, run_scan, sheet_of, spawn_job, start_scan, start_upload, upload_job, JobView,
         StartImport, Upload,
     };
 }

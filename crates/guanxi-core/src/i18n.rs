@@ -204,7 +204,7 @@ impl Reason {
             },
             Reason::ReversedRange => s("起点不能大于终点", "starts after it ends"),
             Reason::FileRemoved => s(
-                "上传的文件已超过保留期限，已被删除，请重新上传",
+                "已超过保留期限并被删除，请重新上传",
                 "was deleted after the retention period; upload the file again",
             ),
             Reason::Ambiguous { count } => match lang {

@@ -113,6 +113,17 @@ pub(crate) async fn load_job(
     job_of(&row)
 }
 
+/// The job's upload was deleted by the retention rule: it cannot run again.
+fn file_removed() -> StoreError {
+    StoreError::Conflict {
+        field: "file".to_owned(),
+        reason: Reason::FileRemoved,
+    }
+}
+
+/// SQL: the job still needs its file (not imported, not cancelled).
+const NEEDS_FILE: &str = "NOT (status = 'cancelled' OR (mode = 'import' AND status = 'done'))";
+
 pub(crate) fn conflict(field: &str) -> StoreError {
     StoreError::Conflict {
         field: field.to_owned(),
@@ -433,7 +444,7 @@ impl SqlStore {
         let stale = now - IMPORT_HEARTBEAT_SECS * 1_000_000;
         let n = sqlx::query(
             "UPDATE import_jobs SET heartbeat_at = $1, status = 'running', error = NULL, \
-             finished_at = NULL WHERE org_id = $2 AND id = $3 \
+             finished_at = NULL WHERE org_id = $2 AND id = $3 AND file_path IS NOT NULL \
              AND (status = 'failed' OR (status = 'running' AND heartbeat_at < $4))",
         )
         .bind(now)
@@ -445,6 +456,29 @@ impl SqlStore {
         .map_err(db_err)?
         .rows_affected();
         if n == 0 {
+            if load_job(&mut tx, ctx, id).await?.file_path.is_none() {
+                // The retention rule deleted the file after the job was started (between the
+                // start and this claim): the job fails with that reason rather than waiting
+                // as "running" for ever.
+                let error = format!(
+                    "上传的文件{} / the uploaded file {}",
+                    Reason::FileRemoved.message(guanxi_core::Lang::ZhCn),
+                    Reason::FileRemoved.message(guanxi_core::Lang::En)
+                );
+                sqlx::query(
+                    "UPDATE import_jobs SET status = 'failed', error = $1, finished_at = $2 \
+                     WHERE org_id = $3 AND id = $4 AND status = 'running'",
+                )
+                .bind(&error)
+                .bind(now)
+                .bind(ctx.org.get())
+                .bind(id.get())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                return Err(file_removed());
+            }
             // Another process has written a chunk within the last minute.
             return Err(conflict("running"));
         }
@@ -554,17 +588,20 @@ impl SqlStore {
         if !restartable {
             return Err(conflict("status"));
         }
+        if job.file_path.is_none() {
+            return Err(file_removed());
+        }
         sqlx::query("DELETE FROM import_rows WHERE job_id = $1")
             .bind(id.get())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        sqlx::query(
+        let n = sqlx::query(
             "UPDATE import_jobs SET mode = $1, mapping = $2, policy = $3, status = 'running', \
              rows_done = 0, bytes_done = 0, created = 0, companies = 0, matched = 0, updated = 0, \
              same_as = 0, rejected = 0, skipped = 0, duplicates = 0, customers = 0, error = NULL, \
              finished_at = NULL, heartbeat_at = 0, first_customer_id = NULL \
-             WHERE org_id = $4 AND id = $5",
+             WHERE org_id = $4 AND id = $5 AND file_path IS NOT NULL",
         )
         .bind(mode.as_str())
         .bind(&text)
@@ -573,7 +610,12 @@ impl SqlStore {
         .bind(id.get())
         .execute(&mut *tx)
         .await
-        .map_err(db_err)?;
+        .map_err(db_err)?
+        .rows_affected();
+        if n == 0 {
+            // Deleted by the retention rule since the job was read above.
+            return Err(file_removed());
+        }
         emit(
             &mut tx,
             self.backend,
@@ -627,12 +669,15 @@ impl SqlStore {
     ) -> Result<Option<ImportJob>, StoreError> {
         let mut tx = self.begin_write().await?;
         let now = now_micros();
-        // Guarded like the query that found it: a job resumed meanwhile keeps its file.
-        let n = sqlx::query(
-            "UPDATE import_jobs SET file_path = NULL, file_removed_at = $1 \
+        // Guarded like the query that found it: a job claimed meanwhile (running, or resumed)
+        // keeps its file. A finished job's file (left behind by a crash before its removal)
+        // only loses its path: the job did not need it any more, so nothing is marked.
+        let n = sqlx::query(&format!(
+            "UPDATE import_jobs SET file_path = NULL, \
+             file_removed_at = CASE WHEN {NEEDS_FILE} THEN $1 ELSE NULL END \
              WHERE org_id = $2 AND id = $3 AND file_path IS NOT NULL \
-             AND created_at < $4 AND heartbeat_at < $4",
-        )
+             AND created_at < $4 AND heartbeat_at < $4"
+        ))
         .bind(now)
         .bind(ctx.org.get())
         .bind(id.get())
@@ -645,6 +690,10 @@ impl SqlStore {
             return Ok(None);
         }
         let job = load_job(&mut tx, ctx, id).await?;
+        if job.file_removed_at.is_none() {
+            tx.commit().await.map_err(db_err)?;
+            return Ok(Some(job));
+        }
         emit(
             &mut tx,
             self.backend,

@@ -369,7 +369,8 @@ messages! {
     SaveMappingHint => "保存最近一次检查所用的对应关系和日期顺序，下次上传同样格式的文件时直接选用。", "Saves the columns and date order of the last check, to pick for the next file of the same layout.";
     MappingSaved => "映射方案已保存，下次上传时可以选用。", "Mapping saved; pick it on your next upload.";
     ResumeImport => "继续导入", "Resume";
-    FileRemovedNotice => "上传的文件已超过保留期限，于 {when} 删除。这个任务不能再导入或继续；如需导入，请重新上传文件。", "The uploaded file was deleted on {when}, after the retention period. This job can no longer import or resume; to import, upload the file again.";
+    FileRemovedNotice => "上传的文件已超过保留期限，已于 {when} 删除。该任务已无法开始或继续导入；如需导入，请重新上传文件。", "The uploaded file was deleted on {when}, after the retention period. This job can no longer import or resume; to import, upload the file again.";
+    ImportStopped => "已中断", "Interrupted";
     ResumeHint => "从中断处继续，已写入的行不会重复写入。", "Goes on where it stopped; rows already written are not written again.";
     CancelImport => "取消导入", "Cancel";
     CancelHint => "已写入的客户会保留。", "Customers already written stay.";

@@ -425,6 +425,15 @@ pub async fn run_with_store(
             let lang = lang_of(&lang);
             let ctx = org_ctx(&*store, org).await?;
             let job = store.import_job(ctx, ImportJobId(job)).await?;
+            if job.file_removed_at.is_some() {
+                anyhow::bail!(
+                    "{}",
+                    lang.pick(
+                        "这个任务上传的文件已超过保留期限并被删除，无法继续；请重新上传文件",
+                        "the job's uploaded file was deleted after the retention period, so it cannot resume; upload the file again"
+                    )
+                );
+            }
             let path = job
                 .file_path
                 .clone()
@@ -461,10 +470,10 @@ pub async fn run_with_store(
                     let running = store.duplicate_scans(ctx, 1).await?.into_iter().next();
                     anyhow::bail!(match (lang, running) {
                         (Lang::ZhCn, Some(r)) =>
-                            format!("已有一次扫描正在进行（#{}），请等它结束", r.id),
+                            format!("已有一次扫描正在进行（#{}），请等待其完成后再试", r.id),
                         (Lang::En, Some(r)) =>
                             format!("scan #{} is already running; wait for it to end", r.id),
-                        (Lang::ZhCn, None) => "已有一次扫描正在进行，请等它结束".to_owned(),
+                        (Lang::ZhCn, None) => "已有一次扫描正在进行，请等待其完成后再试".to_owned(),
                         (Lang::En, None) =>
                             "a scan is already running; wait for it to end".to_owned(),
                     });
@@ -632,11 +641,17 @@ async fn org_ctx(store: &dyn Store, org: i64) -> anyhow::Result<Ctx> {
 
 pub fn status_label(j: &ImportJob, lang: Lang) -> &'static str {
     use guanxi_store::ImportStatus as S;
+    // A job whose upload the retention rule deleted cannot go on.
+    let can_go_on = j.file_removed_at.is_none();
     match (j.status, j.interrupted) {
-        (S::Running, true) => lang.pick("已中断（可继续）", "interrupted (can resume)"),
+        (S::Running, true) if can_go_on => {
+            lang.pick("已中断（可继续）", "interrupted (can resume)")
+        }
+        (S::Running, true) => lang.pick("已中断（文件已删除）", "interrupted (file deleted)"),
         (S::Running, false) => lang.pick("进行中", "running"),
         (S::Done, _) => lang.pick("已完成", "done"),
-        (S::Failed, _) => lang.pick("失败（可继续）", "failed (can resume)"),
+        (S::Failed, _) if can_go_on => lang.pick("失败（可继续）", "failed (can resume)"),
+        (S::Failed, _) => lang.pick("失败（文件已删除）", "failed (file deleted)"),
         (S::Cancelled, _) => lang.pick("已取消", "cancelled"),
     }
 }

@@ -118,6 +118,10 @@ fn count(msg: Msg, l: Lang, n: u64) -> String {
 /// Where a job stands, in words.
 pub(crate) fn status_msg(job: &ImportJob) -> Msg {
     match (job.status, job.mode) {
+        // Without its file (the retention rule) it cannot go on.
+        (ImportStatus::Running, _) if job.interrupted && job.file_removed_at.is_some() => {
+            Msg::ImportStopped
+        }
         (ImportStatus::Running, _) if job.interrupted => Msg::ImportInterrupted,
         (ImportStatus::Running, ImportMode::Check) => Msg::ImportChecking,
         (ImportStatus::Running, ImportMode::Import) => Msg::ImportRunning,

@@ -438,6 +438,42 @@ async fn an_upload_kept_past_its_retention_is_deleted_and_its_job_says_so(mut ap
         .await
         .expect("cli job");
 
+    // An import that finished: its file went at once.
+    let (status, imported) = upload(&app, "已导入.csv", file, &[("mode", "import")]).await;
+    assert_eq!(status, 202, "{imported:?}");
+    let imported_id = imported["id"].as_i64().expect("id");
+    assert_eq!(settled(&app, imported_id).await["status"], "done");
+    // A job started again (a check to import) that the sweep reaches before it is claimed,
+    // and one claimed after the cut-off (running now): made through the store, to hold them
+    // in those states.
+    let new_job = |name: &str| {
+        let p = app.upload_dir.join(format!("{name}.csv"));
+        std::fs::create_dir_all(&app.upload_dir).expect("dir");
+        std::fs::write(&p, file).expect("file");
+        guanxi_store::NewImportJob {
+            kind: guanxi_core::ImportKind::Customers,
+            file_name: format!("{name}.csv"),
+            file_path: Some(p.to_string_lossy().into_owned()),
+            file_size: file.len() as u64,
+            file_sha256: "00".into(),
+            format: "csv".into(),
+            encoding: "UTF-8".into(),
+            mapping: json!({}),
+            policy: guanxi_store::ImportPolicy::Skip,
+            mode: guanxi_store::ImportMode::Import,
+        }
+    };
+    let unclaimed = app
+        .store
+        .create_import_job(ctx, new_job("unclaimed"))
+        .await
+        .expect("job");
+    let claimed = app
+        .store
+        .create_import_job(ctx, new_job("claimed"))
+        .await
+        .expect("job");
+
     // Within the period nothing goes.
     let n = remove_stale_uploads(&*app.store, &app.upload_dir, Duration::from_secs(3600))
         .await
@@ -445,21 +481,37 @@ async fn an_upload_kept_past_its_retention_is_deleted_and_its_job_says_so(mut ap
     assert_eq!(n, 0);
     assert!(std::path::Path::new(&path).exists());
 
-    // A job touched after the cut-off (a resume) keeps its file, whatever the sweep found.
-    let early = chrono::Utc::now() - chrono::Duration::hours(1);
+    // A job claimed after the cut-off keeps its file, whatever the sweep found before.
+    let cut = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    app.store
+        .claim_import_job(ctx, claimed.id)
+        .await
+        .expect("claim");
     let kept = app
         .store
-        .remove_import_file(ctx, job_id, early)
+        .remove_import_file(ctx, claimed.id, cut)
         .await
         .expect("guarded");
-    assert!(kept.is_none());
+    assert!(kept.is_none(), "a running job keeps its file");
 
-    // Past the period: the upload goes, the command line's file stays.
+    // Cancelled, it no longer needs its file either.
+    app.store
+        .cancel_import_job(ctx, claimed.id)
+        .await
+        .expect("cancel");
+
+    // Past the period: the files of the waiting jobs go and are marked on them; the cancelled
+    // job's file goes unmarked (it did not need it); the finished import's was already gone;
+    // the command line's own file stays.
     tokio::time::sleep(Duration::from_millis(5)).await;
     let n = remove_stale_uploads(&*app.store, &app.upload_dir, Duration::ZERO)
         .await
         .expect("sweep");
-    assert_eq!(n, 1);
+    assert_eq!(
+        n, 3,
+        "the checked file, the unclaimed job's and the cancelled job's"
+    );
     assert!(
         !std::path::Path::new(&path).exists(),
         "the upload is deleted"
@@ -475,6 +527,48 @@ async fn an_upload_kept_past_its_retention_is_deleted_and_its_job_says_so(mut ap
         .expect("cli job");
     assert!(cli_job.file_path.is_some() && cli_job.file_removed_at.is_none());
     let _ = std::fs::remove_file(&own);
+    let imported = app
+        .get(&format!("/api/v1/imports/{imported_id}"))
+        .await
+        .body;
+    assert!(
+        imported["file_removed_at"].is_null(),
+        "a finished import did not need its file: nothing to say {imported:?}"
+    );
+    let cancelled = app
+        .store
+        .import_job(ctx, claimed.id)
+        .await
+        .expect("cancelled");
+    assert!(cancelled.file_path.is_none() && cancelled.file_removed_at.is_none());
+    assert!(!app.upload_dir.join("claimed.csv").exists());
+
+    // The unclaimed job, when its runner claims it, fails with the reason instead of
+    // waiting as "running" for ever.
+    let refused = app.store.claim_import_job(ctx, unclaimed.id).await;
+    assert!(
+        matches!(&refused, Err(guanxi_store::StoreError::Conflict { field, .. }) if field == "file"),
+        "{refused:?}"
+    );
+    let failed = app.store.import_job(ctx, unclaimed.id).await.expect("job");
+    assert_eq!(failed.status, guanxi_store::ImportStatus::Failed);
+    assert!(failed.file_removed_at.is_some());
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("保留期限") && e.contains("retention")),
+        "{:?}",
+        failed.error
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/imports/{}/resume", unclaimed.id.get()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert_eq!(error_fields(&r.body), vec!["file".to_owned()]);
 
     let job = app.get(&format!("/api/v1/imports/{id}")).await;
     assert!(job.body["file_removed_at"].is_string(), "{:?}", job.body);
@@ -508,8 +602,12 @@ async fn an_upload_kept_past_its_retention_is_deleted_and_its_job_says_so(mut ap
                 .collect()
         })
         .unwrap_or_default();
-    assert_eq!(removed.len(), 1, "{events:?}");
-    assert_eq!(removed[0]["entity_id"], id);
+    let mut removed_ids: Vec<i64> = removed
+        .iter()
+        .filter_map(|e| e["entity_id"].as_i64())
+        .collect();
+    removed_ids.sort_unstable();
+    assert_eq!(removed_ids, vec![id, unclaimed.id.get()], "{events:?}");
 
     // Once is enough: the next sweep finds nothing.
     let n = remove_stale_uploads(&*app.store, &app.upload_dir, Duration::ZERO)
