@@ -307,8 +307,12 @@ pub async fn run(b: ImportBench) -> anyhow::Result<()> {
             ])
             .output()
             .context("psql")?;
+        anyhow::ensure!(
+            settings.status.success(),
+            "psql could not read the server's settings"
+        );
         println!(
-            "PostgreSQL: {}",
+            "PostgreSQL settings: {}",
             String::from_utf8_lossy(&settings.stdout).trim()
         );
         let url = format!("{server}/guanxi_bench_import");
