@@ -386,6 +386,11 @@ const SQLITE_MIGRATIONS: Files = &[
         "duplicate scans",
         include_str!("../migrations/sqlite/0014_duplicate_scans.sql"),
     ),
+    (
+        15,
+        "upload retention",
+        include_str!("../migrations/sqlite/0015_upload_retention.sql"),
+    ),
 ];
 
 const POSTGRES_MIGRATIONS: Files = &[
@@ -458,6 +463,11 @@ const POSTGRES_MIGRATIONS: Files = &[
         14,
         "duplicate scans",
         include_str!("../migrations/postgres/0014_duplicate_scans.sql"),
+    ),
+    (
+        15,
+        "upload retention",
+        include_str!("../migrations/postgres/0015_upload_retention.sql"),
     ),
 ];
 
